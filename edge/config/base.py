@@ -1,0 +1,150 @@
+"""Building blocks every config section uses: strict frozen models and the typed leaves that cross-checks find.
+
+A section marks a field with one of the annotated types below (`GpioPin`, `SerialDevice`) and the root
+checks that no two fields anywhere in the file claim the same pin or device, without the section writing
+any code for it. A section with a rule of its own defines `cross_check(root)` returning `Issue`s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+
+class StrictModel(BaseModel):
+    """Immutable model that refuses unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Marks a field whose value is an exclusive resource (a GPIO pin, a serial device)."""
+
+    resource: str
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a config: where (key path) and what."""
+
+    path: str
+    message: str
+
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(
+            "must be 1-48 characters of lower-case letters, digits, '-' or '_' (it is used in MQTT topics)"
+        )
+    return value
+
+
+def _check_pin(value: int) -> int:
+    if not 0 <= value <= 27:
+        raise ValueError(f"GPIO {value} does not exist on the 40-pin header (BCM numbers 0-27)")
+    return value
+
+
+def _check_device(value: str) -> str:
+    if not (value.startswith("/dev/") or "://" in value):
+        raise ValueError("must be a device path under /dev/ (e.g. /dev/ttyAMA0) or a pyserial URL")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+"""An identifier that appears in MQTT topics: doors, readers, desks, zones, nodes, sites."""
+
+GpioPin = Annotated[int, AfterValidator(_check_pin), Claim("GPIO")]
+"""A BCM GPIO number that only one field of the node may use."""
+
+SerialDevice = Annotated[str, AfterValidator(_check_device), Claim("serial device")]
+"""A serial port that only one field of the node may use."""
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
+"""A duration in seconds, more than zero and at most a day."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Marks a field that names a file holding a secret; the loader checks the file can be read."""
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    value = value.expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not value.is_absolute() and base is not None:
+        value = Path(base) / value
+    return value
+
+
+FilePath = Annotated[Path, AfterValidator(_resolve_path)]
+"""A path; relative paths are taken relative to the config file's folder."""
+
+SecretFile = Annotated[Path, AfterValidator(_resolve_path), Secret()]
+"""Path to a file holding a secret; the secret itself is never written in the YAML file."""
+
+
+def read_secret(path: Path) -> bytes:
+    """Read a secret file, stripped of surrounding whitespace."""
+    return path.read_bytes().strip()
+
+
+def iter_secrets(model: BaseModel, path: str = "") -> Iterator[tuple[str, Path]]:
+    """Yield (key path, file) for every secret-file field in a model tree."""
+    for section_path, section in iter_sections(model, path):
+        for name, field in type(section).model_fields.items():
+            value = getattr(section, name)
+            if value is not None and any(isinstance(m, Secret) for m in field.metadata):
+                yield (f"{section_path}.{name}" if section_path else name), value
+
+
+def iter_claims(model: BaseModel, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """Yield (key path, resource kind, value) for every claimed field in a model tree."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        here = f"{path}.{name}" if path else name
+        claim = next((m for m in field.metadata if isinstance(m, Claim)), None)
+        if claim is not None and value is not None:
+            yield here, claim.resource, value
+            continue
+        yield from _iter_value(value, here)
+
+
+def _iter_value(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
+    if isinstance(value, BaseModel):
+        yield from iter_claims(value, path)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _iter_value(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _iter_value(item, f"{path}.{key}")
+
+
+def iter_sections(model: BaseModel, path: str = "") -> Iterator[tuple[str, BaseModel]]:
+    """Yield (key path, model) for every nested model, depth first, the root included."""
+    yield path, model
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        here = f"{path}.{name}" if path else name
+        items: list[tuple[str, Any]]
+        if isinstance(value, BaseModel):
+            items = [(here, value)]
+        elif isinstance(value, (list, tuple)):
+            items = [(f"{here}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, dict):
+            items = [(f"{here}.{k}", v) for k, v in value.items()]
+        else:
+            items = []
+        for sub_path, sub in items:
+            if isinstance(sub, BaseModel):
+                yield from iter_sections(sub, sub_path)

@@ -1,0 +1,78 @@
+"""The root of a node's configuration, and the cross-field checks that span sections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from edge.config.base import (
+    Issue,
+    Name,
+    PositiveSeconds,
+    FilePath,
+    SecretFile,
+    StrictModel,
+    iter_claims,
+    iter_sections,
+)
+from edge.config.mqtt import MqttConfig
+
+
+class OutboxConfig(StrictModel):
+    """The durable outbox: how many unpublished events it keeps and how hard it syncs to disk."""
+
+    max_events: int = Field(default=200_000, ge=100, le=10_000_000)
+    synchronous: Literal["full", "normal"] = "full"
+
+
+class NodeConfig(StrictModel):
+    """Everything one node (a Pi) needs to know; read from one YAML file."""
+
+    site: Name
+    node: Name
+    timezone: str = "Europe/Paris"
+    mqtt: MqttConfig = MqttConfig()
+    badge_key_file: SecretFile | None = None
+    state_dir: FilePath = Path("/var/lib/edge")
+    outbox: OutboxConfig = OutboxConfig()
+    status_interval_s: PositiveSeconds = 60.0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
+        """Exclusive resources (GPIO pins, serial devices) are used by one field only."""
+        owners: dict[tuple[str, object], str] = {}
+        for path, resource, value in iter_claims(self):
+            key = (resource, value)
+            if key in owners:
+                label = f"GPIO {value}" if resource == "GPIO" else f"{resource} {value}"
+                yield Issue(path, f"{label} is already used by {owners[key]}")
+            else:
+                owners[key] = path
+
+
+def cross_check(config: NodeConfig) -> list[Issue]:
+    """Run every section's `cross_check(root)`, the root's included."""
+    issues: list[Issue] = []
+    for _path, section in iter_sections(config):
+        check = getattr(section, "cross_check", None)
+        if callable(check):
+            issues.extend(check(config))
+    return issues

@@ -1,0 +1,30 @@
+"""The exception tree: one root, leaves that also subclass the matching builtin."""
+
+
+class EdgeError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(EdgeError, ValueError):
+    """A node configuration that cannot be used; the CLI exits 2 and prints every issue."""
+
+    def __init__(self, issues: list[str]) -> None:
+        super().__init__("\n".join(issues))
+        self.issues = issues
+
+
+class PayloadError(EdgeError, ValueError):
+    """An MQTT payload that does not satisfy the contract; `reason` is a short counted label."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class FrameError(EdgeError, ValueError):
+    """A corrupt frame from a reader or sensor; counted and dropped by the caller."""
+
+
+class StoreError(EdgeError, OSError):
+    """The local store (outbox, collector store) could not be written."""

@@ -1,0 +1,1 @@
+"""The test rig: real Mosquitto, VictoriaMetrics and InfluxDB processes on free loopback ports."""
