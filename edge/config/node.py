@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from edge.config.base import (
+    FilePath,
     Issue,
     Name,
     PositiveSeconds,
-    FilePath,
     SecretFile,
     StrictModel,
     iter_claims,
