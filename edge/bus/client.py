@@ -79,6 +79,7 @@ class Bus:
         self._acked: collections.deque[int] = collections.deque()  # mids acknowledged by the broker
         self._spill: collections.deque[Row] = collections.deque()
         self._subscriptions: dict[str, int] = {}
+        self._announcements: list[tuple[str, bytes]] = []
         self._next_status = 0.0
         client_id = config.mqtt.client_id or f"edge-{config.site}-{config.node}-{daemon}"
         self._client = make_client(config.mqtt, client_id)
@@ -211,6 +212,16 @@ class Bus:
         if self._connected:
             self._client.subscribe(topic_filter, qos)
 
+    def announce(self, messages: list[tuple[str, bytes]]) -> None:
+        """Retained messages (e.g. Home Assistant discovery) published now and again on every reconnect."""
+        self._announcements = list(messages)
+        if self._connected:
+            self._publish_announcements(self._client)
+
+    def _publish_announcements(self, client: mqtt.Client) -> None:
+        for topic, payload in self._announcements:
+            client.publish(topic, payload, qos=1, retain=True)
+
     def _on_unhandled(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.counters.inc("messages_unhandled")
 
@@ -225,6 +236,7 @@ class Bus:
         self.counters.inc("connects")
         for topic_filter, qos in self._subscriptions.items():
             client.subscribe(topic_filter, qos)
+        self._publish_announcements(client)
         with self._cond:
             self._connected = True
             self._next_status = 0.0
