@@ -1,0 +1,1 @@
+"""Hardware drivers: one small module per device kind, each usable with gpiozero's MockFactory."""
