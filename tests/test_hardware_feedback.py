@@ -66,7 +66,7 @@ def test_an_led_alone_is_enough(factory) -> None:
 
 
 def test_active_low_outputs_idle_high(factory) -> None:
-    with DoorFeedback(LED, active_high=False, patterns=FAST, pin_factory=factory) as feedback:
+    with DoorFeedback(LED, led_active_high=False, patterns=FAST, pin_factory=factory) as feedback:
         feedback.play("granted")
         assert feedback.wait(timeout=10)
     assert levels(factory, LED) == [False, True, False, True]  # read low, idle high, on low, idle high

@@ -29,7 +29,8 @@ class DoorFeedback:
         led_pin: int | None = None,
         buzzer_pin: int | None = None,
         *,
-        active_high: bool = True,
+        led_active_high: bool = True,
+        buzzer_active_high: bool = True,
         patterns: Mapping[str, Timeline] = PATTERNS,
         pin_factory: Any = None,
     ) -> None:
@@ -39,8 +40,8 @@ class DoorFeedback:
             if not timeline or any(seconds <= 0 for seconds, _, _ in timeline):
                 raise ValueError(f"feedback pattern {name!r} needs segments of positive duration")
         self._patterns = dict(patterns)
-        self._led = self._output(led_pin, active_high, pin_factory)
-        self._buzzer = self._output(buzzer_pin, active_high, pin_factory)
+        self._led = self._output(led_pin, led_active_high, pin_factory)
+        self._buzzer = self._output(buzzer_pin, buzzer_active_high, pin_factory)
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
