@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import parse_config
+from edge.config import load_config, parse_config
 from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
 
@@ -141,3 +141,8 @@ def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "doors[0].unlock_s: Input should be greater than or equal to 3" in result.stderr
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(ROOT / "examples" / "door.yaml", check_secrets=False)
+    assert [door.name for door in config.doors] == ["front"]
