@@ -451,3 +451,12 @@ def test_status_reports_mode_relay_door_alarms_and_counters() -> None:
 def test_timings_must_be_positive(name: str) -> None:
     with pytest.raises(ValueError, match=name):
         DoorTimings(**{name: 0})
+
+
+def test_the_commanded_mode_is_kept_apart_from_the_scheduled_one() -> None:
+    door = DoorController()
+    door.start(0.0)
+    door.set_scheduled_unlocked(True, 1.0)
+    assert (door.mode, door.commanded_mode) == (DoorMode.UNLOCKED, DoorMode.NORMAL)
+    door.set_mode(DoorMode("lockdown"), 2.0)
+    assert (door.mode, door.commanded_mode) == (DoorMode.LOCKDOWN, DoorMode.LOCKDOWN)

@@ -157,7 +157,7 @@ class DoorController:
         self._has_contact = has_contact
         self._has_lock_sensor = has_lock_sensor
         self._rex_unlocks = exit_request_unlocks
-        self._mode = mode
+        self._mode = DoorMode(mode)
         self._scheduled_unlocked = False
         self._relay_locked = True  # the relay driver starts locked
         self._door: Literal["open", "closed", "unknown"] = "unknown"
@@ -228,7 +228,7 @@ class DoorController:
     def set_mode(self, mode: DoorMode, now: float) -> Step:
         """Switch the explicit mode; `lockdown` relocks at once, `unlocked` holds the relay unlocked."""
         self._advance(now)
-        self._mode = mode
+        self._mode = DoorMode(mode)
         return self._finish(now)
 
     def set_scheduled_unlocked(self, active: bool, now: float) -> Step:
@@ -255,6 +255,11 @@ class DoorController:
         """The effective mode: the explicit one, or `unlocked` when `normal` and the schedule is active."""
         if self._mode is DoorMode.NORMAL and self._scheduled_unlocked:
             return DoorMode.UNLOCKED
+        return self._mode
+
+    @property
+    def commanded_mode(self) -> DoorMode:
+        """The explicit mode last set (what the daemon persists so a lockdown survives a restart)."""
         return self._mode
 
     @property
