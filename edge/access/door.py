@@ -15,22 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-
-class DoorMode(StrEnum):
-    """How the door behaves: `normal` follows decisions and the unlocked schedule; the others override both."""
-
-    NORMAL = "normal"
-    LOCKDOWN = "lockdown"
-    UNLOCKED = "unlocked"
-
-
-class Alarm(StrEnum):
-    """Alarm names as they appear in events and state."""
-
-    HELD_OPEN = "held_open"
-    FORCED_OPEN = "forced_open"
-    LOCK_FAULT = "lock_fault"
-    READER_FAULT = "reader_fault"
+from edge.contract.payloads import Alarm, DoorMode
 
 
 class Pattern(StrEnum):
