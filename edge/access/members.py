@@ -269,16 +269,20 @@ def check_member_file(members: MemberFile) -> list[Issue]:
     return issues
 
 
+_INT = "tag:yaml.org,2002:int"
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML whose integers are plain decimals: an unquoted 19:00 stays a time (YAML 1.1 reads 1140)."""
+    """Safe YAML whose integers are plain decimals (YAML 1.1 reads an unquoted 19:00 as 1140) and dates text."""
 
 
+# Dates stay text too: pydantic reads them and names the key of an impossible date such as 2026-02-30.
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # Only plain decimal integers: `0123` and `1_000` stay strings, so str() of any int gives back what was written.
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
 
 
 def load_member_file(path: str | Path) -> MemberFile:
@@ -297,7 +301,7 @@ def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
