@@ -200,13 +200,10 @@ class _Rows:
     def read(self) -> list[dict[str, Any]]:
         """Parse every row; raise ConfigError with all errors if there is any."""
         members: list[dict[str, Any]] = []
-        try:
-            for line, cells in self._records():
-                member = self._member(line, cells)
-                if member is not None:
-                    members.append(member)
-        except csv.Error as exc:
-            self._error(None, None, f"not a readable CSV file: {exc}")
+        for line, cells in self._records():
+            member = self._member(line, cells)
+            if member is not None:
+                members.append(member)
         if self.errors:
             shown = self.errors[:MAX_ERRORS]
             if len(self.errors) > MAX_ERRORS:
@@ -218,7 +215,11 @@ class _Rows:
         first_line = self.text.split("\n", 1)[0]
         delimiter: str = self.mapping.delimiter or max((",", ";", "\t"), key=first_line.count)
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=delimiter, strict=True)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            self._error(1, None, f"not a readable CSV header: {exc}")
+            return
         if header is None:
             self._error(1, None, "the file is empty (a header line is needed)")
             return
@@ -234,14 +235,17 @@ class _Rows:
         if duplicates or missing:
             return
         start = reader.line_num + 1
-        for record in reader:
-            line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(header):
-                self._error(line, None, f"{len(record)} fields where the header has {len(header)}")
-                continue
-            yield line, dict(zip(header, record, strict=True))
+        try:
+            for record in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in record):
+                    continue
+                if len(record) != len(header):
+                    self._error(line, None, f"{len(record)} fields where the header has {len(header)}")
+                    continue
+                yield line, dict(zip(header, record, strict=True))
+        except csv.Error as exc:
+            self._error(start, None, f"not a readable CSV record: {exc}")
 
     def _member(self, line: int, cells: dict[str, str]) -> dict[str, Any] | None:
         mapping = self.mapping
