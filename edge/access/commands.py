@@ -124,14 +124,16 @@ class ReplayGuard:
         guard = cls(capacity)
         if not isinstance(data, dict) or not isinstance(data.get("seen"), list):
             raise ValueError("not a persisted replay guard")
-        floor = data.get("floor")
-        if floor is not None:
-            guard.floor = float(floor)
-        for item in data["seen"]:
-            nonce, issued = item
-            if not isinstance(nonce, str) or not isinstance(issued, (int, float)):
-                raise ValueError("not a persisted replay guard")
-            guard.remember(nonce, float(issued))
+        try:
+            floor = data.get("floor")
+            if floor is not None:
+                guard.floor = float(floor)
+            for nonce, issued in data["seen"]:
+                if not isinstance(nonce, str) or not isinstance(issued, (int, float)):
+                    raise ValueError("not a persisted replay guard")
+                guard.remember(nonce, float(issued))
+        except TypeError:
+            raise ValueError("not a persisted replay guard") from None
         return guard
 
 
