@@ -93,11 +93,11 @@ class ReplayGuard:
     issued at or before `floor` is refused, so a forgotten nonce can never be replayed.
     """
 
-    def __init__(self, capacity: int = 4096) -> None:
+    def __init__(self, capacity: int = 4096, floor: float = float("-inf")) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
-        self.floor = float("-inf")
+        self.floor = floor
         self._seen: OrderedDict[str, float] = OrderedDict()
 
     def check(self, nonce: str, issued_at: float) -> bool:

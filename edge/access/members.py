@@ -8,9 +8,7 @@ signed snapshot made of badge tokens (see `edge.access.snapshot`).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, Field, ValidationError, field_serializer, field_validator, model_validator
 
+from edge.access.files import write_atomic
 from edge.access.schedule import MINUTES_PER_DAY, WindowSpec, parse_days, parse_time
 from edge.access.token_tmp import normalise_uid
 from edge.config.base import Issue, Name, StrictModel
@@ -335,23 +334,7 @@ def dump_member_file(members: MemberFile) -> str:
 
 
 def save_member_file(path: str | Path, members: MemberFile) -> None:
-    """Write a member file atomically: the old file stays whole until the new one is complete on disk."""
+    """Write a member file atomically (the old file stays whole until the new one is on disk), keeping its mode."""
     path = Path(path)
-    text = dump_member_file(members)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    write_atomic(path, dump_member_file(members).encode("utf-8"), mode)
