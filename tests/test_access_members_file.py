@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.access.members import dump_member_file, load_member_file, parse_member_file, save_member_file
 from edge.errors import ConfigError
@@ -171,3 +174,22 @@ def test_save_replaces_the_file_whole_and_keeps_its_mode(tmp_path: Path) -> None
 def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_member_file(tmp_path / "missing.yaml")
+
+
+scalars = st.none() | st.booleans() | st.integers(-5, 10**9) | st.text(max_size=12) | st.dates().map(str)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+keys = st.sampled_from(["site", "timezone", "plans", "closures", "accounts", "policy", "members", "x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, max_size=6) | st.text(max_size=200))
+def test_any_input_reads_or_raises_a_config_error(data: object) -> None:
+    text = data if isinstance(data, str) else yaml.safe_dump(data)
+    try:
+        parse_member_file(text, source="members.yaml")
+    except ConfigError as exc:
+        assert exc.issues and all(isinstance(issue, str) for issue in exc.issues)
