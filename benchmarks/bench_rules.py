@@ -17,14 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from edge.access.contract_tmp import DoorMode
+from edge.access.token_tmp import badge_token
+
 from edge.access.members import MemberFile
 from edge.access.members_csv import MAPPINGS, import_csv
 from edge.access.rules import AccessRequest, DoorContext, decide, record
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
-from edge.access.token_tmp import badge_token
 from edge.access.tracking import PassbackState
 
 BADGE_KEY = b"benchmark-badge-key-0123456789ab"

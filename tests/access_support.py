@@ -11,7 +11,7 @@ from edge.access.index import SnapshotIndex
 from edge.access.members import MemberFile, parse_member_file
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
-from edge.access.token_tmp import badge_token
+from edge.contract.token import badge_token
 
 PARIS = ZoneInfo("Europe/Paris")
 BADGE_KEY = b"test-badge-key-0123456789abcdef"

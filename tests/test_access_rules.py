@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from edge.access.contract_tmp import DoorMode, Reason
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, dry_run, record
 from edge.access.tracking import PassbackState
+from edge.contract.payloads import DoorMode, Reason
 from tests.access_support import SITE_YAML, index_of, paris, token
 
 INDEX = index_of(SITE_YAML)

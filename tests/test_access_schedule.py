@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.access.contract_tmp import Reason
 from edge.access.rules import AccessRequest, DoorContext, decide
 from edge.access.schedule import (
     MINUTES_PER_DAY,
@@ -19,6 +18,7 @@ from edge.access.schedule import (
     parse_days,
     parse_time,
 )
+from edge.contract.payloads import Reason
 from tests.access_support import index_of, paris, token
 
 UTC = dt.UTC

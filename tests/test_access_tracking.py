@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from edge.access.contract_tmp import Reason
 from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
 from edge.access.tracking import PassbackState, SeatState
+from edge.contract.payloads import Reason
 from tests.access_support import SITE_YAML, index_of, paris, token
 
 INDEX = index_of(SITE_YAML)

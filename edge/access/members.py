@@ -19,9 +19,9 @@ from pydantic import AfterValidator, Field, ValidationError, field_serializer, f
 
 from edge.access.files import write_atomic
 from edge.access.schedule import MINUTES_PER_DAY, WindowSpec, parse_days, parse_time
-from edge.access.token_tmp import normalise_uid
 from edge.config.base import Issue, Name, StrictModel
-from edge.config.loader import _format, _issue_from_error, _line_index
+from edge.config.loader import format_issues, issue_from_error, line_index
+from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
@@ -308,7 +308,7 @@ def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
         loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping (site:, plans:, members:, ...)"])
-    return validate_member_data(data, source=source, lines=_line_index(node))
+    return validate_member_data(data, source=source, lines=line_index(node))
 
 
 def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, int] | None = None) -> MemberFile:
@@ -316,11 +316,11 @@ def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, 
     try:
         members = MemberFile.model_validate(data)
     except ValidationError as exc:
-        issues = [_issue_from_error(err, data) for err in exc.errors()]
-        raise ConfigError(_format(issues, lines or {}, source)) from None
+        issues = [issue_from_error(err, data) for err in exc.errors()]
+        raise ConfigError(format_issues(issues, lines or {}, source)) from None
     issues = check_member_file(members)
     if issues:
-        raise ConfigError(_format(issues, lines or {}, source))
+        raise ConfigError(format_issues(issues, lines or {}, source))
     return members
 
 

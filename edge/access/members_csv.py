@@ -21,9 +21,9 @@ import yaml
 from pydantic import Field, ValidationError
 
 from edge.access.members import Member, MemberFile, validate_member_data
-from edge.access.token_tmp import normalise_uid
 from edge.config.base import Name, StrictModel
-from edge.config.loader import _format, _issue_from_error
+from edge.config.loader import format_issues, issue_from_error
+from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 
 MAX_ERRORS = 200
@@ -152,7 +152,7 @@ def load_mapping(path: str | Path) -> CsvMapping:
     try:
         return CsvMapping.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format([_issue_from_error(e, data) for e in exc.errors()], {}, str(path))) from None
+        raise ConfigError(format_issues([issue_from_error(e, data) for e in exc.errors()], {}, str(path))) from None
 
 
 def import_csv(
@@ -281,7 +281,7 @@ class _Rows:
         except ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else ""
-                self._error(line, columns.get(field), _issue_from_error(err, member).message)
+                self._error(line, columns.get(field), issue_from_error(err, member).message)
             return None
         return member
 

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from edge.access.contract_tmp import DoorMode, Reason
 from edge.access.index import CompiledPlan, MemberEntry, SnapshotIndex
 from edge.access.schedule import MINUTES_PER_DAY, PREVIOUS_DAY, SAME_DAY
 from edge.access.tracking import PassbackState, SeatState
+from edge.contract.payloads import DoorMode, Reason
 
 
 class Direction(StrEnum):

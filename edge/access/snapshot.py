@@ -17,8 +17,8 @@ from edge.access.index import SNAPSHOT_FORMAT, SnapshotIndex
 from edge.access.members import Member, MemberFile, Window
 from edge.access.schedule import DAY_NAMES, parse_days
 from edge.access.signing import TrustedKeys, open_signed, sign
-from edge.access.token_tmp import badge_token
 from edge.clock import rfc3339_ms
+from edge.contract.token import badge_token
 from edge.errors import PayloadError
 
 SNAPSHOT_KIND = "edge-members-snapshot/1"
