@@ -64,6 +64,7 @@ BODY_STRATEGIES: dict[Kind, st.SearchStrategy[Body]] = {
         open=st.none() | st.booleans(),
         mode=st.sampled_from(DoorMode),
         members_version=st.none() | counts,
+        members_applied_at=st.none() | stamps,
     ),
     Kind.DESK_OCCUPANCY: st.builds(
         DeskOccupancy, desk=names, zone=names, state=st.sampled_from(DeskState), since=stamps

@@ -138,6 +138,11 @@ class DoorState(Body):
     open: bool | None
     mode: DoorMode
     members_version: Count | None
+    members_applied_at: datetime | None = None
+
+    @field_serializer("members_applied_at", when_used="json")
+    def _applied(self, value: datetime | None) -> str | None:
+        return rfc3339_ms(value) if value is not None else None
 
     def subject(self) -> str:
         """The door."""
