@@ -20,6 +20,7 @@ from edge.config.base import (
     iter_sections,
 )
 from edge.config.mqtt import MqttConfig
+from edge.config.readers import ReaderConfig
 
 
 class OutboxConfig(StrictModel):
@@ -41,6 +42,7 @@ class NodeConfig(StrictModel):
     outbox: OutboxConfig = OutboxConfig()
     status_interval_s: PositiveSeconds = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    readers: tuple[ReaderConfig, ...] = ()
 
     @field_validator("timezone")
     @classmethod
