@@ -17,8 +17,8 @@ MAX_UID_BYTES = 16
 """Longest UID accepted: ISO 14443 UIDs are 4, 7 or 10 bytes; EM4100 IDs 5; Wiegand data at most 8."""
 
 _SEPARATORS = re.compile(r"[\s:\-]")
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
-_DECIMAL = re.compile(r"^[0-9]+$")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 def uid_from_bytes(data: bytes) -> str:
@@ -33,7 +33,7 @@ def normalize_hex_uid(text: str) -> str:
     digits = _SEPARATORS.sub("", text.strip())
     if digits[:2] in ("0x", "0X"):
         digits = digits[2:]
-    if not digits or not _HEX.match(digits):
+    if not digits or not _HEX.fullmatch(digits):
         raise FrameError("UID is not hexadecimal")
     if len(digits) % 2:
         digits = "0" + digits
@@ -45,7 +45,7 @@ def normalize_hex_uid(text: str) -> str:
 def uid_from_decimal(text: str, width_bytes: int = 4) -> str:
     """Normalise a decimal UID (`0012345678`) to hex zero-padded to `width_bytes` bytes (`00BC614E`)."""
     digits = text.strip()
-    if not digits or len(digits) > 40 or not _DECIMAL.match(digits):
+    if not digits or len(digits) > 40 or not _DECIMAL.fullmatch(digits):
         raise FrameError("UID is not a decimal number")
     if not 1 <= width_bytes <= MAX_UID_BYTES:
         raise ValueError(f"width_bytes must be 1-{MAX_UID_BYTES}")
