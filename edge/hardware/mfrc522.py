@@ -136,12 +136,13 @@ class Mfrc522Reader(BadgeReader):
     def start(self) -> None:
         """Import the Pi-only libraries (raising DeviceError if they cannot load) and start polling."""
         if self._chip_class is None:
-            self._gpio, self._chip_class = _import_library()
-            mode = self._gpio.getmode()
+            gpio, chip_class = _import_library()
+            mode = gpio.getmode()
             if mode is None:
-                self._gpio.setmode(self._gpio.BCM)
-            elif mode != self._gpio.BCM:
+                gpio.setmode(gpio.BCM)
+            elif mode != gpio.BCM:
                 raise DeviceError("RPi.GPIO is in BOARD mode in this process; the MFRC522 reset pin is a BCM number")
+            self._gpio, self._chip_class = gpio, chip_class
         super().start()
 
     # -- the reader thread -------------------------------------------------------------------------------------
@@ -311,14 +312,14 @@ class Mfrc522Reader(BadgeReader):
 
     def _release(self) -> None:
         chip, self._chip = self._chip, None
-        if chip is not None:
-            try:
-                chip.Write_MFRC522(COMMAND_REG, CMD_IDLE)
-                chip.spi.close()
-            except OSError:
-                log.debug("closing the MFRC522 SPI device failed", exc_info=True)
-        if self._gpio is not None:
-            self._gpio.cleanup(self.reset_pin)  # our pin only: Close_MFRC522's cleanup() frees every pin
+        if chip is None:
+            return
+        try:
+            chip.Write_MFRC522(COMMAND_REG, CMD_IDLE)
+            chip.spi.close()
+        except OSError:
+            log.debug("closing the MFRC522 SPI device failed", exc_info=True)
+        self._gpio.cleanup(self.reset_pin)  # our pin only: Close_MFRC522's cleanup() frees every pin
 
 
 def _import_library() -> tuple[Any, Any]:
