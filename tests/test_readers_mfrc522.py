@@ -168,14 +168,13 @@ def test_a_missing_spi_device_is_a_fault_until_it_appears(events):
 
 def test_reset_pin_is_the_configured_bcm_pin_and_gpio15_is_left_alone(events):
     gpio_standin.reset_board()
-    with Mfrc522Sim(reset_pin=22) as sim:
-        with make_reader(events, reset_pin=22) as reader:
-            reader.start()
-            sim.present(CLASSIC)
-            events.wait_scans(1)
-            assert gpio_standin.getmode() == gpio_standin.BCM
-            assert gpio_standin.pin_setup(22) == gpio_standin.PinSetup(gpio_standin.OUT, 1)
-            assert gpio_standin.pin_setup(15) is None
+    with Mfrc522Sim(reset_pin=22) as sim, make_reader(events, reset_pin=22) as reader:
+        reader.start()
+        sim.present(CLASSIC)
+        events.wait_scans(1)
+        assert gpio_standin.getmode() == gpio_standin.BCM
+        assert gpio_standin.pin_setup(22) == gpio_standin.PinSetup(gpio_standin.OUT, 1)
+        assert gpio_standin.pin_setup(15) is None
     gpio_standin.reset_board()
 
 

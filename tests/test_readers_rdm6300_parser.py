@@ -14,7 +14,7 @@ OTHER = encode_frame(bytes.fromhex("1F2E3D4C5B"))
 
 
 def test_encoded_frame_has_the_datasheet_layout():
-    assert FRAME == b"\x02" + b"0A00BC614E" + f"{checksum(TAG):02X}".encode() + b"\x03"
+    assert b"\x02" + b"0A00BC614E" + f"{checksum(TAG):02X}".encode() + b"\x03" == FRAME
     assert len(FRAME) == 14
 
 

@@ -87,7 +87,7 @@ def test_any_32_bit_decimal_normalises_to_its_4_bytes(value):
 def test_normalisation_either_returns_upper_hex_or_raises_frame_error(text):
     for fmt in ("hex", "decimal"):
         try:
-            uid = normalize_uid(text, fmt)  # type: ignore[arg-type]
+            uid = normalize_uid(text, fmt)
         except FrameError:
             continue
         assert uid == uid.upper() and len(uid) % 2 == 0

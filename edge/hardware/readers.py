@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from types import TracebackType
+from typing import Self
 
 from edge.clock import Clock, SystemClock
 
@@ -149,7 +150,7 @@ class BadgeReader(ABC):
         self._closed = True
         self._release()
 
-    def __enter__(self) -> BadgeReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

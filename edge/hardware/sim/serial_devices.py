@@ -14,6 +14,7 @@ import time
 import tty
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from edge.hardware.rdm6300 import encode_frame
 
@@ -82,7 +83,7 @@ class PtySerialDevice:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def __enter__(self) -> PtySerialDevice:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
