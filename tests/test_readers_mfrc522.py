@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import pytest
@@ -201,3 +202,19 @@ def test_without_the_mfrc522_package_start_raises_device_error(monkeypatch, even
     reader = make_reader(events)
     with pytest.raises(DeviceError, match="mfrc522"):
         reader.start()
+
+
+def test_nothing_logged_contains_a_uid(board, reader, events, caplog):
+    caplog.set_level(logging.DEBUG)
+    board.present(NTAG)
+    events.wait_scans(1)
+    board.present(CLASSIC, bad_bcc=True)
+    wait_until(lambda: reader.health.bad_checksum >= 1)
+    board.go_silent()
+    events.wait_faults(1)
+    board.answer_again()
+    events.wait_faults(2)
+    text = "\n".join(record.getMessage() for record in caplog.records).upper()
+    assert caplog.records
+    for uid in (NTAG, CLASSIC, "112233", "A1B2C3"):
+        assert uid not in text

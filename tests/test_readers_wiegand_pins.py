@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from gpiozero import InputDevice
 from gpiozero.pins.mock import MockFactory
@@ -99,3 +101,14 @@ def test_close_releases_both_pins(factory, reader):
     reader.close()
     for number in (D0, D1):
         InputDevice(number, pin_factory=factory).close()
+
+
+def test_nothing_logged_contains_a_uid(reader, sim, events, caplog):
+    caplog.set_level(logging.DEBUG)
+    sim.send_card(18, 12345, 26)
+    frame = list(encode_wiegand(18, 12345, 26))
+    frame[3] ^= 1
+    sim.send_bits(frame)
+    events.wait_scans(1)
+    wait_until(lambda: reader.health.bad_checksum == 1)
+    assert "123039" not in "\n".join(record.getMessage() for record in caplog.records).upper()

@@ -28,25 +28,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from edge.clock import Clock
 from edge.errors import DeviceError
-from edge.hardware.iso14443 import (
-    CASCADE_TAG,
-    HLTA,
-    NVB_ANTICOLL,
-    NVB_SELECT,
-    SAK_UID_INCOMPLETE,
-    SEL_CL,
-    SHORT_FRAME_BITS,
-    WUPA,
-    bcc,
-    crc_a,
-)
+from edge.hardware.iso14443 import Reply, Status, read_uid
 from edge.hardware.readers import BadgeReader, FaultCallback, ScanCallback
-from edge.hardware.uid import uid_from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +67,6 @@ DEAD_VERSIONS = (0x00, 0xFF)  # MISO stuck low or floating high: nobody is answe
 
 EXCHANGE_DEADLINE_S = 0.05  # the chip's own timer (≈15 ms as initialised) must have fired well before this
 STATUS_POLL_S = 0.001
-
-Status = Literal["ok", "no_card", "collision", "error", "stuck"]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What one transceive returned: status, received bytes and the number of valid bits."""
-
-    status: Status
-    data: bytes = b""
-    bits: int = 0
 
 
 class Mfrc522Reader(BadgeReader):
@@ -165,7 +141,7 @@ class Mfrc522Reader(BadgeReader):
                     next_check = began + self.health_interval_s
                     self._check_health()
                 if not self._down:
-                    uid, finished = self._read_uid()
+                    uid, finished = read_uid(self._transceive, self.health)
                     if not finished:
                         next_check = 0.0  # the chip did not complete an exchange: look at it now
                     if uid is not None:
@@ -231,43 +207,9 @@ class Mfrc522Reader(BadgeReader):
         self._gpio.output(self.reset_pin, 1)
         time.sleep(0.01)
 
-    # -- ISO 14443-A over the chip ---------------------------------------------------------------------------------
+    # -- the chip -------------------------------------------------------------------------------------------------
 
-    def _read_uid(self) -> tuple[str | None, bool]:
-        """One poll: (UID or None, whether every exchange finished normally)."""
-        answer = self._transceive(bytes([WUPA]), tx_last_bits=SHORT_FRAME_BITS)
-        if answer.status != "ok" or answer.bits != 16:
-            return None, answer.status != "stuck"
-        uid = bytearray()
-        for level, sel in enumerate(SEL_CL):
-            part = self._transceive(bytes([sel, NVB_ANTICOLL]))
-            if part.status != "ok" or len(part.data) != 5:
-                if part.status == "ok":
-                    self.health.bad_frames += 1
-                return None, part.status != "stuck"
-            if bcc(part.data[:4]) != part.data[4]:
-                self.health.bad_checksum += 1
-                return None, True
-            frame = bytes([sel, NVB_SELECT]) + part.data[:5]
-            sak = self._transceive(frame + crc_a(frame))
-            if sak.status != "ok" or len(sak.data) != 3:
-                return None, sak.status != "stuck"
-            if crc_a(sak.data[:1]) != sak.data[1:]:
-                self.health.bad_checksum += 1
-                return None, True
-            if not sak.data[0] & SAK_UID_INCOMPLETE:
-                uid += part.data[:4]
-                break
-            if part.data[0] != CASCADE_TAG or level == len(SEL_CL) - 1:
-                self.health.bad_frames += 1
-                return None, True
-            uid += part.data[1:4]
-        halt = bytes([HLTA, 0x00])
-        self._transceive(halt + crc_a(halt), expect_reply=False)
-        self.health.frames_ok += 1
-        return uid_from_bytes(bytes(uid)), True
-
-    def _transceive(self, data: bytes, *, tx_last_bits: int = 0, expect_reply: bool = True) -> Reply:
+    def _transceive(self, data: bytes, tx_last_bits: int, expect_reply: bool) -> Reply:
         """Send a frame and collect the answer, sleeping between status reads."""
         write = self._chip.Write_MFRC522
         write(COMM_IEN_REG, 0x77 | 0x80)
