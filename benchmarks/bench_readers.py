@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.hardware.mfrc522 import Mfrc522Reader  # noqa: E402
-from edge.hardware.rdm6300 import Rdm6300Reader, encode_frame  # noqa: E402
-from edge.hardware.readers import BadgeReader  # noqa: E402
-from edge.hardware.serial_line import SerialLineReader  # noqa: E402
-from edge.hardware.sim import gpio_standin  # noqa: E402
-from edge.hardware.sim.mfrc522_sim import Mfrc522Sim  # noqa: E402
-from edge.hardware.sim.serial_devices import PtySerialDevice  # noqa: E402
+from edge.hardware.mfrc522 import Mfrc522Reader
+from edge.hardware.rdm6300 import Rdm6300Reader, encode_frame
+from edge.hardware.readers import BadgeReader
+from edge.hardware.serial_line import SerialLineReader
+from edge.hardware.sim import gpio_standin
+from edge.hardware.sim.mfrc522_sim import Mfrc522Sim
+from edge.hardware.sim.serial_devices import PtySerialDevice
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -218,3 +218,11 @@ def test_nothing_logged_contains_a_uid(board, reader, events, caplog):
     assert caplog.records
     for uid in (NTAG, CLASSIC, "112233", "A1B2C3"):
         assert uid not in text
+
+
+def test_a_reader_whose_miso_floats_high_is_a_fault(board, reader, events):
+    board.chip.go_silent(value=0xFF)
+    assert events.wait_faults(1) == [True]
+    assert "0xFF" in (reader.fault or "")
+    board.answer_again()
+    assert events.wait_faults(2) == [True, False]

@@ -52,6 +52,7 @@ VERSION_REG = 0x37
 
 CMD_IDLE = 0x00
 CMD_TRANSCEIVE = 0x0C
+IRQ_SET1 = 0x80
 IRQ_TX = 0x40
 IRQ_RX = 0x20
 IRQ_IDLE = 0x10
@@ -224,7 +225,10 @@ class Mfrc522Reader(BadgeReader):
         deadline = self.clock.monotonic() + EXCHANGE_DEADLINE_S
         status: Status = "ok"
         irq = self._read(COMM_IRQ_REG)
-        while not irq & wanted:
+        while not irq & wanted or irq & IRQ_SET1:
+            if irq & IRQ_SET1:  # reads as 0 on a live chip: MISO is floating high
+                status = "stuck"
+                break
             if irq & IRQ_TIMER:
                 status = "no_card"
                 break
