@@ -63,9 +63,10 @@ def test_library_reads_a_7_byte_uid_as_cascade_tag_plus_3_bytes(sim, library):
 
 
 def test_library_sees_a_held_card_every_other_poll(sim, library):
-    sim.present("04A1B2C3")
+    card = sim.present("04A1B2C3")
     results = [library.read_id_no_block() is not None for _ in range(4)]
     assert results == [True, False, True, False]
+    assert (card.requests_seen, card.requests_answered) == (4, 2)
 
 
 def test_library_select_and_crc_coprocessor_work_against_the_chip(sim, library):

@@ -37,6 +37,8 @@ class SimCard:
     state: str = field(default="idle", init=False)
     _level: int = field(default=0, init=False)
     _from_halt: bool = field(default=False, init=False)
+    requests_seen: int = field(default=0, init=False)
+    requests_answered: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._levels = cascade_levels(self.uid)
@@ -66,10 +68,12 @@ class SimCard:
         return None
 
     def _request(self, command: int) -> bytes | None:
+        self.requests_seen += 1
         if self.state == "idle" or (self.state == "halt" and command == WUPA):
             self._from_halt = self.state == "halt"
             self.state = "ready"
             self._level = 0
+            self.requests_answered += 1
             return self.atqa
         self._unexpected()
         return None
