@@ -114,8 +114,8 @@ def read_uid(transceive: Transceive, health: ReaderHealth) -> tuple[str | None, 
             health.bad_checksum += 1
             return None, True
         if not sak.data[0] & SAK_UID_INCOMPLETE:
-            if part.data[0] == CASCADE_TAG and level < len(SEL_CL) - 1:
-                health.bad_frames += 1  # 0x88 cannot start the last UID bytes
+            if part.data[0] == CASCADE_TAG and level == 0:
+                health.bad_frames += 1  # a single-size UID never starts with the cascade tag
                 return None, True
             uid += part.data[:4]
             break
