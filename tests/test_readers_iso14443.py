@@ -60,7 +60,7 @@ UID4 = bytes.fromhex("04A1B2C3")
         pytest.param([ATQA, ok(with_bcc(UID4)), Reply("no_card")], None, True, None, id="card left during select"),
         pytest.param([ATQA, ok(with_bcc(UID4)), ok(sak(0x04))], None, True, "bad_frames", id="cascade without 88"),
         pytest.param(
-            [ATQA, ok(with_bcc(b"\x88\x04\x11\x22")), ok(sak(0x08))], None, True, "bad_frames", id="single-size UID starting with 88"
+            [ATQA, ok(with_bcc(b"\x88\x04\x11\x22")), ok(sak(0x08))], None, True, "bad_frames", id="4-byte UID with 88"
         ),
         pytest.param(
             [ATQA] + [ok(with_bcc(b"\x88\x01\x02\x03")), ok(sak(0x04))] * 3, None, True, "bad_frames",
