@@ -26,5 +26,13 @@ class FrameError(EdgeError, ValueError):
     """A corrupt frame from a reader or sensor; counted and dropped by the caller."""
 
 
+class ChecksumError(FrameError):
+    """A frame whose checksum, parity or check byte does not match its data."""
+
+
 class StoreError(EdgeError, OSError):
     """The local store (outbox, collector store) could not be written."""
+
+
+class DeviceError(EdgeError, OSError):
+    """A hardware device, or the library that drives it, cannot be used on this machine."""

@@ -66,9 +66,18 @@ def _secret_issues(config: NodeConfig) -> list[Issue]:
 
 
 def issue_from_error(err: Any, data: Any) -> Issue:
-    loc = _data_path(err["loc"], data)
-    path = _render(loc)
+    """Turn one pydantic error into an Issue whose path is the key as written in the file."""
     kind = err["type"]
+    loc = _data_path(err["loc"], data, keep_last=kind == "missing")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        # A discriminated union (e.g. `type:` of a reader): name the key itself, as for any other field.
+        ctx = err.get("ctx") or {}
+        key = str(ctx.get("discriminator", "type")).strip("'")
+        path = _render([*loc, key])
+        if kind == "union_tag_not_found":
+            return Issue(path, "required key is missing")
+        return Issue(path, f"unknown {key} {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})")
+    path = _render(loc)
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
         if any(word in name.lower() for word in _SECRET_WORDS) and not name.endswith("_file"):
@@ -82,7 +91,7 @@ def issue_from_error(err: Any, data: Any) -> Issue:
     return Issue(path, message)
 
 
-def _data_path(loc: Sequence[Any], data: Any) -> list[str | int]:
+def _data_path(loc: Sequence[Any], data: Any, *, keep_last: bool = True) -> list[str | int]:
     """Drop the union/discriminator tags pydantic adds to a location, keeping the keys that are in the file."""
     out: list[str | int] = []
     current = data
@@ -92,7 +101,7 @@ def _data_path(loc: Sequence[Any], data: Any) -> list[str | int]:
             if part in current:
                 out.append(part)
                 current = current[part]
-            elif last or not isinstance(part, str):
+            elif (last and keep_last) or not isinstance(part, str):
                 out.append(part)
                 current = None
             # else: a tag pydantic added (a union member's name): not a key of the file

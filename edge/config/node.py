@@ -21,6 +21,7 @@ from edge.config.base import (
 )
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
+from edge.config.readers import ReaderConfig
 
 
 class OutboxConfig(StrictModel):
@@ -42,6 +43,7 @@ class NodeConfig(StrictModel):
     outbox: OutboxConfig = OutboxConfig()
     status_interval_s: PositiveSeconds = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    readers: tuple[ReaderConfig, ...] = ()
     doors: tuple[DoorConfig, ...] = ()
 
     @field_validator("timezone")

@@ -1,0 +1,53 @@
+"""Collect what a badge reader reports, and wait for it without sleeping blindly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> bool:
+    """Poll `predicate` until it is true or `timeout` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() > deadline:
+            return bool(predicate())
+        time.sleep(step)
+
+
+class ReaderEvents:
+    """Thread-safe record of `on_scan` and `on_fault` calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.scans: list[tuple[str, float]] = []
+        self.faults: list[tuple[bool, str]] = []
+
+    def on_scan(self, uid: str, at: float) -> None:
+        with self._lock:
+            self.scans.append((uid, at))
+
+    def on_fault(self, active: bool, detail: str) -> None:
+        with self._lock:
+            self.faults.append((active, detail))
+
+    @property
+    def uids(self) -> list[str]:
+        with self._lock:
+            return [uid for uid, _ in self.scans]
+
+    @property
+    def fault_states(self) -> list[bool]:
+        with self._lock:
+            return [active for active, _ in self.faults]
+
+    def wait_scans(self, count: int, timeout: float = 5.0) -> list[str]:
+        wait_until(lambda: len(self.scans) >= count, timeout)
+        return self.uids
+
+    def wait_faults(self, count: int, timeout: float = 5.0) -> list[bool]:
+        wait_until(lambda: len(self.faults) >= count, timeout)
+        return self.fault_states
