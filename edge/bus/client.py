@@ -125,6 +125,11 @@ class Bus:
         with self._cond:
             return self._cond.wait_for(lambda: self._connected, timeout)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the outbox pump and the network loop threads are running (for the watchdog)."""
+        return self._pump.is_alive() and self._loop.alive
+
     def wait_drained(self, timeout: float) -> bool:
         """Block until every stored event has been acknowledged, or `timeout` seconds pass."""
         with self._cond:
@@ -173,14 +178,15 @@ class Bus:
             )
 
     def _status_payload(self, state: str) -> bytes:
-        extra = self._status_extra() if self._status_extra else {}
+        extra = dict(self._status_extra()) if self._status_extra else {}
+        counters = self.counters.snapshot() | extra.pop("counters", {})
         body = NodeStatus(
             state=state,  # type: ignore[arg-type]
             version=__version__,
             uptime_s=round(time.monotonic() - self._started, 1),
             outbox_depth=self.outbox.depth + len(self._spill),
             outbox_dropped=self.outbox.dropped + self.counters.get("events_dropped_spill"),
-            counters=self.counters.snapshot(),
+            counters=counters,
             node_name=self.config.node,
             **extra,
         )

@@ -65,6 +65,11 @@ class NetworkLoop:
             self._client.connect_async(self._config.host, self._config.port, self._config.keepalive)
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """Whether the loop thread runs."""
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         delay = self._config.reconnect_min_s
         while not self._stopping.is_set():

@@ -61,7 +61,9 @@ class NodeConfig(StrictModel):
         return ZoneInfo(self.timezone)
 
     def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
-        """Exclusive resources (GPIO pins, serial devices) are used by one field only."""
+        """Exclusive resources (GPIO pins, serial devices) are used by one field only; readers need the badge key."""
+        if (self.readers or self.doors) and self.badge_key_file is None:
+            yield Issue("badge_key_file", "required when the node has readers or doors (badge tokens are keyed hashes)")
         owners: dict[tuple[str, object], str] = {}
         for path, resource, value in iter_claims(self):
             key = (resource, value)

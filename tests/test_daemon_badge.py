@@ -1,0 +1,176 @@
+"""`edge badge` end to end: the real CLI as a subprocess, a pty RDM6300 reader, a real Mosquitto."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.contract import Kind, badge_token, decode
+from edge.hardware.sim.serial_devices import Rdm6300Sim
+from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.mqtt import Recorder
+from tests.rig.servers import Mosquitto
+
+KEY = b"0123456789abcdef0123456789abcdef"
+CARDS = ["0A1B2C3D4E", "00DEADBEEF", "7F00112233"]
+
+
+def write_config(tmp_path: Path, port: int, reader_port: str) -> Path:
+    (tmp_path / "badge.key").write_bytes(KEY)
+    config = tmp_path / "node.yaml"
+    config.write_text(
+        f"""site: lyon
+node: reception
+state_dir: {tmp_path / "state"}
+badge_key_file: badge.key
+status_interval_s: 0.5
+mqtt:
+  host: 127.0.0.1
+  port: {port}
+  reconnect_min_s: 0.2
+  reconnect_max_s: 1
+readers:
+  - name: reception
+    type: rdm6300
+    port: {reader_port}
+    rearm_s: 0.3
+"""
+    )
+    return config
+
+
+@pytest.fixture
+def reader():
+    sim = Rdm6300Sim()
+    yield sim
+    sim.close()
+
+
+def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            edge_command("badge", "-c", str(config)), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
+        )
+
+
+def wait_online(recorder: Recorder) -> None:
+    assert recorder.wait_for(
+        lambda ms: any(m.topic.endswith("/status") and json.loads(m.payload)["state"] == "online" for m in ms)
+    )
+
+
+def test_scans_are_published_with_tokens_and_no_raw_uid_anywhere(
+    mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, mosquitto.port, reader.path)
+    recorder = Recorder(mosquitto.port, "edge/lyon/#")
+    log = tmp_path / "badge.log"
+    proc = start_daemon(config, log)
+    try:
+        wait_online(recorder)
+        for card in CARDS:
+            reader.send_card(card)
+            time.sleep(0.4)  # the card is taken away: longer than the re-arm time
+        scans = recorder.wait_count(3, topic_part="/badge/")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    events = [decode(Kind.BADGE_SCAN, m.payload) for m in scans]
+    assert [e.body.token for e in events] == [badge_token(KEY, card) for card in CARDS]  # type: ignore[attr-defined]
+    assert {m.topic for m in scans} == {"edge/lyon/badge/reception/scan"}
+    everything = b"".join(m.payload for m in recorder.messages) + log.read_bytes()
+    for outbox in (tmp_path / "state").glob("*"):
+        everything += outbox.read_bytes()
+    for card in CARDS:
+        for form in (card, card.lower(), str(int(card, 16)), str(int(card[2:], 16))):
+            assert form.encode() not in everything
+
+
+def test_a_held_card_is_one_scan(mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path) -> None:
+    config = write_config(tmp_path, mosquitto.port, reader.path)
+    recorder = Recorder(mosquitto.port, "edge/lyon/#")
+    proc = start_daemon(config, tmp_path / "badge.log")
+    try:
+        wait_online(recorder)
+        reader.hold_card(CARDS[0], seconds=1.5).join()
+        time.sleep(0.5)
+        reader.send_card(CARDS[0])
+        scans = recorder.wait_count(2, topic_part="/badge/")
+        time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    assert len([m for m in recorder.messages if "/badge/" in m.topic]) == 2 == len(scans)
+
+
+def test_an_unplugged_reader_is_read_again_after_replug(
+    mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, mosquitto.port, reader.path)
+    recorder = Recorder(mosquitto.port, "edge/lyon/#")
+    proc = start_daemon(config, tmp_path / "badge.log")
+    try:
+        wait_online(recorder)
+        reader.send_card(CARDS[0])
+        recorder.wait_count(1, topic_part="/badge/")
+        reader.unplug()
+        time.sleep(1.0)
+        assert proc.poll() is None
+        reader.replug()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len([m for m in recorder.messages if "/badge/" in m.topic]) < 2:
+            reader.send_card(CARDS[1])  # bytes written before the daemon reopens the port are lost
+            time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    tokens = {decode(Kind.BADGE_SCAN, m.payload).body.token for m in recorder.messages if "/badge/" in m.topic}  # type: ignore[attr-defined]
+    assert badge_token(KEY, CARDS[1]) in tokens
+
+
+def test_garbage_from_the_reader_is_counted_and_the_daemon_keeps_reading(
+    mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, mosquitto.port, reader.path)
+    recorder = Recorder(mosquitto.port, "edge/lyon/#")
+    proc = start_daemon(config, tmp_path / "badge.log")
+    try:
+        wait_online(recorder)
+        reader.write(b"\x00\xff garbage \x02ZZZZ\x03")
+        reader.send_card(CARDS[0], checksum=0x00)  # a bad checksum
+        reader.send_card(CARDS[1])
+        recorder.wait_count(1, topic_part="/badge/")
+        assert recorder.wait_for(
+            lambda ms: any(
+                json.loads(m.payload).get("counters", {}).get("reader.reception.bad_checksum", 0) >= 1
+                for m in ms
+                if m.topic.endswith("/status")
+            ),
+            timeout=10,
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    assert len([m for m in recorder.messages if "/badge/" in m.topic]) == 1
+
+
+def test_a_config_without_readers_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "n.yaml"
+    path.write_text("site: a\nnode: b\n")
+    result = subprocess.run(edge_command("badge", "-c", str(path)), env=edge_env(), capture_output=True, timeout=30)
+    assert result.returncode == 2
+
+
+def test_a_bad_reader_config_exits_2_with_the_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "n.yaml"
+    path.write_text("site: a\nnode: b\nreaders:\n  - name: r\n    type: rdm6301\n")
+    result = subprocess.run(
+        edge_command("badge", "-c", str(path)), env=edge_env(), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "readers[0].type" in result.stderr
