@@ -15,7 +15,7 @@ from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAD = "site: hub\nnode: door-pi\ndoors:\n"
+HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  public_keys: [staff.pub]\ndoors:\n"
 
 
 def doors(yaml_body: str) -> tuple[DoorConfig, ...]:
@@ -144,5 +144,5 @@ def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
 
 
 def test_the_shipped_example_is_valid() -> None:
-    config = load_config(ROOT / "examples" / "door.yaml", check_secrets=False)
+    config = load_config(ROOT / "examples" / "nodes" / "door-front.yaml", check_secrets=False)
     assert [door.name for door in config.doors] == ["front"]

@@ -1,8 +1,4 @@
-"""The `doors:` section: each door's relay, inputs, feedback, timings, mode and unlocked schedule.
-
-Readers are not configured here yet: the lead adds `readers: tuple[DoorReader, ...]` (direction in/out + the
-reader union from edge/config/readers.py) when merging.
-"""
+"""The `doors:` section: each door's readers, relay, inputs, feedback, timings, mode and unlocked schedule."""
 
 from __future__ import annotations
 
@@ -13,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from edge.config.base import GpioPin, Issue, Name, StrictModel
+from edge.config.readers import ReaderConfig
 
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
@@ -106,11 +103,20 @@ class WeeklyWindow(StrictModel):
     end: ClockTime
 
 
+class DoorReaderConfig(StrictModel):
+    """A reader bound to a door, on its way in or its way out."""
+
+    direction: Literal["in", "out"] = "in"
+    reader: ReaderConfig
+
+
 class DoorConfig(StrictModel):
     """One door driven by this node."""
 
     name: Name
     relay: RelayConfig
+    readers: tuple[DoorReaderConfig, ...] = ()
+    anti_passback: bool = False  # needs an in and an out reader
     unlock_s: float = Field(default=5.0, ge=3, le=60)  # EN 60839-11-1: release for at least 3 s
     held_open_s: float = Field(default=30.0, ge=5, le=3600)
     contact: ContactConfig | None = None
@@ -130,3 +136,8 @@ class DoorConfig(StrictModel):
             if doors[other].name == self.name:
                 yield Issue(f"doors[{index}].name", f"door {self.name!r} is already defined at doors[{other}]")
                 return
+        directions = {reader.direction for reader in self.readers}
+        if self.anti_passback and directions != {"in", "out"}:
+            yield Issue(f"doors[{index}].anti_passback", "anti-passback needs an `in` and an `out` reader")
+        if getattr(root, "access", None) is None:
+            yield Issue(f"doors[{index}]", "a door needs the `access` section (public_keys that sign member snapshots)")

@@ -19,6 +19,7 @@ from edge.config.base import (
     iter_claims,
     iter_sections,
 )
+from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
 from edge.config.readers import ReaderConfig
@@ -45,6 +46,7 @@ class NodeConfig(StrictModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     readers: tuple[ReaderConfig, ...] = ()
     doors: tuple[DoorConfig, ...] = ()
+    access: AccessConfig | None = None
 
     @field_validator("timezone")
     @classmethod
