@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "check_config",
     "doctor",
     "badge",
+    "door",
 ]
 
 EXIT_OK = 0

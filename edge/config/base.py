@@ -58,9 +58,7 @@ def _check_pin(value: int) -> int:
 
 def _check_device(value: str) -> str:
     if not (value.startswith("/") or "://" in value):
-        raise ValueError(
-            "must be an absolute device path (e.g. /dev/ttyAMA0) or a pyserial URL"
-        )
+        raise ValueError("must be an absolute device path (e.g. /dev/ttyAMA0) or a pyserial URL")
     return value
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
+from edge.config.access import AccessConfig
 from edge.config.base import (
     FilePath,
     Issue,
@@ -19,7 +20,6 @@ from edge.config.base import (
     iter_claims,
     iter_sections,
 )
-from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
 from edge.config.readers import ReaderConfig

@@ -1,0 +1,42 @@
+"""`edge door -c FILE`: run the node's doors: readers, membership rules and relays, in one process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.daemons.runtime import run_service
+from edge.errors import ConfigError
+
+
+def register(sub: Any) -> None:
+    """Add the door command."""
+    parser = sub.add_parser("door", help="run the node's doors", description=__doc__)
+    add_daemon_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the daemon and run until SIGTERM."""
+    launch = prepare(args)
+    if not isinstance(launch, Launch):
+        return launch
+    if not launch.config.doors:
+        print(f"{args.config}: no `doors` section: nothing for edge door to run", file=sys.stderr)
+        launch.close()
+        return 2
+    from edge.daemons.door import DoorService
+
+    try:
+        service = DoorService(launch)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        launch.close()
+        return 2
+    try:
+        return run_service("edge door", service, on_tick=service.refresh)
+    finally:
+        launch.close()
