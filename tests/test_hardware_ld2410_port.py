@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -42,9 +43,7 @@ def radar(tmp_path):
 
 def _port(path, recorder, **options):
     defaults = {"forward_every_s": 0.0, "reopen_min_s": 0.05, "reopen_max_s": 0.2}
-    return Ld2410Port(
-        str(path), on_reading=recorder.reading, on_offline=recorder.went_offline, **(defaults | options)
-    )
+    return Ld2410Port(str(path), on_reading=recorder.reading, on_offline=recorder.went_offline, **(defaults | options))
 
 
 def test_reports_arrive_decoded(radar):
@@ -122,7 +121,7 @@ def test_identical_readings_are_not_all_forwarded(radar):
         radar.show(EMPTY)
         wait_until(lambda: recorder.count() >= 2, what="a changed reading")
     readings = list(recorder.readings)
-    assert all(a != b for a, b in zip(readings, readings[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(readings))
 
 
 def test_stop_ends_the_thread_while_the_radar_is_silent(radar):
