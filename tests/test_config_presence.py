@@ -163,6 +163,14 @@ BAD = {
         ONE_DESK + "      hysteresis:\n        sonar: {release_s: 1}\n",
         "presence.desks[0].hysteresis.sonar: unknown key",
     ),
+    "a PIR on a pin with a fixed pull-up": (
+        ONE_DESK.replace("{type: seat, pin: 17}", "{type: pir, pin: 3}"),
+        "presence.desks[0].sensors[0].pin: GPIO 3 has a fixed pull-up",
+    ),
+    "a pulled-down switch on a pin with a fixed pull-up": (
+        ONE_DESK.replace("pin: 17", "pin: 2, pull: down"),
+        "presence.desks[0].sensors[0].pull: GPIO 2 has a fixed pull-up",
+    ),
     "a radar distance beyond its 9 gates": (
         ONE_DESK.replace("{type: seat, pin: 17}", "{type: ld2410, port: /dev/ttyS0, max_distance_cm: 900}"),
         "presence.desks[0].sensors[0].max_distance_cm: ",

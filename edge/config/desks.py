@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from edge.config.node import NodeConfig
 
 SECTION = "presence"
+FIXED_PULL_UP = (2, 3)  # the I2C pins have 1.8 kOhm pull-ups on the board: no pull-down, no floating input
 T = TypeVar("T")
 LD2410_BAUDRATES = (9600, 19200, 38400, 57600, 115200, 230400, 256000, 460800)
 
@@ -43,6 +44,13 @@ class PirSensorConfig(StrictModel):
     warmup_s: float = Field(default=60.0, ge=0, le=600)
     sample_rate_hz: float = Field(default=10.0, gt=0, le=100)
 
+    @field_validator("pin")
+    @classmethod
+    def _pull_down_possible(cls, value: int) -> int:
+        if value in FIXED_PULL_UP:
+            raise ValueError(f"GPIO {value} has a fixed pull-up; a PIR needs a pin it can pull down")
+        return value
+
 
 class SeatSensorConfig(StrictModel):
     """A seat, pressure-mat, contact or capacitive-touch switch on a GPIO input."""
@@ -53,6 +61,14 @@ class SeatSensorConfig(StrictModel):
     pull: Literal["up", "down", "none"] = "up"
     active: Literal["low", "high"] | None = Field(default=None, validate_default=True)
     bounce_s: float = Field(default=0.05, ge=0, le=5)
+
+    @field_validator("pull")
+    @classmethod
+    def _pull_possible(cls, value: str, info: ValidationInfo) -> str:
+        pin = info.data.get("pin")
+        if pin in FIXED_PULL_UP and value != "up":
+            raise ValueError(f"GPIO {pin} has a fixed pull-up; use pull: up (or another pin)")
+        return value
 
     @field_validator("active")
     @classmethod

@@ -36,33 +36,45 @@ class OccupancyTracker:
         if len(self.desks) != len(desks):
             raise ValueError("two desks have one name")
         self._next_heartbeat = dict.fromkeys(self.desks, start)
+        # Each desk's next deadline, refreshed whenever that desk is touched: a tick looks at 48 floats, not at
+        # every sensor of every desk (a node with radars ticks several times a second).
+        self._due: dict[str, float | None] = {name: d.next_event() for name, d in self.desks.items()}
         self._zone_counts: dict[str, ZoneCounts] = {}
+        self._zones_stale = True
 
     def observe(self, desk: str, sensor: str, value: object, at: float | None = None) -> None:
         """Record an observation (a level, a radar reading or a Fault) made at monotonic `at` (default now)."""
-        self.desks[desk].observe(sensor, value, self._clock.monotonic() if at is None else at)
+        machine = self.desks[desk]
+        machine.observe(sensor, value, self._clock.monotonic() if at is None else at)
+        self._due[desk] = machine.next_event()
 
     def tick(self, now: float | None = None) -> list[Update]:
         """Advance every desk to `now`; return changed desks, due heartbeats and changed zone counts."""
         now = self._clock.monotonic() if now is None else now
         updates: list[Update] = []
         for name, desk in self.desks.items():
-            desk.advance(now)
-            due = now >= self._next_heartbeat[name]
-            if desk.dirty or due:
+            due = self._due[name]
+            if due is not None and due <= now:
+                desk.advance(now)
+                self._due[name] = desk.next_event()
+            heartbeat_due = now >= self._next_heartbeat[name]
+            if desk.dirty or heartbeat_due:
+                self._zones_stale = self._zones_stale or desk.dirty
                 updates.append(self._update(desk, heartbeat=not desk.dirty))
                 desk.dirty = False
                 self._next_heartbeat[name] = now + self._heartbeat_s
-        for zone in self.zones:
-            counts = self._count(zone)
-            if self._zone_counts.get(zone) != counts:
-                self._zone_counts[zone] = counts
-                updates.append(counts)
+        if self._zones_stale:
+            self._zones_stale = False
+            for zone in self.zones:
+                counts = self._count(zone)
+                if self._zone_counts.get(zone) != counts:
+                    self._zone_counts[zone] = counts
+                    updates.append(counts)
         return updates
 
     def next_due(self) -> float:
         """The monotonic time of the next deadline or heartbeat: when `tick()` should run next."""
-        times = [t for d in self.desks.values() if (t := d.next_event()) is not None]
+        times = [t for t in self._due.values() if t is not None]
         times.extend(self._next_heartbeat.values())
         return min(times, default=self._clock.monotonic() + self._heartbeat_s)
 

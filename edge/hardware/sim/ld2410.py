@@ -161,17 +161,18 @@ class RadarSimulator:
                     self.frames_sent += 1
 
     def _frame(self) -> bytes:
+        # Energies jitter frame to frame on a real radar, the noise floor of an empty room included.
         reading = self._reading
-        if reading.target is not TargetState.NONE:
-            self._jitter = (self._jitter + 1) % 3
-            reading = RadarReading(
-                reading.target,
-                reading.moving_distance_cm,
-                max(0, min(100, reading.moving_energy + self._jitter)) if reading.target.moving else 0,
-                reading.still_distance_cm,
-                max(0, min(100, reading.still_energy + self._jitter)) if reading.target.still else 0,
-                reading.detection_distance_cm,
-            )
+        self._jitter = (self._jitter + 1) % 3
+        target = reading.target
+        reading = RadarReading(
+            target,
+            reading.moving_distance_cm,
+            min(100, reading.moving_energy + self._jitter) if target.moving else 0,
+            reading.still_distance_cm,
+            min(100, reading.still_energy + self._jitter) if target.still or target is TargetState.NONE else 0,
+            reading.detection_distance_cm,
+        )
         return encode_report(_with_gates(reading) if self.engineering else reading)
 
     def _write(self, data: bytes) -> None:
