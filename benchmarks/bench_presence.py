@@ -32,12 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gpiozero.pins.mock import MockFactory  # noqa: E402
+from gpiozero.pins.mock import MockFactory
 
-from edge.clock import SystemClock  # noqa: E402
-from edge.config import parse_config  # noqa: E402
-from edge.occupancy import DeskUpdate, Occupancy, OccupancyTracker  # noqa: E402
-from edge.presence import DeskSensors, PresenceLoop, desk_specs, zone_specs  # noqa: E402
+from edge.clock import SystemClock
+from edge.config import parse_config
+from edge.occupancy import DeskUpdate, Occupancy, OccupancyTracker
+from edge.presence import DeskSensors, PresenceLoop, desk_specs, zone_specs
 
 DESKS = 48
 GPIO_PINS = 28
