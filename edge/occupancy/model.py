@@ -111,15 +111,21 @@ class SensorSpec:
     radar: RadarThresholds | None = None
 
     @classmethod
-    def default(cls, name: str, kind: SensorKind, **overrides: object) -> SensorSpec:
-        """A sensor with the kind's default hysteresis (and PIR warm-up / radar thresholds)."""
-        values: dict[str, object] = {"hysteresis": DEFAULT_HYSTERESIS[kind]}
-        if kind is SensorKind.PIR:
-            values["warmup_s"] = DEFAULT_PIR_WARMUP_S
-        if kind is SensorKind.LD2410:
-            values["radar"] = RadarThresholds()
-        values.update(overrides)
-        return cls(name, kind, **values)  # type: ignore[arg-type]
+    def default(
+        cls,
+        name: str,
+        kind: SensorKind,
+        *,
+        hysteresis: Hysteresis | None = None,
+        warmup_s: float | None = None,
+        radar: RadarThresholds | None = None,
+    ) -> SensorSpec:
+        """A sensor with its kind's defaults (hysteresis, PIR warm-up, radar thresholds) unless given."""
+        if warmup_s is None:
+            warmup_s = DEFAULT_PIR_WARMUP_S if kind is SensorKind.PIR else 0.0
+        if radar is None and kind is SensorKind.LD2410:
+            radar = RadarThresholds()
+        return cls(name, kind, hysteresis or DEFAULT_HYSTERESIS[kind], warmup_s, radar)
 
 
 @dataclass(frozen=True, slots=True)
