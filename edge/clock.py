@@ -32,6 +32,45 @@ class SystemClock:
         return time.monotonic()
 
 
+class ScaledClock:
+    """A clock that starts at a chosen instant and runs `speed` times faster than real time (simulation only).
+
+    `edge demo` runs the real daemons on one of these so that a coworking day passes in minutes: every
+    duration the daemons compute from this clock (unlock time, hysteresis, schedules) shrinks with it.
+    """
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        if start.tzinfo is None or speed <= 0:
+            raise ValueError("ScaledClock needs an aware start and a positive speed")
+        self.speed = speed
+        self._start = start.astimezone(UTC)
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        """Simulated wall time."""
+        from datetime import timedelta
+
+        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+
+    def monotonic(self) -> float:
+        """Simulated monotonic seconds."""
+        return (time.monotonic() - self._origin) * self.speed
+
+    @classmethod
+    def parse(cls, text: str) -> ScaledClock:
+        """Build from "START@SPEED", e.g. "2026-11-26T07:30:00+01:00@600"."""
+        start, _, speed = text.rpartition("@")
+        try:
+            return cls(datetime.fromisoformat(start), float(speed))
+        except ValueError:
+            raise ValueError(f"expected START@SPEED with an ISO start and offset, got {text!r}") from None
+
+
+def real_seconds(clock: Clock, seconds: float) -> float:
+    """How long to really wait for `seconds` of the clock's time to pass."""
+    return seconds / getattr(clock, "speed", 1.0)
+
+
 class ManualClock:
     """A clock that only moves when told to; for tests and for the demo's accelerated day."""
 

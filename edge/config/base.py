@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+T = TypeVar("T")
 
 
 class StrictModel(BaseModel):
@@ -103,8 +105,23 @@ def iter_secrets(model: BaseModel, path: str = "") -> Iterator[tuple[str, Path]]
     for section_path, section in iter_sections(model, path):
         for name, field in type(section).model_fields.items():
             value = getattr(section, name)
-            if value is not None and any(isinstance(m, Secret) for m in field.metadata):
+            if isinstance(value, Path) and find_marker(field.annotation, field.metadata, Secret) is not None:
                 yield (f"{section_path}.{name}" if section_path else name), value
+
+
+def find_marker(annotation: Any, metadata: list[Any], kind: type[T]) -> T | None:
+    """The first `kind` marker on a field: in its metadata or inside Optional/Union/tuple/Annotated arguments."""
+    for item in metadata:
+        if isinstance(item, kind):
+            return item
+    if get_origin(annotation) is Annotated:
+        args = get_args(annotation)
+        return find_marker(args[0], list(args[1:]), kind)
+    for arg in get_args(annotation):
+        found = find_marker(arg, [], kind)
+        if found is not None:
+            return found
+    return None
 
 
 def iter_claims(model: BaseModel, path: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -112,11 +129,14 @@ def iter_claims(model: BaseModel, path: str = "") -> Iterator[tuple[str, str, An
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         here = f"{path}.{name}" if path else name
-        claim = next((m for m in field.metadata if isinstance(m, Claim)), None)
-        if claim is not None and value is not None:
+        claim = find_marker(field.annotation, field.metadata, Claim)
+        if claim is not None and isinstance(value, (int, str)):
             yield here, claim.resource, value
-            continue
-        yield from _iter_value(value, here)
+        elif claim is not None and isinstance(value, (tuple, list)) and all(isinstance(v, (int, str)) for v in value):
+            for index, item in enumerate(value):
+                yield f"{here}[{index}]", claim.resource, item
+        else:
+            yield from _iter_value(value, here)
 
 
 def _iter_value(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:

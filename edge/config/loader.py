@@ -40,18 +40,18 @@ def parse_config(
         raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping (site:, node:, ...)"])
-    lines = _line_index(root_node)
+    lines = line_index(root_node)
     context = {"base_dir": base_dir}
     try:
         config = NodeConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        issues = [_issue_from_error(err, data) for err in exc.errors()]
-        raise ConfigError(_format(issues, lines, source)) from None
+        issues = [issue_from_error(err, data) for err in exc.errors()]
+        raise ConfigError(format_issues(issues, lines, source)) from None
     issues = cross_check(config)
     if check_secrets:
         issues.extend(_secret_issues(config))
     if issues:
-        raise ConfigError(_format(issues, lines, source))
+        raise ConfigError(format_issues(issues, lines, source))
     return config
 
 
@@ -65,7 +65,7 @@ def _secret_issues(config: NodeConfig) -> list[Issue]:
     return issues
 
 
-def _issue_from_error(err: Any, data: Any) -> Issue:
+def issue_from_error(err: Any, data: Any) -> Issue:
     loc = _data_path(err["loc"], data)
     path = _render(loc)
     kind = err["type"]
@@ -114,7 +114,7 @@ def _render(loc: Sequence[str | int]) -> str:
     return text or "(top level)"
 
 
-def _line_index(node: yaml.Node | None) -> dict[str, int]:
+def line_index(node: yaml.Node | None) -> dict[str, int]:
     """Map every key path in the document to its 1-based line number."""
     index: dict[str, int] = {}
 
@@ -135,7 +135,7 @@ def _line_index(node: yaml.Node | None) -> dict[str, int]:
     return index
 
 
-def _format(issues: list[Issue], lines: dict[str, int], source: str) -> list[str]:
+def format_issues(issues: list[Issue], lines: dict[str, int], source: str) -> list[str]:
     out = []
     for issue in issues:
         line = _nearest_line(issue.path, lines)

@@ -20,6 +20,7 @@ from edge.config.base import (
     iter_sections,
 )
 from edge.config.desks import PresenceConfig
+from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
 
 
@@ -42,6 +43,7 @@ class NodeConfig(StrictModel):
     outbox: OutboxConfig = OutboxConfig()
     status_interval_s: PositiveSeconds = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    doors: tuple[DoorConfig, ...] = ()
     presence: PresenceConfig | None = None
 
     @field_validator("timezone")

@@ -1,1 +1,63 @@
-"""Fixtures; filled in by the foundation."""
+"""pytest fixtures for real servers and for running the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.rig.servers import InfluxDB16, Mosquitto, VictoriaMetrics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A fresh real broker for one test."""
+    broker = Mosquitto(tmp_path / "mosquitto")
+    broker.start()
+    yield broker
+    broker.kill()
+
+
+@pytest.fixture
+def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
+    """A fresh real VictoriaMetrics for one test."""
+    server = VictoriaMetrics(tmp_path / "vm")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def influxdb(tmp_path: Path) -> Iterator[InfluxDB16]:
+    """A fresh real InfluxDB 1.6.7 for one test."""
+    server = InfluxDB16(tmp_path / "influx")
+    server.start()
+    yield server
+    server.kill()
+
+
+def edge_env(**extra: str) -> dict[str, str]:
+    """Environment for running `python -m edge` from this source tree (installed or not)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def edge_command(*args: str) -> list[str]:
+    """The argv that runs the real CLI."""
+    return [sys.executable, "-m", "edge", *args]
+
+
+def run_edge(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI to completion and capture its output."""
+    return subprocess.run(
+        edge_command(*args), capture_output=True, text=True, timeout=timeout, env=edge_env(**env), cwd=REPO
+    )

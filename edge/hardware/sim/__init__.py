@@ -1,1 +1,1 @@
-"""Simulators of the hardware drivers' devices, for tests and the demo: pty radars, MockFactory pins."""
+"""Simulators of our hardware, used by the tests and by `edge demo`; they replace only the hardware boundary."""

@@ -1,0 +1,1 @@
+"""Membership rules and the door controller: pure logic, no I/O, time injected."""

@@ -1,0 +1,103 @@
+"""Key files: the Ed25519 signing keys (private on the staff machine, public on doors) and the site badge key.
+
+Private keys are PEM (PKCS#8, as `openssl genpkey -algorithm ed25519` writes them), created 0600 and refused
+when other users can read them. Public keys are PEM (SubjectPublicKeyInfo). Nothing here overwrites a file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+
+from edge.access.signing import TrustedKeys, key_id
+from edge.errors import ConfigError
+
+BADGE_KEY_BYTES = 32
+
+
+def generate_signing_key(private_path: str | Path, public_path: str | Path) -> str:
+    """Create a new Ed25519 key pair in two new files (private 0600); return the key id."""
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    _write_new(Path(private_path), private_pem, 0o600)
+    try:
+        _write_new(Path(public_path), public_pem, 0o644)
+    except BaseException:
+        Path(private_path).unlink(missing_ok=True)
+        raise
+    return key_id(key.public_key())
+
+
+def generate_badge_key(path: str | Path) -> None:
+    """Create a new site badge key file (256 random bits, hex, 0600) for badge tokens."""
+    _write_new(Path(path), secrets.token_hex(BADGE_KEY_BYTES).encode("ascii") + b"\n", 0o600)
+
+
+def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
+    """Read a private Ed25519 key; raise ConfigError if unreadable, readable by others, or not Ed25519."""
+    path = Path(path)
+    data = _read(path)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError([f"{path}: private key is accessible to other users (run: chmod 600 {path})"])
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError([f"{path}: not an unencrypted PEM private key ({exc})"]) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError([f"{path}: not an Ed25519 key (generate one with `edge members keygen`)"])
+    return key
+
+
+def load_public_key(path: str | Path) -> Ed25519PublicKey:
+    """Read a public Ed25519 key; raise ConfigError if unreadable or not Ed25519."""
+    path = Path(path)
+    try:
+        key = load_pem_public_key(_read(path))
+    except ValueError as exc:
+        raise ConfigError([f"{path}: not a PEM public key ({exc})"]) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError([f"{path}: not an Ed25519 public key"])
+    return key
+
+
+def load_trusted_keys(paths: list[str | Path] | tuple[str | Path, ...]) -> TrustedKeys:
+    """Read the public keys a door trusts."""
+    if not paths:
+        raise ConfigError(["no trusted public key configured"])
+    return TrustedKeys(load_public_key(path) for path in paths)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise ConfigError([f"{path}: already exists; refusing to overwrite a key"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot create: {exc.strerror}"]) from None
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

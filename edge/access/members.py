@@ -1,0 +1,340 @@
+"""The member file staff maintain: plans with weekly schedules, closures, accounts with seats, members, policy.
+
+`load_member_file` is the only way in; every problem is reported with its key path and line, like the node
+config. Member files hold raw badge UIDs and names: they stay on the staff machine; doors only ever receive a
+signed snapshot made of badge tokens (see `edge.access.snapshot`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, Field, ValidationError, field_serializer, field_validator, model_validator
+
+from edge.access.files import write_atomic
+from edge.access.schedule import MINUTES_PER_DAY, WindowSpec, parse_days, parse_time
+from edge.config.base import Issue, Name, StrictModel
+from edge.config.loader import format_issues, issue_from_error, line_index
+from edge.contract.token import normalise_uid
+from edge.errors import ConfigError
+
+_MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
+MANUAL_SOURCE = "manual"
+_ALWAYS = {"days": ("mon-sun",), "from": "00:00", "to": "24:00"}
+
+
+def _check_member_id(value: str) -> str:
+    if not _MEMBER_ID.match(value):
+        raise ValueError("must be 1-64 characters: letters, digits and . _ : @ + - (not starting with a symbol)")
+    return value
+
+
+def _check_uid(value: str) -> str:
+    return normalise_uid(value)
+
+
+def _check_account(value: str) -> str:
+    if not value or len(value) > 100 or not value.isprintable():
+        raise ValueError("must be 1-100 printable characters")
+    return value
+
+
+MemberId = Annotated[str, AfterValidator(_check_member_id)]
+"""A member's identifier, as the coworking platform spells it; it appears in access events."""
+
+BadgeUid = Annotated[str, AfterValidator(_check_uid)]
+"""A card's UID in hexadecimal; stored normalised (upper case, no separators). Never leaves the staff machine."""
+
+AccountName = Annotated[str, AfterValidator(_check_account)]
+"""A company or team account, as the coworking platform names it."""
+
+
+class Window(StrictModel):
+    """A weekly opening window in the site's wall-clock time; `to` before `from` runs past midnight."""
+
+    days: tuple[str, ...]
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        parse_days(value)
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _start_time(cls, value: str) -> str:
+        parse_time(value)
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _end_time(cls, value: str) -> str:
+        parse_time(value, end=True)
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Window:
+        start, end = parse_time(self.start), parse_time(self.end, end=True)
+        if start == end:
+            raise ValueError("from and to are the same time; write from: '00:00', to: '24:00' for a whole day")
+        return self
+
+    def spec(self) -> WindowSpec:
+        """The window as weekday numbers and minutes, ready to compile."""
+        return WindowSpec(
+            parse_days(self.days), parse_time(self.start), parse_time(self.end, end=True) % MINUTES_PER_DAY
+        )
+
+
+class Plan(StrictModel):
+    """A membership plan: when its members may enter. `schedule: always` means 24/7."""
+
+    description: str = ""
+    schedule: tuple[Window, ...]
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _always(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().lower() != "always":
+                raise ValueError("write 'always' or a list of windows (days, from, to)")
+            return (_ALWAYS,)
+        return value
+
+    @field_serializer("schedule")
+    def _dump_schedule(self, value: tuple[Window, ...]) -> Any:
+        if self.is_always:
+            return "always"
+        return [{"days": list(w.days), "from": w.start, "to": w.end} for w in value]
+
+    @property
+    def is_always(self) -> bool:
+        """True when the plan is open around the clock, every day."""
+        return any(
+            parse_days(w.days) == frozenset(range(7)) and w.start == "00:00" and w.end == "24:00" for w in self.schedule
+        )
+
+
+class Closure(StrictModel):
+    """A closed day (or range of days, `until` inclusive); only the plans in `open_to` keep their schedule."""
+
+    name: str = ""
+    date: dt.date
+    until: dt.date | None = None
+    open_to: tuple[Name, ...] = ()
+
+    @model_validator(mode="after")
+    def _range(self) -> Closure:
+        if self.until is not None:
+            if self.until < self.date:
+                raise ValueError("until is before date")
+            if (self.until - self.date).days > 366:
+                raise ValueError("a closure spans at most a year")
+        return self
+
+    def days(self) -> Iterable[dt.date]:
+        """Every closed date, in order."""
+        last = self.until or self.date
+        for offset in range((last - self.date).days + 1):
+            yield self.date + dt.timedelta(days=offset)
+
+
+class Account(StrictModel):
+    """A company or team account; `seats` caps how many distinct members enter per local day."""
+
+    seats: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class Admit(StrictModel):
+    """Who is still admitted in a degraded situation: staff badges and/or members of the listed plans."""
+
+    staff: bool = True
+    plans: tuple[Name, ...] = ()
+
+
+class Policy(StrictModel):
+    """Site-wide rules for degraded situations; they travel with the snapshot to every door."""
+
+    lockdown: Admit = Admit()
+    untrusted_clock: Admit = Admit()
+
+
+class Member(StrictModel):
+    """A member: plan, badges and validity; `valid_from`/`valid_until` are inclusive local dates."""
+
+    id: MemberId
+    name: str = Field(default="", max_length=200)
+    plan: Name
+    badges: tuple[BadgeUid, ...] = ()
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    suspended: bool = False
+    account: AccountName | None = None
+    staff: bool = False
+    source: Name = MANUAL_SOURCE
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _numeric_id(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("badges", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = (value,)
+        if isinstance(value, (list, tuple)):
+            return tuple(str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> Member:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+class MemberFile(StrictModel):
+    """The whole member file of one site."""
+
+    site: Name
+    timezone: str = "Europe/Paris"
+    plans: dict[Name, Plan]
+    closures: tuple[Closure, ...] = ()
+    accounts: dict[AccountName, Account] = Field(default_factory=dict)
+    policy: Policy = Policy()
+    members: tuple[Member, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone, in which schedules, validity dates and closures are read."""
+        return ZoneInfo(self.timezone)
+
+
+def check_member_file(members: MemberFile) -> list[Issue]:
+    """Cross-field rules: known plans, unique member ids and badges."""
+    issues: list[Issue] = []
+    known = ", ".join(sorted(members.plans)) or "none defined"
+
+    def plan_issue(path: str, plan: str) -> None:
+        if plan not in members.plans:
+            issues.append(Issue(path, f"unknown plan {plan!r} (plans: {known})"))
+
+    for index, closure in enumerate(members.closures):
+        for position, plan in enumerate(closure.open_to):
+            plan_issue(f"closures[{index}].open_to[{position}]", plan)
+    for section in ("lockdown", "untrusted_clock"):
+        for position, plan in enumerate(getattr(members.policy, section).plans):
+            plan_issue(f"policy.{section}.plans[{position}]", plan)
+    ids: dict[str, int] = {}
+    badges: dict[str, tuple[int, int]] = {}
+    for index, member in enumerate(members.members):
+        plan_issue(f"members[{index}].plan", member.plan)
+        if member.id in ids:
+            issues.append(
+                Issue(f"members[{index}].id", f"duplicate member id, already used by members[{ids[member.id]}]")
+            )
+        else:
+            ids[member.id] = index
+        for position, uid in enumerate(member.badges):
+            owner = badges.get(uid)
+            if owner is not None:
+                where = f"members[{owner[0]}].badges[{owner[1]}]"
+                issues.append(Issue(f"members[{index}].badges[{position}]", f"badge already given at {where}"))
+            else:
+                badges[uid] = (index, position)
+    return issues
+
+
+_INT = "tag:yaml.org,2002:int"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML whose integers are plain decimals (YAML 1.1 reads an unquoted 19:00 as 1140) and dates text."""
+
+
+# Dates stay text too: pydantic reads them and names the key of an impossible date such as 2026-02-30.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+# Only plain decimal integers: `0123` and `1_000` stay strings, so str() of any int gives back what was written.
+_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+
+
+def load_member_file(path: str | Path) -> MemberFile:
+    """Read and validate a member file; raise ConfigError listing every issue as `path: message (file, line N)`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+    return parse_member_file(text, source=str(path))
+
+
+def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
+    """Validate YAML text into a MemberFile."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: the file must be a YAML mapping (site:, plans:, members:, ...)"])
+    return validate_member_data(data, source=source, lines=line_index(node))
+
+
+def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, int] | None = None) -> MemberFile:
+    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise."""
+    try:
+        members = MemberFile.model_validate(data)
+    except ValidationError as exc:
+        issues = [issue_from_error(err, data) for err in exc.errors()]
+        raise ConfigError(format_issues(issues, lines or {}, source)) from None
+    issues = check_member_file(members)
+    if issues:
+        raise ConfigError(format_issues(issues, lines or {}, source))
+    return members
+
+
+def dump_member_file(members: MemberFile) -> str:
+    """Render a member file as YAML that `parse_member_file` reads back to the same model."""
+    dumped = members.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data = {"site": dumped.pop("site"), "timezone": members.timezone, **dumped}
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
+    return text
+
+
+def save_member_file(path: str | Path, members: MemberFile) -> None:
+    """Write a member file atomically (the old file stays whole until the new one is on disk), keeping its mode."""
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    write_atomic(path, dump_member_file(members).encode("utf-8"), mode)

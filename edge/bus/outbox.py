@@ -1,0 +1,185 @@
+"""The durable outbox: an event is on disk, with its seq, before anything tries to publish it.
+
+SQLite in WAL mode. Rows leave only when the broker has acknowledged them. The outbox is bounded: when full,
+the oldest rows are dropped and counted (the count survives restarts and is published in the node status).
+`seq` only increases, across restarts too, because the last value is stored with every insert.
+One process owns an outbox file at a time (an exclusive lock), so two daemons cannot share a node identity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.errors import StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored, not yet acknowledged message."""
+
+    seq: int
+    id: str
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+class Outbox:
+    """A bounded, durable FIFO of encoded events keyed by seq."""
+
+    def __init__(self, path: Path, *, max_events: int = 200_000, synchronous: str = "full") -> None:
+        self.path = path
+        self.max_events = max_events
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _lock_exclusive(path.with_suffix(path.suffix + ".lock"))
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+            self._db.executescript(_SCHEMA)
+            self._last_seq = self._meta("last_seq")
+            self._dropped = self._meta("dropped")
+            self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            top = self._db.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open outbox {path}: {exc}") from None
+        if top is not None and top > self._last_seq:
+            self._last_seq = int(top)
+
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    @property
+    def last_seq(self) -> int:
+        """The highest seq ever assigned by this node."""
+        return self._last_seq
+
+    @property
+    def depth(self) -> int:
+        """How many events wait for an acknowledgement."""
+        return self._depth
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped because the outbox was full, ever."""
+        return self._dropped
+
+    def append(self, build: Callable[[int], Row]) -> Row:
+        """Assign the next seq, build the row with it and store it durably, atomically.
+
+        When full, the oldest rows are dropped and counted. Raises StoreError if the disk refuses; the seq is then
+        still consumed, so the caller may keep the row and `restore` it later.
+        """
+        with self._lock:
+            self._last_seq += 1
+            row = build(self._last_seq)
+            self._insert(row)
+            return row
+
+    def restore(self, row: Row) -> None:
+        """Store a row built earlier whose first write failed (same seq)."""
+        with self._lock:
+            self._insert(row)
+
+    def _insert(self, row: Row) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            overflow = self._depth + 1 - self.max_events
+            if overflow > 0:
+                self._db.execute(
+                    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)", (overflow,)
+                )
+                self._set("dropped", self._dropped + overflow)
+            self._db.execute(
+                "INSERT INTO outbox (seq, id, topic, payload, qos, retain) VALUES (?, ?, ?, ?, ?, ?)",
+                (row.seq, row.id, row.topic, row.payload, row.qos, int(row.retain)),
+            )
+            self._set("last_seq", self._last_seq)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StoreError(f"outbox write failed: {exc}") from None
+        if overflow > 0:
+            self._dropped += overflow
+            self._depth -= overflow
+        self._depth += 1
+
+    def _set(self, key: str, value: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
+        )
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+
+    def pending(self, limit: int, skip: Collection[int] = ()) -> list[Row]:
+        """Up to `limit` rows, oldest first, leaving out the seqs in `skip` (already handed to the broker)."""
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT seq, id, topic, payload, qos, retain FROM outbox ORDER BY seq LIMIT ?",
+                    (limit + len(skip),),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"outbox read failed: {exc}") from None
+        out = [Row(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows if r[0] not in skip]
+        return out[:limit]
+
+    def remove(self, seqs: list[int]) -> None:
+        """Forget acknowledged events."""
+        if not seqs:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+                removed = cursor.rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"outbox delete failed: {exc}") from None
+            self._depth -= max(removed, 0)
+
+    def close(self) -> None:
+        """Close the database and release the node lock."""
+        with self._lock:
+            self._db.close()
+            os.close(self._lock_file)
+
+
+def _lock_exclusive(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise StoreError(
+            f"{path.parent} is already used by {holder}: each edge daemon needs its own node name"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+    return fd

@@ -1,0 +1,90 @@
+"""Building a configured paho client: protocol, TLS, credentials, reconnect policy. Used by every MQTT user."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.config import MqttConfig, read_secret
+
+log = logging.getLogger(__name__)
+
+
+def make_client(config: MqttConfig, client_id: str, *, clean: bool = True) -> mqtt.Client:
+    """A paho 2.x client configured from the node's MQTT section (not yet connected)."""
+    v5 = config.protocol == "5"
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else clean,
+    )
+    if config.username is not None:
+        password = read_secret(config.password_file).decode() if config.password_file else None
+        client.username_pw_set(config.username, password)
+    if config.tls is not None:
+        client.tls_set(
+            ca_certs=str(config.tls.ca_file),
+            certfile=str(config.tls.cert_file) if config.tls.cert_file else None,
+            keyfile=str(config.tls.key_file) if config.tls.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+        client.tls_insecure_set(config.tls.insecure_skip_verify)
+    client.max_inflight_messages_set(config.max_inflight)
+    client.max_queued_messages_set(0)
+    client.reconnect_delay_set(min_delay=max(1, round(config.reconnect_min_s)), max_delay=round(config.reconnect_max_s))
+    return client
+
+
+class NetworkLoop:
+    """Runs paho's network loop in a thread that reconnects forever.
+
+    paho's own loop gives up when connecting raises anything but OSError; this loop catches everything, logs it,
+    waits (backoff) and starts again, until `stop()`.
+    """
+
+    def __init__(self, client: mqtt.Client, config: MqttConfig, *, clean: bool = True, name: str = "mqtt") -> None:
+        self._client = client
+        self._config = config
+        self._clean = clean
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Begin connecting in the background."""
+        if self._config.protocol == "5":
+            self._client.connect_async(
+                self._config.host, self._config.port, self._config.keepalive, clean_start=self._clean
+            )
+        else:
+            self._client.connect_async(self._config.host, self._config.port, self._config.keepalive)
+        self._thread.start()
+
+    def _run(self) -> None:
+        delay = self._config.reconnect_min_s
+        while not self._stopping.is_set():
+            try:
+                self._client.loop_forever(retry_first_connection=True)
+            except Exception as exc:  # any failure must lead to another attempt, never to a dead client
+                log.warning("MQTT network loop failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, delay)
+                if self._stopping.wait(delay):
+                    break
+                delay = min(delay * 2, self._config.reconnect_max_s)
+                with contextlib.suppress(Exception):
+                    self._client.reconnect()
+            else:
+                if self._stopping.is_set():
+                    break
+                self._stopping.wait(self._config.reconnect_min_s)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect and wait for the loop thread to end."""
+        self._stopping.set()
+        with contextlib.suppress(Exception):
+            self._client.disconnect()
+        self._thread.join(timeout)

@@ -1,0 +1,45 @@
+"""`edge doctor -c FILE`: check a node against its config, in plain words; exit 1 if anything failed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from edge.doctor.checks import Context
+from edge.doctor.report import exit_code, render_json, render_text
+from edge.doctor.runner import run_checks
+
+
+def register(sub: Any) -> None:
+    """Add the doctor command."""
+    parser = sub.add_parser("doctor", help="check this node's hardware, config and connections", description=__doc__)
+    parser.add_argument("-c", "--config", required=True, type=Path, help="the node's YAML config")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--boot-config", type=Path, default=Path("/boot/firmware/config.txt"), help="the Pi's firmware config file"
+    )
+    parser.add_argument("--click-relay", action="store_true", help="unlock each door's relay for one second")
+    parser.add_argument(
+        "--operate-inputs",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for someone to operate each door contact and exit button",
+    )
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and devices")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the checks and print the results."""
+    ctx = Context(
+        config_path=args.config,
+        boot_config=args.boot_config,
+        click_relay=args.click_relay,
+        operate_inputs=args.operate_inputs,
+        timeout=args.timeout,
+    )
+    results = run_checks(ctx)
+    print(render_json(results) if args.json else render_text(results))
+    return exit_code(results)

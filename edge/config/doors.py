@@ -1,0 +1,132 @@
+"""The `doors:` section: each door's relay, inputs, feedback, timings, mode and unlocked schedule.
+
+Readers are not configured here yet: the lead adds `readers: tuple[DoorReader, ...]` (direction in/out + the
+reader union from edge/config/readers.py) when merging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from edge.config.base import GpioPin, Issue, Name, StrictModel
+
+if TYPE_CHECKING:
+    from edge.config.node import NodeConfig
+
+Level = Literal["low", "high"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Debounce = Annotated[float, Field(ge=0, le=1)]
+"""Seconds a contact level must be stable before it counts; 0 turns debouncing off."""
+
+
+def _clock_time(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 18:00 as the base-60 number 1080, and 24:00 as 1440: turn them back.
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 1440:
+            raise ValueError("must be a time of day such as '08:30'")
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if value == "24:00":
+        return time(0, 0)  # as an end: midnight at the end of the day
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+"""A time of day, "HH:MM", in the site's time zone."""
+
+
+class RelayConfig(StrictModel):
+    """The lock relay: pin, board polarity, lock type and the relay contact the lock is wired through."""
+
+    pin: GpioPin
+    active_high: bool = False  # most Pi relay boards switch on a LOW input
+    lock_type: Literal["fail_safe", "fail_secure"]
+    wired_to: Literal["nc", "no"] | None = None  # default: NC for fail_safe (maglock), NO for fail_secure (strike)
+
+
+class ContactConfig(StrictModel):
+    """Door contact (reed switch): the level it gives when the door is closed."""
+
+    pin: GpioPin
+    closed_when: Level = "low"
+    pull_up: bool | None = True  # None: external resistor, no internal pull
+    debounce_s: Debounce = 0.05
+
+
+class RexConfig(StrictModel):
+    """Request-to-exit input; `unlocks: false` for monitor-only REX next to mechanical egress."""
+
+    pin: GpioPin
+    pressed_when: Level = "low"
+    pull_up: bool | None = True
+    debounce_s: Debounce = 0.05
+    unlocks: bool = True
+
+
+class LockSensorConfig(StrictModel):
+    """Lock-status output (bolt switch, maglock bond sensor) and how long it may disagree with the command."""
+
+    pin: GpioPin
+    locked_when: Level = "low"
+    pull_up: bool | None = True
+    debounce_s: Debounce = 0.05
+    grace_s: float = Field(default=2.0, gt=0, le=30)
+
+
+class FeedbackOutput(StrictModel):
+    """One feedback output (LED or buzzer)."""
+
+    pin: GpioPin
+    active_high: bool = True
+
+
+class FeedbackConfig(StrictModel):
+    """The door's LED and/or buzzer for granted/denied patterns."""
+
+    led: FeedbackOutput | None = None
+    buzzer: FeedbackOutput | None = None
+
+    @model_validator(mode="after")
+    def _one_output(self) -> FeedbackConfig:
+        if self.led is None and self.buzzer is None:
+            raise ValueError("give led, buzzer or both")
+        return self
+
+
+class WeeklyWindow(StrictModel):
+    """Days and local times, e.g. mon-fri 08:30-18:00; an end at or before the start runs past midnight."""
+
+    days: tuple[Weekday, ...] = Field(min_length=1)
+    start: ClockTime
+    end: ClockTime
+
+
+class DoorConfig(StrictModel):
+    """One door driven by this node."""
+
+    name: Name
+    relay: RelayConfig
+    unlock_s: float = Field(default=5.0, ge=3, le=60)  # EN 60839-11-1: release for at least 3 s
+    held_open_s: float = Field(default=30.0, ge=5, le=3600)
+    contact: ContactConfig | None = None
+    rex: RexConfig | None = None
+    lock_sensor: LockSensorConfig | None = None
+    feedback: FeedbackConfig | None = None
+    mode: Literal["normal", "lockdown", "unlocked"] = "normal"
+    unlocked_schedule: tuple[WeeklyWindow, ...] = ()
+
+    def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
+        """Door names are unique on the node (they name MQTT topics and events)."""
+        doors: tuple[DoorConfig, ...] = getattr(root, "doors", ())
+        index = next((i for i, door in enumerate(doors) if door is self), None)
+        if index is None:
+            return
+        for other in range(index):
+            if doors[other].name == self.name:
+                yield Issue(f"doors[{index}].name", f"door {self.name!r} is already defined at doors[{other}]")
+                return

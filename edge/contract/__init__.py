@@ -1,0 +1,50 @@
+"""The MQTT contract: topics, payloads and badge tokens, spelled here and nowhere else."""
+
+from edge.contract.payloads import (
+    BODIES,
+    Alarm,
+    BadgeScan,
+    Body,
+    DeskOccupancy,
+    DeskState,
+    DoorAccess,
+    DoorAlarm,
+    DoorMode,
+    DoorState,
+    Envelope,
+    Event,
+    NodeStatus,
+    Reason,
+    ZoneOccupancy,
+    decode,
+    decode_json_object,
+    encode,
+)
+from edge.contract.token import badge_token, normalise_uid
+from edge.contract.topics import Kind, TopicMatch, Topics
+
+__all__ = [
+    "BODIES",
+    "Alarm",
+    "BadgeScan",
+    "Body",
+    "DeskOccupancy",
+    "DeskState",
+    "DoorAccess",
+    "DoorAlarm",
+    "DoorMode",
+    "DoorState",
+    "Envelope",
+    "Event",
+    "Kind",
+    "NodeStatus",
+    "Reason",
+    "TopicMatch",
+    "Topics",
+    "ZoneOccupancy",
+    "badge_token",
+    "decode",
+    "decode_json_object",
+    "encode",
+    "normalise_uid",
+]

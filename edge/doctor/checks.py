@@ -1,0 +1,187 @@
+"""The checks that hold for every node; device sections add theirs through `DEVICE_CHECKS`."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge.bus.session import make_client
+from edge.config import NodeConfig, load_config
+from edge.doctor.report import Result, Status
+from edge.errors import ConfigError
+from edge.timesync import clock_synchronised
+
+
+@dataclass
+class Context:
+    """What the checks may use: the config, where the boot config is, and what the installer allowed."""
+
+    config_path: Path
+    boot_config: Path = Path("/boot/firmware/config.txt")
+    click_relay: bool = False
+    operate_inputs: float = 0.0
+    timeout: float = 5.0
+    config: NodeConfig | None = None
+    notes: dict[str, object] = field(default_factory=dict)
+
+
+Check = Callable[[Context], Iterable[Result]]
+
+
+def check_config(ctx: Context) -> Iterable[Result]:
+    """The config file is valid."""
+    try:
+        ctx.config = load_config(ctx.config_path)
+    except ConfigError as exc:
+        yield Result(
+            "config",
+            Status.FAIL,
+            f"{ctx.config_path} has {len(exc.issues)} problem(s): " + "; ".join(exc.issues[:5]),
+            f"run `edge check-config {ctx.config_path}` and correct each key it names",
+        )
+        return
+    yield Result("config", Status.OK, f"{ctx.config_path} is valid (site {ctx.config.site}, node {ctx.config.node})")
+
+
+def boot_config_lines(path: Path) -> set[str] | None:
+    """The effective lines of a Raspberry Pi config.txt (comments removed), or None if it is missing."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    return {line.split("#", 1)[0].strip().replace(" ", "") for line in text.splitlines()} - {""}
+
+
+def check_firmware(ctx: Context, needs: dict[str, str]) -> Iterable[Result]:
+    """Every firmware line the node's hardware needs is in config.txt (`needs`: line -> why)."""
+    if not needs:
+        return
+    lines = boot_config_lines(ctx.boot_config)
+    if lines is None:
+        yield Result(
+            "firmware config",
+            Status.WARN,
+            f"{ctx.boot_config} not found (not a Raspberry Pi, or an older OS)",
+            "on Raspberry Pi OS Bookworm the file is /boot/firmware/config.txt; use --boot-config to point at it",
+        )
+        return
+    for line, why in needs.items():
+        if line.replace(" ", "") in lines:
+            yield Result("firmware config", Status.OK, f"{line} is set ({why})")
+        else:
+            yield Result(
+                "firmware config",
+                Status.FAIL,
+                f"{line} is missing from {ctx.boot_config}; it is needed for {why}",
+                f"add `{line}` (see firmware_config/README.md) and reboot",
+            )
+
+
+def check_device_file(name: str, path: Path, group: str) -> Result:
+    """A device file exists and the daemon's user can open it."""
+    if not path.exists():
+        return Result(
+            name,
+            Status.FAIL,
+            f"{path} does not exist",
+            "check the wiring and the firmware config (SPI/UART enabled), then reboot; for USB readers, the udev rule",
+        )
+    mode = path.stat().st_mode
+    if not stat.S_ISCHR(mode):
+        return Result(name, Status.WARN, f"{path} exists but is not a character device")
+    if not os.access(path, os.R_OK | os.W_OK):
+        return Result(
+            name, Status.FAIL, f"{path} is not readable and writable by this user", f"add the user to group {group}"
+        )
+    return Result(name, Status.OK, f"{path} is present and accessible")
+
+
+def check_clock(ctx: Context) -> Iterable[Result]:
+    """The system clock is synchronised."""
+    synced = clock_synchronised()
+    if synced:
+        yield Result("clock", Status.OK, "the system clock is synchronised")
+    elif synced is None:
+        yield Result("clock", Status.WARN, "cannot tell whether the clock is synchronised")
+    else:
+        yield Result(
+            "clock",
+            Status.WARN,
+            "the system clock is not synchronised: schedules and validity dates may be judged on a wrong time",
+            "check network access to NTP (`timedatectl timesync-status`); consider an RTC module on the Pi",
+        )
+
+
+def check_broker(ctx: Context) -> Iterable[Result]:
+    """The broker accepts this node's credentials."""
+    config = ctx.config
+    if config is None:
+        return
+    where = f"{config.mqtt.host}:{config.mqtt.port}"
+    try:
+        client = make_client(config.mqtt, f"edge-doctor-{config.node}-{os.getpid()}")
+    except (OSError, ValueError) as exc:
+        yield Result(
+            "broker", Status.FAIL, f"cannot set up the MQTT client: {exc}", "check mqtt.tls and password files"
+        )
+        return
+    done = threading.Event()
+    outcome: list[str] = []
+
+    def on_connect(_c: object, _u: object, _f: object, reason: object, _p: object = None) -> None:
+        outcome.append(str(reason))
+        done.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(config.mqtt.host, config.mqtt.port, 10)
+        client.loop_start()
+        done.wait(ctx.timeout)
+    except OSError as exc:
+        yield Result(
+            "broker",
+            Status.FAIL,
+            f"cannot reach the broker at {where}: {exc.strerror or exc}",
+            "check that the broker runs, the host name and port, and the network (firewall)",
+        )
+        return
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    if not outcome:
+        yield Result("broker", Status.FAIL, f"no answer from the broker at {where} within {ctx.timeout:.0f} s")
+    elif outcome[0] == "Success":
+        yield Result("broker", Status.OK, f"the broker at {where} accepts this node's credentials")
+    else:
+        yield Result(
+            "broker",
+            Status.FAIL,
+            f"the broker at {where} refused the connection: {outcome[0]}",
+            "check mqtt.username and the password file against the broker's password file (Ansible edge_broker role)",
+        )
+
+
+def check_state_dir(ctx: Context) -> Iterable[Result]:
+    """The state directory is writable (the outbox lives there)."""
+    config = ctx.config
+    if config is None:
+        return
+    path = config.state_dir
+    if path.is_dir() and os.access(path, os.W_OK):
+        yield Result("state dir", Status.OK, f"{path} is writable")
+    elif not path.exists() and os.access(path.parent, os.W_OK):
+        yield Result("state dir", Status.OK, f"{path} will be created")
+    else:
+        yield Result(
+            "state dir",
+            Status.FAIL,
+            f"{path} is not writable: events could not be stored before sending",
+            f"create it and give it to the daemon's user (chown edge:edge {path})",
+        )
+
+
+BASE_CHECKS: list[Check] = [check_config, check_state_dir, check_clock, check_broker]

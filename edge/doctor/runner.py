@@ -1,0 +1,28 @@
+"""Runs the checks in order; a check that crashes is itself reported, never hidden."""
+
+from __future__ import annotations
+
+from edge.doctor.checks import BASE_CHECKS, Check, Context
+from edge.doctor.devices import device_checks
+from edge.doctor.report import Result, Status
+
+
+def run_checks(ctx: Context, checks: list[Check] | None = None) -> list[Result]:
+    """Run every check for the node; stop after the config check if the config is invalid."""
+    results: list[Result] = []
+    for check in checks or BASE_CHECKS:
+        results.extend(_safe(check, ctx))
+        if check is BASE_CHECKS[0] and ctx.config is None:
+            return results
+    if checks is None:
+        for check in device_checks(ctx):
+            results.extend(_safe(check, ctx))
+    return results
+
+
+def _safe(check: Check, ctx: Context) -> list[Result]:
+    try:
+        return list(check(ctx))
+    except Exception as exc:  # a doctor that crashes helps nobody: report it as a failed check
+        name = check.__name__.removeprefix("check_").replace("_", " ")
+        return [Result(name, Status.FAIL, f"the check itself failed: {type(exc).__name__}: {exc}")]

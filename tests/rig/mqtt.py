@@ -1,0 +1,84 @@
+"""A real paho subscriber that records what the broker delivers (the test's eyes on the bus)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+
+@dataclass(frozen=True)
+class Received:
+    """One delivered message."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+class Recorder:
+    """Subscribes to a filter on a real broker and keeps every message, in arrival order."""
+
+    def __init__(self, port: int, topic_filter: str = "#", client_id: str | None = None, clean: bool = True) -> None:
+        self.messages: list[Received] = []
+        self._cond = threading.Condition()
+        self._filter = topic_filter
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or "", protocol=mqtt.MQTTv5)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        properties = None
+        if not clean:  # MQTT v5 sessions end at disconnect unless given an expiry
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = 3600
+        self.client.reconnect_delay_set(1, 2)
+        self.client.connect("127.0.0.1", port, 30, clean_start=clean, properties=properties)
+        self.client.loop_start()
+        if not self._subscribed.wait(10):
+            raise TimeoutError("recorder did not subscribe")
+
+    def _on_connect(self, client, _u, _f, _rc, _p=None):  # type: ignore[no-untyped-def]
+        client.subscribe(self._filter, qos=1)
+
+    def _on_subscribe(self, _client, _u, _mid, _rc, _p=None):  # type: ignore[no-untyped-def]
+        self._subscribed.set()
+
+    def _on_message(self, _client, _u, msg):  # type: ignore[no-untyped-def]
+        with self._cond:
+            self.messages.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 20.0) -> bool:
+        """Block until `predicate(messages)` holds or the timeout passes."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self.messages), timeout)
+
+    def wait_count(self, n: int, timeout: float = 20.0, topic_part: str = "") -> list[Received]:
+        """Block until at least n messages (whose topic contains `topic_part`) arrived; return them."""
+        self.wait_for(lambda ms: sum(topic_part in m.topic for m in ms) >= n, timeout)
+        with self._cond:
+            return [m for m in self.messages if topic_part in m.topic]
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def publish(port: int, topic: str, payload: bytes, retain: bool = False, qos: int = 1) -> None:
+    """Publish one message with a throwaway client and wait for the broker's acknowledgement."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port, 30)
+    client.loop_start()
+    info = client.publish(topic, payload, qos=qos, retain=retain)
+    info.wait_for_publish(10)
+    client.disconnect()
+    client.loop_stop()
+    time.sleep(0.01)

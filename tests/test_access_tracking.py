@@ -1,0 +1,109 @@
+"""Tracking state: seat limits per account and local day, anti-passback with its reset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
+from edge.access.tracking import PassbackState, SeatState
+from edge.contract.payloads import Reason
+from tests.access_support import SITE_YAML, index_of, paris, token
+
+INDEX = index_of(SITE_YAML)
+
+
+def badge(context: DoorContext, uid: str, when: str, direction: Direction = Direction.IN) -> Reason:
+    """Present a badge, record the outcome as a door would, return the reason."""
+    request = AccessRequest(token(uid), paris(when), direction)
+    decision = decide(request, INDEX, context)
+    record(request, decision, INDEX, context)
+    return decision.reason
+
+
+def test_an_account_admits_at_most_its_seats_distinct_members_per_day() -> None:
+    context = DoorContext()
+    assert badge(context, "B1", "2026-11-26 09:00") == Reason.GRANTED
+    assert badge(context, "B2", "2026-11-26 09:05") == Reason.GRANTED
+    assert badge(context, "B3", "2026-11-26 09:10") == Reason.SEAT_LIMIT
+
+
+def test_a_member_already_counted_today_comes_back_freely() -> None:
+    context = DoorContext()
+    for uid in ("B1", "B2", "B1", "B2", "B1"):
+        assert badge(context, uid, "2026-11-26 12:00") == Reason.GRANTED
+
+
+def test_seats_are_counted_per_local_day_not_per_utc_day() -> None:
+    context = DoorContext()
+    # 00:30 Paris on the 27th is 23:30 UTC on the 26th: a new local day.
+    assert badge(context, "B1", "2026-11-26 10:00") == Reason.GRANTED
+    assert badge(context, "B2", "2026-11-26 10:00") == Reason.GRANTED
+    night = paris("2026-11-27 00:30")
+    assert night.date() == dt.date(2026, 11, 26)
+    flex_is_closed = decide(AccessRequest(token("B3"), night), INDEX, context).reason
+    assert flex_is_closed == Reason.OUTSIDE_SCHEDULE
+    assert badge(context, "B3", "2026-11-27 08:00") == Reason.GRANTED
+
+
+def test_a_refusal_does_not_take_a_seat() -> None:
+    context = DoorContext()
+    assert badge(context, "B1", "2026-11-28 10:00") == Reason.OUTSIDE_SCHEDULE  # flex is closed on saturday
+    assert badge(context, "B2", "2026-11-27 10:00") == Reason.GRANTED
+    assert badge(context, "B3", "2026-11-27 10:00") == Reason.GRANTED
+
+
+def test_leaving_does_not_free_a_seat_for_the_day() -> None:
+    context = DoorContext()
+    badge(context, "B1", "2026-11-26 09:00")
+    badge(context, "B2", "2026-11-26 09:00")
+    assert badge(context, "B2", "2026-11-26 11:00", Direction.OUT) == Reason.GRANTED
+    assert badge(context, "B3", "2026-11-26 11:30") == Reason.SEAT_LIMIT
+
+
+def test_seat_state_forgets_days_before_yesterday() -> None:
+    seats = SeatState()
+    seats.admitted("acme", "m1", 100)
+    seats.admitted("acme", "m2", 101)
+    seats.admitted("acme", "m3", 102)
+    assert seats.used("acme", 100) == frozenset()
+    assert seats.used("acme", 101) == {"m2"}
+    assert seats.used("acme", 102) == {"m3"}
+
+
+def test_passback_refuses_a_second_entry_until_the_member_leaves() -> None:
+    context = DoorContext(passback=PassbackState())
+    assert badge(context, "A1", "2026-11-26 09:00") == Reason.GRANTED
+    assert badge(context, "A1", "2026-11-26 09:01") == Reason.PASSBACK
+    assert badge(context, "A1", "2026-11-26 12:00", Direction.OUT) == Reason.GRANTED
+    assert badge(context, "A1", "2026-11-26 13:00") == Reason.GRANTED
+
+
+def test_passback_never_keeps_a_member_inside() -> None:
+    context = DoorContext(passback=PassbackState())
+    # Never badged in (tailgated): the way out still opens.
+    assert badge(context, "A1", "2026-11-26 18:00", Direction.OUT) == Reason.GRANTED
+    assert badge(context, "A1", "2026-11-26 18:01", Direction.OUT) == Reason.GRANTED
+
+
+def test_passback_is_forgotten_after_its_reset_time() -> None:
+    context = DoorContext(passback=PassbackState(reset_after=dt.timedelta(hours=12)))
+    assert badge(context, "A1", "2026-11-26 08:00") == Reason.GRANTED
+    assert badge(context, "A1", "2026-11-26 19:59") == Reason.PASSBACK
+    assert badge(context, "A1", "2026-11-26 20:00") == Reason.GRANTED
+
+
+def test_passback_memory_is_bounded_oldest_first() -> None:
+    state = PassbackState(max_members=2)
+    at = paris("2026-11-26 09:00")
+    for member in ("m1", "m2", "m3"):
+        state.entered(member, at)
+    assert len(state) == 2
+    assert not state.is_inside("m1", at)
+    assert state.is_inside("m2", at) and state.is_inside("m3", at)
+
+
+def test_an_untrusted_clock_neither_checks_nor_counts_seats() -> None:
+    context = DoorContext(clock_trusted=False)
+    # acme members are on the flex plan, which the policy does not admit without a clock.
+    assert badge(context, "B1", "2026-11-26 10:00") == Reason.CLOCK_UNTRUSTED
+    assert context.seats.used("acme", paris("2026-11-26 10:00").astimezone(INDEX.tz).toordinal()) == frozenset()

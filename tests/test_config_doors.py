@@ -1,0 +1,148 @@
+"""The `doors:` config section: defaults, refused values with their key paths, cross-checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from edge.config import load_config, parse_config
+from edge.config.doors import DoorConfig
+from edge.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAD = "site: hub\nnode: door-pi\ndoors:\n"
+
+
+def doors(yaml_body: str) -> tuple[DoorConfig, ...]:
+    return parse_config(HEAD + textwrap.dedent(yaml_body), check_secrets=False).doors
+
+
+def issues(yaml_body: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        doors(yaml_body)
+    return [issue.split(" (<config>")[0] for issue in caught.value.issues]
+
+
+def test_a_minimal_door_gets_safe_defaults() -> None:
+    (door,) = doors(
+        """
+        - name: front
+          relay: {pin: 17, lock_type: fail_secure}
+        """
+    )
+    assert (door.unlock_s, door.held_open_s, door.mode) == (5.0, 30.0, "normal")
+    assert door.relay.active_high is False  # most Pi relay boards are active-low
+    assert door.relay.wired_to is None
+    assert (door.contact, door.rex, door.lock_sensor, door.feedback, door.unlocked_schedule) == (None,) * 4 + ((),)
+
+
+def test_a_full_door_parses() -> None:
+    (door,) = doors(
+        """
+        - name: front
+          relay: {pin: 17, active_high: true, lock_type: fail_safe, wired_to: nc}
+          unlock_s: 7
+          held_open_s: 20
+          contact: {pin: 27, closed_when: high, pull_up: null, debounce_s: 0.02}
+          rex: {pin: 22, unlocks: false}
+          lock_sensor: {pin: 23, locked_when: high, pull_up: false, grace_s: 1.5}
+          feedback: {led: {pin: 5}, buzzer: {pin: 6, active_high: false}}
+          mode: lockdown
+          unlocked_schedule:
+            - {days: [mon, tue, wed, thu, fri], start: 08:30, end: 18:00}
+            - {days: [sat], start: "22:00", end: "24:00"}
+        """
+    )
+    assert door.contact is not None and door.contact.closed_when == "high" and door.contact.pull_up is None
+    assert door.rex is not None and door.rex.unlocks is False
+    assert door.lock_sensor is not None and door.lock_sensor.grace_s == 1.5
+    assert door.feedback is not None and door.feedback.buzzer is not None and not door.feedback.buzzer.active_high
+    first, second = door.unlocked_schedule
+    assert (first.start, first.end) == (time(8, 30), time(18, 0))  # unquoted 18:00 is a YAML base-60 number
+    assert (second.start, second.end) == (time(22, 0), time(0, 0))  # 24:00: midnight at the end of the day
+
+
+REFUSED = [
+    ("relay: {pin: 17}", "doors[0].relay.lock_type: required key is missing"),
+    ("relay: {pin: 17, lock_type: maglock}", "doors[0].relay.lock_type: Input should be 'fail_safe' or 'fail_secure'"),
+    ("relay: {pin: 17, lock_type: fail_safe, wired_to: com}", "doors[0].relay.wired_to: Input should be 'nc' or 'no'"),
+    ("relay: {pin: 40, lock_type: fail_safe}", "doors[0].relay.pin: GPIO 40 does not exist"),
+    ("relay: {pin: 17, lock_type: fail_safe, polarity: low}", "doors[0].relay.polarity: unknown key"),
+    ("unlock_s: 2", "doors[0].unlock_s: Input should be greater than or equal to 3"),
+    ("held_open_s: 0", "doors[0].held_open_s: Input should be greater than or equal to 5"),
+    ("contact: {pin: 27, closed_when: shut}", "doors[0].contact.closed_when: Input should be 'low' or 'high'"),
+    ("contact: {pin: 27, debounce_s: 2}", "doors[0].contact.debounce_s: Input should be less than or equal to 1"),
+    ("rex: {pressed_when: low}", "doors[0].rex.pin: required key is missing"),
+    ("lock_sensor: {pin: 23, grace_s: 0}", "doors[0].lock_sensor.grace_s: Input should be greater than 0"),
+    ("feedback: {}", "doors[0].feedback: give led, buzzer or both"),
+    ("mode: open", "doors[0].mode: Input should be 'normal', 'lockdown' or 'unlocked'"),
+    ("unlocked_schedule: [{days: [], start: '08:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].days: Tuple"),
+    ("unlocked_schedule: [{days: [monday], start: '08:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].days[0]"),
+    ("unlocked_schedule: [{days: [mon], start: '25:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].start"),
+    ("unlocked_schedule: [{days: [mon], start: 08:00, end: 1500}]", "doors[0].unlocked_schedule[0].end: must be a"),
+]
+
+
+@pytest.mark.parametrize("line, expected", REFUSED, ids=[expected for _, expected in REFUSED])
+def test_a_bad_value_is_refused_with_its_key_path(line: str, expected: str) -> None:
+    body = "- name: front\n  relay: {pin: 17, lock_type: fail_secure}\n"
+    if line.startswith("relay:"):
+        body = "- name: front\n"
+    found = issues(body + "  " + line + "\n")
+    assert any(issue.startswith(expected) for issue in found), found
+
+
+def test_door_names_are_unique() -> None:
+    found = issues(
+        """
+        - name: front
+          relay: {pin: 17, lock_type: fail_secure}
+        - name: back
+          relay: {pin: 18, lock_type: fail_secure}
+        - name: front
+          relay: {pin: 19, lock_type: fail_secure}
+        """
+    )
+    assert found == ["doors[2].name: door 'front' is already defined at doors[0]"]
+
+
+def test_a_door_name_must_be_topic_safe() -> None:
+    found = issues("- name: Front Door\n  relay: {pin: 17, lock_type: fail_secure}\n")
+    assert found[0].startswith("doors[0].name: must be 1-48 characters")
+
+
+@pytest.mark.parametrize(
+    "second, where",
+    [
+        ("contact: {pin: 17}", "doors[0].contact.pin"),
+        ("lock_sensor: {pin: 17}", "doors[0].lock_sensor.pin"),
+        ("feedback: {buzzer: {pin: 17}}", "doors[0].feedback.buzzer.pin"),
+    ],
+)
+def test_a_pin_used_twice_is_refused_at_its_second_use(second: str, where: str) -> None:
+    found = issues(f"- name: front\n  relay: {{pin: 17, lock_type: fail_secure}}\n  {second}\n")
+    assert found == [f"{where}: GPIO 17 is already used by doors[0].relay.pin"]
+
+
+def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
+    config = tmp_path / "node.yaml"
+    config.write_text(HEAD + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n    unlock_s: 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "edge", "check-config", "--no-secrets", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "doors[0].unlock_s: Input should be greater than or equal to 3" in result.stderr
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(ROOT / "examples" / "door.yaml", check_secrets=False)
+    assert [door.name for door in config.doors] == ["front"]
