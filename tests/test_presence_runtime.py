@@ -115,6 +115,7 @@ def test_desks_follow_their_sensors_through_the_loop(dev_dir):
     try:
         wait_until(lambda: updates.zones(), what="the first zone counts")
         assert updates.zones()[0] == ZoneCounts("z", occupied=0, vacant=0, unknown=3)
+        assert loop.alive() and sensors.alive()
 
         seat.press()
         wait_until(lambda: updates.state("a") is Occupancy.OCCUPIED, what="desk a occupied")
@@ -138,6 +139,7 @@ def test_desks_follow_their_sensors_through_the_loop(dev_dir):
         loop.stop()
         radar.stop()
         factory.reset()
+    assert not loop.alive() and not sensors.alive()
     assert updates.desk_states("a") == [Occupancy.UNKNOWN, Occupancy.OCCUPIED, Occupancy.VACANT]
     assert (loop.dropped, loop.rejected, loop.callback_errors) == (0, 0, 0)
 
@@ -184,3 +186,24 @@ def test_a_full_queue_drops_and_counts():
     loop = PresenceLoop(tracker, Updates(), clock, max_pending=2)  # not started: nothing drains the queue
     assert [loop.post("d1", "seat", True) for _ in range(3)] == [True, True, False]
     assert loop.dropped == 1
+
+
+def test_a_loop_stuck_in_its_callback_is_not_alive():
+    clock = SystemClock()
+    release = threading.Event()
+    entered = threading.Event()
+
+    def stuck(updates):
+        entered.set()
+        release.wait(10)
+
+    tracker = OccupancyTracker([desk(seat(), zone="z")], [ZoneSpec("z")], clock)
+    loop = PresenceLoop(tracker, stuck, clock).start()
+    try:
+        entered.wait(10)
+        wait_until(lambda: not loop.alive(stall_s=0.05), what="the stall to show")
+        release.set()
+        wait_until(lambda: loop.alive(stall_s=0.05), what="the loop to recover")
+    finally:
+        release.set()
+        loop.stop()

@@ -82,6 +82,10 @@ class Ld2410Port:
         with self._lock:
             return self._serial is not None
 
+    def alive(self) -> bool:
+        """The reader thread runs (it keeps running while the radar is unplugged)."""
+        return self._thread is not None and self._thread.is_alive()
+
     @property
     def frames(self) -> int:
         """Frames decoded since start, across reopens."""

@@ -40,6 +40,7 @@ class PresenceLoop:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._busy_since: float | None = None
         self.dropped = 0
         self.rejected = 0
         self.callback_errors = 0
@@ -71,6 +72,13 @@ class PresenceLoop:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def alive(self, stall_s: float = 30.0) -> bool:
+        """The loop thread runs and has not been stuck on one batch for `stall_s` (feeds the watchdog)."""
+        if self._thread is None or not self._thread.is_alive():
+            return False
+        busy_since = self._busy_since
+        return busy_since is None or self._clock.monotonic() - busy_since < stall_s
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -84,6 +92,13 @@ class PresenceLoop:
                 return
 
     def _apply(self, batch: list[tuple[str, str, object, float]]) -> None:
+        self._busy_since = self._clock.monotonic()
+        try:
+            self._apply_batch(batch)
+        finally:
+            self._busy_since = None
+
+    def _apply_batch(self, batch: list[tuple[str, str, object, float]]) -> None:
         for desk, sensor, value, at in batch:
             try:
                 self._tracker.observe(desk, sensor, value, at)

@@ -59,6 +59,10 @@ class DeskSensors:
         for driver in self.drivers:
             driver.start()
 
+    def alive(self) -> bool:
+        """Every reader thread runs (gpiozero's own threads are not ours to watch)."""
+        return all(driver.alive() for driver in self.drivers if isinstance(driver, Ld2410Port))
+
     def close(self) -> None:
         """Close every driver."""
         for driver in self.drivers:
