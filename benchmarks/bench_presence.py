@@ -12,7 +12,7 @@ as real ones send, so this process pays the real cost of reading and parsing the
    expires (edge + enter or release delay) to the moment the update callback (the daemon's hand-off to the
    bus) receives the change.
 
-Run: python benchmarks/bench_presence.py [--rounds 10] [--idle-s 30] [--radars 20]
+Run: python -m benchmarks.bench_presence [--rounds 10] [--idle-s 30] [--radars 20]   (or python -m benchmarks)
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
-import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -30,15 +28,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from gpiozero.pins.mock import MockFactory
 
+from benchmarks.common import Measure, cpu_seconds, machine, median, percentile, report, rss_mb
 from edge.clock import SystemClock
 from edge.config import parse_config
 from edge.occupancy import DeskUpdate, Occupancy, OccupancyTracker
 from edge.presence import DeskSensors, PresenceLoop, desk_specs, zone_specs
 
+MEASURES: list[Measure] = []
 DESKS = 48
 GPIO_PINS = 28
 DELAY_S = 0.05
@@ -120,11 +118,6 @@ class Fleet:
         self.factory.reset()
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 class Stopwatch:
     """Matches update callbacks against the time each change became due."""
 
@@ -175,19 +168,11 @@ def bench_latency(rounds: int) -> None:
         finally:
             fleet.close()
     ms = [x * 1000 for x in watch.latencies]
-    print(
-        f"latency, seat edge + {DELAY_S * 1000:.0f} ms delay -> update callback "
-        f"({seats} seat desks + {DESKS - seats} radar desks, {len(ms)} changes):"
-    )
-    print(
-        f"  p50 {statistics.median(ms):.3f} ms   p99 {_percentile(ms, 99):.3f} ms   "
-        f"max {max(ms):.3f} ms   (target p99 < 5 ms)"
-    )
-
-
-def _rss_mb() -> tuple[float, float]:
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    label = f"seat edge+delay -> update, {len(ms)} changes"
+    p99 = percentile(ms, 99)
+    MEASURES.append(Measure("presence", f"{label} p50", median(ms), "ms"))
+    MEASURES.append(Measure("presence", f"{label} p99", p99, "ms", "< 5 ms", p99 < 5))
+    MEASURES.append(Measure("presence", f"{label} max", max(ms), "ms"))
 
 
 def bench_idle(idle_s: float, radar_desks: int) -> None:
@@ -199,23 +184,20 @@ def bench_idle(idle_s: float, radar_desks: int) -> None:
         fleet = Fleet(_config(seat_desks=seat_desks, pir_desks=pir_desks, radars=radars))
         try:
             time.sleep(3)  # start-up done
-            before_cpu = resource.getrusage(resource.RUSAGE_SELF)
-            before = time.monotonic()
+            before_cpu, before = cpu_seconds(), time.monotonic()
             time.sleep(idle_s)
-            after_cpu = resource.getrusage(resource.RUSAGE_SELF)
-            wall = time.monotonic() - before
-            rss, peak = _rss_mb()
+            cpu = 100 * (cpu_seconds() - before_cpu) / (time.monotonic() - before)
+            rss = rss_mb()
             threads = threading.active_count()
-            frames = sum(getattr(d, "frames", 0) for d in fleet.sensors.drivers)
         finally:
             fleet.close()
-    cpu = (after_cpu.ru_utime - before_cpu.ru_utime) + (after_cpu.ru_stime - before_cpu.ru_stime)
     print(
-        f"idle, {DESKS} desks: {pir_desks} with a PIR (10 Hz sampling), {seat_desks} with a seat switch, "
-        f"{radar_desks} with a radar at 10 frames/s; {wall:.0f} s:"
+        f"  48 desks: {pir_desks} PIR (10 Hz sampling), {seat_desks} seat switch, {radar_desks} radar "
+        f"(10 frames/s); {threads} threads"
     )
-    print(f"  CPU {100 * cpu / wall:.2f} % of one core   (target < 3 %)")
-    print(f"  RSS {rss:.1f} MB, peak {peak:.1f} MB   (target < 40 MB)   threads {threads}   radar frames {frames}")
+    label = f"48 desks ({radar_desks} radar) idle"
+    MEASURES.append(Measure("presence", f"{label} CPU", cpu, "% core", "< 3 %", cpu < 3))
+    MEASURES.append(Measure("presence", f"{label} RSS", rss, "MB", "< 40 MB", rss < 40))
 
 
 def main() -> None:
@@ -225,9 +207,10 @@ def main() -> None:
     parser.add_argument("--idle-s", type=float, default=30.0)
     parser.add_argument("--radars", type=int, default=DESKS - GPIO_PINS)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {multiprocessing.cpu_count()} cores")
+    print(f"  {machine()}")
     bench_idle(args.idle_s, args.radars)
     bench_latency(args.rounds)
+    report(MEASURES)
 
 
 if __name__ == "__main__":
