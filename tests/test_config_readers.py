@@ -10,7 +10,7 @@ from edge.config import parse_config
 from edge.config.readers import Mfrc522ReaderConfig, Rdm6300ReaderConfig, SerialLineReaderConfig, WiegandReaderConfig
 from edge.errors import ConfigError
 
-HEAD = "site: hq\nnode: reception\n"
+HEAD = "site: hq\nnode: reception\nbadge_key_file: badge.key\n"
 
 
 def parse(body: str):
@@ -55,7 +55,7 @@ def test_no_readers_is_valid():
         ),
         pytest.param(
             "readers:\n  - {type: serial_line, name: a, port: ttyUSB0}\n",
-            "readers[0].port: must be a device path under /dev/",
+            "readers[0].port: must be an absolute device path",
             id="port not a device",
         ),
         pytest.param(
@@ -186,7 +186,7 @@ def test_the_mfrc522_default_reset_pin_is_claimed():
 
 def test_issues_carry_the_line_number():
     found = issues("readers:\n  - {type: rdm6300, name: a}\n")
-    assert found == ["readers[0].port: required key is missing (<config>, line 4)"]
+    assert found == ["readers[0].port: required key is missing (<config>, line 5)"]
 
 
 def test_check_config_exits_2_naming_the_key(tmp_path, capsys):

@@ -20,6 +20,7 @@ from edge.config.base import (
     iter_claims,
     iter_sections,
 )
+from edge.config.desks import PresenceConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
 from edge.config.readers import ReaderConfig
@@ -47,6 +48,7 @@ class NodeConfig(StrictModel):
     readers: tuple[ReaderConfig, ...] = ()
     doors: tuple[DoorConfig, ...] = ()
     access: AccessConfig | None = None
+    presence: PresenceConfig | None = None
 
     @field_validator("timezone")
     @classmethod
