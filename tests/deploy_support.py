@@ -1,9 +1,13 @@
-"""Checks shared by the deployment tests: a udev rules parser strict enough to catch malformed rules."""
+"""Shared by the deployment tests: a strict udev rules parser, Ansible runs with a clean environment, test secrets."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 _MATCH_OPS = ("==", "!=")
 _ASSIGN_OPS = ("=", "+=", "-=", ":=")
@@ -91,3 +95,134 @@ def _split_pairs(line: str, number: int) -> list[str]:
         raise ValueError(f"line {number}: unterminated quote")
     parts.append(current)
     return parts
+
+
+# --- Ansible runs ----------------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+DEPLOY = REPO / "deploy"
+_RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+def ansible_tool(name: str) -> Path:
+    """A tool of the Ansible installation next to this Python (the `deploy` extra)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise RuntimeError(f"{name} is missing: install the deploy extra (pip install -e '.[deploy]')")
+    return path
+
+
+def ansible_env(tmp: Path) -> dict[str, str]:
+    """A clean environment: no pip or proxy settings of this machine leak into a target."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(tmp),
+        "LANG": "C.UTF-8",
+        "ANSIBLE_CONFIG": str(DEPLOY / "ansible.cfg"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-local"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+    }
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    """The outcome of one ansible-playbook run."""
+
+    returncode: int
+    output: str
+
+    def recap(self, host: str) -> dict[str, int]:
+        """The PLAY RECAP counters of one host."""
+        for found in _RECAP.finditer(self.output):
+            if found["host"] == host:
+                return {k: int(v) for k, v in found.groupdict().items() if k != "host"}
+        raise AssertionError(f"no recap for {host} in:\n{self.output[-3000:]}")
+
+    def changed_tasks(self) -> list[str]:
+        """Names of the tasks that reported a change (for readable failures)."""
+        out, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line
+            elif line.startswith("changed:"):
+                out.append(task)
+        return out
+
+
+def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -> PlaybookRun:
+    """Run deploy/site.yml (or what args name) from deploy/ with a clean environment."""
+    result = subprocess.run(
+        [str(ansible_tool("ansible-playbook")), "-i", str(inventory), *args],
+        cwd=DEPLOY,
+        env=ansible_env(tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return PlaybookRun(result.returncode, result.stdout + result.stderr)
+
+
+# --- Secrets -----------------------------------------------------------------------------------------------------
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    """Run openssl quietly; raise with its message when it fails."""
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_secrets(directory: Path, users: list[str]) -> Path:
+    """A site's secrets directory as deploy/README.md describes it: CA, broker cert, passwords, keys."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=edge test CA",
+        cwd=directory,
+    )
+    openssl("req", "-new", *ec, "-keyout", "broker.key", "-out", "broker.csr", "-subj", "/CN=localhost", cwd=directory)
+    (directory / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "broker.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        cwd=directory,
+    )
+    (directory / "mqtt").mkdir(exist_ok=True)
+    for user in users:
+        (directory / "mqtt" / f"{user}.password").write_text(secrets.token_urlsafe(24) + "\n")
+    (directory / "badge.key").write_text(secrets.token_hex(32) + "\n")
+    openssl("genpkey", "-algorithm", "ed25519", "-out", "snapshot-signing.key", cwd=directory)
+    openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
+    return directory
+
+
+def password(secrets_dir: Path, user: str) -> str:
+    """A user's MQTT password from a secrets directory."""
+    return (secrets_dir / "mqtt" / f"{user}.password").read_text().strip()
