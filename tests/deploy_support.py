@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import queue
 import re
 import secrets
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 _MATCH_OPS = ("==", "!=")
 _ASSIGN_OPS = ("=", "+=", "-=", ":=")
@@ -226,3 +238,117 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
 def password(secrets_dir: Path, user: str) -> str:
     """A user's MQTT password from a secrets directory."""
     return (secrets_dir / "mqtt" / f"{user}.password").read_text().strip()
+
+
+# --- Mosquitto and MQTT v5 clients ---------------------------------------------------------------------------
+
+WAIT = 10.0
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Mosquitto:
+    """A real Mosquitto running a given config file; stopped (by its own PID) on exit."""
+
+    def __init__(self, config: Path, port: int) -> None:
+        self.config, self.port = config, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the broker and wait until it accepts connections."""
+        self.process = subprocess.Popen(
+            ["mosquitto", "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with {self.process.returncode} ({self.config})")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"mosquitto did not open port {self.port}")
+
+    def stop(self) -> None:
+        """Stop the broker with SIGTERM (it saves its persistent state)."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=WAIT)
+
+    def __enter__(self) -> Mosquitto:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+class Client:
+    """A paho MQTT v5 client (over TLS when given a CA) that returns the broker's reason codes."""
+
+    def __init__(
+        self,
+        port: int,
+        ca: Path | None,
+        user: str | None,
+        secret: str | None,
+        *,
+        client_id: str | None = None,
+        persistent: bool = False,
+    ) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+        )
+        if ca is not None:
+            self.client.tls_set(ca_certs=str(ca))
+        if user is not None:
+            self.client.username_pw_set(user, secret)
+        self.persistent = persistent
+        self._connack: queue.Queue[ReasonCode] = queue.Queue()
+        self._acks: dict[int, queue.Queue[ReasonCode]] = {}
+        self._lock = threading.Lock()
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put(rc)
+        self.client.on_publish = lambda c, u, mid, rc, p: self._ack(mid).put(rc)
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ack(mid).put(rcs[0])
+        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
+        self.port = port
+
+    def _ack(self, mid: int) -> queue.Queue[ReasonCode]:
+        with self._lock:
+            return self._acks.setdefault(mid, queue.Queue())
+
+    def connect(self) -> ReasonCode:
+        """Connect and return the CONNACK reason code."""
+        properties = None
+        if self.persistent:
+            properties = mqtt.Properties(mqtt.PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = 3600
+        self.client.connect(
+            "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties
+        )
+        self.client.loop_start()
+        return self._connack.get(timeout=WAIT)
+
+    def publish(self, topic: str, payload: bytes = b"{}") -> str:
+        """'accepted' or the broker's refusal ('Not authorized'); v5 also says 'No matching subscribers'."""
+        info = self.client.publish(topic, payload, qos=1)
+        code = self._ack(info.mid).get(timeout=WAIT)
+        return str(code) if code.is_failure else "accepted"
+
+    def subscribe(self, topic: str) -> ReasonCode:
+        """Subscribe at QoS 1 and return the SUBACK reason code."""
+        _result, mid = self.client.subscribe(topic, qos=1)
+        assert mid is not None
+        return self._ack(mid).get(timeout=WAIT)
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread."""
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -7,38 +7,21 @@ then runs with exactly the files the role generated. MQTT v5 is used so a denied
 
 from __future__ import annotations
 
-import os
 import queue
-import signal
-import socket
-import subprocess
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.deploy_support import PlaybookRun, make_secrets, password, run_playbook
+from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
 
 pytestmark = pytest.mark.slow
 
 SITE = "testsite"
 P = f"edge/{SITE}"
 USERS = ["door-front", "door-back", "desks-east", "hub", "staff"]
-WAIT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -101,19 +84,6 @@ def inventory(tmp: Path, secrets_dir: Path, port: int) -> Path:
     return path
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mosquitto exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("mosquitto did not open its port")
-
-
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     tmp = tmp_path_factory.mktemp("broker")
@@ -124,61 +94,8 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     first = run_playbook(tmp, inv, "site.yml", "--limit", "broker")
     assert first.returncode == 0, first.output[-4000:]
     second = run_playbook(tmp, inv, "site.yml", "--limit", "broker")
-    process = subprocess.Popen(
-        ["mosquitto", "-c", str(tmp / "mosquitto.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_for_port(port, process)
+    with Mosquitto(tmp / "mosquitto.conf", port):
         yield Broker(secrets_dir, tmp / "edge", tmp / "mosquitto.conf", port, (first, second))
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=WAIT)
-
-
-class Client:
-    """A paho MQTT v5 client over TLS that returns the broker's reason codes."""
-
-    def __init__(self, broker: Broker, user: str | None, secret: str | None = None, *, tls: bool = True) -> None:
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
-        )
-        if tls:
-            self.client.tls_set(ca_certs=str(broker.secrets / "ca.crt"))
-        if user is not None:
-            self.client.username_pw_set(user, secret if secret is not None else password(broker.secrets, user))
-        self._connack: queue.Queue[ReasonCode] = queue.Queue()
-        self._acks: dict[int, queue.Queue[ReasonCode]] = {}
-        self._lock = threading.Lock()
-        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put(rc)
-        self.client.on_publish = lambda c, u, mid, rc, p: self._ack(mid).put(rc)
-        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ack(mid).put(rcs[0])
-        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
-        self.port = broker.port
-
-    def _ack(self, mid: int) -> queue.Queue[ReasonCode]:
-        with self._lock:
-            return self._acks.setdefault(mid, queue.Queue())
-
-    def connect(self) -> ReasonCode:
-        self.client.connect("127.0.0.1", self.port, keepalive=30)
-        self.client.loop_start()
-        return self._connack.get(timeout=WAIT)
-
-    def publish(self, topic: str, payload: bytes = b"{}") -> str:
-        """'accepted' or the broker's refusal ('Not authorized'); v5 also says 'No matching subscribers'."""
-        info = self.client.publish(topic, payload, qos=1)
-        code = self._ack(info.mid).get(timeout=WAIT)
-        return str(code) if code.is_failure else "accepted"
-
-    def subscribe(self, topic: str) -> ReasonCode:
-        _result, mid = self.client.subscribe(topic, qos=1)
-        assert mid is not None
-        return self._ack(mid).get(timeout=WAIT)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture
@@ -186,7 +103,7 @@ def connect(broker: Broker) -> Iterator[object]:
     clients: list[Client] = []
 
     def make(user: str) -> Client:
-        client = Client(broker, user)
+        client = Client(broker.port, broker.secrets / "ca.crt", user, password(broker.secrets, user))
         assert not client.connect().is_failure
         clients.append(client)
         return client
@@ -203,7 +120,7 @@ def test_role_converges_and_a_second_run_changes_nothing(broker: Broker) -> None
 
 
 def test_anonymous_client_is_refused(broker: Broker) -> None:
-    client = Client(broker, None)
+    client = Client(broker.port, broker.secrets / "ca.crt", None, None)
     try:
         assert client.connect().is_failure
     finally:
@@ -211,7 +128,7 @@ def test_anonymous_client_is_refused(broker: Broker) -> None:
 
 
 def test_wrong_password_is_refused(broker: Broker) -> None:
-    client = Client(broker, "door-front", "not-the-password")
+    client = Client(broker.port, broker.secrets / "ca.crt", "door-front", "not-the-password")
     try:
         assert client.connect().is_failure
     finally:
@@ -219,7 +136,7 @@ def test_wrong_password_is_refused(broker: Broker) -> None:
 
 
 def test_plain_tcp_is_not_accepted_on_the_tls_port(broker: Broker) -> None:
-    client = Client(broker, "door-front", tls=False)
+    client = Client(broker.port, None, "door-front", password(broker.secrets, "door-front"))
     with pytest.raises((OSError, queue.Empty)):
         client.connect()
     client.close()
