@@ -19,6 +19,8 @@ from types import TracebackType
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 _MATCH_OPS = ("==", "!=")
@@ -317,7 +319,7 @@ class Client:
         self.client.on_connect = lambda c, u, f, rc, p: self._connack.put(rc)
         self.client.on_publish = lambda c, u, mid, rc, p: self._ack(mid).put(rc)
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ack(mid).put(rcs[0])
-        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
+        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
         self.port = port
 
     def _ack(self, mid: int) -> queue.Queue[ReasonCode]:
@@ -328,7 +330,7 @@ class Client:
         """Connect and return the CONNACK reason code."""
         properties = None
         if self.persistent:
-            properties = mqtt.Properties(mqtt.PacketTypes.CONNECT)
+            properties = Properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = 3600
         self.client.connect(
             "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties

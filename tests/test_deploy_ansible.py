@@ -52,7 +52,7 @@ def debian_mirror() -> str:
             r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
         ):
             if uri.rstrip("/").endswith("/debian"):
-                return uri
+                return str(uri)
     return "http://deb.debian.org/debian"
 
 
@@ -90,6 +90,12 @@ def bookworm_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
     (root / "etc/edge-test").mkdir()
     shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
+    # The node used to be a desk node: its old presence unit is installed and enabled.
+    shutil.copy(REPO / "systemd/edge-presence.service", root / "etc/systemd/system/edge-presence.service")
+    (root / "etc/systemd/system/multi-user.target.wants").mkdir(parents=True, exist_ok=True)
+    (root / "etc/systemd/system/multi-user.target.wants/edge-presence.service").symlink_to(
+        "/etc/systemd/system/edge-presence.service"
+    )
     yield root
     shutil.rmtree(base, ignore_errors=True)
 
@@ -312,6 +318,12 @@ def test_unit_is_installed_byte_for_byte_as_shipped_and_enabled(node: Node, seco
     wants = node.path("/etc/systemd/system/multi-user.target.wants/edge-door.service")
     assert os.readlink(wants) == "/etc/systemd/system/edge-door.service"
     assert not node.path("/etc/systemd/system/edge-collector.service").exists()
+
+
+@pytest.mark.slow
+def test_unit_of_a_daemon_the_node_no_longer_runs_is_disabled_and_removed(node: Node, second_run: PlaybookRun) -> None:
+    assert not node.path("/etc/systemd/system/multi-user.target.wants/edge-presence.service").is_symlink()
+    assert not node.path("/etc/systemd/system/edge-presence.service").exists()
 
 
 @pytest.mark.slow

@@ -114,7 +114,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
 
 
 def drain(client: Client, count: int) -> list[tuple[str, bytes]]:
-    received = []
+    received: list[tuple[str, bytes]] = []
     try:
         while len(received) < count:
             received.append(client.messages.get(timeout=BRIDGE_WAIT))

@@ -187,7 +187,7 @@ def test_door_never_receives_another_doors_commands_whatever_it_subscribes_to(co
     assert staff.publish(f"{P}/door/back/command", b"back") == "accepted"
     # Published after the other door's command: once it arrives, the other had its chance to arrive first.
     assert staff.publish(f"{P}/door/front/command", b"front") == "accepted"
-    seen = []
+    seen: list[tuple[str, bytes]] = []
     while not seen or seen[-1][1] != b"front":
         seen.append(door.messages.get(timeout=WAIT))
     assert (f"{P}/door/back/command", b"back") not in seen
