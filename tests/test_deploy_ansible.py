@@ -66,6 +66,8 @@ def bookworm_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     Set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the downloaded packages between sessions.
     """
+    if os.geteuid() != 0:
+        pytest.fail("debootstrap and the chroot connection need root (CI runs as root)")
     base = tmp_path_factory.mktemp("bookworm")
     root = base / "root"
     mirror = debian_mirror()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     broker = {
         "ansible_connection": "local",
         "ansible_become": False,
+        "ansible_python_interpreter": sys.executable,
         "edge_broker_manage_package": False,
         "edge_broker_manage_service": False,
         "edge_broker_run_user": "root",

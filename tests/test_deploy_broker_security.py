@@ -8,6 +8,7 @@ then runs with exactly the files the role generated. MQTT v5 is used so a denied
 from __future__ import annotations
 
 import queue
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ def inventory(tmp: Path, secrets_dir: Path, port: int) -> Path:
     broker_vars = {
         "ansible_connection": "local",
         "ansible_become": False,
+        "ansible_python_interpreter": sys.executable,
         "edge_broker_manage_package": False,
         "edge_broker_manage_service": False,
         "edge_broker_run_user": "root",  # this test runs as root in a 0700 temp dir

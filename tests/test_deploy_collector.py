@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -84,6 +85,7 @@ class Site:
         hub = {
             "ansible_connection": "local",
             "ansible_become": False,
+            "ansible_python_interpreter": sys.executable,
             "edge_collector_influxdb_api": "v1",
             "edge_collector_influxdb_url": self.url,
             "edge_collector_bucket": "edge",
