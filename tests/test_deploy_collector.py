@@ -1,0 +1,125 @@
+"""The edge_collector role on a real InfluxDB 1.6.7: it creates the database with its retention, keeps it, and
+changes the retention when the inventory does."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy_support import PlaybookRun, run_playbook
+
+pytestmark = pytest.mark.slow
+
+PLAYBOOK = """\
+- name: Prepare InfluxDB for the collector
+  hosts: edge_collectors
+  roles:
+    - edge_collector
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("influxdb")
+    http, rpc = free_port(), free_port()
+    (tmp / "influxdb.conf").write_text(
+        f'bind-address = "127.0.0.1:{rpc}"\n'
+        f'[meta]\n  dir = "{tmp}/meta"\n'
+        f'[data]\n  dir = "{tmp}/data"\n  wal-dir = "{tmp}/wal"\n'
+        f'[http]\n  bind-address = "127.0.0.1:{http}"\n  log-enabled = false\n'
+        "[ifql]\n  enabled = false\n"
+        "[monitor]\n  store-enabled = false\n"
+        "[reporting]\n  reporting-disabled = true\n"
+    )
+    process = subprocess.Popen(
+        ["influxd", "-config", str(tmp / "influxdb.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{http}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/ping", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("influxd did not start") from None
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def policies(url: str, database: str) -> list[list[object]]:
+    query = urllib.parse.urlencode({"q": f'SHOW RETENTION POLICIES ON "{database}"'})
+    with urllib.request.urlopen(f"{url}/query?{query}", timeout=10) as response:
+        result = json.load(response)["results"][0]
+    return list(result["series"][0]["values"])
+
+
+class Site:
+    def __init__(self, tmp: Path, url: str) -> None:
+        self.tmp, self.url = tmp, url
+        (tmp / "collector.yml").write_text(PLAYBOOK)
+
+    def play(self, retention_days: int) -> PlaybookRun:
+        hub = {
+            "ansible_connection": "local",
+            "ansible_become": False,
+            "ansible_python_interpreter": sys.executable,
+            "edge_collector_influxdb_api": "v1",
+            "edge_collector_influxdb_url": self.url,
+            "edge_collector_bucket": "edge",
+            "edge_collector_retention_days": retention_days,
+        }
+        inventory = self.tmp / "inventory.yml"
+        inventory.write_text(yaml.safe_dump({"all": {"children": {"edge_collectors": {"hosts": {"hub": hub}}}}}))
+        return run_playbook(self.tmp, inventory, str(self.tmp / "collector.yml"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, influxdb: str) -> Site:
+    return Site(tmp_path_factory.mktemp("collector"), influxdb)
+
+
+@pytest.fixture(scope="module")
+def created(site: Site) -> PlaybookRun:
+    return site.play(90)
+
+
+def test_role_creates_the_database_with_its_retention_as_the_default_policy(site: Site, created: PlaybookRun) -> None:
+    assert created.returncode == 0, created.output[-4000:]
+    assert created.recap("hub")["changed"] == 1
+    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [("edge", "2160h0m0s", True)]
+
+
+def test_second_run_changes_nothing(site: Site, created: PlaybookRun) -> None:
+    again = site.play(90)
+    assert again.returncode == 0, again.output[-4000:]
+    assert again.recap("hub")["changed"] == 0, again.changed_tasks()
+
+
+def test_a_new_retention_is_applied_to_the_existing_database(site: Site, created: PlaybookRun) -> None:
+    changed = site.play(30)
+    assert changed.returncode == 0, changed.output[-4000:]
+    assert changed.recap("hub")["changed"] == 1
+    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [("edge", "720h0m0s", True)]

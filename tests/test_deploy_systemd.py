@@ -1,0 +1,188 @@
+"""The shipped systemd units: they pass `systemd-analyze verify` and encode the ordering and privilege rules."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+UNIT_DIR = REPO / "systemd"
+UNITS = sorted(p.name for p in UNIT_DIR.glob("*.service"))
+HARDWARE_UNITS = ["edge-badge.service", "edge-door.service", "edge-presence.service"]
+SYSTEM_UNITS = Path("/usr/lib/systemd/system")
+GPIO_SPI_SERIAL = {
+    "char-gpiochip",
+    "char-*gpiomem",
+    "char-spi",
+    "char-ttyAMA",
+    "char-ttyS",
+    "char-ttyUSB",
+    "char-ttyACM",
+}
+
+
+def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
+    """Sections -> key -> every value given (systemd keys may repeat)."""
+    sections: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            continue
+        key, _, value = line.partition("=")
+        sections[current][key.strip()].append(value.strip())
+    return sections
+
+
+def unit(name: str) -> dict[str, dict[str, list[str]]]:
+    return parse_unit((UNIT_DIR / name).read_text())
+
+
+def words(values: list[str]) -> set[str]:
+    return {word for value in values for word in value.split()}
+
+
+@pytest.fixture(scope="module")
+def verify_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root with the system's unit files and an executable at every ExecStart path of the shipped units."""
+    if shutil.which("systemd-analyze") is None or not SYSTEM_UNITS.is_dir():
+        pytest.fail("systemd-analyze is missing: install the Debian package 'systemd'")
+    root = tmp_path_factory.mktemp("verify-root")
+    shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    for name in UNITS:
+        for command in unit(name)["Service"]["ExecStart"]:
+            program = root / command.split()[0].lstrip("/")
+            program.parent.mkdir(parents=True, exist_ok=True)
+            program.write_text("#!/bin/sh\nexit 0\n")
+            program.chmod(0o755)
+    return root
+
+
+def verify(root: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:
+    target = root / "etc/systemd/system" / name
+    target.write_text(text)
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", f"--root={root}", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_there_is_one_unit_per_daemon() -> None:
+    assert UNITS == ["edge-badge.service", "edge-collector.service", "edge-door.service", "edge-presence.service"]
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_passes_systemd_analyze_verify_silently(verify_root: Path, name: str) -> None:
+    result = verify(verify_root, name, (UNIT_DIR / name).read_text())
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "")
+
+
+def test_verify_reports_an_unknown_key_on_stderr(verify_root: Path) -> None:
+    broken = (UNIT_DIR / "edge-door.service").read_text().replace("[Service]\n", "[Service]\nWatchDogSec=20s\n")
+    result = verify(verify_root, "edge-broken.service", broken)
+    assert "Unknown key 'WatchDogSec'" in result.stderr
+
+
+def test_verify_reports_a_missing_executable(verify_root: Path) -> None:
+    broken = (UNIT_DIR / "edge-door.service").read_text().replace("/opt/edge/venv/bin/edge", "/opt/edge/nowhere/edge")
+    result = verify(verify_root, "edge-missing.service", broken)
+    assert result.returncode != 0 and "is not executable" in result.stderr
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_runs_its_daemon_from_the_venv_with_the_node_config(name: str) -> None:
+    daemon = name.removeprefix("edge-").removesuffix(".service")
+    assert unit(name)["Service"]["ExecStart"] == [f"/opt/edge/venv/bin/edge {daemon} -c /etc/edge/node.yaml"]
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_notifies_readiness_and_is_watched(name: str) -> None:
+    service = unit(name)["Service"]
+    assert service["Type"] == ["notify"]
+    assert service["NotifyAccess"] == ["main"]
+    assert service["WatchdogSec"] == ["20s"]
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_restarts_on_failure_within_a_burst_limit_but_not_on_config_errors(name: str) -> None:
+    sections = unit(name)
+    assert sections["Service"]["Restart"] == ["on-failure"]
+    assert sections["Service"]["RestartPreventExitStatus"] == ["2"]
+    assert int(sections["Unit"]["StartLimitBurst"][0]) > 1
+    assert sections["Unit"]["StartLimitIntervalSec"] == ["600"]
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_runs_as_the_edge_user_with_a_read_only_system(name: str) -> None:
+    service = unit(name)["Service"]
+    expected = {
+        "User": ["edge"],
+        "Group": ["edge"],
+        "NoNewPrivileges": ["yes"],
+        "ProtectSystem": ["strict"],
+        "ProtectHome": ["yes"],
+        "PrivateTmp": ["yes"],
+        "CapabilityBoundingSet": [""],
+        "StateDirectory": ["edge"],
+        "RestrictAddressFamilies": ["AF_UNIX AF_INET AF_INET6"],
+    }
+    assert {key: service[key] for key in expected} == expected
+    assert "ReadWritePaths" not in service  # StateDirectory= is the only writable path
+
+
+@pytest.mark.parametrize(
+    ("name", "groups"),
+    [
+        ("edge-door.service", {"gpio", "spi", "dialout"}),
+        ("edge-badge.service", {"gpio", "spi", "dialout"}),
+        ("edge-presence.service", {"gpio", "dialout"}),
+        ("edge-collector.service", set()),
+    ],
+)
+def test_unit_gets_only_the_device_groups_its_daemon_needs(name: str, groups: set[str]) -> None:
+    assert words(unit(name)["Service"]["SupplementaryGroups"]) == groups
+
+
+@pytest.mark.parametrize("name", HARDWARE_UNITS)
+def test_hardware_unit_allows_only_gpio_spi_and_serial_devices(name: str) -> None:
+    service = unit(name)["Service"]
+    assert service["DevicePolicy"] == ["closed"]
+    allowed = {value.split()[0] for value in service["DeviceAllow"]}
+    assert "char-gpiochip" in allowed and "char-ttyAMA" in allowed
+    assert allowed <= GPIO_SPI_SERIAL
+    assert ("char-spi" in allowed) == ("spi" in words(service["SupplementaryGroups"]))
+
+
+def test_collector_has_no_devices() -> None:
+    service = unit("edge-collector.service")["Service"]
+    assert service["PrivateDevices"] == ["yes"]
+    assert "DeviceAllow" not in service
+
+
+@pytest.mark.parametrize("name", HARDWARE_UNITS)
+def test_node_daemon_does_not_wait_for_network_or_time(name: str) -> None:
+    sections = unit(name)["Unit"]
+    ordering = words(sections["After"] + sections["Wants"] + sections["Requires"] + sections["BindsTo"])
+    assert not ordering & {"network-online.target", "network.target", "time-sync.target", "mosquitto.service"}
+
+
+def test_collector_starts_after_network_and_time_sync() -> None:
+    sections = unit("edge-collector.service")["Unit"]
+    assert {"network-online.target", "time-sync.target"} <= words(sections["After"])
+    assert "network-online.target" in words(sections["Wants"])
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_is_wanted_by_multi_user_target(name: str) -> None:
+    assert unit(name)["Install"]["WantedBy"] == ["multi-user.target"]
