@@ -28,3 +28,7 @@ class FrameError(EdgeError, ValueError):
 
 class StoreError(EdgeError, OSError):
     """The local store (outbox, collector store) could not be written."""
+
+
+class BrokerError(EdgeError, ConnectionError):
+    """The MQTT broker could not be reached, refused us, or did not acknowledge in time (staff tools)."""

@@ -13,6 +13,7 @@ from edge import __version__
 COMMAND_MODULES = [
     "check_config",
     "doctor",
+    "members",
 ]
 
 EXIT_OK = 0
