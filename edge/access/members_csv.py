@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from edge.access.members import Member, MemberFile, validate_member_data
+from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
 from edge.contract.token import normalise_uid
@@ -314,7 +314,7 @@ class _Rows:
                 continue
             owner = self.badges.get(uid)
             if owner is not None:
-                self._error(line, self.mapping.badges, f"badge {item!r} is already given to {owner}")
+                self._error(line, self.mapping.badges, f"badge {mask_uid(uid)} is already given to {owner}")
                 continue
             self.badges[uid] = f"member {member_id or '?'} at line {line}"
             uids.append(uid)

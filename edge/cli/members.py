@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,7 +73,7 @@ def register(sub: Any) -> None:
 
     revoke = actions.add_parser("revoke-badge", help="take a lost or returned badge away from its member")
     _members_arg(revoke)
-    revoke.add_argument("uid", help="the badge UID")
+    revoke.add_argument("uid", nargs="+", help="the badge UID (spaces between bytes are fine)")
     revoke.set_defaults(func=_guard(_revoke))
 
     lst = actions.add_parser("list", help="members with plan, validity, status and badge count")
@@ -151,6 +152,10 @@ def _guard(handler: Handler) -> Handler:
         except (BrokerError, StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        except BrokenPipeError:
+            # Output piped into `head` and cut short: not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
 
     return run
 
@@ -235,7 +240,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    return _edit(args, lambda m: edits.revoke_badge(m, args.uid))
+    return _edit(args, lambda m: edits.revoke_badge(m, "".join(args.uid)))
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from edge.access.door_schedule import scheduled_unlocked
 from edge.access.index import SnapshotIndex
-from edge.access.members import Admit, Member, MemberFile, Plan
+from edge.access.members import Admit, Member, MemberFile, Plan, mask_uid
 from edge.access.rules import AccessRequest, DoorContext, decide
 from edge.access.snapshot import build_snapshot
 from edge.config import NodeConfig
@@ -23,7 +23,6 @@ from edge.config.doors import DoorConfig
 from edge.contract.payloads import DoorMode, Reason
 from edge.contract.token import badge_token, normalise_uid
 from edge.errors import ConfigError
-from edge.staff.edits import mask_uid
 
 NO_BADGE = "no_badge"
 """Reason shown for a member without any badge: they cannot present one at a door."""
@@ -187,7 +186,12 @@ class _Explainer:
         if not self.situation.clock_trusted:
             return f"door clock not synchronised; it admits {_admitted(policy.untrusted_clock)}"
         until = f", valid until {member.valid_until}" if member.valid_until else ""
-        return f"{member.plan}: {schedule_text(plan)}{until}"
+        lockdown = (
+            f"door in lockdown, it admits {_admitted(policy.lockdown)}; "
+            if self.situation.mode is DoorMode.LOCKDOWN
+            else ""
+        )
+        return f"{lockdown}{member.plan}: {schedule_text(plan)}{until}"
 
     def _closed(self, member: Member) -> str | None:
         today = self.local.date()

@@ -13,21 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edge.access.members import MANUAL_SOURCE, Member, MemberFile, validate_member_data
+from edge.access.members import MANUAL_SOURCE, Member, MemberFile, mask_uid, validate_member_data
 from edge.config.loader import issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 
 _OPTIONS = {"id": "--id", "plan": "--plan", "badges": "--badge", "name": "--name", "account": "--account"}
-
-
-def mask_uid(uid: str) -> str:
-    """A UID shortened to its first and last byte (`04…C4`); UIDs of one or two bytes are fully masked."""
-    try:
-        text = normalise_uid(uid)
-    except ValueError:
-        return "…"
-    return f"{text[:2]}…{text[-2:]}" if len(text) >= 6 else "…"
 
 
 @dataclass(frozen=True)
