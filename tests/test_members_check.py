@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edge.access.members import parse_member_file
 from edge.config import parse_config
@@ -129,3 +131,13 @@ def test_at_defaults_to_now_and_refuses_nonsense() -> None:
 )
 def test_schedules_read_as_written(plan: str, text: str) -> None:
     assert schedule_text(MEMBERS.plans[plan]) == text
+
+
+@given(st.text(max_size=40))
+def test_any_at_text_is_a_time_or_a_config_error(text: str) -> None:
+    try:
+        at, notes = parse_at(text, PARIS, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    except ConfigError as exc:
+        assert exc.issues[0].startswith("--at: ")
+    else:
+        assert at.tzinfo is not None and all(isinstance(n, str) for n in notes)

@@ -94,3 +94,7 @@ def test_version_and_build_time_are_read_from_a_signed_snapshot() -> None:
 def test_an_unreadable_snapshot_has_no_version(raw: bytes) -> None:
     assert snapshot_version(raw) is None
     assert snapshot_created_at(raw) is None
+
+
+def test_a_deeply_nested_snapshot_has_no_version() -> None:
+    assert snapshot_version(b"[" * 100_000) is None

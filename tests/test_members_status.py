@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edge.access.members import parse_member_file
 from edge.access.snapshot import build_snapshot, sign_snapshot
@@ -111,3 +113,9 @@ def test_other_sites_and_topics_are_ignored() -> None:
     other = Topics("paris")
     messages = [snapshot(), Message(other.door_state("front"), b"{}", True), state("front", VERSION, 1)]
     assert [d.door for d in build_report(messages, TOPICS, NOW).doors] == ["front"]
+
+
+@given(st.binary(max_size=300), st.sampled_from(["door/front/state", "node/pi-1/status", "members"]))
+def test_any_payload_on_a_watched_topic_gives_a_report(payload: bytes, leaf: str) -> None:
+    report = build_report([Message(f"edge/lyon/{leaf}", payload, True)], TOPICS, NOW)
+    assert isinstance(report.notes, tuple)

@@ -86,7 +86,7 @@ def snapshot_version(raw: bytes) -> int | None:
     """The version a signed snapshot claims (signature not checked: only used to keep versions growing)."""
     try:
         version = json.loads(raw)["payload"]["version"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     return version if isinstance(version, int) and not isinstance(version, bool) and version >= 0 else None
 
@@ -95,7 +95,7 @@ def snapshot_created_at(raw: bytes) -> dt.datetime | None:
     """When a signed snapshot says it was built (signature not checked)."""
     try:
         return parse_rfc3339(json.loads(raw)["payload"]["created_at"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
