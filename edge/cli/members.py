@@ -7,6 +7,7 @@ Run on the staff machine or the broker host, never on a door. Exit codes: 0 done
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -263,9 +264,7 @@ def _check(args: argparse.Namespace) -> int:
     result = check.check_members(members, situation, at, badge=args.badge)
     if node.timezone != members.timezone:
         notes += (f"the node's timezone {node.timezone} differs from the member file's {members.timezone}",)
-    result = check.CheckResult(
-        result.at, result.local, result.timezone, result.situation, result.rows, (*notes, *result.notes)
-    )
+    result = dataclasses.replace(result, notes=(*notes, *result.notes))
     print(render.as_json(render.check_json(result)) if args.json else render.check_text(result))
     return 0
 
