@@ -218,7 +218,7 @@ def test_status_shows_each_doors_version_and_marks_the_doors_behind(staff: Path,
     publish(mosquitto.port, TOPICS.door_state("front"), door_state("front", new, "pi-front"), retain=True)
     publish(mosquitto.port, TOPICS.door_state("back"), door_state("back", old, "pi-back"), retain=True)
     publish(mosquitto.port, TOPICS.door_state("garage"), door_state("garage", None, "pi-garage"), retain=True)
-    offline = NodeStatus(state="offline", version="0.1.0")
+    offline = NodeStatus(state="offline", version="0.1.0", counters={"snapshot_refused.unknown_key": 2})
     envelope = Envelope(id="s", ts=dt.datetime.now(dt.UTC), node="pi-back", seq=0)
     publish(mosquitto.port, TOPICS.node_status("pi-back"), encode(Event(envelope, offline)), retain=True)
 
@@ -236,6 +236,7 @@ def test_status_shows_each_doors_version_and_marks_the_doors_behind(staff: Path,
     back = next(line for line in text.stdout.splitlines() if line.startswith("back "))
     assert back.split()[-1] == "BEHIND" and "pi-back (offline)" in back
     assert "2 of 3 doors behind: back, garage" in text.stdout
+    assert "door back: node pi-back has refused snapshots since it started: unknown_key (2)" in text.stdout
 
 
 def test_status_waits_for_the_doors_to_catch_up(staff: Path, mosquitto: Mosquitto) -> None:

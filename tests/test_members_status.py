@@ -38,9 +38,9 @@ def state(door: str, version: int | None, applied_after_s: float | None = None, 
     return Message(TOPICS.door_state(door), encode(Event(envelope, body)), True)
 
 
-def node_status(node: str, online: bool) -> Message:
-    """A node's retained availability."""
-    body = NodeStatus(state="online" if online else "offline", version="0.1.0")
+def node_status(node: str, online: bool, counters: dict[str, int] | None = None) -> Message:
+    """A node's retained availability and counters."""
+    body = NodeStatus(state="online" if online else "offline", version="0.1.0", counters=counters or {})
     envelope = Envelope(id=f"{node}-s", ts=NOW, node=node, seq=7)
     return Message(TOPICS.node_status(node), encode(Event(envelope, body)), True)
 
@@ -80,6 +80,14 @@ def test_the_node_of_each_door_says_whether_it_is_online() -> None:
     messages = [snapshot(), state("front", VERSION - 1, node="pi-a"), node_status("pi-a", online=False)]
     (door,) = build_report(messages, TOPICS, NOW).doors
     assert (door.node, door.node_state, door.currency) == ("pi-a", "offline", Currency.BEHIND)
+
+
+def test_a_door_behind_shows_why_its_node_refused_snapshots() -> None:
+    counters = {"snapshot_refused.unknown_key": 3, "snapshot_refused.not_newer": 0, "snapshots_applied": 1}
+    messages = [snapshot(), state("front", VERSION - 1, node="pi-a"), node_status("pi-a", True, counters)]
+    (door,) = build_report(messages, TOPICS, NOW).doors
+    assert door.refusals == (("unknown_key", 3),)
+    assert door.to_json()["snapshots_refused"] == {"unknown_key": 3}
 
 
 def test_without_a_retained_snapshot_the_lag_is_unknown() -> None:

@@ -146,6 +146,10 @@ def status_text(report: StatusReport) -> str:
             lines.append(f"{len(behind)} of {len(report.doors)} doors behind: {', '.join(behind)}")
         elif report.all_current:
             lines.append(f"all {len(report.doors)} doors applied the last pushed snapshot")
+        for d in report.doors:
+            if d.currency is Currency.BEHIND and d.refusals:
+                counts = ", ".join(f"{reason} ({count})" for reason, count in d.refusals)
+                lines.append(f"door {d.door}: node {d.node} has refused snapshots since it started: {counts}")
     lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines)
 

@@ -3,8 +3,8 @@
 Doors publish their state retained on `P/door/{door}/state` with `members_version` and `members_applied_at`;
 the broker retains the last pushed snapshot on `P/members`. The revocation lag of a door is how long a
 revocation takes to reach it: for a door that applied the last pushed snapshot, the time between the push and
-the apply; for a door still behind, the time since the push (and growing). Node availability
-(`P/node/{node}/status`) tells a door that is behind because it is offline from one that refuses the snapshot.
+the apply; for a door still behind, the time since the push (and growing). Node availability and counters
+(`P/node/{node}/status`) tell a door that is behind because it is offline from one that refuses the snapshot.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class DoorReport:
     node_state: str | None
     currency: Currency
     lag_s: float | None
+    refusals: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON values for `--json`."""
@@ -70,6 +71,7 @@ class DoorReport:
             "status": self.currency.value,
             "behind": self.currency is Currency.BEHIND,
             "lag_s": None if self.lag_s is None else round(self.lag_s, 3),
+            "snapshots_refused": dict(self.refusals),
         }
 
 
@@ -110,7 +112,7 @@ def build_report(
     """Turn the messages seen (retained and live, in arrival order; the last per topic wins) into a report."""
     notes: list[str] = []
     states: dict[str, tuple[DoorState, str, dt.datetime]] = {}
-    nodes: dict[str, str] = {}
+    nodes: dict[str, NodeStatus] = {}
     snapshot: bytes | None = None
     for message in messages:
         match = topics.parse(message.topic)
@@ -130,7 +132,7 @@ def build_report(
             elif match.kind is Kind.NODE_STATUS and match.name:
                 status = decode(Kind.NODE_STATUS, message.payload).body
                 if isinstance(status, NodeStatus):
-                    nodes[match.name] = status.state
+                    nodes[match.name] = status
         except PayloadError as exc:
             notes.append(f"ignored a malformed message on {message.topic}: {exc.reason}")
     pushed = _pushed(snapshot, record, notes)
@@ -184,7 +186,12 @@ def _pushed(snapshot: bytes | None, record: PushRecord | None, notes: list[str])
 
 
 def _door(
-    body: DoorState, node: str, reported: dt.datetime, node_state: str | None, pushed: Pushed | None, now: dt.datetime
+    body: DoorState,
+    node: str,
+    reported: dt.datetime,
+    status: NodeStatus | None,
+    pushed: Pushed | None,
+    now: dt.datetime,
 ) -> DoorReport:
     applied = body.members_version
     currency, lag = Currency.UNKNOWN, None
@@ -203,7 +210,16 @@ def _door(
         members_version=applied,
         applied_at=body.members_applied_at,
         reported_at=reported,
-        node_state=node_state,
+        node_state=status.state if status is not None else None,
         currency=currency,
         lag_s=lag,
+        refusals=_refusals(status),
     )
+
+
+def _refusals(status: NodeStatus | None) -> tuple[tuple[str, int], ...]:
+    """The node's counts of refused snapshots by reason (counted since the node started)."""
+    if status is None:
+        return ()
+    prefix = "snapshot_refused."
+    return tuple(sorted((k[len(prefix) :], v) for k, v in status.counters.items() if k.startswith(prefix) and v))
