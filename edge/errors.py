@@ -36,3 +36,7 @@ class StoreError(EdgeError, OSError):
 
 class DeviceError(EdgeError, OSError):
     """A hardware device, or the library that drives it, cannot be used on this machine."""
+
+
+class BrokerError(EdgeError, ConnectionError):
+    """The MQTT broker could not be reached, refused us, or did not acknowledge in time (staff tools)."""

@@ -111,7 +111,7 @@ BAD_ROWS = [
     (
         "badge of the member file",
         "m-1,Ann,flex,DEAD:BEEF,,,no,,no\n",
-        "line 2, column 'badges': badge 'DEAD:BEEF' is already given to member S-1",
+        "line 2, column 'badges': badge DE…EF is already given to member S-1",
     ),
     (
         "id of the member file",
@@ -126,7 +126,7 @@ BAD_ROWS = [
     (
         "duplicate badge",
         "m-1,Ann,flex,04A1,,,no,,no\nm-2,Bob,flex,04:a1,,,no,,no\n",
-        "line 3, column 'badges': badge '04:a1' is already given to member m-1 at line 2",
+        "line 3, column 'badges': badge … is already given to member m-1 at line 2",
     ),
     (
         "multi-line cell shifts line numbers",

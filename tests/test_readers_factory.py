@@ -19,7 +19,9 @@ from tests.reader_events import ReaderEvents
 
 
 def reader_config(line: str):
-    (config,) = parse_config(f"site: s\nnode: n\nbadge_key_file: k\nreaders:\n  - {line}\n", check_secrets=False).readers
+    (config,) = parse_config(
+        f"site: s\nnode: n\nbadge_key_file: k\nreaders:\n  - {line}\n", check_secrets=False
+    ).readers
     return config
 
 

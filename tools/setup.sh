@@ -27,7 +27,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,deploy]"
 # The MFRC522 library itself, without RPi.GPIO/spidev (Pi-only): the tests and the demo run it against our
 # register-level chip simulator through stand-ins for those two modules. On a Pi, `pip install .[pi]` instead.
 .venv/bin/python -m pip install -q --no-deps "mfrc522==0.0.7"

@@ -46,6 +46,21 @@ def generate_badge_key(path: str | Path) -> None:
     _write_new(Path(path), secrets.token_hex(BADGE_KEY_BYTES).encode("ascii") + b"\n", 0o600)
 
 
+def load_badge_key(path: str | Path) -> bytes:
+    """Read the site badge key: the file's bytes without surrounding whitespace (as `read_secret`), 16 at least.
+
+    The key is the file's text itself (64 hex characters from `generate_badge_key`), not its decoded bytes, so
+    every node that reads the same file through its `badge_key_file` computes the same tokens.
+    """
+    path = Path(path)
+    key = _read(path).strip()
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError([f"{path}: badge key is accessible to other users (run: chmod 600 {path})"])
+    if len(key) < 16:
+        raise ConfigError([f"{path}: a badge key is at least 16 bytes (generate one with `edge members keygen`)"])
+    return key
+
+
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     """Read a private Ed25519 key; raise ConfigError if unreadable, readable by others, or not Ed25519."""
     path = Path(path)

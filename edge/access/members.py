@@ -45,6 +45,15 @@ def _check_account(value: str) -> str:
     return value
 
 
+def mask_uid(uid: str) -> str:
+    """A UID cut to its first and last byte (`04…C4`) for messages; one- or two-byte UIDs are fully masked."""
+    try:
+        text = normalise_uid(uid)
+    except ValueError:
+        return "…"
+    return f"{text[:2]}…{text[-2:]}" if len(text) >= 6 else "…"
+
+
 MemberId = Annotated[str, AfterValidator(_check_member_id)]
 """A member's identifier, as the coworking platform spells it; it appears in access events."""
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from edge.access.members import Member, MemberFile, validate_member_data
+from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
 from edge.contract.token import normalise_uid
@@ -140,8 +140,11 @@ class ImportReport:
     skipped: tuple[str, ...]
 
 
-def load_mapping(path: str | Path) -> CsvMapping:
-    """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path."""
+def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping:
+    """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
+
+    With `base` (a built-in mapping), the file only lists what differs: its keys replace the base's.
+    """
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -149,6 +152,8 @@ def load_mapping(path: str | Path) -> CsvMapping:
         raise ConfigError([f"{path}: cannot read the mapping: {exc}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)"])
+    if base is not None:
+        data = {**base.model_dump(mode="python"), **data}
     try:
         return CsvMapping.model_validate(data)
     except ValidationError as exc:
@@ -309,7 +314,7 @@ class _Rows:
                 continue
             owner = self.badges.get(uid)
             if owner is not None:
-                self._error(line, self.mapping.badges, f"badge {item!r} is already given to {owner}")
+                self._error(line, self.mapping.badges, f"badge {mask_uid(uid)} is already given to {owner}")
                 continue
             self.badges[uid] = f"member {member_id or '?'} at line {line}"
             uids.append(uid)

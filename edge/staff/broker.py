@@ -1,0 +1,161 @@
+"""A short-lived broker connection for staff tools: read what is retained, publish and wait for the broker's ack.
+
+Reading retained messages needs to know when the broker has sent them all. MQTT has no "end of retained"
+marker, so after subscribing to the wanted filters we subscribe once more to a topic nobody publishes on: the
+broker handles SUBSCRIBE packets in order and queues a subscription's retained messages before it answers the
+next SUBSCRIBE, so when that second SUBACK arrives every retained message of the first is already here.
+The wanted filters are read at QoS 0, which the broker's in-flight window does not hold back.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from edge.bus.session import make_client
+from edge.config import NodeConfig
+from edge.errors import BrokerError
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message delivered to the session."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+class BrokerSession:
+    """One connection for one staff command; use as a context manager."""
+
+    def __init__(self, config: NodeConfig, purpose: str, *, timeout: float = 10.0) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.client_id = config.mqtt.client_id or f"edge-{config.site}-{config.node}-{purpose}-{secrets.token_hex(3)}"
+        self._cond = threading.Condition()
+        self._connected: Any = None
+        self._subacks: dict[int, list[Any]] = {}
+        self._pubacks: dict[int, Any] = {}
+        self._messages: list[Message] = []
+        self._client = make_client(config.mqtt, self.client_id)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_publish = self._on_publish
+        self._client.on_message = self._on_message
+
+    @property
+    def where(self) -> str:
+        """host:port of the broker, for messages."""
+        return f"{self.config.mqtt.host}:{self.config.mqtt.port}"
+
+    def __enter__(self) -> BrokerSession:
+        self.connect()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Connect and wait for the broker's CONNACK; raise BrokerError when refused or unreachable."""
+        self._client.connect_timeout = self.timeout
+        try:
+            self._client.connect(self.config.mqtt.host, self.config.mqtt.port, self.config.mqtt.keepalive)
+        except (OSError, ValueError) as exc:
+            raise BrokerError(f"cannot connect to the broker at {self.where}: {exc}") from None
+        self._client.loop_start()
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._connected is not None, self.timeout):
+                self.close()
+                raise BrokerError(f"the broker at {self.where} did not answer within {self.timeout:g} s")
+            code = self._connected
+        if code.is_failure:
+            self.close()
+            raise BrokerError(f"the broker at {self.where} refused the connection: {code}")
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def read_retained(self, filters: Sequence[str]) -> list[Message]:
+        """Subscribe to `filters` and return every retained message the broker holds for them."""
+        start = len(self._messages)
+        result, mid = self._client.subscribe([(f, 0) for f in filters])
+        if result != mqtt.MQTT_ERR_SUCCESS or mid is None:
+            raise BrokerError(f"cannot subscribe on {self.where}: {mqtt.error_string(result)}")
+        barrier = f"{self.config.mqtt.prefix}/{self.config.site}/_staff/{secrets.token_hex(8)}"
+        _, barrier_mid = self._client.subscribe(barrier, 0)
+        codes = self._wait_suback(mid)
+        if barrier_mid is not None:
+            self._wait_suback(barrier_mid)
+        refused = [f for f, code in zip(filters, codes, strict=False) if code.is_failure]
+        if refused:
+            raise BrokerError(f"the broker at {self.where} refused the subscription to {', '.join(refused)}")
+        with self._cond:
+            return [m for m in self._messages[start:] if m.retain]
+
+    def wait_for(self, predicate: Callable[[list[Message]], bool], timeout: float) -> bool:
+        """Block until `predicate(messages received so far)` holds or `timeout` passes."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self._messages), timeout)
+
+    def wait_for_more(self, count: int, timeout: float) -> bool:
+        """Block until more than `count` messages have arrived or `timeout` passes."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self._messages) > count, timeout)
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every message received so far, in arrival order."""
+        with self._cond:
+            return list(self._messages)
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK; raise BrokerError when refused or not acknowledged."""
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise BrokerError(f"cannot publish on {self.where}: {mqtt.error_string(info.rc)}")
+        deadline = time.monotonic() + self.timeout
+        with self._cond:
+            if not self._cond.wait_for(lambda: info.mid in self._pubacks, max(0.0, deadline - time.monotonic())):
+                raise BrokerError(f"the broker at {self.where} did not acknowledge within {self.timeout:g} s")
+            code = self._pubacks.pop(info.mid)
+        # MQTT 5 says when an ACL refused the message; 3.1.1 acknowledges and drops it silently.
+        if code is not None and getattr(code, "is_failure", False):
+            raise BrokerError(f"the broker at {self.where} refused the message on {topic}: {code}")
+
+    def _wait_suback(self, mid: int) -> list[Any]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: mid in self._subacks, self.timeout):
+                raise BrokerError(f"the broker at {self.where} did not answer a subscription within {self.timeout:g} s")
+            return self._subacks.pop(mid)
+
+    def _on_connect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, code: Any, _props: Any) -> None:
+        with self._cond:
+            self._connected = code
+            self._cond.notify_all()
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, codes: Any, _props: Any) -> None:
+        with self._cond:
+            self._subacks[mid] = list(codes)
+            self._cond.notify_all()
+
+    def _on_publish(self, _client: mqtt.Client, _userdata: Any, mid: int, code: Any, _props: Any) -> None:
+        with self._cond:
+            self._pubacks[mid] = code
+            self._cond.notify_all()
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        with self._cond:
+            self._messages.append(Message(message.topic, bytes(message.payload), bool(message.retain)))
+            self._cond.notify_all()

@@ -1,0 +1,148 @@
+"""Staff edits of the member file: add, suspend, unsuspend, revoke a badge, remove a member.
+
+Each edit takes a validated `MemberFile` and returns a new validated one (the caller saves it atomically with
+`save_member_file`) with a one-line summary. Summaries name members by id and badges by a masked UID
+(`04…C4`): the terminal, shell history of outputs and support tickets never get a full card number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from edge.access.members import MANUAL_SOURCE, Member, MemberFile, mask_uid, validate_member_data
+from edge.config.loader import issue_from_error
+from edge.contract.token import normalise_uid
+from edge.errors import ConfigError
+
+_OPTIONS = {"id": "--id", "plan": "--plan", "badges": "--badge", "name": "--name", "account": "--account"}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The result of an edit: the new member file, what happened, whether anything changed, and warnings."""
+
+    members: MemberFile
+    summary: str
+    changed: bool = True
+    warnings: tuple[str, ...] = ()
+
+
+def add_member(
+    members: MemberFile,
+    *,
+    member_id: str,
+    plan: str,
+    badges: tuple[str, ...] = (),
+    name: str = "",
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    account: str | None = None,
+    staff: bool = False,
+) -> Edit:
+    """Add a new member written by hand (source `manual`); refuse a known id, an unknown plan or a taken badge."""
+    data: dict[str, Any] = {"id": member_id, "plan": plan, "badges": badges, "name": name, "staff": staff}
+    data.update({k: v for k, v in (("valid_from", valid_from), ("valid_until", valid_until)) if v is not None})
+    if account is not None:
+        data["account"] = account
+    try:
+        member = Member.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_option_issue(err, data) for err in exc.errors()]) from None
+    problems: list[str] = []
+    if _find(members, member.id) is not None:
+        problems.append(f"--id: member {member.id} already exists")
+    if member.plan not in members.plans:
+        problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
+    owners = _badge_owners(members)
+    problems.extend(
+        f"--badge: badge {mask_uid(uid)} already belongs to member {owners[uid]}"
+        for uid in member.badges
+        if uid in owners
+    )
+    if problems:
+        raise ConfigError(problems)
+    result = _revalidate(members, [*members.members, member])
+    badge_count = f"{len(member.badges)} badge" + ("" if len(member.badges) == 1 else "s")
+    return Edit(result, f"added member {member.id} ({member.plan}, {badge_count})")
+
+
+def set_suspended(members: MemberFile, member_id: str, suspended: bool) -> Edit:
+    """Suspend a member (refused at every door, badges kept) or lift a suspension."""
+    index, member = _require(members, member_id)
+    word = "suspended" if suspended else "not suspended"
+    if member.suspended == suspended:
+        return Edit(members, f"member {member.id} is already {word}; nothing changed", changed=False)
+    updated = member.model_copy(update={"suspended": suspended})
+    result = _revalidate(members, [*members.members[:index], updated, *members.members[index + 1 :]])
+    verb = "suspended" if suspended else "lifted the suspension of"
+    return Edit(result, f"{verb} member {member.id}", warnings=_import_warning(member))
+
+
+def revoke_badge(members: MemberFile, uid: str) -> Edit:
+    """Take a badge (a lost or returned card) away from whoever holds it; the member keeps their other badges."""
+    try:
+        wanted = normalise_uid(uid)
+    except ValueError as exc:
+        raise ConfigError([f"UID: {exc}"]) from None
+    for index, member in enumerate(members.members):
+        if wanted in member.badges:
+            left = tuple(b for b in member.badges if b != wanted)
+            updated = member.model_copy(update={"badges": left})
+            result = _revalidate(members, [*members.members[:index], updated, *members.members[index + 1 :]])
+            rest = f"{len(left)} badge{'' if len(left) == 1 else 's'} left" if left else "no badge left"
+            summary = f"revoked badge {mask_uid(wanted)} of member {member.id} ({rest})"
+            return Edit(result, summary, warnings=_import_warning(member))
+    raise ConfigError([f"badge {mask_uid(wanted)} belongs to no member"])
+
+
+def remove_member(members: MemberFile, member_id: str) -> Edit:
+    """Remove a member and all their badges."""
+    index, member = _require(members, member_id)
+    result = _revalidate(members, [*members.members[:index], *members.members[index + 1 :]])
+    count = len(member.badges)
+    summary = f"removed member {member.id} ({count} badge{'' if count == 1 else 's'} revoked)"
+    return Edit(result, summary, warnings=_import_warning(member))
+
+
+def _find(members: MemberFile, member_id: str) -> tuple[int, Member] | None:
+    for index, member in enumerate(members.members):
+        if member.id == member_id:
+            return index, member
+    return None
+
+
+def _require(members: MemberFile, member_id: str) -> tuple[int, Member]:
+    found = _find(members, str(member_id))
+    if found is None:
+        raise ConfigError([f"no member with id {member_id!r}"])
+    return found
+
+
+def _badge_owners(members: MemberFile) -> dict[str, str]:
+    return {uid: member.id for member in members.members for uid in member.badges}
+
+
+def _revalidate(members: MemberFile, new_members: list[Member]) -> MemberFile:
+    data = members.model_dump(mode="python", by_alias=True)
+    data["members"] = [m.model_dump(mode="python") for m in new_members]
+    return validate_member_data(data, source="the edited member file")
+
+
+def _option_issue(err: Any, data: dict[str, Any]) -> str:
+    issue = issue_from_error(err, data)
+    field = str(err["loc"][0]) if err["loc"] else ""
+    option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
+    return f"{option}: {issue.message}"
+
+
+def _import_warning(member: Member) -> tuple[str, ...]:
+    if member.source == MANUAL_SOURCE:
+        return ()
+    return (
+        f"member {member.id} comes from the {member.source} import: change it there too, or the next import "
+        f"from {member.source} will undo this",
+    )
