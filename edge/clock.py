@@ -43,7 +43,7 @@ class ScaledClock:
     def __init__(self, start: datetime, speed: float, anchor: float | None = None) -> None:
         if start.tzinfo is None or speed <= 0:
             raise ValueError("ScaledClock needs an aware start and a positive speed")
-        self.speed = speed
+        self.speed = float(speed)
         self.anchor = time.time() if anchor is None else anchor
         self._start = start.astimezone(UTC)
 
