@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "badge",
     "door",
     "members",
+    "demo",
 ]
 
 EXIT_OK = 0
