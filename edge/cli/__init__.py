@@ -12,6 +12,7 @@ from edge import __version__
 # Modules under edge.cli that each define `register(subparsers)`; one line per command.
 COMMAND_MODULES = [
     "check_config",
+    "collector",
 ]
 
 EXIT_OK = 0

@@ -19,6 +19,7 @@ from edge.config.base import (
     iter_claims,
     iter_sections,
 )
+from edge.config.collector import CollectorConfig
 from edge.config.mqtt import MqttConfig
 
 
@@ -41,6 +42,7 @@ class NodeConfig(StrictModel):
     outbox: OutboxConfig = OutboxConfig()
     status_interval_s: PositiveSeconds = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    collector: CollectorConfig | None = None
 
     @field_validator("timezone")
     @classmethod
