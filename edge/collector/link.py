@@ -152,11 +152,12 @@ class Link:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Disconnect cleanly (no last will) and end the I/O thread."""
-        self.call_soon(_disconnect)
         self._stopping.set()
+        self.call_soon(_disconnect)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
         self._wake_r.close()
         self._wake_w.close()
 

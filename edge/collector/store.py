@@ -140,7 +140,7 @@ def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
-    db.execute("PRAGMA cache_size=-4000")
+    db.execute("PRAGMA cache_size=-1000")
     return db
 
 
