@@ -183,7 +183,7 @@ def store_value(path: Path, sql: str) -> object:
 def samples(victoria: VictoriaMetrics, metric: str) -> list[tuple[tuple[tuple[str, str], ...], int]]:
     """Every stored sample of one metric as (labels, timestamp ms), duplicates kept."""
     out = []
-    for series in victoria.export('{__name__="%s"}' % metric):
+    for series in victoria.export(f'{{__name__="{metric}"}}'):
         labels = tuple(sorted((k, str(v)) for k, v in dict(series["metric"]).items()))  # type: ignore[call-overload]
         out += [(labels, int(t)) for t in series["timestamps"]]  # type: ignore[union-attr]
     return out

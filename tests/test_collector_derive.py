@@ -17,14 +17,19 @@ from edge.collector.store import Store
 from edge.contract import DeskOccupancy, DeskState, Event, Reason, encode
 from tests.collector_support import TOPICS, access_event, event
 
-O, V, U = DeskState.OCCUPIED, DeskState.VACANT, DeskState.UNKNOWN
+OCC, V, U = DeskState.OCCUPIED, DeskState.VACANT, DeskState.UNKNOWN
 MIN = 60_000
 PARIS = ZoneInfo("Europe/Paris")
 
 
 def test_occupancy_at_each_instant_uses_each_desks_latest_transition() -> None:
     initial = {"d1": ("z1", V), "d2": ("z1", V)}
-    transitions = [(30_000, "d1", "z1", O), (60_000, "d2", "z1", U), (90_000, "d1", "z1", V), (95_000, "d3", "z2", O)]
+    transitions = [
+        (30_000, "d1", "z1", OCC),
+        (60_000, "d2", "z1", U),
+        (90_000, "d1", "z1", V),
+        (95_000, "d3", "z2", OCC),
+    ]
     series = list(derive.occupancy_series(initial, transitions, [0, MIN, 2 * MIN]))
     assert [(t, zones["z1"]) for t, zones, _ in series] == [
         (0, StateCounts(occupied=0, vacant=2, unknown=0)),
@@ -36,7 +41,7 @@ def test_occupancy_at_each_instant_uses_each_desks_latest_transition() -> None:
 
 
 def test_a_desk_that_moves_zone_leaves_the_old_zone() -> None:
-    series = list(derive.occupancy_series({"d1": ("z1", O)}, [(10, "d1", "z2", O)], [0, 20]))
+    series = list(derive.occupancy_series({"d1": ("z1", OCC)}, [(10, "d1", "z2", OCC)], [0, 20]))
     assert series[1][1] == {"z2": StateCounts(occupied=1)}
 
 
@@ -46,7 +51,12 @@ def test_grid_instants_are_multiples_of_the_step() -> None:
 
 @pytest.mark.parametrize(
     ("reader", "granted", "field"),
-    [("front-in", True, "entries"), ("front-out", True, "exits"), ("front-out", False, "denied"), ("x", True, "entries")],
+    [
+        ("front-in", True, "entries"),
+        ("front-out", True, "exits"),
+        ("front-out", False, "denied"),
+        ("x", True, "entries"),
+    ],
 )
 def test_hour_counts_classify_decisions_by_reader_direction(reader: str, granted: bool, field: str) -> None:
     directions = {"front-in": "in", "front-out": "out"}
@@ -73,7 +83,9 @@ def test_people_present_counts_entries_minus_exits_since_midnight_when_exits_are
         (day + 3000, "d", "out", True, "granted"),
         (2 * day + 10, "d", "out", True, "granted"),  # next day: yesterday's entries no longer count
     ]
-    series = dict(derive.presence_series([day + 2000, day + 5000, 2 * day + 20], accesses, directions, day_start_utc, 1))
+    series = dict(
+        derive.presence_series([day + 2000, day + 5000, 2 * day + 20], accesses, directions, day_start_utc, 1)
+    )
     assert series[day + 2000].present == 2
     assert (series[day + 5000].present, series[day + 5000].exits, series[day + 5000].estimate) == (1, 1, False)
     assert series[2 * day + 20].present == 0  # never negative
@@ -81,7 +93,11 @@ def test_people_present_counts_entries_minus_exits_since_midnight_when_exits_are
 
 def test_people_present_is_an_estimate_from_recent_entries_without_exit_readers() -> None:
     hour = 3_600_000
-    accesses = [(0, "d", "r", True, "granted"), (hour, "d", "r", True, "granted"), (2 * hour, "d", "r", True, "granted")]
+    accesses = [
+        (0, "d", "r", True, "granted"),
+        (hour, "d", "r", True, "granted"),
+        (2 * hour, "d", "r", True, "granted"),
+    ]
     series = dict(derive.presence_series([2 * hour, 5 * hour + 1], accesses, {}, lambda t: 0, 4 * hour))
     assert (series[2 * hour].present, series[2 * hour].estimate) == (3, True)
     assert series[5 * hour + 1].present == 1  # entries older than the assumed stay are gone
@@ -123,7 +139,7 @@ def make_deriver(store: Store, clock: ManualClock, **kwargs: object) -> Deriver:
 
 def test_grid_points_appear_as_time_passes(store: Store) -> None:
     clock = ManualClock(START + timedelta(minutes=2, seconds=30))
-    store_events(store, [desk(1, 0, "d1", O), desk(2, 0.5, "d2", V)])
+    store_events(store, [desk(1, 0, "d1", OCC), desk(2, 0.5, "d2", V)])
     make_deriver(store, clock).run()
     zone = derived(store, "zone_occupancy")
     assert sorted(zone) == [ms_of(START) + k * MIN for k in range(3)]
@@ -137,7 +153,7 @@ def test_late_events_recompute_the_instants_they_change(store: Store) -> None:
     deriver = make_deriver(store, clock)
     deriver.run()
     before = derived(store, "zone_occupancy")
-    store_events(store, [desk(2, 4.5, "d1", O)])  # a node's backlog arrives late
+    store_events(store, [desk(2, 4.5, "d1", OCC)])  # a node's backlog arrives late
     assert store.marks.dirty_from == ms_of(START + timedelta(minutes=4.5))
     assert deriver.run() > 0
     after = derived(store, "zone_occupancy")
@@ -169,7 +185,7 @@ def test_entries_per_hour_follow_new_door_decisions(store: Store) -> None:
 
 def test_unchanged_derived_points_are_not_forwarded_again(store: Store) -> None:
     clock = ManualClock(START + timedelta(minutes=5))
-    store_events(store, [desk(1, 0, "d1", O)])
+    store_events(store, [desk(1, 0, "d1", OCC)])
     deriver = make_deriver(store, clock)
     deriver.run()
     rows = store.count("derived")
@@ -180,7 +196,7 @@ def test_unchanged_derived_points_are_not_forwarded_again(store: Store) -> None:
 
 def test_completeness_is_written_per_node_at_each_new_instant(store: Store) -> None:
     clock = ManualClock(START + timedelta(minutes=3))
-    store_events(store, [desk(1, 0, "d1", O), desk(4, 1, "d1", V)])
+    store_events(store, [desk(1, 0, "d1", OCC), desk(4, 1, "d1", V)])
     make_deriver(store, clock).run()
     [line] = derived(store, "data_completeness").values()
     assert "expected=4i" in line and "missing=2i" in line and "node=n1" in line
@@ -188,7 +204,7 @@ def test_completeness_is_written_per_node_at_each_new_instant(store: Store) -> N
 
 def test_a_long_gap_is_worked_through_in_bounded_passes(store: Store) -> None:
     clock = ManualClock(START + timedelta(hours=3))
-    store_events(store, [desk(1, 0, "d1", O)])
+    store_events(store, [desk(1, 0, "d1", OCC)])
     deriver = Deriver(store, site="s", clock=clock, tz=PARIS, step_s=60, max_instants=50)
     passes = 0
     while deriver.run() and passes < 100:

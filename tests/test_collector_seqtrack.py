@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,7 +69,7 @@ def test_ranges_always_describe_exactly_the_seqs_received(seqs: list[int]) -> No
     covered = [s for lo, hi in node.ranges() for s in range(lo, hi + 1)]
     assert covered == sorted(set(seqs))
     pairs = list(node.ranges())
-    assert all(hi + 1 < next_lo for (_, hi), (next_lo, _) in zip(pairs, pairs[1:], strict=False))
+    assert all(hi + 1 < next_lo for (_, hi), (next_lo, _) in itertools.pairwise(pairs))
     figures = node.completeness()
     if seqs:
         assert figures.expected == max(seqs) - min(seqs) + 1

@@ -15,7 +15,7 @@ from edge.collector.schema import Bucket, ms_of
 from edge.collector.service import Collector
 from edge.collector.store import Store
 from edge.config import parse_config
-from edge.contract import BadgeScan, DeskOccupancy, DeskState, Event, NodeStatus, encode
+from edge.contract import BadgeScan, DeskOccupancy, DeskState, NodeStatus, encode
 from edge.errors import StoreError
 from tests.collector_support import BASE, SITE, TOKEN, TOPICS, access_event, desk_event, event, wire
 
@@ -53,8 +53,11 @@ def test_malformed_messages_are_rejected_with_a_reason(topic: str, payload: byte
 
 @pytest.mark.parametrize(
     ("topic", "payload"),
-    [("edge/testsite/members", b'{"signed":"..."}'), ("edge/testsite/door/front/command", b"{}"),
-     ("edge/testsite/desk/d1/occupancy", b"")],
+    [
+        ("edge/testsite/members", b'{"signed":"..."}'),
+        ("edge/testsite/door/front/command", b"{}"),
+        ("edge/testsite/desk/d1/occupancy", b""),
+    ],
 )
 def test_commands_member_snapshots_and_cleared_retained_topics_are_ignored(topic: str, payload: bytes) -> None:
     assert isinstance(classify(TOPICS, topic, payload), Ignored)
