@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,9 @@ from tests.rig.servers import InfluxDB16
 
 START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 END = START + timedelta(hours=2)
-TIME_FILTER = f"time >= '{START.isoformat().replace('+00:00', 'Z')}' AND time < '{END.isoformat().replace('+00:00', 'Z')}'"
+TIME_FILTER = (
+    f"time >= '{START.isoformat().replace('+00:00', 'Z')}' AND time < '{END.isoformat().replace('+00:00', 'Z')}'"
+)
 
 
 def desk(seq: int, minutes: int, name: str, zone: str, state: DeskState) -> Event:
