@@ -166,3 +166,74 @@ def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquit
     assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM derived") != 0, timeout=10)
     publisher.close()
     assert collector.terminate() == 0
+
+
+def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_nothing(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    members = {}
+    for name in ("col-a", "col-b"):
+        config = tmp_path / f"{name}.yaml"
+        extra = "  shared_group: collectors\n  derive: false\n"
+        config.write_text(collector_yaml(mosquitto.port, tmp_path / name, node=name, victoria=victoria, extra=extra))
+        members[name] = CollectorProcess(config, mosquitto.port, node=name).start()
+    stores = {name: tmp_path / name / "collector.sqlite3" for name in members}
+    publisher = Publisher(mosquitto.port)
+    events = [desk_event(i) for i in range(4000)]
+    sender = threading.Thread(target=publisher.send, args=([wire(e) for e in events],), kwargs={"pause": 0.0002})
+    sender.start()
+    assert wait_until(lambda: len(store_ids(stores["col-a"])) >= 500, timeout=20)
+    members["col-a"].kill9()
+    time.sleep(1)  # the broker keeps queueing col-a's share in its persistent session
+    members["col-a"].start()  # as systemd would restart it
+    sender.join(30)
+
+    def union() -> list[str]:
+        return store_ids(stores["col-a"]) + store_ids(stores["col-b"])
+
+    assert wait_until(lambda: len(set(union())) >= 4000, timeout=30)
+    a, b = store_ids(stores["col-a"]), store_ids(stores["col-b"])
+    assert a and b
+    assert not set(a) & set(b)  # each event was stored by one member only
+    assert sorted(a + b) == sorted(e.envelope.id for e in events)
+    # Both members forward to the same InfluxDB; the union there is every event.
+    assert wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), timeout=20)
+    publisher.close()
+    assert all(member.terminate() == 0 for member in members.values())
+
+
+def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_down(
+    victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    central = Mosquitto(tmp_path / "central")
+    central.start()
+    bridge = "\n".join(
+        [
+            "connection central",
+            f"address 127.0.0.1:{central.port}",
+            "topic edge/# out 1",
+            "cleansession false",
+            "restart_timeout 1",
+            "notifications false",
+        ]
+    )
+    site = Mosquitto(tmp_path / "site", extra=bridge)
+    site.start()
+    try:
+        collector = start_collector(tmp_path, central, victoria)
+        store = tmp_path / "state" / "collector.sqlite3"
+        publisher = Publisher(site.port)
+        publisher.send([wire(desk_event(i)) for i in range(500)])
+        assert wait_until(lambda: len(store_ids(store)) == 500, timeout=20)
+        central.stop()
+        publisher.send([wire(desk_event(i)) for i in range(500, 1000)])  # queued by the site broker
+        time.sleep(2)
+        central.start()
+        assert wait_until(lambda: len(store_ids(store)) >= 1000, timeout=30), collector.output()[-2000:]
+        assert sorted(store_ids(store)) == sorted(desk_event(i).envelope.id for i in range(1000))
+        assert wait_until(lambda: timestamps(victoria) == desk_timestamps(1000), timeout=20)
+        publisher.close()
+        assert collector.terminate() == 0
+    finally:
+        site.kill()
+        central.kill()
