@@ -38,7 +38,10 @@ def test_an_empty_section_has_safe_defaults() -> None:
         ("collector:\n  retention_days: 120\n  raw_retention_days: 30\n", "collector.raw_retention_days: must be"),
         ("collector:\n  directions: {front-in: sideways}\n", "collector.directions.front-in:"),
         ("collector:\n  shared_group: 'a/b'\n", "collector.shared_group:"),
-        ("collector:\n  influx: {url: 'http://i', bucket: b, api: v1, token_file: /t}\n", "collector.influx: token_file"),
+        (
+            "collector:\n  influx: {url: 'http://i', bucket: b, api: v1, token_file: /t}\n",
+            "collector.influx: token_file",
+        ),
         ("collector:\n  retension_days: 30\n", "collector.retension_days: unknown key"),
     ],
 )

@@ -7,6 +7,7 @@ key, so equal points always give equal lines (idempotent writes depend on it).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -40,8 +41,14 @@ class Point:
 
 def encode_series(measurement: str, tags: dict[str, str]) -> str:
     """`measurement,tag=value,...` with tags sorted by key; tags with an empty key or value are left out."""
+    return _series(measurement, tuple(tags.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(measurement: str, items: tuple[tuple[str, str], ...]) -> str:
+    # Cached: a site has a few hundred series, and every event of one desk or door repeats its series.
     parts = [measurement.translate(_ESCAPE_MEASUREMENT)]
-    for key, value in sorted(tags.items()):
+    for key, value in sorted(items):
         k = key.translate(_ESCAPE_KEY)
         v = value.translate(_ESCAPE_KEY)
         if v.endswith("\\"):

@@ -208,11 +208,12 @@ class Link:
             with contextlib.suppress(BlockingIOError):
                 self._wake_r.recv(65536)
         if sock in readable or buffered:
-            # paho reads one packet per call; keep reading while bytes are waiting (bounded, to serve the calls)
-            for _ in range(256):
+            # paho reads one packet per call: read several per wake-up (a call without input costs one failed
+            # recv), and keep going while bytes are waiting, bounded so queued calls (acks) are served
+            for turn in range(256):
                 if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
                     return
-                if not _has_input(sock):
+                if turn % 8 == 7 and not _has_input(sock):
                     break
         self._run_calls()
         if self._client.want_write():

@@ -12,6 +12,7 @@ seq_ranges, nodes, quarantine, derived (the derived series, forwarded in `rid` o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import sqlite3
@@ -207,7 +208,7 @@ class Store:
         result.duplicates = len(accepted) - len(fresh)
         seqs_before = {node: list(s.ranges()) for node, s in self.seqs.items()}
         announced_before = {node: s.announced for node, s in self.seqs.items()}
-        marks_before = DirtyMarks(**vars(self.marks))
+        marks_before = dataclasses.replace(self.marks)
         try:
             with self._transaction() as db:
                 self._insert_events(db, fresh, received_ms)
@@ -219,7 +220,8 @@ class Store:
                         result.quarantined[outcome.reason] += 1
                     elif isinstance(outcome, Ignored):
                         result.ignored += 1
-                self._save_marks(db)
+                if self.marks != marks_before:
+                    self._save_marks(db)
         except StoreError:
             self.seqs = {n: NodeSeqs(r, announced_before.get(n, 0)) for n, r in seqs_before.items()}
             self.marks = marks_before
@@ -289,7 +291,8 @@ class Store:
         return reused
 
     def _insert_typed(self, db: sqlite3.Connection, fresh: list[Accepted]) -> None:
-        desks, accesses, latest = [], [], []
+        desks, accesses = [], []
+        latest: dict[tuple[str, str], tuple[str, str, int, bytes]] = {}  # newest per subject within the batch
         for a in fresh:
             body = a.event.body
             if isinstance(body, DeskOccupancy):
@@ -301,14 +304,16 @@ class Store:
                 self.marks.touch_instant(a.ts_ms)
                 self.marks.touch_hour(a.ts_ms)
             if a.kind in RETAINED_KINDS:
-                latest.append((str(a.kind), a.subject, a.ts_ms, a.payload))
+                key = (str(a.kind), a.subject)
+                if key not in latest or latest[key][2] <= a.ts_ms:
+                    latest[key] = (key[0], key[1], a.ts_ms, a.payload)
         db.executemany("INSERT INTO desk_transitions (desk, zone, state, t_ms) VALUES (?, ?, ?, ?)", desks)
         db.executemany("INSERT INTO accesses (t_ms, door, reader, granted, reason) VALUES (?, ?, ?, ?, ?)", accesses)
         db.executemany(
             "INSERT INTO latest (kind, subject, ts_ms, payload) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(kind, subject) DO UPDATE SET ts_ms = excluded.ts_ms, payload = excluded.payload"
             " WHERE excluded.ts_ms >= latest.ts_ms",
-            latest,
+            list(latest.values()),
         )
 
     @staticmethod
