@@ -180,7 +180,7 @@ class Link:
                 log.exception("MQTT I/O failed; reconnecting")
                 with contextlib.suppress(Exception):
                     self._client.disconnect()
-                self._stopping.wait(self._delay)
+                self._pause(self._delay)
 
     def _reconnect(self) -> None:
         try:
@@ -193,8 +193,15 @@ class Link:
                 exc,
                 self._delay,
             )
-            self._stopping.wait(self._delay)
+            self._pause(self._delay)
             self._delay = min(self._delay * 2, self.config.reconnect_max_s)
+
+    def _pause(self, seconds: float) -> None:
+        # in slices, so the heartbeat shows a waiting loop, not a hung one
+        end = time.monotonic() + seconds
+        while not self._stopping.is_set() and time.monotonic() < end:
+            self.heartbeat = time.monotonic()
+            self._stopping.wait(min(1.0, end - time.monotonic()))
 
     def _turn(self) -> None:
         sock = self._client.socket()
