@@ -42,7 +42,7 @@ class Deriver:
         step_s: int = 60,
         directions: Mapping[str, str] | None = None,
         assumed_stay_h: float = 4.0,
-        max_instants: int = 1440,
+        max_instants: int = 240,
     ) -> None:
         self.store = store
         self.site = site
@@ -52,6 +52,7 @@ class Deriver:
         self.directions = dict(directions or {})
         self.stay_ms = int(assumed_stay_h * HOUR_MS)
         self.max_instants = max_instants
+        self.behind = False  # the last pass stopped short of now: call again soon
 
     def day_start(self, t_ms: int) -> int:
         """Local midnight (site time zone) of the day that contains t_ms."""
@@ -64,6 +65,7 @@ class Deriver:
         now_ms = ms_of(self.clock.now())
         target = (now_ms - GRACE_MS) // self.step_ms * self.step_ms
         marks = dataclasses.replace(self.store.marks)
+        self.behind = False
         points: list[Point] = []
         points += self._grid(marks, target)
         points += self._hours(marks)
@@ -83,6 +85,7 @@ class Deriver:
             if marks.dirty_from != NO_MARK:
                 start = min(start, -(-marks.dirty_from // self.step_ms) * self.step_ms)
         end = min(target, start + (self.max_instants - 1) * self.step_ms)
+        self.behind = end < target
         if end < start:
             return []
         instants = range(start, end + 1, self.step_ms)

@@ -263,9 +263,10 @@ class Collector:
     def _housekeeping(self) -> None:
         now = time.monotonic()
         if self.deriver is not None and now >= self._next_derive:
-            self._next_derive = now + DERIVE_EVERY_S
             if self.deriver.run() and self.forwarder is not None:
                 self.forwarder.wake.set()
+            # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
+            self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
         if now >= self._next_purge:
             self._next_purge = now + self.settings.purge_interval_s
             self.purge()
