@@ -211,3 +211,14 @@ def test_a_long_gap_is_worked_through_in_bounded_passes(store: Store) -> None:
         passes += 1
     assert len(derived(store, "zone_occupancy")) == 180
     assert passes >= 180 // 50
+
+
+def test_an_event_from_a_wrong_clock_does_not_make_the_grid_reach_back_years(store: Store) -> None:
+    clock = ManualClock(START + timedelta(minutes=3))
+    store_events(store, [desk(1, -3 * 365 * 24 * 60, "d1", OCC), desk(2, 0, "d2", V)])
+    deriver = make_deriver(store, clock)
+    while deriver.run():
+        pass
+    grid = derived(store, "zone_occupancy")
+    assert min(grid) >= ms_of(START) - 35 * 86_400_000
+    assert max(grid) == ms_of(START) + 2 * MIN

@@ -164,7 +164,7 @@ def test_records_with_a_pseudonym_are_purged_after_the_retention_period(tmp_path
     assert kinds == ["desk_occupancy"]  # anonymous events stay
     assert col.store.count("accesses") == 0
     assert col.store.count("quarantine") == 0  # a malformed payload may hold a pseudonym too
-    assert col.counters.get("purged_personal_events") == 2
+    assert col.counters.get("purged_pseudonymous_events") == 2
     col.stop()
 
 
@@ -191,4 +191,19 @@ def test_anonymous_raw_events_expire_after_their_own_longer_period(tmp_path: Pat
     col.purge()
     assert col.store.count("events") == 0
     assert col.store.count("desk_transitions") == 1  # each desk's latest transition stays for the derived series
+    col.stop()
+
+
+def test_node_statuses_expire_after_the_health_retention(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock, "  health_retention_days: 7\n")
+    status = event(NodeStatus(state="online", version="1", node_name="n1"), 3, BASE)
+    col.store.commit(
+        [classify(TOPICS, TOPICS.node_status("n1"), encode(status)), classify(TOPICS, *wire(desk_event(0)))], 0
+    )
+    clock.advance(8 * 86400)
+    col.purge()
+    with sqlite3.connect(col.store.path) as db:
+        assert [r[0] for r in db.execute("SELECT kind FROM events")] == ["desk_occupancy"]
+    assert col.store.completeness()["n1"].expected == 3  # what the status announced is kept in the seq figures
     col.stop()

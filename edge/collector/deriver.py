@@ -27,6 +27,9 @@ from edge.collector.schema import (
 from edge.collector.store import HOUR_MS, NO_MARK, DirtyMarks, Store
 
 GRACE_MS = 2000  # events of the last instants may still be in flight; later ones trigger a recomputation
+# The grid is never (re)computed further back than this: an event stamped years ago by a node whose clock was
+# wrong must not make the collector fill years of grid. Older events are still stored and forwarded raw.
+HORIZON_MS = 35 * 86_400_000
 
 
 class Deriver:
@@ -75,15 +78,16 @@ class Deriver:
         return self.store.save_derived(points, marks)
 
     def _grid(self, marks: DirtyMarks, target: int) -> list[Point]:
+        horizon = target - HORIZON_MS
         if marks.derived_upto == NO_MARK:
             first = self.store.first_derivable_ms()
             if first is None:
                 return []
-            start = -(-first // self.step_ms) * self.step_ms
+            start = -(-max(first, horizon) // self.step_ms) * self.step_ms
         else:
-            start = marks.derived_upto + self.step_ms
+            start = max(marks.derived_upto + self.step_ms, horizon)
             if marks.dirty_from != NO_MARK:
-                start = min(start, -(-marks.dirty_from // self.step_ms) * self.step_ms)
+                start = min(start, -(-max(marks.dirty_from, horizon) // self.step_ms) * self.step_ms)
         end = min(target, start + (self.max_instants - 1) * self.step_ms)
         self.behind = end < target
         if end < start:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.collector.schema import PSEUDONYMOUS_KINDS, event_points, ms_of
+from edge.collector.schema import Retention, event_points, ms_of, retention_of
 from edge.contract import Event, Kind, NodeStatus, Topics, decode
 from edge.errors import PayloadError
 
@@ -26,7 +26,7 @@ class Accepted:
     event: Event
     subject: str
     ts_ms: int
-    personal: bool
+    retention: Retention
     payload: bytes
     lines: str
 
@@ -78,7 +78,7 @@ def classify(topics: Topics, topic: str, payload: bytes) -> Outcome:
         event=event,
         subject=subject,
         ts_ms=ms_of(event.envelope.ts),
-        personal=event.kind in PSEUDONYMOUS_KINDS,
+        retention=retention_of(event.kind),
         payload=payload,
         lines=lines,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from edge.collector.lineprotocol import FieldValue, Point
 from edge.contract import (
@@ -40,6 +40,21 @@ MAX_COUNTER_FIELDS = 64
 
 # Kinds whose payload carries a member pseudonym (badge token, member id): purged after `retention_days`.
 PSEUDONYMOUS_KINDS = frozenset({Kind.BADGE_SCAN, Kind.DOOR_ACCESS})
+
+
+class Retention(IntEnum):
+    """How long the collector's store keeps a raw event (see docs/data-model.md, Retention)."""
+
+    ANONYMOUS = 0  # raw_retention_days
+    PSEUDONYMOUS = 1  # retention_days (CNIL)
+    HEALTH = 2  # health_retention_days: node statuses, one a minute per node
+
+
+def retention_of(kind: Kind) -> Retention:
+    """The retention class of an event kind."""
+    if kind in PSEUDONYMOUS_KINDS:
+        return Retention.PSEUDONYMOUS
+    return Retention.HEALTH if kind is Kind.NODE_STATUS else Retention.ANONYMOUS
 
 
 class Bucket(StrEnum):

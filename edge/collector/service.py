@@ -26,7 +26,7 @@ from edge.collector.forward import Forwarder
 from edge.collector.ingest import Outcome, Rejected, classify
 from edge.collector.link import Inbound, Link
 from edge.collector.outqueue import ForwardQueue
-from edge.collector.schema import Bucket, ms_of
+from edge.collector.schema import Bucket, Retention, ms_of
 from edge.collector.store import Store
 from edge.collector.writers import make_writer
 from edge.config import NodeConfig
@@ -274,10 +274,16 @@ class Collector:
     def purge(self) -> None:
         """Delete records past their retention (see docs/data-model.md)."""
         now_ms = ms_of(self.clock.now())
-        day_ms = 86_400_000
-        raw_days = self.settings.raw_retention_days
+
+        def cutoff(days: int | None) -> int | None:
+            return None if days is None else now_ms - days * 86_400_000
+
         removed = self.store.purge(
-            now_ms - self.settings.retention_days * day_ms, None if raw_days is None else now_ms - raw_days * day_ms
+            {
+                Retention.PSEUDONYMOUS: cutoff(self.settings.retention_days),
+                Retention.ANONYMOUS: cutoff(self.settings.raw_retention_days),
+                Retention.HEALTH: cutoff(self.settings.health_retention_days),
+            }
         )
         for what, count in removed.items():
             if count:

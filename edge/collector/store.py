@@ -18,13 +18,13 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.collector.ingest import Accepted, Ignored, Outcome, Rejected
 from edge.collector.lineprotocol import Point
-from edge.collector.schema import Completeness, ms_of
+from edge.collector.schema import Completeness, Retention, ms_of
 from edge.collector.seqtrack import NodeSeqs
 from edge.contract import DeskOccupancy, DeskState, DoorAccess, Kind, NodeStatus
 from edge.errors import StoreError
@@ -38,12 +38,12 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER NOT NULL,
     ts_ms INTEGER NOT NULL,
     subject TEXT NOT NULL,
-    personal INTEGER NOT NULL,
+    retention INTEGER NOT NULL,
     received_ms INTEGER NOT NULL,
     payload BLOB NOT NULL,
     lines TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_age ON events(personal, ts_ms);
+CREATE INDEX IF NOT EXISTS events_age ON events(retention, ts_ms);
 CREATE TABLE IF NOT EXISTS desk_transitions (
     desk TEXT NOT NULL, zone TEXT NOT NULL, state INTEGER NOT NULL, t_ms INTEGER NOT NULL
 );
@@ -247,7 +247,7 @@ class Store:
     @staticmethod
     def _insert_events(db: sqlite3.Connection, fresh: list[Accepted], received_ms: int) -> None:
         db.executemany(
-            "INSERT INTO events (id, kind, node, seq, ts_ms, subject, personal, received_ms, payload, lines)"
+            "INSERT INTO events (id, kind, node, seq, ts_ms, subject, retention, received_ms, payload, lines)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
@@ -257,7 +257,7 @@ class Store:
                     a.event.envelope.seq,
                     a.ts_ms,
                     a.subject,
-                    int(a.personal),
+                    int(a.retention),
                     received_ms,
                     a.payload,
                     a.lines,
@@ -414,40 +414,41 @@ class Store:
 
     # -- retention -----------------------------------------------------------------------------------------
 
-    def purge(self, personal_before_ms: int, anonymous_before_ms: int | None) -> Counter[str]:
-        """Delete pseudonymous records (events, door decisions, quarantine) older than the first cutoff, and
-        anonymous raw events older than the second; derived series and each desk's latest transition stay.
+    def purge(self, before_ms: Mapping[Retention, int | None]) -> Counter[str]:
+        """Delete raw events older than their class's cutoff (None: keep), and with the pseudonymous cutoff the
+        door decisions behind the derived series and the quarantine (a malformed payload may hold a pseudonym).
+        Derived series and each desk's latest transition stay.
         """
         removed: Counter[str] = Counter()
-        removed["personal_events"] = self._purge_chunks(
-            "DELETE FROM events WHERE rid IN (SELECT rid FROM events WHERE personal = 1 AND ts_ms < ? LIMIT ?)",
-            personal_before_ms,
-        )
-        removed["accesses"] = self._purge_chunks(
-            "DELETE FROM accesses WHERE rowid IN (SELECT rowid FROM accesses WHERE t_ms < ? LIMIT ?)",
-            personal_before_ms,
-        )
-        removed["quarantine"] = self._purge_chunks(
-            "DELETE FROM quarantine WHERE qid IN (SELECT qid FROM quarantine WHERE at_ms < ? LIMIT ?)",
-            personal_before_ms,
-        )
-        if anonymous_before_ms is not None:
-            removed["anonymous_events"] = self._purge_chunks(
-                "DELETE FROM events WHERE rid IN (SELECT rid FROM events WHERE personal = 0 AND ts_ms < ? LIMIT ?)",
-                anonymous_before_ms,
+        for retention, cutoff in before_ms.items():
+            if cutoff is not None:
+                removed[f"{retention.name.lower()}_events"] = self._purge_chunks(
+                    "DELETE FROM events WHERE rid IN"
+                    " (SELECT rid FROM events WHERE retention = ? AND ts_ms < ? LIMIT ?)",
+                    (int(retention), cutoff),
+                )
+        personal = before_ms.get(Retention.PSEUDONYMOUS)
+        if personal is not None:
+            removed["accesses"] = self._purge_chunks(
+                "DELETE FROM accesses WHERE rowid IN (SELECT rowid FROM accesses WHERE t_ms < ? LIMIT ?)", (personal,)
             )
+            removed["quarantine"] = self._purge_chunks(
+                "DELETE FROM quarantine WHERE qid IN (SELECT qid FROM quarantine WHERE at_ms < ? LIMIT ?)", (personal,)
+            )
+        anonymous = before_ms.get(Retention.ANONYMOUS)
+        if anonymous is not None:
             removed["desk_transitions"] = self._purge_chunks(
                 "DELETE FROM desk_transitions WHERE rowid IN (SELECT rowid FROM desk_transitions AS d WHERE t_ms < ?"
                 " AND t_ms < (SELECT MAX(t_ms) FROM desk_transitions WHERE desk = d.desk) LIMIT ?)",
-                anonymous_before_ms,
+                (anonymous,),
             )
         return removed
 
-    def _purge_chunks(self, sql: str, before_ms: int) -> int:
+    def _purge_chunks(self, sql: str, params: tuple[int, ...]) -> int:
         total = 0
         while True:
             with self._transaction() as db:
-                count = db.execute(sql, (before_ms, _PURGE_CHUNK)).rowcount
+                count = db.execute(sql, (*params, _PURGE_CHUNK)).rowcount
             total += max(count, 0)
             if count < _PURGE_CHUNK:
                 return total

@@ -60,6 +60,7 @@ class CollectorConfig(StrictModel):
     session_expiry_s: int = Field(default=30 * 86400, ge=60, le=0xFFFFFFFF)
     retention_days: int = Field(default=90, ge=1, le=3650)
     raw_retention_days: int | None = Field(default=400, ge=1, le=36500)
+    health_retention_days: int | None = Field(default=30, ge=1, le=36500)
     derive_step_s: int = Field(default=60, ge=10, le=3600)
     assumed_stay_h: float = Field(default=4.0, gt=0, le=24)
     directions: dict[Name, Literal["in", "out"]] = Field(default_factory=dict)
