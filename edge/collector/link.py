@@ -80,6 +80,7 @@ class Link:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._delay = config.reconnect_min_s
+        self._attempted_generation = -1  # generation when the last connection attempt was made
         self._client = make_client(config, client_id, clean=False)
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
@@ -183,6 +184,12 @@ class Link:
                 self._pause(self._delay)
 
     def _reconnect(self) -> None:
+        if self._attempted_generation == self.generation:
+            # the previous attempt reached the broker but never got a session (refused, or dropped at once):
+            # back off as for an unreachable broker instead of hammering it
+            self._pause(self._delay)
+            self._delay = min(self._delay * 2, self.config.reconnect_max_s)
+        self._attempted_generation = self.generation
         try:
             self._client.reconnect()
         except Exception as exc:
@@ -193,6 +200,7 @@ class Link:
                 exc,
                 self._delay,
             )
+            self._attempted_generation = -1  # waited already
             self._pause(self._delay)
             self._delay = min(self._delay * 2, self.config.reconnect_max_s)
 
