@@ -65,12 +65,24 @@ def publish_all(port: int, messages: Iterator[tuple[str, bytes]]) -> int:
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port, 60)
     client.loop_start()
-    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-    for info in infos:
-        info.wait_for_publish(120)
+    count = 0
+    infos = []
+    for topic, payload in messages:
+        infos.append(client.publish(topic, payload, qos=1))
+        if len(infos) == 20_000:  # packet ids are 16 bits: never have more outstanding than that
+            count += _wait(infos)
+    count += _wait(infos)
     client.disconnect()
     client.loop_stop()
-    return len(infos)
+    return count
+
+
+def _wait(infos: list[mqtt.MQTTMessageInfo]) -> int:
+    for info in infos:
+        info.wait_for_publish(120)
+    done = len(infos)
+    infos.clear()
+    return done
 
 
 def wire(body: Body, seq: int, ts: datetime, node: str) -> tuple[str, bytes]:

@@ -32,7 +32,9 @@ from tests.rig.servers import VictoriaMetrics
 
 SITE = "testsite"
 TOPICS = Topics(SITE)
-BASE = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+# Recent, so that time-series servers accept the points and the derived grid covers them; whole hour for
+# readable timestamps.
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 TOKEN = "0123456789abcdef0123456789abcdef"
 
 

@@ -55,3 +55,25 @@ def test_the_command_exits_2_and_names_the_key_on_a_bad_config(tmp_path: Path) -
     result = run_edge("collector", "-c", str(config), timeout=30)
     assert result.returncode == 2
     assert "collector.retention_days" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "filters"),
+    [
+        ("collector: {}\n", ["edge/demo/#"]),
+        ("collector: {shared_group: g, derive: false}\n", ["$share/g/edge/demo/#"]),
+        (
+            "collector: {shared_group: g}\n",
+            ["$share/g/edge/demo/#", "edge/demo/desk/+/occupancy", "edge/demo/door/+/access"],
+        ),
+    ],
+)
+def test_subscriptions_share_the_load_but_a_deriving_member_sees_every_desk_and_door(
+    text: str, filters: list[str]
+) -> None:
+    from edge.collector.service import subscriptions
+    from edge.contract import Topics
+
+    settings = parse_config(BASE + text).collector
+    assert settings is not None
+    assert subscriptions(Topics("demo"), settings) == filters

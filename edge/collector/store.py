@@ -141,7 +141,7 @@ def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
-    db.execute("PRAGMA cache_size=-1000")
+    db.execute("PRAGMA cache_size=-500")
     return db
 
 

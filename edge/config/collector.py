@@ -54,9 +54,9 @@ class CollectorConfig(StrictModel):
     derive: bool = True
     store_path: FilePath | None = None
     influx: InfluxConfig | None = None
-    batch_size: int = Field(default=1000, ge=1, le=100_000)
-    ingest_batch: int = Field(default=500, ge=1, le=10_000)
-    receive_maximum: int = Field(default=1000, ge=1, le=65535)
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    ingest_batch: int = Field(default=250, ge=1, le=10_000)
+    receive_maximum: int = Field(default=500, ge=1, le=65535)
     session_expiry_s: int = Field(default=30 * 86400, ge=60, le=0xFFFFFFFF)
     retention_days: int = Field(default=90, ge=1, le=3650)
     raw_retention_days: int | None = Field(default=400, ge=1, le=36500)
