@@ -127,6 +127,18 @@ def collector_yaml(
     return "\n".join(lines) + "\n" + extra
 
 
+RUNNING: list[subprocess.Popen[bytes]] = []  # every collector process started, for cleanup after a failed test
+
+
+def kill_leftovers() -> None:
+    """SIGKILL collector processes a failed test left running."""
+    while RUNNING:
+        proc = RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class CollectorProcess:
     """`edge collector -c FILE` as a real subprocess."""
 
@@ -144,6 +156,7 @@ class CollectorProcess:
             self.proc = subprocess.Popen(
                 edge_command("collector", "-c", str(self.config)), stdout=out, stderr=out, env=edge_env(), cwd=REPO
             )
+        RUNNING.append(self.proc)
         if recorder is not None:
             online = recorder.wait_for(
                 lambda ms: any(json.loads(m.payload).get("state") == "online" for m in ms), timeout=20

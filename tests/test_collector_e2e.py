@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from edge.bus import Bus
 from edge.config import parse_config
@@ -24,6 +27,7 @@ from tests.collector_support import (
     collector_yaml,
     desk_event,
     desk_timestamps,
+    kill_leftovers,
     samples,
     store_ids,
     store_value,
@@ -32,6 +36,12 @@ from tests.collector_support import (
 )
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto, VictoriaMetrics
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_collectors() -> Iterator[None]:
+    yield
+    kill_leftovers()
 
 
 def start_collector(
