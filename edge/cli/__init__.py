@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "door",
     "members",
     "demo",
+    "collector",
 ]
 
 EXIT_OK = 0

@@ -20,6 +20,7 @@ from edge.config.base import (
     iter_claims,
     iter_sections,
 )
+from edge.config.collector import CollectorConfig
 from edge.config.desks import PresenceConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
@@ -49,6 +50,7 @@ class NodeConfig(StrictModel):
     doors: tuple[DoorConfig, ...] = ()
     access: AccessConfig | None = None
     presence: PresenceConfig | None = None
+    collector: CollectorConfig | None = None
 
     @field_validator("timezone")
     @classmethod
