@@ -6,33 +6,32 @@ import argparse
 import sys
 from typing import Any
 
-from edge.config import load_config
-from edge.errors import ConfigError, StoreError
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.errors import StoreError
 
 
 def register(sub: Any) -> None:
     """Add the collector command."""
     parser = sub.add_parser("collector", help="store-and-forward the site's events to InfluxDB", description=__doc__)
-    parser.add_argument("-c", "--config", required=True, help="path to the node's YAML config")
+    add_daemon_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, build the collector and run it."""
     from edge.collector.service import Collector
-    from edge.daemons.runtime import run_service, setup_logging
+    from edge.daemons.runtime import run_service
 
+    launch = prepare(args)
+    if not isinstance(launch, Launch):
+        return launch
     try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 2
-    setup_logging(config.log_level)
-    try:
-        collector = Collector(config)
+        collector = Collector(launch.config, clock=launch.clock)
     except StoreError as exc:
         print(f"edge collector: {exc}", file=sys.stderr)
+        launch.close()
         return 1
-    return run_service("collector", collector, on_tick=collector.tick)
+    try:
+        return run_service("collector", collector, on_tick=collector.tick)
+    finally:
+        launch.close()

@@ -120,7 +120,7 @@ class Demo:
 
     def _start_daemons(self, site: DemoSite, daemons: Daemons, clock: ScaledClock) -> None:
         sim = ["--simulate", str(self.root / "sim"), "--sim-clock", clock.spec()]
-        daemons.start("collector", "collector", "-c", str(site.nodes["collector"]), "--sim-clock", clock.spec())
+        daemons.start("collector", "collector", "-c", str(site.nodes["collector"]), *sim)
         daemons.start("door-front", "door", "-c", str(site.nodes["door-front"]), *sim)
         for name in ("desks-open", "desks-quiet", "desks-lab"):
             daemons.start(name, "presence", "-c", str(site.nodes[name]), *sim)
