@@ -42,7 +42,7 @@ class Driver:
         self.bridges = bridges
         self.revoke = revoke
         self.door = bridges["door-front"]
-        self.locked_level = self.door.read(DOOR_PINS["relay"])
+        self.locked_level = 0
         self.desk_of = {p.id: p.desk for p in site.people if p.desk}
         self.desks = {d.name: d for d in site.desks}
 
@@ -97,8 +97,8 @@ class Driver:
                 self.sim_sleep(action.seconds)
                 self.door.drive(DOOR_PINS["contact"], CLOSED)
         elif isinstance(action, BrokerRestart):
-            self.observer.note(f"{stamp}  the broker crashes (back in {action.down_s / 60:.0f} min)")
-            self.broker.stop(kill=True)
+            self.observer.note(f"{stamp}  the broker restarts (back in {action.down_s / 60:.0f} min)")
+            self.broker.stop()
             self.sim_sleep(action.down_s)
             self.broker.start()
             self.observer.note(f"{(self.clock.now()).astimezone(action.at.tzinfo):%H:%M}  the broker is back")
@@ -134,9 +134,19 @@ class Driver:
         elif desk.pin is not None:  # a PIR in retrigger mode stays high while the person moves a little
             self.bridges[desk.node].drive(desk.pin, 1 if seated else 0)
 
-    def prepare(self) -> None:
-        """Close the door and settle every input before the day starts."""
+    def prepare(self, timeout: float = 20.0) -> None:
+        """Once the door daemon has claimed its pins: close the door, note the locked relay level, settle inputs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pins = self.door.pins()
+            relay, contact = pins.get(DOOR_PINS["relay"]), pins.get(DOOR_PINS["contact"])
+            if relay and contact and relay["function"] == "output" and contact["function"] == "input":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the door daemon did not set up its pins")
+            time.sleep(0.002)
         self.door.drive(DOOR_PINS["contact"], CLOSED)
+        self.locked_level = self.door.read(DOOR_PINS["relay"])  # the daemon locks the relay before anything else
         self.door.drive(DOOR_PINS["rex"], IDLE)
         for desk in self.site.desks:
             self.sit(desk.name, False)

@@ -9,6 +9,8 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from edge.contract import (
     DeskOccupancy,
@@ -67,7 +69,10 @@ class Observer:
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 2)
-        self.client.connect_async("127.0.0.1", port, 30)
+        # A persistent session: what the doors send while this observer reconnects is queued for it.
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600
+        self.client.connect_async("127.0.0.1", port, 30, clean_start=False, properties=properties)
         self.client.loop_start()
 
     def close(self) -> None:

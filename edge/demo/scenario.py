@@ -53,7 +53,7 @@ class HoldOpen:
 
 @dataclass(frozen=True)
 class BrokerRestart:
-    """The broker crashes and comes back after `down_s` (simulated seconds)."""
+    """The broker restarts (an upgrade, a reboot of its host) and is back after `down_s` (simulated seconds)."""
 
     at: dt.datetime
     down_s: float

@@ -62,6 +62,7 @@ class Broker:
             f"persistence_location {root}/",
             f"log_dest file {root}/mosquitto.log",
             "max_queued_messages 100000",
+            "autosave_interval 5",
         ]
         if os.geteuid() == 0:
             lines.insert(0, "user root")
