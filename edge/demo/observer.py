@@ -70,7 +70,7 @@ class Observer:
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 2)
         # A persistent session: what the doors send while this observer reconnects is queued for it.
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = 3600
         self.client.connect_async("127.0.0.1", port, 30, clean_start=False, properties=properties)
         self.client.loop_start()

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from edge.access.keys import load_badge_key, load_signing_key
 from edge.access.members import load_member_file, save_member_file
@@ -144,8 +145,6 @@ class Demo:
         return self._push(site)
 
     def _view(self, observer: Observer, broker: Broker, site: DemoSite) -> None:
-        from zoneinfo import ZoneInfo
-
         assert self.clock is not None
         names = {p.id: p.name for p in site.people}
         tz = ZoneInfo(TZ)
