@@ -179,8 +179,8 @@ def dashboard(
         "liveNow": False,
         "weekStart": "monday",
         "annotations": {"list": []},
-        "links": [{"type": "dashboards", "tags": ["edge"], "asDropdown": True, "title": "edge", "includeVars": True}]
-        + [{"type": "link", "title": link, "url": link} for link in links],
+        # A menu of the other edge dashboards that carries the selected site along.
+        "links": [{"type": "dashboards", "tags": ["edge"], "asDropdown": True, "title": "edge", "includeVars": True}],
         "templating": {"list": [datasource_variable(), *variables]},
         "panels": layout(panels),
     }
