@@ -12,8 +12,9 @@ The week (Monday 2 to Sunday 8 March 2026, Europe/Paris; open Mon-Fri 08:00-19:0
   desks-west drops 3 events on Friday (a seq gap).
 * A second site, `annexe`, with one zone and 4 desks on Monday, to check that the site filter holds.
 
-Events are contract events, committed to a real collector `Store`; the collector's `Deriver` computes the derived
-series (60 s grid, opening hours configured); the lines the collector would forward are written to InfluxDB.
+Events are contract events, committed hour by hour to a real collector `Store` as they would arrive (door-back's
+backlog late); the collector's `Deriver` runs after each hour (60 s grid, opening hours configured), and the lines
+the collector would forward are written to InfluxDB.
 """
 
 from __future__ import annotations
@@ -270,30 +271,50 @@ def simulate_annexe() -> Site:
         site.emit("annexe-desks", ts, DeskOccupancy(desk=desk, zone="loft", state=DeskState.OCCUPIED, since=ts))
         ts = at(0, 17)
         site.emit("annexe-desks", ts, DeskOccupancy(desk=desk, zone="loft", state=DeskState.VACANT, since=ts))
-    site.emit("annexe-desks", at(0, 12), NodeStatus(state="online", version="0.1.0", node_name="annexe-desks"))
+    site.emit("annexe-desks", at(0, 12), NodeStatus(state="online", version="0.1.0", clock_synced=True, node_name="annexe-desks"))
     return site
 
 
+def arrival(event: Event) -> datetime:
+    """When the collector receives an event: door-back's events made while it was offline arrive when it is back."""
+    ts = event.envelope.ts
+    if event.envelope.node == "door-back" and BACK_OFFLINE[0] < ts < BACK_OFFLINE[1]:
+        return BACK_OFFLINE[1]
+    return ts
+
+
 def collector_lines(site: Site, workdir: Path, until: datetime) -> list[str]:
-    """Every line the collector would forward for these events: raw events and derived series."""
+    """Every line the collector forwards for these events (raw and derived), run as it runs live.
+
+    Events are committed hour by hour as they arrive (late ones late) and the deriver runs after each hour, so
+    the derived series go through the same corrections as at a real site.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     store = Store(workdir / f"{site.name}.sqlite3")
     topics = Topics(site.name)
-    outcomes = [classify(topics, e.body.topic(topics), encode(e)) for e in site.events()]
-    for i in range(0, len(outcomes), 2000):
-        store.commit(outcomes[i : i + 2000], 0)
+    pending = sorted(site.events(), key=arrival)
+    clock = ManualClock(WEEK_START.astimezone(UTC))
     deriver = Deriver(
         store,
         site=site.name,
-        clock=ManualClock(until + timedelta(seconds=3)),
+        clock=clock,
         tz=PARIS,
         step_s=60,
         directions=DIRECTIONS,
         opening_hours=OPENING_HOURS,
-        max_instants=1440,
     )
-    while deriver.run():
-        pass
+    now, i = WEEK_START.astimezone(UTC), 0
+    while now < until:
+        now += timedelta(hours=1)
+        batch = []
+        while i < len(pending) and arrival(pending[i]) < now:
+            event = pending[i]
+            batch.append(classify(topics, event.body.topic(topics), encode(event)))
+            i += 1
+        store.commit(batch, 0)
+        clock.set(now + timedelta(seconds=3))
+        while deriver.run():
+            pass
     store.close()
     with sqlite3.connect(store.path) as db:
         raw = [line for (lines,) in db.execute("SELECT lines FROM events ORDER BY rid") for line in lines.splitlines()]
