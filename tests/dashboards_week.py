@@ -271,7 +271,8 @@ def simulate_annexe() -> Site:
         site.emit("annexe-desks", ts, DeskOccupancy(desk=desk, zone="loft", state=DeskState.OCCUPIED, since=ts))
         ts = at(0, 17)
         site.emit("annexe-desks", ts, DeskOccupancy(desk=desk, zone="loft", state=DeskState.VACANT, since=ts))
-    site.emit("annexe-desks", at(0, 12), NodeStatus(state="online", version="0.1.0", clock_synced=True, node_name="annexe-desks"))
+    status = NodeStatus(state="online", version="0.1.0", clock_synced=True, node_name="annexe-desks")
+    site.emit("annexe-desks", at(0, 12), status)
     return site
 
 
