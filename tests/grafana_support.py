@@ -80,8 +80,8 @@ class Series:
 
 def run(server: InfluxDB16, query: str, db: str) -> list[Series]:
     """Run a query; fail with InfluxDB's message on an error."""
-    answer = server.query(query, db=db)
-    [result] = answer["results"]  # type: ignore[index]
+    answer: dict[str, Any] = server.query(query, db=db)
+    [result] = answer["results"]
     assert "error" not in result, f"{result['error']}\n{query}"
     return [
         Series(
