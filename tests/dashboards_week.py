@@ -232,7 +232,7 @@ def _doors(site: Site, rng: random.Random) -> None:
 
 def _health(site: Site) -> None:
     """Statuses every 10 minutes per node; door-back offline for four hours, desks-west drops 3 events."""
-    dropped_at = at(4, 15)
+    dropped_at = at(4, 11)
     site.drops["desks-west"] = (dropped_at, 3)
     back = BACK_OFFLINE[1]
     t = WEEK_START.astimezone(UTC)

@@ -60,6 +60,28 @@ def interpolate(
     return _VARIABLE.sub(substitute, query)
 
 
+def query_panel(
+    server: InfluxDB16,
+    board: dict[str, Any],
+    panel: dict[str, Any],
+    *,
+    values: dict[str, str | list[str]],
+    start: datetime,
+    end: datetime,
+    interval: str,
+    db: str,
+) -> list[Series]:
+    """Every target of a panel, as Grafana sends it; the series of all targets together."""
+    variables = board["templating"]["list"]
+    out: list[Series] = []
+    for target in panel["targets"]:
+        query = interpolate(
+            target["query"], variables=variables, values=values, start=start, end=end, interval=interval
+        )
+        out += run(server, query, db)
+    return out
+
+
 @dataclass(frozen=True)
 class Series:
     """One series of an InfluxQL answer: its tags and its rows as dicts (column -> value)."""

@@ -18,8 +18,9 @@ import pytest
 
 from edge.contract import DeskOccupancy, DeskState, DoorAccess, DoorAlarm, Event
 from edge.dashboards import DASHBOARDS
+from tests import dashboards_render, grafana_support
 from tests import dashboards_week as week
-from tests.grafana_support import Series, interpolate, run, tag_values
+from tests.grafana_support import Series, interpolate, tag_values
 from tests.rig.fixtures import REPO
 from tests.rig.servers import InfluxDB16
 
@@ -72,20 +73,17 @@ def query_panel(
     end: datetime = END,
     interval: str = "1h",
 ) -> list[Series]:
-    """Every target of a panel, as Grafana sends it; the series of all targets together."""
-    variables = BOARDS[name]["templating"]["list"]
-    out: list[Series] = []
-    for target in panel["targets"]:
-        query = interpolate(
-            target["query"],
-            variables=variables,
-            values=values or default_values(),
-            start=start,
-            end=end,
-            interval=interval,
-        )
-        out += run(server, query, week.DATABASE)
-    return out
+    """Every target of a panel of dashboard `name`, as Grafana sends it."""
+    return grafana_support.query_panel(
+        server,
+        BOARDS[name],
+        panel,
+        values=values or default_values(),
+        start=start,
+        end=end,
+        interval=interval,
+        db=week.DATABASE,
+    )
 
 
 # -- oracle: figures computed straight from the simulated events ------------------------------------------------
@@ -521,3 +519,10 @@ def test_the_week_loads_through_the_collectors_own_code(tmp_path: Path) -> None:
     measurements = Counter(line.split(",")[0] for line in lines)
     assert measurements["desk_state"] == 12 and measurements["node_health"] == 1
     assert measurements["desk_hourly"] == 4 * 24 and measurements["site_occupancy"] == 24 * 60 + 1
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_the_pictures_in_the_docs_are_rendered_from_these_panels_and_this_data(influx: InfluxDB16, name: str) -> None:
+    assert dashboards_render.picture(name).read_text(encoding="utf-8") == dashboards_render.render(influx, name), (
+        "docs/img is out of date: run `python -m tests.dashboards_render` and commit the result"
+    )

@@ -183,3 +183,19 @@ def test_layout_wraps_rows_and_refuses_a_panel_wider_than_the_grid() -> None:
     assert [p["gridPos"] for p in placed] == [{"h": 4, "w": 16, "x": 0, "y": 0}, {"h": 4, "w": 16, "x": 0, "y": 4}]
     with pytest.raises(ValueError, match="width 25"):
         layout([Panel("stat", "wide", "d", (Target(query),), width=25)])
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_panels_are_already_packed_upwards_as_grafana_would_place_them(name: str) -> None:
+    # Grafana floats panels up into free space; a layout with holes would not look as gridPos says.
+    panels = committed(name)["panels"]
+    covered = {(x, y) for p in panels for x, y in cells(p["gridPos"])}
+    for panel in panels:
+        pos = panel["gridPos"]
+        if pos["y"] > 0:
+            below_something = all((x, pos["y"] - 1) in covered for x in range(pos["x"], pos["x"] + pos["w"]))
+            assert below_something, f"{panel['title']} would float up in Grafana"
+
+
+def cells(pos: dict[str, int]) -> list[tuple[int, int]]:
+    return [(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])]

@@ -113,17 +113,11 @@ PANELS = (
     Panel(
         "state-timeline",
         "Door alarms",
-        "When each alarm was active at each door (raised until cleared).",
+        "When each alarm was active at each door, from raised to cleared (every raise and clear as reported, so "
+        "an alarm of a few seconds still shows).",
         (
             Target(
-                select(
-                    'last("active") AS "active"',
-                    "door_alarm",
-                    SITE,
-                    DOOR,
-                    group_by=(INTERVAL, "door", "alarm"),
-                    fill="previous",
-                ),
+                select('"active"', "door_alarm", SITE, DOOR, group_by=("door", "alarm")),
                 alias="$tag_door $tag_alarm",
             ),
         ),
@@ -135,19 +129,11 @@ PANELS = (
     Panel(
         "state-timeline",
         "Door state",
-        "Each door over time: locked or released, open or closed (doors with a contact sensor), and its mode "
-        "(lockdown, held unlocked).",
+        "Each door over time, change by change: locked or released, open or closed (doors with a contact sensor), "
+        "and its mode (lockdown, held unlocked).",
         (
             Target(
-                select(
-                    'last("locked") AS "locked", last("open") AS "open", last("lockdown") AS "lockdown",'
-                    ' last("unlocked_mode") AS "unlocked_mode"',
-                    "door_state",
-                    SITE,
-                    DOOR,
-                    group_by=(INTERVAL, "door"),
-                    fill="previous",
-                ),
+                select('"locked", "open", "lockdown", "unlocked_mode"', "door_state", SITE, DOOR, group_by=("door",)),
                 alias="$tag_door $col",
             ),
         ),

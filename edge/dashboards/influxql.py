@@ -20,7 +20,7 @@ NODE = '"node" =~ /^$node$/'
 IN_HOURS = '"in_hours" = 1'
 TIME = "$timeFilter"
 
-_FIELD = re.compile(r'\(\s*"(\w+)"')
+_FIELD = re.compile(r'(?<!AS )"(\w+)"')  # every quoted name in the columns but the aliases
 _TAG = re.compile(r'"(\w+)"\s*(?:=~|!~|=|!=)')
 
 

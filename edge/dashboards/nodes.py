@@ -15,11 +15,12 @@ PANELS = (
     Panel(
         "state-timeline",
         "Online",
-        "Each node's availability as it reported it; `offline` is the broker's last will when a node drops off.",
+        "Each node's availability; `offline` is the broker's last will when a node drops off. An interval shows "
+        "offline when the node was offline at any time in it.",
         (
             Target(
                 select(
-                    'last("online") AS "online"',
+                    'min("online") AS "online"',
                     "node_health",
                     SITE,
                     NODE,
@@ -133,12 +134,12 @@ PANELS = (
     Panel(
         "state-timeline",
         "Clock synchronised",
-        "Whether each node's clock was synchronised (NTP). A door with an untrusted clock refuses time-limited "
-        "plans (reason clock_untrusted).",
+        "Whether each node's clock was synchronised (NTP); an interval shows not synced when any status in it "
+        "said so. A door with an untrusted clock refuses time-limited plans (reason clock_untrusted).",
         (
             Target(
                 select(
-                    'last("clock_synced") AS "clock_synced"',
+                    'min("clock_synced") AS "clock_synced"',
                     "node_health",
                     SITE,
                     NODE,

@@ -89,6 +89,23 @@ PANELS = (
         ),
     ),
     Panel(
+        "timeseries",
+        "Site utilisation per hour",
+        "Average share of known desks occupied in each hour, at all hours (nights and closed days show as 0).",
+        (
+            Target(
+                select(
+                    'mean("utilisation") AS "utilisation"', "site_occupancy", SITE, group_by=("time(1h)",), fill="none"
+                )
+            ),
+        ),
+        width=12,
+        thresholds=LEVELS,
+        unit="percentunit",
+        min=0,
+        max=1,
+    ),
+    Panel(
         "bargauge",
         "Desk utilisation (opening hours)",
         "Each desk's occupied time within opening hours as a share of its known time (complete hours only: the "
@@ -140,23 +157,6 @@ PANELS = (
             },
             {"matcher": {"id": "byName", "options": "Time"}, "properties": [{"id": "custom.hidden", "value": True}]},
         ),
-    ),
-    Panel(
-        "timeseries",
-        "Site utilisation per hour",
-        "Average share of known desks occupied in each hour, at all hours (nights and closed days show as 0).",
-        (
-            Target(
-                select(
-                    'mean("utilisation") AS "utilisation"', "site_occupancy", SITE, group_by=("time(1h)",), fill="none"
-                )
-            ),
-        ),
-        width=24,
-        thresholds=LEVELS,
-        unit="percentunit",
-        min=0,
-        max=1,
     ),
 )
 
