@@ -8,6 +8,7 @@ rows for tables. Regenerate with `python -m tests.dashboards_render` (a test che
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -154,7 +155,7 @@ def _timeseries(canvas: Canvas, panel: dict[str, Any], data: list[Any], box: tup
     canvas.add(f'<line x1="{x + 28}" y1="{y + plot_h}" x2="{x + w}" y2="{y + plot_h}" stroke="#2c3235"/>')
     bars = panel["fieldConfig"]["defaults"].get("custom", {}).get("drawStyle") == "bars"
     times = sorted({t for _, points in data for t, _ in points})
-    step = min((b - a for a, b in zip(times, times[1:], strict=False)), default=3600)
+    step = min((b - a for a, b in itertools.pairwise(times)), default=3600)
     slot = (w - 28) * step / (t1 - t0) / max(1, len(data)) * 0.8
     for i, (_, points) in enumerate(data):
         if bars:
