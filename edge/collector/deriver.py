@@ -72,6 +72,7 @@ class Deriver:
         """Whether t_ms falls within the site's opening hours; always, when none are configured."""
         if not self.opening_hours:
             return True
+        # The same weekly windows as a door's unlocked schedule, so the same window test (DST handled there).
         return scheduled_unlocked(self.opening_hours, datetime.fromtimestamp(t_ms / 1000, UTC), self.tz)
 
     def run(self) -> int:
