@@ -43,6 +43,10 @@ def test_an_empty_section_has_safe_defaults() -> None:
             "collector.influx: token_file",
         ),
         ("collector:\n  retension_days: 30\n", "collector.retension_days: unknown key"),
+        (
+            "collector:\n  opening_hours: [{days: [mon], start: '25:00', end: '18:00'}]\n",
+            "collector.opening_hours[0].start:",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_their_key_path(text: str, expected: str) -> None:
@@ -77,3 +81,16 @@ def test_subscriptions_share_the_load_but_a_deriving_member_sees_every_desk_and_
     settings = parse_config(BASE + text).collector
     assert settings is not None
     assert subscriptions(Topics("demo"), settings) == filters
+
+
+def test_opening_hours_are_weekly_windows_in_site_time() -> None:
+    text = "collector:\n  opening_hours:\n    - {days: [mon, tue, wed, thu, fri], start: '08:30', end: '19:00'}\n"
+    settings = parse_config(BASE + text).collector
+    assert settings is not None
+    [window] = settings.opening_hours
+    assert (window.days, window.start.hour, window.start.minute, window.end.hour) == (
+        ("mon", "tue", "wed", "thu", "fri"),
+        8,
+        30,
+        19,
+    )

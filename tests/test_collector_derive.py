@@ -12,8 +12,9 @@ from edge.clock import ManualClock
 from edge.collector import derive
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
-from edge.collector.schema import HourCounts, StateCounts, ms_of
+from edge.collector.schema import DeskUsage, HourCounts, StateCounts, ms_of
 from edge.collector.store import Store
+from edge.config.doors import WeeklyWindow
 from edge.contract import DeskOccupancy, DeskState, Event, Reason, encode
 from tests.collector_support import TOPICS, access_event, event
 
@@ -102,6 +103,23 @@ def test_people_present_is_an_estimate_from_recent_entries_without_exit_readers(
     assert (series[2 * hour].present, series[2 * hour].estimate) == (3, True)
     assert series[5 * hour + 1].present == 1  # entries older than the assumed stay are gone
     assert series[5 * hour + 1].entries == 3
+
+
+def test_desk_usage_counts_each_instant_as_one_step_of_the_desks_state() -> None:
+    hour = 3_600_000
+    instants = range(0, 2 * hour, 10 * MIN)  # six instants per hour
+    transitions = [(20 * MIN, "d1", "z1", OCC), (50 * MIN, "d1", "z1", U), (hour, "d1", "z1", V)]
+    usage = derive.desk_usage({"d1": ("z1", V)}, transitions, instants, 10 * MIN, lambda t: t >= 30 * MIN)
+    _, first = usage[(0, "d1")]
+    # 00:00 and 00:10 vacant, 00:20-00:40 occupied, 00:50 unknown (neither occupied nor known)
+    assert (first.occupied_s, first.known_s) == (1800, 3000)
+    assert (first.open_occupied_s, first.open_known_s) == (1200, 1200)  # 00:30 and 00:40 are within hours
+    assert usage[(hour, "d1")] == ("z1", DeskUsage(occupied_s=0, known_s=3600, open_occupied_s=0, open_known_s=3600))
+
+
+def test_desk_usage_keeps_the_zone_the_desk_is_in_at_the_end_of_the_hour() -> None:
+    usage = derive.desk_usage({"d1": ("z1", OCC)}, [(MIN, "d1", "z2", OCC)], [0, MIN], MIN, lambda t: True)
+    assert usage[(0, "d1")] == ("z2", DeskUsage(120, 120, 120, 120))
 
 
 # -- the deriver, over a real store ----------------------------------------------------------------------------
@@ -222,3 +240,28 @@ def test_an_event_from_a_wrong_clock_does_not_make_the_grid_reach_back_years(sto
     grid = derived(store, "zone_occupancy")
     assert min(grid) >= ms_of(START) - 35 * 86_400_000
     assert max(grid) == ms_of(START) + 2 * MIN
+
+
+def test_desk_hours_are_written_once_complete_and_cover_the_whole_hour(store: Store) -> None:
+    clock = ManualClock(START + timedelta(minutes=58, seconds=30))  # 08:58 is the last instant: hour incomplete
+    store_events(store, [desk(1, 0, "d1", OCC), desk(2, 30, "d1", V)])
+    deriver = make_deriver(store, clock)
+    deriver.run()
+    assert derived(store, "desk_hourly") == {}
+    clock.advance(60)  # 08:59 is now derived: the hour is complete
+    deriver.run()
+    [line] = derived(store, "desk_hourly").values()
+    assert line.split(" ")[1] == "known_s=3600i,occupied_s=1800i,open_known_s=3600i,open_occupied_s=1800i"
+
+
+def test_opening_hours_mark_grid_instants_and_desk_hours(store: Store) -> None:
+    # START is 09:00 in Paris on a Thursday; open from 09:30
+    window = WeeklyWindow(days=("thu",), start="09:30", end="18:00")  # type: ignore[arg-type]
+    clock = ManualClock(START + timedelta(hours=1, seconds=30))
+    store_events(store, [desk(1, 0, "d1", OCC)])
+    make_deriver(store, clock, opening_hours=(window,)).run()
+    site = derived(store, "site_occupancy")
+    assert "in_hours=0i" in site[ms_of(START + timedelta(minutes=29))]
+    assert "in_hours=1i" in site[ms_of(START + timedelta(minutes=30))]
+    [line] = derived(store, "desk_hourly").values()
+    assert "occupied_s=3600i" in line and "open_occupied_s=1800i" in line

@@ -3,6 +3,8 @@
 * Occupancy: desks per state per zone (and for the site) sampled on a regular grid of instants, so that a mean
   over any interval is a time-weighted average and a max is the peak.
 * Hourly door figures: entries, exits and denied attempts per door, and decisions per reason.
+* Desk usage per hour: each desk's occupied and known seconds in each complete hour, from the same grid (each
+  instant stands for one step of the desk's state), in all and within opening hours.
 * People present, on the same grid. A reader's direction comes from the `directions` map (reader -> in/out);
   readers not in the map count as entries. With at least one exit reader configured, present = granted entries
   minus granted exits since local midnight (never below zero; an exit through a request-to-exit button is not
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from edge.collector.schema import HourCounts, Presence, StateCounts
+from edge.collector.schema import DeskUsage, HourCounts, Presence, StateCounts
 from edge.contract import DeskState
 
 Transition = tuple[int, str, str, DeskState]  # t_ms, desk, zone, state
@@ -23,6 +25,7 @@ Access = tuple[int, str, str, bool, str]  # t_ms, door, reader, granted, reason
 HourRow = tuple[int, str, str, bool, str, int]  # hour_ms, door, reader, granted, reason, count
 
 OUT = "out"
+HOUR_MS = 3_600_000
 
 
 def grid(first_ms: int, last_ms: int, step_ms: int) -> range:
@@ -69,6 +72,45 @@ def occupancy_series(
             unknown=sum(c.unknown for c in per_zone.values()),
         )
         yield t, per_zone, site
+
+
+def desk_usage(
+    initial: Mapping[str, tuple[str, DeskState]],
+    transitions: Iterable[Transition],
+    instants: Sequence[int],
+    step_ms: int,
+    in_hours: Callable[[int], bool],
+) -> dict[tuple[int, str], tuple[str, DeskUsage]]:
+    """Per (hour start, desk): the desk's zone (its latest) and usage, each instant counting for one step.
+
+    `initial` and `transitions` as for `occupancy_series`; an instant within opening hours (`in_hours`) also counts
+    in the `open_` figures. Unknown time counts in neither occupied nor known seconds.
+    """
+    step_s = step_ms // 1000
+    desks: dict[str, tuple[str, DeskState]] = dict(initial)
+    tally: dict[tuple[int, str], list[int]] = {}
+    zones: dict[tuple[int, str], str] = {}
+    pending = iter(transitions)
+    upcoming = next(pending, None)
+    for t in instants:
+        while upcoming is not None and upcoming[0] <= t:
+            _, desk, zone, state = upcoming
+            desks[desk] = (zone, state)
+            upcoming = next(pending, None)
+        hour = t - t % HOUR_MS
+        is_open = in_hours(t)
+        for desk, (zone, state) in desks.items():
+            figures = tally.setdefault((hour, desk), [0, 0, 0, 0])
+            zones[(hour, desk)] = zone
+            if state is DeskState.UNKNOWN:
+                continue
+            occupied = step_s if state is DeskState.OCCUPIED else 0
+            figures[0] += occupied
+            figures[1] += step_s
+            if is_open:
+                figures[2] += occupied
+                figures[3] += step_s
+    return {key: (zones[key], DeskUsage(*figures)) for key, figures in tally.items()}
 
 
 def direction(directions: Mapping[str, str], reader: str) -> str:

@@ -9,15 +9,17 @@ replaces it: late data corrects the past instead of piling up beside it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from edge.access.door_schedule import scheduled_unlocked
 from edge.clock import Clock
 from edge.collector import derive
 from edge.collector.lineprotocol import Point
 from edge.collector.schema import (
     completeness_point,
+    desk_hourly_point,
     hourly_points,
     ms_of,
     people_present_point,
@@ -25,6 +27,7 @@ from edge.collector.schema import (
     zone_occupancy_point,
 )
 from edge.collector.store import HOUR_MS, NO_MARK, DirtyMarks, Store
+from edge.config.doors import WeeklyWindow
 
 GRACE_MS = 2000  # events of the last instants may still be in flight; later ones trigger a recomputation
 # The grid is never (re)computed further back than this: an event stamped years ago by a node whose clock was
@@ -46,6 +49,7 @@ class Deriver:
         directions: Mapping[str, str] | None = None,
         assumed_stay_h: float = 4.0,
         max_instants: int = 240,
+        opening_hours: Sequence[WeeklyWindow] = (),
     ) -> None:
         self.store = store
         self.site = site
@@ -55,6 +59,7 @@ class Deriver:
         self.directions = dict(directions or {})
         self.stay_ms = int(assumed_stay_h * HOUR_MS)
         self.max_instants = max_instants
+        self.opening_hours = tuple(opening_hours)
         self.behind = False  # the last pass stopped short of now: call again soon
 
     def day_start(self, t_ms: int) -> int:
@@ -62,6 +67,13 @@ class Deriver:
         local = datetime.fromtimestamp(t_ms / 1000, UTC).astimezone(self.tz)
         midnight = datetime(local.year, local.month, local.day, tzinfo=self.tz)
         return ms_of(midnight.astimezone(UTC))
+
+    def in_hours(self, t_ms: int) -> bool:
+        """Whether t_ms falls within the site's opening hours; always, when none are configured."""
+        if not self.opening_hours:
+            return True
+        # The same weekly windows as a door's unlocked schedule, so the same window test (DST handled there).
+        return scheduled_unlocked(self.opening_hours, datetime.fromtimestamp(t_ms / 1000, UTC), self.tz)
 
     def run(self) -> int:
         """One pass; returns how many derived points were new or changed."""
@@ -98,9 +110,13 @@ class Deriver:
             self.store.desks_at(start), self.store.desk_transitions(start, end), instants
         )
         for t, zones, site in occupancy:
-            points += [zone_occupancy_point(self.site, zone, t, counts) for zone, counts in zones.items()]
+            in_hours = self.in_hours(t)
+            points += [
+                zone_occupancy_point(self.site, zone, t, counts, in_hours=in_hours) for zone, counts in zones.items()
+            ]
             if zones:
-                points.append(site_occupancy_point(self.site, t, site))
+                points.append(site_occupancy_point(self.site, t, site, in_hours=in_hours))
+        points += self._desk_hours(start, end)
         since = min(self.day_start(start), start - self.stay_ms)
         presence = derive.presence_series(
             instants, self.store.accesses(since, end), self.directions, self.day_start, self.stay_ms
@@ -112,6 +128,26 @@ class Deriver:
             marks.dirty_from = NO_MARK
         marks.derived_upto = max(marks.derived_upto, end)
         return points
+
+    def _desk_hours(self, start: int, end: int) -> list[Point]:
+        # Only complete hours are written (once each, not every minute); the hour `start` falls in is recomputed
+        # from its beginning, so a pass that begins mid-hour still writes the whole hour.
+        first_hour = start - start % HOUR_MS
+        complete_to = (end + self.step_ms) - (end + self.step_ms) % HOUR_MS
+        if complete_to <= first_hour:
+            return []
+        instants = range(first_hour, complete_to, self.step_ms)
+        usage = derive.desk_usage(
+            self.store.desks_at(first_hour),
+            self.store.desk_transitions(first_hour, instants[-1]),
+            instants,
+            self.step_ms,
+            self.in_hours,
+        )
+        return [
+            desk_hourly_point(self.site, zone, desk, hour, figures)
+            for (hour, desk), (zone, figures) in sorted(usage.items())
+        ]
 
     def _hours(self, marks: DirtyMarks) -> list[Point]:
         if marks.hours_from == NO_MARK:

@@ -165,7 +165,7 @@ MEASUREMENTS: dict[str, Measurement] = {
             "zone_occupancy",
             Bucket.AGGREGATE,
             ("site", "zone"),
-            {**_COUNTS, "utilisation": float},
+            {**_COUNTS, "utilisation": float, "in_hours": int},
             optional=frozenset({"utilisation"}),
             doc="derived: desks per state in a zone at each grid instant; utilisation = occupied/(occupied+vacant)",
         ),
@@ -173,9 +173,17 @@ MEASUREMENTS: dict[str, Measurement] = {
             "site_occupancy",
             Bucket.AGGREGATE,
             ("site",),
-            {**_COUNTS, "utilisation": float},
+            {**_COUNTS, "utilisation": float, "in_hours": int},
             optional=frozenset({"utilisation"}),
-            doc="derived: desks per state over the whole site at each grid instant",
+            doc="derived: desks per state over the whole site at each grid instant; in_hours=1 within opening hours",
+        ),
+        Measurement(
+            "desk_hourly",
+            Bucket.AGGREGATE,
+            ("site", "zone", "desk"),
+            {"occupied_s": int, "known_s": int, "open_occupied_s": int, "open_known_s": int},
+            doc="derived: a desk's occupied and known (occupied or vacant) seconds per complete hour, "
+            "in all and within opening hours",
         ),
         Measurement(
             "entries_hourly",
@@ -318,14 +326,37 @@ class StateCounts:
         return out
 
 
-def zone_occupancy_point(site: str, zone: str, t_ms: int, counts: StateCounts) -> Point:
-    """Derived zone occupancy at a grid instant."""
-    return Point("zone_occupancy", {"site": site, "zone": zone}, counts.fields(), t_ms * NS_PER_MS)
+def zone_occupancy_point(site: str, zone: str, t_ms: int, counts: StateCounts, *, in_hours: bool = True) -> Point:
+    """Derived zone occupancy at a grid instant; in_hours says whether the instant is within opening hours."""
+    fields = {**counts.fields(), "in_hours": _flag(in_hours)}
+    return Point("zone_occupancy", {"site": site, "zone": zone}, fields, t_ms * NS_PER_MS)
 
 
-def site_occupancy_point(site: str, t_ms: int, counts: StateCounts) -> Point:
-    """Derived site occupancy at a grid instant."""
-    return Point("site_occupancy", {"site": site}, counts.fields(), t_ms * NS_PER_MS)
+def site_occupancy_point(site: str, t_ms: int, counts: StateCounts, *, in_hours: bool = True) -> Point:
+    """Derived site occupancy at a grid instant; in_hours says whether the instant is within opening hours."""
+    fields = {**counts.fields(), "in_hours": _flag(in_hours)}
+    return Point("site_occupancy", {"site": site}, fields, t_ms * NS_PER_MS)
+
+
+@dataclass(frozen=True)
+class DeskUsage:
+    """A desk's seconds in one hour: occupied, known (occupied or vacant), and the same within opening hours."""
+
+    occupied_s: int = 0
+    known_s: int = 0
+    open_occupied_s: int = 0
+    open_known_s: int = 0
+
+
+def desk_hourly_point(site: str, zone: str, desk: str, hour_ms: int, usage: DeskUsage) -> Point:
+    """Derived usage of one desk in one hour (its utilisation is occupied_s / known_s)."""
+    fields: dict[str, FieldValue] = {
+        "occupied_s": usage.occupied_s,
+        "known_s": usage.known_s,
+        "open_occupied_s": usage.open_occupied_s,
+        "open_known_s": usage.open_known_s,
+    }
+    return Point("desk_hourly", {"site": site, "zone": zone, "desk": desk}, fields, hour_ms * NS_PER_MS)
 
 
 @dataclass(frozen=True)

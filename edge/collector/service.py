@@ -81,6 +81,7 @@ class Collector:
                 step_s=self.settings.derive_step_s,
                 directions=self.settings.directions,
                 assumed_stay_h=self.settings.assumed_stay_h,
+                opening_hours=self.settings.opening_hours,
             )
             if self.settings.derive
             else None

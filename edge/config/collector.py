@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import FilePath, Issue, Name, PositiveSeconds, SecretFile, StrictModel
+from edge.config.doors import WeeklyWindow
 
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
@@ -64,6 +65,8 @@ class CollectorConfig(StrictModel):
     derive_step_s: int = Field(default=60, ge=10, le=3600)
     assumed_stay_h: float = Field(default=4.0, gt=0, le=24)
     directions: dict[Name, Literal["in", "out"]] = Field(default_factory=dict)
+    # The site's opening hours (site time zone): utilisation "within opening hours" counts only these; none = always.
+    opening_hours: tuple[WeeklyWindow, ...] = ()
     backoff_max_s: PositiveSeconds = 60.0
     purge_interval_s: PositiveSeconds = 3600.0
 
