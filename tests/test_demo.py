@@ -1,0 +1,36 @@
+"""The README's first command: `edge demo` runs the whole stack on simulated hardware and the day goes as scripted."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from edge.demo.scenario import day, expected_decisions
+from edge.demo.site import desks, people
+from tests.rig.fixtures import run_edge
+
+
+@pytest.mark.slow
+def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = run_edge("demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir), timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads((workdir / "summary.json").read_text())
+    site_people = people(desks(workdir))
+    expected = Counter(str(reason) for _person, reason in expected_decisions(day(site_people)))
+    assert summary["decisions"] == dict(expected)
+    assert {"unknown_badge", "expired", "outside_schedule", "suspended", "seat_limit"} <= set(summary["decisions"])
+    assert summary["mismatches"] == []
+    assert any("held_open raised" in alarm for alarm in summary["alarms"])
+    assert summary["desks_reported"] == 40
+    assert set(summary["zones"]) == {"open-space", "quiet-room", "fab-lab"}
+    assert all(code == 0 for code in summary["exit_codes"].values())
+    # Every daemon logged the simulated hardware, and no raw card number reached any log.
+    logs = "".join(p.read_text(errors="replace") for p in (workdir / "logs").glob("*.log"))
+    for person in site_people:
+        assert person.card not in logs
+    if summary.get("report"):
+        assert Path(summary["report"]).read_text().lstrip().lower().startswith("<!doctype html")
