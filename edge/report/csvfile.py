@@ -79,10 +79,10 @@ def rows(f: Figures, ctx: Context) -> list[list[str]]:
     add("visits", ctx.site, "average_length", v.average_s, "s", v.method)
     if v.method == "measured":
         add("visits", ctx.site, "median_length", v.median_s, "s")
-        add("visits", ctx.site, "visits", v.visits)
-        add("visits", ctx.site, "entries_without_exit", v.unmatched)
-        for label, visits in v.histogram:
-            add("visit_length", label, "visits", visits)
+        add("visits", ctx.site, "member_days_measured", v.measured_days, "member-days")
+        add("visits", ctx.site, "member_days_incomplete", v.incomplete_days, "member-days", "unpaired passage")
+        for label, days in v.histogram:
+            add("visit_length", label, "member_days", days, "member-days")
     c = f.commuting
     add("commuting", ctx.site, "km_avoided", c.km, "km", "estimate")
     add("commuting", ctx.site, "kg_co2_avoided", c.kg_co2, "kg", "estimate")

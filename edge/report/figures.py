@@ -8,8 +8,9 @@ Definitions (docs/report.md explains them for readers):
   instant at any time. The site's figures come from the per-instant sum over zones (zone peaks do not add up).
 * Unique members per day / week = distinct visitor numbers with a granted passage in that local day / ISO week;
   member-days = the sum of the daily counts.
-* Visit length, measured: an entry and the next exit of the same visitor on the same local day. Estimated (no
-  exit reader): occupied desk-time over the period / member-days.
+* Visit length = time on site per member-day. Measured: the sum of a visitor's entry -> next exit intervals that
+  local day (days with an unpaired passage are left out). Estimated (no exit reader): occupied desk-time over
+  the period / member-days.
 * People counts below the threshold (and above zero) are withheld, with the figures that would reveal them.
 """
 
@@ -125,32 +126,34 @@ def weeks(period: Period, by_day: dict[dt.date, set[int]] | None, threshold: int
     return out
 
 
-def measured_visits(
-    passages: Iterable[Passage], day_of: Callable[[int], dt.date]
-) -> tuple[list[tuple[int, float]], int]:
-    """Pair each entry with the same visitor's next exit on the same local day.
+def time_on_site(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> tuple[list[tuple[int, float]], int]:
+    """Time inside per member-day: the sum of its entry -> next exit intervals.
 
-    Returns ([(visitor, seconds)], entries left without such an exit). An exit with no open entry is ignored.
+    Returns ([(visitor, seconds)] for complete member-days, number of incomplete ones). A member-day is
+    incomplete when an entry has no exit that day or an exit has no entry before it (door held for someone,
+    exit button): its time inside is unknown, so it is left out rather than guessed.
     """
-    by_visitor: dict[int, list[Passage]] = defaultdict(list)
+    days: dict[tuple[int, dt.date], list[Passage]] = defaultdict(list)
     for p in passages:
-        by_visitor[p.visitor].append(p)
-    visits: list[tuple[int, float]] = []
-    unmatched = 0
-    for visitor, own in by_visitor.items():
-        open_at: int | None = None
+        days[(p.visitor, day_of(p.t_ms))].append(p)
+    complete: list[tuple[int, float]] = []
+    incomplete = 0
+    for (visitor, _day), own in sorted(days.items()):
+        inside_ms, open_at, ok = 0, None, True
         for p in sorted(own, key=lambda p: p.t_ms):
             if not p.exit:
-                unmatched += open_at is not None
+                ok = ok and open_at is None
                 open_at = p.t_ms
-            elif open_at is not None:
-                if day_of(open_at) == day_of(p.t_ms):
-                    visits.append((visitor, (p.t_ms - open_at) / 1000))
-                else:
-                    unmatched += 1
+            elif open_at is None:
+                ok = False
+            else:
+                inside_ms += p.t_ms - open_at
                 open_at = None
-        unmatched += open_at is not None
-    return visits, unmatched
+        if ok and open_at is None:
+            complete.append((visitor, inside_ms / 1000))
+        else:
+            incomplete += 1
+    return complete, incomplete
 
 
 def visit_figures(
@@ -160,24 +163,24 @@ def visit_figures(
     member_days: int,
     threshold: int,
 ) -> VisitFigures:
-    """Measured visit lengths when exits are recorded; otherwise occupied desk-time per member-day."""
+    """Time on site per member-day: measured when exits are recorded, else occupied desk-time per member-day."""
     if passages is None or not any(p.exit for p in passages):
         if not member_days:
             return VisitFigures("none", 0, 0, None, None)
         estimate = occupied_desk_s / member_days
         return VisitFigures("estimated", 0, 0, Withheld(threshold) if member_days < threshold else estimate, None)
-    visits, unmatched = measured_visits(passages, day_of)
+    visits, incomplete = time_on_site(passages, day_of)
     if not visits:
-        return VisitFigures("measured", 0, unmatched, None, None)
+        return VisitFigures("measured", 0, incomplete, None, None)
     seconds = [s for _, s in visits]
     if len({v for v, _ in visits}) < threshold:
-        return VisitFigures("measured", len(visits), unmatched, Withheld(threshold), Withheld(threshold))
+        return VisitFigures("measured", len(visits), incomplete, Withheld(threshold), Withheld(threshold))
     counts = [0] * len(VISIT_BINS)
     for s in seconds:
         counts[next(i for i, (upper, _) in enumerate(VISIT_BINS) if s < upper * HOUR_S)] += 1
     histogram = [(label, people(n, threshold)) for (_, label), n in zip(VISIT_BINS, counts, strict=True)]
     return VisitFigures(
-        "measured", len(visits), unmatched, statistics.fmean(seconds), statistics.median(seconds), histogram
+        "measured", len(visits), incomplete, statistics.fmean(seconds), statistics.median(seconds), histogram
     )
 
 
@@ -262,7 +265,7 @@ def compute(data: ReportData, period: Period, hours: OpeningHours, assumptions: 
         visits=visit_figures(passages, day_of, occupied_desk_s, member_days, k),
         commuting=commuting(member_days, assumptions),
         completeness=completeness(data.completeness, site, open_instants(period, hours, data.step_ms), is_open),
-        entries=sum(h.entries for h in hours_in),
+        entries=people(sum(h.entries for h in hours_in), k),
         denied=sum(h.denied for h in hours_in),
         open_days=len(open_days),
     )
@@ -305,7 +308,7 @@ def _days(
                 peak=figures.peak if day in per_day else None,
                 average_open=figures.average_open,
                 utilisation_open=figures.utilisation_open,
-                entries=entries_by_day.get(day, 0),
+                entries=people(entries_by_day.get(day, 0), k),
                 unique_members=people(len(by_day.get(day, ())), k) if by_day is not None else None,
             )
         )

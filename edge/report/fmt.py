@@ -13,8 +13,10 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def pct(value: float | None) -> str:
-    """`62 %`, or a dash."""
-    return NA if value is None else f"{value * 100:.0f} %"
+    """`62 %` (`0.4 %` below one percent, so that a small share does not read as none), or a dash."""
+    if value is None:
+        return NA
+    return f"{value * 100:.1f} %" if 0 < value < 0.01 else f"{value * 100:.0f} %"
 
 
 def number(value: float | Withheld | None, digits: int = 1) -> str:

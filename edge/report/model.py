@@ -130,7 +130,7 @@ class DayFigures:
     peak: int | None
     average_open: float | None
     utilisation_open: float | None
-    entries: int
+    entries: PeopleCount  # granted entries (badge passages are about people: small counts withheld)
     unique_members: PeopleCount | None  # None: the source cannot count members
 
 
@@ -159,11 +159,11 @@ VisitMethod = Literal["measured", "estimated", "none"]
 
 @dataclass(frozen=True)
 class VisitFigures:
-    """How long members stay: measured from entry/exit pairs, or estimated from desk time per member-day."""
+    """Time on site per member-day: measured from entries and exits, or estimated from desk time."""
 
     method: VisitMethod
-    visits: int  # measured visits (entry matched with an exit the same day)
-    unmatched: int  # entries without an exit the same day (not counted in the average)
+    measured_days: int  # member-days whose every entry has its exit the same day
+    incomplete_days: int  # member-days with an unpaired entry or exit (left out of the figures)
     average_s: Seconds
     median_s: Seconds
     histogram: list[tuple[str, PeopleCount]] = field(default_factory=list)
@@ -206,6 +206,6 @@ class Figures:
     visits: VisitFigures
     commuting: Commuting
     completeness: Completeness
-    entries: int
+    entries: PeopleCount
     denied: int
     open_days: int

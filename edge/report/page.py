@@ -232,7 +232,7 @@ def _members(f: Figures, ctx: Context) -> str:
                 fmt.day(d.day),
                 "yes" if d.open else "no",
                 fmt.count(d.unique_members),
-                str(d.entries),
+                fmt.count(d.entries),
                 fmt.count(d.peak),
                 fmt.pct(d.utilisation_open),
             ]
@@ -251,7 +251,7 @@ def _members(f: Figures, ctx: Context) -> str:
             ["Unique members over the period", fmt.count(m.unique_members)],
             ["Average members per opening day", fmt.number(m.average_per_open_day)],
             ["Opening days in the period", str(f.open_days)],
-            ["Granted entries", str(f.entries)],
+            ["Granted entries", fmt.count(f.entries)],
             ["Denied attempts", str(f.denied)],
         ],
     )
@@ -272,8 +272,9 @@ def _visits(f: Figures, ctx: Context) -> str:
     v = f.visits
     if v.method == "measured":
         text = (
-            f"<p>Measured from door records: each entry is paired with the same member's next exit on the same day"
-            f" ({v.visits} visits; {v.unmatched} entries without an exit that day are left out). Median"
+            "<p>Time on site per member-day, measured from door records: the sum of each entry to the same"
+            f" member's next exit that day ({v.measured_days} member-days; {v.incomplete_days} with an entry or exit"
+            " that has no pair, e.g. someone let out by the exit button, are left out). Median"
             f" {html(fmt.duration(v.median_s))}.</p>"
         )
     elif v.method == "estimated":
@@ -288,13 +289,19 @@ def _visits(f: Figures, ctx: Context) -> str:
     if v.histogram:
         chart = svg.bars(
             [label for label, _ in v.histogram],
-            [svg.Series("visits", [str(n) if isinstance(n, Withheld) else n for _, n in v.histogram], SLATE)],
-            "Visits by length",
-            unit="visits",
+            [svg.Series("member-days", [str(n) if isinstance(n, Withheld) else n for _, n in v.histogram], SLATE)],
+            "Member-days by time on site",
+            unit="member-days",
             height=220,
         )
     value = f'<p style="font-size:22px;margin:4px 0"><b>{html(fmt.duration(v.average_s))}</b> on average</p>'
-    return "<section id='visits'><h2>Average visit length</h2>" + value + text + chart + "</section>"
+    return (
+        "<section id='visits'><h2>Average visit length (time on site per member-day)</h2>"
+        + value
+        + text
+        + chart
+        + "</section>"
+    )
 
 
 def _commuting(f: Figures, ctx: Context) -> str:
@@ -348,7 +355,7 @@ def _method(f: Figures, ctx: Context) -> str:
         else "Members cannot be counted from this source; member-days are estimated as granted entries.",
         "Visit length: "
         + (
-            "entries paired with the same member's next exit the same day."
+            "time on site per member-day, from each entry to the same member's next exit that day."
             if f.visits.method == "measured"
             else "estimated as occupied desk-time / member-days (no exit reader)."
         ),

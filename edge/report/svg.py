@@ -147,7 +147,7 @@ def bars(
         parts.append(text(left - 6, y + 4, _num(tick), anchor="end", size=10, fill=MUTED))
         tick += step
     if unit:
-        parts.append(text(left - 6, top - 12, unit, anchor="end", size=10, fill=MUTED))
+        parts.append(text(4, top - 12, unit, size=10, fill=MUTED))
     group_w = plot_w / max(len(categories), 1)
     bar_w = min(group_w * 0.8 / max(len(series), 1), 48)
     every = max(1, math.ceil(len(categories) * 70 / plot_w))
