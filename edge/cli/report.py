@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from edge.config import NodeConfig, load_config, read_secret
+from edge.config import NodeConfig, load_config
 from edge.errors import ConfigError, SourceError
 from edge.report.build import DEFAULT_STEP_S, csv_path, make_report, resolve_period, save
-from edge.report.influx_source import InfluxSettings, InfluxSource
+from edge.report.influx_source import InfluxSettings, InfluxSource, secret
 from edge.report.period import Assumptions, OpeningHours
 from edge.report.source import Source
 from edge.report.store_source import StoreSource
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         assumptions = Assumptions(args.commute_km, args.co2_per_km, args.min_count)
         source = _source(args, config)
     except ConfigError as exc:
-        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
+        print(f"{args.config or 'edge report'}: {len(exc.issues)} problem(s)", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
@@ -157,8 +157,8 @@ def _influx_settings(args: argparse.Namespace, config: NodeConfig | None) -> Inf
     if args.influx_url:
         if not args.influx_db:
             raise UsageError("--influx-url needs --influx-db (the database or bucket holding the derived series)")
-        token = read_secret(args.influx_token_file).decode() if args.influx_token_file else None
-        password = read_secret(args.influx_password_file).decode() if args.influx_password_file else None
+        token = secret(args.influx_token_file, "--influx-token-file")
+        password = secret(args.influx_password_file, "--influx-password-file")
         return InfluxSettings.from_bucket(
             args.influx_url, args.influx_db, token=token, username=args.influx_user, password=password
         )

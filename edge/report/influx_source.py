@@ -15,11 +15,12 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from edge.config.base import read_secret
 from edge.config.collector import InfluxConfig
-from edge.errors import SourceError
+from edge.errors import ConfigError, SourceError
 from edge.report.model import DoorHour, NodeCompleteness, Passage, ZoneSample
 from edge.report.source import HOUR_MS
 
@@ -46,15 +47,28 @@ class InfluxSettings:
 
     @classmethod
     def from_config(cls, config: InfluxConfig) -> InfluxSettings:
-        """From a collector's `influx` section: its aggregate bucket (or its bucket) and its credentials."""
+        """From a collector's `influx` section: its aggregate bucket (or its bucket) and its credentials.
+
+        Raises ConfigError naming the key of a secret file that cannot be read.
+        """
         return cls.from_bucket(
             config.url,
             config.aggregate_bucket or config.bucket,
-            token=read_secret(config.token_file).decode() if config.token_file else None,
+            token=secret(config.token_file, "collector.influx.token_file"),
             username=config.username,
-            password=read_secret(config.password_file).decode() if config.password_file else None,
+            password=secret(config.password_file, "collector.influx.password_file"),
             timeout_s=max(config.timeout_s, 30.0),
         )
+
+
+def secret(path: Path | None, key: str) -> str | None:
+    """A secret file's text (None without a file); ConfigError naming `key` when it cannot be read."""
+    if path is None:
+        return None
+    try:
+        return read_secret(path).decode()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{key}: cannot read {path}: {getattr(exc, 'strerror', None) or exc}"]) from None
 
 
 def rfc3339(t_ms: int) -> str:
