@@ -117,19 +117,27 @@ def _cards(f: Figures, ctx: Context) -> str:
 
 
 def _heatmap(f: Figures, ctx: Context) -> str:
+    weekdays = sorted({d.weekday() for d in ctx.period.days()})  # a short period shows only its own weekdays
+    row = {weekday: i for i, weekday in enumerate(weekdays)}
     cells = {
-        (c.weekday, c.hour): svg.Cell(
+        (row[c.weekday], c.hour): svg.Cell(
             c.utilisation if c.utilisation is not None else 0.0,
             fmt.pct(c.utilisation).replace(" %", ""),
             f"{fmt.WEEKDAYS[c.weekday]} {c.hour:02d}:00–{c.hour + 1:02d}:00: {fmt.pct(c.utilisation)} of known desks"
             f" occupied, {c.average_occupied:.1f} desks on average",
         )
         for c in f.heatmap
+        if c.weekday in row
     }
-    last_hour = ctx.hours.closes.hour - (1 if ctx.hours.closes.minute == 0 and ctx.hours.closes.second == 0 else 0)
-    outlined = [(d, ctx.hours.opens.hour, last_hour) for d in sorted(ctx.hours.weekdays)]
+    closes = ctx.hours.closes
+    last_hour = closes.hour - (1 if (closes.minute, closes.second, closes.microsecond) == (0, 0, 0) else 0)
+    outlined = [(row[d], ctx.hours.opens.hour, last_hour) for d in sorted(ctx.hours.weekdays) if d in row]
     chart = svg.heatmap(
-        fmt.WEEKDAYS, [f"{h:02d}" for h in range(24)], cells, "Desk utilisation by weekday and hour", outlined
+        [fmt.WEEKDAYS[d] for d in weekdays],
+        [f"{h:02d}" for h in range(24)],
+        cells,
+        "Desk utilisation by weekday and hour",
+        outlined,
     )
     return (
         "<section id='heatmap'><h2>When the space is used</h2>"
