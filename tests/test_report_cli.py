@@ -96,6 +96,14 @@ def test_bad_options_exit_2_and_say_why(store: Path, tmp_path: Path, args: list[
     assert not (tmp_path / "r.html").exists()
 
 
+def test_an_unwritable_output_exits_2(store: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "-o", str(blocker / "r.html"))
+    assert result.returncode == 2, result.stderr
+    assert "cannot write" in result.stderr
+
+
 def test_an_unreachable_influxdb_exits_1(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = run_edge(

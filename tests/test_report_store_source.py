@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -192,3 +193,14 @@ def test_a_note_warns_when_door_records_before_the_period_are_gone(tmp_path: Pat
 def test_window_completeness(ranges, lo, hi, expected) -> None:
     got = window_completeness("n", ranges, lo, hi)
     assert (got.expected, got.received, got.gaps) == expected
+
+
+def test_a_damaged_door_record_is_left_out_and_reported(tmp_path: Path) -> None:
+    path = fill(tmp_path / "c.sqlite3", day_events())
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET payload = X'00FF' WHERE kind = 'door_access' AND seq = 2")
+    source = StoreSource(path)
+    period = Period.one_day(DAY, TZ)
+    assert len(source.passages(period.start_ms, period.end_ms)) == 3  # bob's entry is gone
+    assert "1 door records in the store could not be read" in source.notes(period.start_ms, period.end_ms)[0]
+    source.close()

@@ -116,7 +116,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         source.close()
-    save(report, args.out)
+    try:
+        save(report, args.out)
+    except OSError as exc:
+        print(f"edge report: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
     return 0
 

@@ -49,6 +49,7 @@ class StoreSource:
         self.path = path
         self.directions = dict(directions or {})
         self._site = site
+        self._unreadable = 0
         try:
             uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=30.0)
@@ -145,9 +146,14 @@ class StoreSource:
         )
         numbers: dict[str, int] = {}
         out = []
+        self._unreadable = 0
         for ts_ms, payload in rows:
-            body = json.loads(bytes(payload))
-            if not body.get("granted"):
+            try:
+                body = json.loads(bytes(payload))
+            except ValueError:  # validated on ingest: only a damaged file gets here
+                self._unreadable += 1
+                continue
+            if not isinstance(body, dict) or not body.get("granted"):
                 continue
             who = str(body.get("member") or body.get("token"))
             visitor = numbers.setdefault(who, len(numbers))
@@ -183,16 +189,21 @@ class StoreSource:
         return out
 
     def notes(self, start_ms: int, end_ms: int) -> list[str]:
-        """A warning when door records from before the period are gone (likely deleted by the retention purge)."""
+        """Warnings: door records from before the period are gone (likely the retention purge); door records that
+        the last `passages` call could not read.
+        """
+        notes = []
+        if self._unreadable:
+            notes.append(f"{self._unreadable} door records in the store could not be read and were left out.")
         first_access = self._value("SELECT MIN(t_ms) FROM accesses")
         first_desk = self._value("SELECT MIN(t_ms) FROM desk_transitions")
         if first_desk is not None and first_desk < start_ms and (first_access is None or first_access >= start_ms):
-            return [
+            notes.append(
                 "The store holds desk data from before this period but no door record from before it: door records"
                 " older than collector.retention_days are deleted, so door and member figures may miss days at the"
                 " start of the period. Read older periods from InfluxDB's aggregate bucket."
-            ]
-        return []
+            )
+        return notes
 
     def close(self) -> None:
         """Close the connection."""
