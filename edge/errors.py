@@ -40,3 +40,7 @@ class DeviceError(EdgeError, OSError):
 
 class BrokerError(EdgeError, ConnectionError):
     """The MQTT broker could not be reached, refused us, or did not acknowledge in time (staff tools)."""
+
+
+class SourceError(EdgeError, OSError):
+    """A report's data source (collector store, InfluxDB) could not be read."""

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "members",
     "demo",
     "collector",
+    "report",
 ]
 
 EXIT_OK = 0

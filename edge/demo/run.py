@@ -214,7 +214,7 @@ class Demo:
 
     def _report(self, site: DemoSite) -> str | None:
         try:
-            from edge.report.build import write_report  # type: ignore[import-not-found]
+            from edge.report.build import write_report
         except ImportError:
             return None
         path = self.root / "report.html"

@@ -1,0 +1,155 @@
+"""`edge report` as staff run it: the real CLI as a subprocess, from a store, a collector config or InfluxDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from edge.clock import ManualClock
+from edge.collector.deriver import Deriver
+from edge.collector.ingest import classify
+from edge.collector.store import Store
+from tests.collector_support import SITE, TOPICS, wire
+from tests.rig.fixtures import run_edge
+from tests.rig.servers import InfluxDB16, free_port
+from tests.test_report_page import DAY, TZ, entries_and_desks
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report-cli") / "collector.sqlite3"
+    s = Store(path)
+    s.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
+    s.close()
+    return path
+
+
+def csv_text(out: Path) -> str:
+    return out.with_suffix(".csv").read_text(encoding="utf-8")
+
+
+def test_a_report_from_a_store_file(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"report: {out}" in result.stdout
+    assert "<svg" in out.read_text() and "members,testsite,member_days,6" in csv_text(out)
+    assert "visits,testsite,method,estimated" in csv_text(out)  # no exit reader given: every reader is an entry
+
+
+def test_a_collector_config_gives_the_store_the_site_and_the_exit_readers(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(
+        "site: tiers-lieu\nnode: collector\ntimezone: Europe/Paris\n"
+        f"collector:\n  store_path: {store}\n  directions:\n    front-out: out\n"
+    )
+    out = tmp_path / "r.html"
+    result = run_edge("report", "-c", str(config), "--from", str(DAY), "--to", str(DAY), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "visits,tiers-lieu,method,measured" in csv_text(out)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--day", "2026-11-24"], "give -c with the collector's config, --store, or --influx-url"),
+        (["--store", "{store}"], "a report needs a day"),
+        (["--store", "{store}", "--day", "2026-11-24", "--from", "2026-11-01"], "either a day or a start"),
+        (["--store", "{store}", "--from", "2026-11-30", "--to", "2026-11-01"], "before it starts"),
+        (["--store", "{store}", "--day", "2026-11-24", "--hours", "8h-19h"], "HH:MM-HH:MM"),
+        (["--store", "{store}", "--day", "2026-11-24", "--days", "weekdays"], "day names"),
+        (["--store", "{store}", "--day", "2026-11-24", "--timezone", "Mars/Olympus"], "unknown time zone"),
+        (["--store", "{store}", "--day", "2026-11-24", "--min-count", "0"], "at least 1"),
+        (["--store", "{store}", "--day", "2026-11-24", "--step", "7"], "divide an hour"),
+        (["--store", "/nonexistent/c.sqlite3", "--day", "2026-11-24"], "no collector store at"),
+        (
+            ["--influx-url", "http://127.0.0.1:1", "--day", "2026-11-24", "--site", "s"],
+            "--influx-url needs --influx-db",
+        ),
+        (["--influx-url", "http://127.0.0.1:1", "--influx-db", "edge", "--day", "2026-11-24"], "give --site"),
+        (["--store", "{store}", "--day", "24/11/2026"], "is not a date"),
+        (
+            [
+                "--influx-url",
+                "http://x:1",
+                "--influx-db",
+                "e",
+                "--site",
+                "s",
+                "--day",
+                "2026-11-24",
+                "--influx-token-file",
+                "/nope",
+            ],
+            "--influx-token-file: cannot read /nope",
+        ),
+    ],
+)
+def test_bad_options_exit_2_and_say_why(store: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    argv = [a.replace("{store}", str(store)) for a in args]
+    result = run_edge("report", *argv, "-o", str(tmp_path / "r.html"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_an_unwritable_output_exits_2(store: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "-o", str(blocker / "r.html"))
+    assert result.returncode == 2, result.stderr
+    assert "cannot write" in result.stderr
+
+
+def test_an_unreachable_influxdb_exits_1(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run_edge(
+        "report",
+        "--influx-url",
+        url,
+        "--influx-db",
+        "edge",
+        "--site",
+        SITE,
+        "--day",
+        str(DAY),
+        "-o",
+        str(tmp_path / "r.html"),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "cannot read InfluxDB" in result.stderr
+
+
+def test_a_report_from_influxdb(store: Path, influxdb: InfluxDB16, tmp_path: Path) -> None:
+    copy = tmp_path / "c.sqlite3"
+    copy.write_bytes(store.read_bytes())
+    s = Store(copy)
+    clock = ManualClock(dt.datetime.combine(DAY, dt.time(23, 59), TZ))
+    deriver = Deriver(s, site=SITE, clock=clock, tz=TZ, step_s=60)
+    while deriver.run():
+        pass
+    s.close()
+    with sqlite3.connect(copy) as db:
+        lines = [r[0] for r in db.execute("SELECT line FROM derived")]
+    influxdb.query("CREATE DATABASE edge_stats")
+    influxdb.write("edge_stats", "\n".join(lines))
+    out = tmp_path / "r.html"
+    result = run_edge(
+        "report",
+        "--influx-url",
+        influxdb.url,
+        "--influx-db",
+        "edge_stats",
+        "--site",
+        SITE,
+        "--day",
+        str(DAY),
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "estimated from granted entries" in csv_text(out)
+    assert "occupancy,site,peak_occupied,6" in csv_text(out)  # six desks taken, none left

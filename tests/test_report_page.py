@@ -1,0 +1,193 @@
+"""The report page and its CSV: self-contained, with the plots, the figures, the withheld marks — and nothing that
+names a person, even when the store it was made from is full of member ids and badge tokens.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from edge.collector.ingest import classify
+from edge.collector.store import Store
+from edge.contract import DeskOccupancy, DeskState, DoorAccess, Event, Reason
+from edge.report import csvfile, page
+from edge.report.build import csv_path, write_report
+from edge.report.figures import compute
+from tests.collector_support import TOPICS, event, wire
+from tests.test_report_figures import ASSUMPTIONS, HOURS, PERIOD, data
+
+TZ = ZoneInfo("Europe/Paris")
+DAY = dt.date(2026, 11, 24)
+MEMBERS = [
+    f"m-{name}" for name in ("alice-dupont", "bruno-martin", "chloe-petit", "david-roux", "emma-leroy", "farid-n")
+]
+TOKENS = {m: f"{0xC0FFEE00 + i:032x}" for i, m in enumerate(MEMBERS)}
+
+
+@pytest.fixture(scope="module")
+def hand() -> tuple[str, str]:
+    """Page and CSV of the hand-computed dataset of test_report_figures (k = 2)."""
+    figures = compute(data(), PERIOD, HOURS, ASSUMPTIONS)
+    ctx = page.Context("site", PERIOD, HOURS, ASSUMPTIONS, "test", 3600, "now")
+    return page.render(figures, ctx), csvfile.render(figures, ctx)
+
+
+def test_the_page_holds_its_plots_as_inline_svg(hand) -> None:
+    html, _ = hand
+    svgs = re.findall(r"<svg\b[^>]*>", html)
+    assert len(svgs) >= 6  # heatmap, utilisation, peak vs average, daily peaks, members per day, time on site
+    assert all('xmlns="http://www.w3.org/2000/svg"' in s and 'role="img"' in s for s in svgs)
+    assert html.count('class="cell"') == 8  # one coloured heatmap cell per weekday x hour with data
+    assert "<rect" in html and "<text" in html
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "When the space is used",
+        "Utilisation per zone within opening hours",
+        "Peak and average concurrent occupancy",
+        "Members: unique per day and week, member-days",
+        "Average visit length",
+        "Commuting avoided (estimate)",
+        "How complete the evidence is",
+        "Method, assumptions and privacy",
+    ],
+)
+def test_the_page_has_every_section(hand, heading) -> None:
+    assert f"<h2>{heading}" in hand[0].replace("&amp;", "&")
+
+
+def test_the_page_is_self_contained(hand) -> None:
+    html, _ = hand
+    assert "<script" not in html
+    assert not re.search(r"\b(src|href)=", html)
+    assert "url(" not in html
+    assert set(re.findall(r"https?://[^\s\"'<]+", html)) == {"http://www.w3.org/2000/svg"}
+
+
+def test_the_page_prints_every_assumption(hand) -> None:
+    html, _ = hand
+    for text in ("20 km per member-day", "0.193 kg CO₂/km", "ADEME", "withheld (&lt;2)", "every 60 min"):
+        assert text in html
+
+
+def test_the_page_shows_the_hand_computed_figures(hand) -> None:
+    html, _ = hand
+    assert "60 %" in html  # site utilisation 9/15
+    assert "3 h 38 min" in html  # average time on site 13050 s
+    assert "120 km" in html  # 6 member-days x 20 km
+    assert "93 %" in html  # 28 of 30 events received
+    assert "67 %" in html  # occupancy data for 6 of 9 open instants
+    assert "&lt;2" in html  # Wednesday's lone member
+
+
+def csv_rows(text: str) -> dict[tuple[str, str, str], tuple[str, str]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == csvfile.HEADER
+    return {(r[0], r[1], r[2]): (r[3], r[5]) for r in rows[1:]}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "note"),
+    [
+        (("occupancy", "site", "utilisation_open"), "0.6", ""),
+        (("occupancy", "site", "peak_occupied"), "2", "Mon 23 Nov 09:00"),
+        (("occupancy", "a", "unknown_share_open"), "0.166667", ""),
+        (("members", "site", "member_days"), "6", "counted"),
+        (("members", "site", "unique_members"), "3", ""),
+        (("day", "2026-11-25", "unique_members"), "", "withheld (<2)"),
+        (("day", "2026-11-25", "peak_occupied"), "", "no data"),
+        (("week", "2026-W48", "unique_members"), "3", "2026-11-23 to 2026-11-25"),
+        (("visits", "site", "average_length"), "13050", "measured"),
+        (("visit_length", "2–4 h", "member_days"), "", "withheld (<2)"),
+        (("commuting", "site", "km_avoided"), "120", "estimate"),
+        (("commuting", "site", "kg_co2_avoided"), "23.16", "estimate"),
+        (("completeness", "desks", "missing"), "2", ""),
+        (("completeness", "all", "occupancy_coverage_open"), "0.666667", ""),
+        (("assumption", "commuting", "kg_co2_per_km"), "0.193", "average French car, ADEME-like"),
+    ],
+)
+def test_the_csv_holds_the_figures(hand, key, value, note) -> None:
+    assert csv_rows(hand[1])[key] == (value, note)
+
+
+def entries_and_desks() -> list[Event]:
+    """Six members come in and sit down, four of them twice through the door; one unknown badge is refused."""
+    events: list[Event] = []
+    seq = {"door": 0, "desks": 0}
+
+    def add(node: str, when: dt.datetime, body: DeskOccupancy | DoorAccess) -> None:
+        seq[node] += 1
+        events.append(event(body, seq[node], when, node=node))
+
+    for i, member in enumerate(MEMBERS):
+        when = dt.datetime.combine(DAY, dt.time(8 + i // 2, 10 * i), TZ)
+        for reader, offset in (("front-in", 0), ("front-out", 4), ("front-in", 5), ("front-out", 9)):
+            body = DoorAccess(
+                door="front",
+                reader=reader,
+                token=TOKENS[member],
+                member=member,
+                granted=True,
+                reason=Reason.GRANTED,
+                latency_ms=1.0,
+            )
+            add("door", when + dt.timedelta(hours=offset), body)
+        sit = when + dt.timedelta(minutes=5)
+        add("desks", sit, DeskOccupancy(desk=f"d{i}", zone="open", state=DeskState.OCCUPIED, since=sit))
+    refused = DoorAccess(
+        door="front",
+        reader="front-in",
+        token="f" * 32,
+        member=None,
+        granted=False,
+        reason=Reason.UNKNOWN_BADGE,
+        latency_ms=1.0,
+    )
+    add("door", dt.datetime.combine(DAY, dt.time(12), TZ), refused)
+    return events
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    tmp = tmp_path_factory.mktemp("report-page")
+    store = Store(tmp / "c.sqlite3")
+    store.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
+    store.close()
+    out = write_report(tmp / "c.sqlite3", tmp / "out" / "report.html", day=DAY, directions={"front-out": "out"})
+    return out.read_text(encoding="utf-8"), csv_path(out).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("what", ["html", "csv"])
+def test_no_member_id_or_badge_token_reaches_the_report(written, what) -> None:
+    text = written[0] if what == "html" else written[1]
+    for member in MEMBERS:
+        assert member not in text
+        assert member.split("-")[1] not in text  # not even a part of it
+        assert TOKENS[member] not in text
+    assert "f" * 32 not in text
+    assert not re.search(r"[0-9a-f]{32}", text)  # nothing shaped like a token
+    assert not re.search(r"\b(door|desks)-\d+\b", text)  # no event id
+
+
+def test_the_written_report_counts_those_members(written) -> None:
+    rows = csv_rows(written[1])
+    assert rows[("members", "testsite", "unique_members")] == ("6", "")
+    assert rows[("visits", "testsite", "method")] == ("measured", "")
+    assert rows[("visits", "testsite", "average_length")] == (str(8 * 3600), "measured")  # 4 h + 4 h each
+
+
+def test_write_report_writes_the_csv_next_to_the_page(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.sqlite3")
+    store.close()
+    out = write_report(tmp_path / "c.sqlite3", tmp_path / "r.html", start=DAY, end=DAY + dt.timedelta(days=2))
+    assert out == tmp_path / "r.html"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".csv")) == ["r.csv", "r.html"]
+    assert "No member-days in the period" in out.read_text()
