@@ -32,5 +32,7 @@ def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path) 
     logs = "".join(p.read_text(errors="replace") for p in (workdir / "logs").glob("*.log"))
     for person in site_people:
         assert person.card not in logs
-    if summary.get("report"):
-        assert Path(summary["report"]).read_text().lstrip().lower().startswith("<!doctype html")
+    report = Path(summary["report"]).read_text()
+    assert report.lstrip().lower().startswith("<!doctype html") and "<svg" in report
+    for person in site_people:
+        assert person.id not in report and person.name not in report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import threading
@@ -212,13 +213,13 @@ class Demo:
             outcome.mismatches.append(f"only {outcome.desks_reported} of {len(site.desks)} desks reported")
         return outcome
 
-    def _report(self, site: DemoSite) -> str | None:
-        try:
-            from edge.report.build import write_report
-        except ImportError:
-            return None
+    def _report(self, site: DemoSite) -> str:
+        """The funders' report of the day, from the collector's local store (as `edge report` makes it)."""
+        from edge.report.build import write_report
+        from edge.report.period import OpeningHours
+
         path = self.root / "report.html"
-        write_report(site.store, path, day=at(0).date(), timezone=TZ)
+        write_report(site.store, path, day=at(0).date(), timezone=TZ, hours=OpeningHours(dt.time(8), dt.time(19)))
         return str(path)
 
 
