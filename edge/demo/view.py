@@ -71,8 +71,9 @@ def render(
     node_parts = []
     for name, status in sorted(view.nodes.items()):
         mark = f"{GREEN}●{RESET}" if status.state == "online" else f"{RED}○{RESET}"
-        node_parts.append(f"{mark} {name} (outbox {status.outbox_depth})")
-    lines.append("  " + "   ".join(node_parts))
+        node_parts.append(f"{mark} {name:<12} outbox {status.outbox_depth:<5}")
+    for start in range(0, len(node_parts), 3):
+        lines.append("  " + "  ".join(node_parts[start : start + 3]))
     lines += ["", f"{BOLD}Story{RESET}"] + [f"  {line}" for line in view.log]
     text = "\n".join(lines)
     if not color:
