@@ -15,7 +15,7 @@ from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  public_keys: [staff.pub]\ndoors:\n"
+HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  snapshot_keys: [staff.pub]\ndoors:\n"
 
 
 def doors(yaml_body: str) -> tuple[DoorConfig, ...]:
