@@ -20,6 +20,8 @@ NODE = parse_config(
     """\
 site: lyon
 node: door-1
+badge_key_file: badge.key
+access: {snapshot_keys: [snapshot-signing.pub]}
 doors:
   - name: front
     relay: {pin: 5, lock_type: fail_safe}
