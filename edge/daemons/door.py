@@ -34,7 +34,7 @@ from edge.access.snapshot import apply_snapshot
 from edge.access.store import load_replay_guard, load_snapshot, save_replay_guard
 from edge.access.tracking import PassbackState, SeatState
 from edge.bus import Bus, Message
-from edge.clock import ScaledClock, real_seconds
+from edge.clock import ScaledClock, SystemClock
 from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
@@ -70,7 +70,7 @@ def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
 class DoorService:
     """Every door of the node, their readers, the member snapshot and the command channel."""
 
-    def __init__(self, launch: Launch) -> None:
+    def __init__(self, launch: Launch, *, clock_sync: Callable[[], bool | None] | None = None) -> None:
         self.config = launch.config
         self.clock = launch.clock
         self.pin_factory = launch.pin_factory
@@ -81,6 +81,10 @@ class DoorService:
         assert access is not None and self.config.badge_key_file is not None  # enforced by the config's cross-check
         self.access: AccessConfig = access
         self._key = read_secret(self.config.badge_key_file)
+        # Reader timings (Wiegand gaps, card re-arm) are physical: readers run on real time even under --sim-clock.
+        self._reader_clock = SystemClock()
+        # Whether the kernel says NTP synchronised the clock (injectable: the clock is a test boundary).
+        self._clock_sync = clock_sync
         self.snapshot_keys = load_keys("access.snapshot_keys", access.snapshot_keys)
         self.command_keys = load_keys("access.command_keys", access.command_keys) if access.command_keys else None
         self.bus = Bus(self.config, "door", clock=self.clock, counters=self.counters, status_extra=self._status)
@@ -146,7 +150,7 @@ class DoorService:
                     pin_factory=self.pin_factory,
                     on_scan=self._scan_handler(door.name, bound.reader.name, Direction(bound.direction)),
                     on_fault=self._fault_handler(door.name, bound.reader.name),
-                    clock=self.clock,
+                    clock=self._reader_clock,
                 )
             )
 
@@ -208,9 +212,11 @@ class DoorService:
                 self.units[door.name].set_scheduled_unlocked(active)
 
     def _clock_trusted(self) -> bool:
-        if self.access.clock_trust == "rtc" or isinstance(self.clock, ScaledClock):
+        if self.access.clock_trust == "rtc":
             return True
-        return bool(clock_synchronised())
+        if self._clock_sync is not None:
+            return bool(self._clock_sync())
+        return isinstance(self.clock, ScaledClock) or bool(clock_synchronised())
 
     # -- badges ------------------------------------------------------------------------------------------
 
@@ -221,14 +227,17 @@ class DoorService:
         return on_scan
 
     def on_badge(self, door: str, reader: str, direction: Direction, token: str, at: float) -> Decision:
-        """Decide, act at the relay, then log the decision (durably) with its latency since `at` (monotonic)."""
+        """Decide, act at the relay, then log the decision (durably) with its latency since `at`.
+
+        `at` is when the reader had the complete frame, in the readers' (real) monotonic clock.
+        """
         unit = self.units[door]
         request = AccessRequest(token, self.clock.now(), direction)
         latency: list[float] = []
         events: list[Body] = []
 
         def relay_done() -> None:
-            latency.append(real_seconds(self.clock, self.clock.monotonic() - at) * 1000)
+            latency.append((self._reader_clock.monotonic() - at) * 1000)
 
         with self._decide_lock:
             index = self.index

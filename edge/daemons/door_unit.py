@@ -193,10 +193,13 @@ class DoorUnit:
 
     def _apply(self, step: Step, after_relay: Callable[[], None] | None) -> list[Body]:
         state_changed = False
+        failed = False
         for effect in step.effects:
             if isinstance(effect, SetRelay):
-                self._drive_relay(effect.locked)
+                failed |= not self._drive_relay(effect.locked)
                 state_changed = True
+        if not failed:
+            state_changed |= self._reconcile()
         if after_relay is not None:
             try:
                 after_relay()
@@ -215,7 +218,8 @@ class DoorUnit:
             bodies.append(self._state_body())
         return bodies
 
-    def _drive_relay(self, locked: bool) -> None:
+    def _drive_relay(self, locked: bool) -> bool:
+        """Drive the relay; on failure command it locked and return False."""
         try:
             if locked:
                 self.hardware.relay.lock()
@@ -225,6 +229,21 @@ class DoorUnit:
             self.counters.inc(f"door.{self.name}.relay_errors")
             log.exception("door %s: could not drive the relay %s", self.name, "locked" if locked else "unlocked")
             self._fail_safe()
+            return False
+        return True
+
+    def _reconcile(self) -> bool:
+        """After an earlier failure left the relay locked against the controller's command, follow the command
+        again (e.g. the next grant opens the door); True when the relay was driven."""
+        relay = self.hardware.relay
+        wanted = self.controller.relay_locked
+        if relay.closed or relay.locked == wanted:
+            return False
+        self.counters.inc(f"door.{self.name}.relay_retries")
+        log.warning(
+            "door %s: relay disagrees with the controller; driving it %s", self.name, "locked" if wanted else "unlocked"
+        )
+        return self._drive_relay(wanted)
 
     def _effect(self, effect: Effect, bodies: list[Body]) -> bool:
         """Apply one non-relay effect; True when the door's published state changed."""
