@@ -111,11 +111,29 @@ class DoorUnit:
     def stop(self) -> None:
         """Lock the relay and release every pin; from then on no input reaches the relay. Idempotent."""
         with self._lock:
+            if self._stopped:
+                return
             # Set under the lock: a step running now finishes first, and every later one returns at once.
             self._stopped = True
             self._wake.notify_all()
         # Outside the lock: releasing an input may wait for its callback thread, which may be waiting for us.
         self.hardware.close()  # the relay first: locked, then released
+        # Only reached when the relay was driven locked: the retained state must not keep saying "unlocked".
+        with self._lock:
+            status = self.controller.status()
+            members = self._members()
+        self.publish(
+            [
+                DoorState(
+                    door=self.name,
+                    locked=True,
+                    open=None if status.door == "unknown" else status.door == "open",
+                    mode=status.mode,
+                    members_version=members.version,
+                    members_applied_at=members.applied_at,
+                )
+            ]
+        )
         if self._ticker.is_alive() and self._ticker is not threading.current_thread():
             self._ticker.join(1.0)
 
