@@ -34,6 +34,8 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 SPILL_LIMIT = 10_000
+NOT_EVENTS_KEPT = 1024
+EARLY_ACK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class Bus:
         self._stopping = False
         self._inflight: dict[int, int] = {}  # paho mid -> seq
         self._acked: collections.deque[int] = collections.deque()  # mids acknowledged by the broker
+        # PUBACKs of messages that are not outbox events (status, announcements): never matched to a seq.
+        self._not_events: collections.OrderedDict[int, None] = collections.OrderedDict()
+        # PUBACKs that arrived before publish() returned their mid to us, with when they were first seen.
+        self._early_acks: dict[int, float] = {}
         self._spill: collections.deque[Row] = collections.deque()
         self._subscriptions: dict[str, int | SubscribeOptions] = {}
         self._announcements: list[tuple[str, bytes]] = []
@@ -174,9 +180,17 @@ class Bus:
     def publish_status(self) -> None:
         """Publish the node status now (retained); it is also refreshed every `status_interval_s`."""
         if self._connected:
-            self._client.publish(
+            info = self._client.publish(
                 self.topics.node_status(self.config.node), self._status_payload("online"), qos=1, retain=True
             )
+            self._not_an_event(info.mid)
+
+    def _not_an_event(self, mid: int) -> None:
+        # Its PUBACK must not wait for an outbox row: without this, an unmatched ack kept the pump spinning.
+        with self._cond:
+            self._not_events[mid] = None
+            while len(self._not_events) > NOT_EVENTS_KEPT:
+                self._not_events.popitem(last=False)
 
     def _status_payload(self, state: str) -> bytes:
         extra = dict(self._status_extra()) if self._status_extra else {}
@@ -241,7 +255,7 @@ class Bus:
 
     def _publish_announcements(self, client: mqtt.Client) -> None:
         for topic, payload in self._announcements:
-            client.publish(topic, payload, qos=1, retain=True)
+            self._not_an_event(client.publish(topic, payload, qos=1, retain=True).mid)
 
     def _on_unhandled(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.counters.inc("messages_unhandled")
@@ -320,16 +334,20 @@ class Bus:
 
     def _take_acks(self) -> list[int]:
         seqs = []
-        unmatched = []
-        while self._acked:
-            mid = self._acked.popleft()
+        now = time.monotonic()
+        early, self._early_acks = self._early_acks, {}
+        mids = [*early, *self._acked]
+        self._acked.clear()
+        for mid in mids:
             seq = self._inflight.pop(mid, None)
-            if seq is None:
-                unmatched.append(mid)
-            else:
+            if seq is not None:
                 seqs.append(seq)
-        # A PUBACK can arrive before publish() returned its mid to us; keep it for the next round.
-        self._acked.extend(unmatched)
+            elif self._not_events.pop(mid, 0) is None:
+                continue  # a status or announcement
+            elif now - early.get(mid, now) < EARLY_ACK_S:
+                # A PUBACK can arrive before publish() returned its mid to us: match it on a later round (the
+                # pump runs at least once a second), without counting it as work meanwhile.
+                self._early_acks[mid] = early.get(mid, now)
         return seqs
 
     def _send(self, rows: list[Row]) -> None:
