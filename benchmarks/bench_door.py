@@ -49,13 +49,13 @@ FRAME_TIMEOUT_S = 0.025
 SPEED = 1000.0  # the daemon's clock: a 3 s unlock window passes in 3 ms, so samples follow each other quickly
 
 
-class TimedPin(MockPin):
+class TimedPin(MockPin):  # type: ignore[misc]
     """A mock pin that notes when an output changes level (perf_counter), for the relay."""
 
     changes: ClassVar[list[tuple[str, float, bool]]] = []
     changed = threading.Condition()
 
-    def _change_state(self, value):  # type: ignore[no-untyped-def]
+    def _change_state(self, value):
         stamp = time.perf_counter()
         changed = super()._change_state(value)
         if changed and self._function == "output":

@@ -61,12 +61,12 @@ FULL_DOOR = """\
 """
 
 
-class FailingPin(MockPin):
+class FailingPin(MockPin):  # type: ignore[misc]
     """A mock pin whose next write fails when told to (a relay board whose driver errors once)."""
 
     fail_next_write = False
 
-    def _set_state(self, value):  # type: ignore[no-untyped-def]
+    def _set_state(self, value):
         if FailingPin.fail_next_write and self._function == "output":
             FailingPin.fail_next_write = False
             raise OSError("simulated GPIO write failure")

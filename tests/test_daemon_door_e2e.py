@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,7 +168,7 @@ def badge(site: Site, card: str) -> None:
     time.sleep(0.3)  # the card is taken away: longer than the reader's re-arm time
 
 
-def wait_access(recorder: Recorder, count: int, timeout: float = 30) -> list[object]:
+def wait_access(recorder: Recorder, count: int, timeout: float = 30) -> list[Any]:
     recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= count, timeout)
     return events(recorder, Kind.DOOR_ACCESS)
 
