@@ -375,3 +375,21 @@ def test_kill_9_loses_no_stored_event_and_the_door_restarts_locked(
     seqs = [e.seq for e in envelopes(recorder, "/access")]
     assert seqs == sorted(seqs)
     assert site.stop_door() == 0
+
+
+# -- refusing to start ----------------------------------------------------------------------------------------
+
+
+def test_a_key_that_is_not_a_public_key_exits_2_naming_its_key_path(tmp_path: Path) -> None:
+    run_edge("members", "keygen", "--dir", str(tmp_path / "keys"))
+    (tmp_path / "keys/snapshot-signing.pub").write_text("not a key\n")
+    config = door_config(tmp_path, 1)
+    result = run_edge("door", "-c", str(config), "--simulate", str(tmp_path / "sim"))
+    assert result.returncode == 2
+    assert "access.snapshot_keys[0]: " in result.stderr and "not a PEM public key" in result.stderr
+
+
+def test_a_config_without_doors_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "n.yaml").write_text("site: lyon\nnode: n\n")
+    result = run_edge("door", "-c", str(tmp_path / "n.yaml"))
+    assert result.returncode == 2 and "no `doors` section" in result.stderr
