@@ -430,8 +430,8 @@ def test_lockdown_relocks_admits_only_staff_and_survives_a_restart(
         from edge.contract import badge_token
 
         key = (tmp_path / "keys/badge.key").read_bytes().strip()
-        resident = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, RESIDENT), 0.0)
-        staff = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, STAFF), 0.0)
+        resident = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, RESIDENT), time.monotonic())
+        staff = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, STAFF), time.monotonic())
         assert (resident.reason, staff.reason) == (Reason.LOCKDOWN, Reason.GRANTED)
     finally:
         door.close()

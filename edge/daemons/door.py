@@ -249,21 +249,26 @@ class DoorService:
                 decision = Decision(unlocked, Reason.GRANTED if unlocked else Reason.UNKNOWN_BADGE, None)
             else:
                 decision = decide(request, index, context)
-            unit.decide(decision.granted, relay_done, events)
+            step = unit.decide(decision.granted, relay_done, events)
+            if step is None and unit.stopped:
+                log.info("door %s: stopping; a badge read now is not acted on", door)
+                return decision
             if index is not None:
                 record(request, decision, index, context)
         member = decision.member
         self.counters.inc("access.granted" if decision.granted else f"access.denied.{decision.reason}")
-        access = DoorAccess(
-            door=door,
-            reader=reader,
-            token=token,
-            member=member.id if member is not None else None,
-            granted=decision.granted,
-            reason=decision.reason,
-            latency_ms=round(latency[0] if latency else 0.0, 3),
-        )
+        # A bogus frame time (a reader's clock) must not cost the event: latency is kept within the contract's range.
+        latency_ms = min(max(latency[0] if latency else 0.0, 0.0), 3_600_000.0)
         try:
+            access = DoorAccess(
+                door=door,
+                reader=reader,
+                token=token,
+                member=member.id if member is not None else None,
+                granted=decision.granted,
+                reason=decision.reason,
+                latency_ms=round(latency_ms, 3),
+            )
             self.bus.publish_event(access, ts=request.at)
         except Exception:
             self.counters.inc("publish_failures")

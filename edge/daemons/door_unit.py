@@ -142,6 +142,11 @@ class DoorUnit:
         return self._ticker.is_alive()
 
     @property
+    def stopped(self) -> bool:
+        """True once `stop()` ran: the relay is locked and released, inputs are ignored."""
+        return self._stopped
+
+    @property
     def mode(self) -> DoorMode:
         """The effective mode (explicit mode, or `unlocked` while the unlocked schedule runs)."""
         with self._lock:
