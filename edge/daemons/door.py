@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "members.snapshot"
 REPLAY_FILE = "commands.json"
+READERS_OPEN_S = 2.0
 
 
 def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
@@ -124,10 +126,20 @@ class DoorService:
             self._snapshot_thread.start()
             for reader in self.readers:
                 reader.start()
+            self._wait_readers(READERS_OPEN_S)
             self.refresh()
         except BaseException:
             self.stop()
             raise
+
+    def _wait_readers(self, timeout: float) -> None:
+        """Give serial readers a moment to open their ports, so "ready" means cards are read (a reader that cannot
+        open is reported as a fault and retried in the background; start goes on)."""
+        deadline = time.monotonic() + timeout
+        for reader in self.readers:
+            wait = getattr(reader, "wait_connected", None)
+            if callable(wait):
+                wait(max(0.0, deadline - time.monotonic()))
 
     def _add_door(self, door: DoorConfig) -> None:
         hardware = DoorHardware.from_config(door, pin_factory=self.pin_factory)  # relay locked before anything else
