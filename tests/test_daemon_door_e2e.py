@@ -246,8 +246,14 @@ def test_a_pushed_snapshot_revokes_a_badge_and_status_shows_the_version(site: Si
     assert site.members("suspend", "M-1", "--members", str(site.folder / "members.yaml")).returncode == 0
     second = site.push()
     assert applied(recorder, second)
-    state = next(s for s in events(recorder, Kind.DOOR_STATE) if s.members_version == second)
-    assert state.members_applied_at is not None
+    late = Recorder(site.broker.port, f"{PREFIX}/door/front/state")  # what a dashboard connecting now sees
+    try:
+        assert late.wait_for(lambda ms: bool(ms))
+        (retained,) = late.messages
+        state = events(late, Kind.DOOR_STATE)[0]
+    finally:
+        late.close()
+    assert retained.retain and state.members_version == second and state.members_applied_at is not None
     time.sleep(0.3)
     badge(site, RESIDENT)
     accesses = wait_access(recorder, 2)
