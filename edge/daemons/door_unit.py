@@ -74,6 +74,10 @@ class DoorUnit:
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._stopped = False
+        # Orders state events against the final one published by stop(): a state built before the stop but
+        # stored after it (a reader thread's deferred events) would otherwise leave "unlocked" retained.
+        self._publishing = threading.Lock()
+        self._final_state_sent = False
         self._deadline: float | None = None
         self.controller = DoorController(
             DoorTimings(
@@ -122,18 +126,17 @@ class DoorUnit:
         with self._lock:
             status = self.controller.status()
             members = self._members()
-        self.publish(
-            [
-                DoorState(
-                    door=self.name,
-                    locked=True,
-                    open=None if status.door == "unknown" else status.door == "open",
-                    mode=status.mode,
-                    members_version=members.version,
-                    members_applied_at=members.applied_at,
-                )
-            ]
+        final = DoorState(
+            door=self.name,
+            locked=True,
+            open=None if status.door == "unknown" else status.door == "open",
+            mode=status.mode,
+            members_version=members.version,
+            members_applied_at=members.applied_at,
         )
+        with self._publishing:
+            self._final_state_sent = True
+            self._store(final)
         if self._ticker.is_alive() and self._ticker is not threading.current_thread():
             self._ticker.join(1.0)
 
@@ -304,13 +307,24 @@ class DoorUnit:
         self.publish([body])
 
     def publish(self, bodies: list[Body]) -> None:
-        """Store events in the outbox; a failure is counted and logged, the door keeps working."""
+        """Store events in the outbox; a failure is counted and logged, the door keeps working.
+
+        After `stop()` published the final (locked) state, older states are dropped: they are superseded.
+        """
         for body in bodies:
-            try:
-                self.bus.publish_event(body)
-            except Exception:
-                self.counters.inc("publish_failures")
-                log.exception("door %s: could not store an event", self.name)
+            if isinstance(body, DoorState):
+                with self._publishing:
+                    if not self._final_state_sent:
+                        self._store(body)
+            else:
+                self._store(body)
+
+    def _store(self, body: Body) -> None:
+        try:
+            self.bus.publish_event(body)
+        except Exception:
+            self.counters.inc("publish_failures")
+            log.exception("door %s: could not store an event", self.name)
 
     def status_counters(self) -> dict[str, Any]:
         """The controller's counters for the node status, prefixed with the door's name."""
