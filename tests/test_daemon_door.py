@@ -509,3 +509,19 @@ def test_losing_clock_trust_ends_the_unlocked_schedule(tmp_path: Path, mosquitto
         assert not door.sim.relay_locked
     finally:
         door.close()
+
+
+def test_a_door_state_stored_late_by_another_thread_never_replaces_a_newer_one(door: Door, recorder: Recorder) -> None:
+    unit = door.service.units["front"]
+    opened: list = []
+    closed: list = []
+    unit.step(lambda now: unit.controller.contact_changed(False, now), deferred=opened)  # built first
+    unit.step(lambda now: unit.controller.contact_changed(True, now), deferred=closed)  # built second
+    unit.publish(closed)
+    unit.publish(opened)  # e.g. a reader thread that was slower to reach the outbox
+    assert recorder.wait_for(lambda ms: any(s.open is False for s in events(recorder, Kind.DOOR_STATE)[1:]))
+    door.service.bus.wait_drained(10)
+    time.sleep(0.2)
+    states = events(recorder, Kind.DOOR_STATE)
+    assert states[-1].open is False
+    assert sum(1 for s in states if s.open) == 0  # the stale "open" state was dropped, not stored after

@@ -39,8 +39,8 @@ from edge.clock import ScaledClock, SystemClock
 from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
-from edge.contract import Body, DoorAccess, DoorMode, Reason, badge_token
-from edge.daemons.door_unit import DoorUnit, MembersInfo
+from edge.contract import DoorAccess, DoorMode, Reason, badge_token
+from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
 from edge.errors import ConfigError, PayloadError, StoreError
 from edge.hardware import BadgeReader, build_reader
@@ -246,7 +246,7 @@ class DoorService:
         unit = self.units[door]
         request = AccessRequest(token, self.clock.now(), direction)
         latency: list[float] = []
-        events: list[Body] = []
+        events: list[Pending] = []
 
         def relay_done() -> None:
             latency.append((self._reader_clock.monotonic() - at) * 1000)

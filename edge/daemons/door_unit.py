@@ -43,6 +43,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Pending:
+    """An event waiting to be stored; a door state carries the order in which it was built (under the lock)."""
+
+    body: Body
+    state_order: int = 0
+
+
+@dataclass(frozen=True)
 class MembersInfo:
     """Which member snapshot the door decides with (shown in its retained state)."""
 
@@ -78,6 +86,8 @@ class DoorUnit:
         # stored after it (a reader thread's deferred events) would otherwise leave "unlocked" retained.
         self._publishing = threading.Lock()
         self._final_state_sent = False
+        self._states_built = 0  # under the door's lock
+        self._state_stored = 0  # under _publishing
         self._deadline: float | None = None
         self.controller = DoorController(
             DoorTimings(
@@ -179,7 +189,9 @@ class DoorUnit:
         if pressed:
             self.step(self.controller.request_exit)
 
-    def decide(self, grant: bool, after_relay: Callable[[], None], deferred: list[Body] | None = None) -> Step | None:
+    def decide(
+        self, grant: bool, after_relay: Callable[[], None], deferred: list[Pending] | None = None
+    ) -> Step | None:
         """Act on a rules decision: unlock on a grant, feedback only on a denial; `after_relay` runs once done."""
         return self.step(self.controller.grant if grant else self.controller.deny, after_relay, deferred)
 
@@ -187,7 +199,7 @@ class DoorUnit:
         self,
         action: Callable[[float], Step],
         after_relay: Callable[[], None] | None = None,
-        deferred: list[Body] | None = None,
+        deferred: list[Pending] | None = None,
     ) -> Step | None:
         """Feed one input to the controller, apply its effects (relay first), then publish its events.
 
@@ -217,7 +229,7 @@ class DoorUnit:
 
     # -- effects -----------------------------------------------------------------------------------------
 
-    def _apply(self, step: Step, after_relay: Callable[[], None] | None) -> list[Body]:
+    def _apply(self, step: Step, after_relay: Callable[[], None] | None) -> list[Pending]:
         state_changed = False
         failed = False
         for effect in step.effects:
@@ -231,7 +243,7 @@ class DoorUnit:
                 after_relay()
             except Exception:
                 log.exception("door %s: after-relay callback failed", self.name)
-        bodies: list[Body] = []
+        bodies: list[Pending] = []
         for effect in step.effects:
             if isinstance(effect, SetRelay):
                 continue
@@ -271,13 +283,13 @@ class DoorUnit:
         )
         return self._drive_relay(wanted)
 
-    def _effect(self, effect: Effect, bodies: list[Body]) -> bool:
+    def _effect(self, effect: Effect, bodies: list[Pending]) -> bool:
         """Apply one non-relay effect; True when the door's published state changed."""
         if isinstance(effect, AlarmRaised | AlarmCleared):
             active = isinstance(effect, AlarmRaised)
             self.counters.inc(f"door.{self.name}.alarm.{effect.alarm}" + ("" if active else ".cleared"))
             log.warning("door %s: %s %s %s", self.name, effect.alarm, "raised" if active else "cleared", effect.detail)
-            bodies.append(DoorAlarm(door=self.name, alarm=effect.alarm, active=active))
+            bodies.append(Pending(DoorAlarm(door=self.name, alarm=effect.alarm, active=active)))
         elif isinstance(effect, PlayFeedback):
             if self.hardware.feedback is not None:
                 self.hardware.feedback.play(effect.pattern)
@@ -288,10 +300,12 @@ class DoorUnit:
             log.info("door %s: unlocked for a member but never opened", self.name)
         return False
 
-    def _state_body(self) -> DoorState:
+    def _state_body(self) -> Pending:
+        """The door's state now (call under the lock), numbered so that an older one is never stored after it."""
         status = self.controller.status()
         members = self._members()
-        return DoorState(
+        self._states_built += 1
+        body = DoorState(
             door=self.name,
             locked=status.locked,
             open=None if status.door == "unknown" else status.door == "open",
@@ -299,6 +313,7 @@ class DoorUnit:
             members_version=members.version,
             members_applied_at=members.applied_at,
         )
+        return Pending(body, self._states_built)
 
     def publish_state(self) -> None:
         """Publish the door's retained state now (e.g. after a new member snapshot)."""
@@ -306,18 +321,21 @@ class DoorUnit:
             body = self._state_body()
         self.publish([body])
 
-    def publish(self, bodies: list[Body]) -> None:
+    def publish(self, pending: list[Pending]) -> None:
         """Store events in the outbox; a failure is counted and logged, the door keeps working.
 
-        After `stop()` published the final (locked) state, older states are dropped: they are superseded.
+        Events are stored by the thread that caused them, after the door's lock is released, so two threads may
+        store their door states in the other order: a state older than one already stored is dropped (it is
+        superseded), and so is every state after the final one `stop()` stores.
         """
-        for body in bodies:
-            if isinstance(body, DoorState):
+        for item in pending:
+            if item.state_order:
                 with self._publishing:
-                    if not self._final_state_sent:
-                        self._store(body)
+                    if not self._final_state_sent and item.state_order > self._state_stored:
+                        self._state_stored = item.state_order
+                        self._store(item.body)
             else:
-                self._store(body)
+                self._store(item.body)
 
     def _store(self, body: Body) -> None:
         try:
