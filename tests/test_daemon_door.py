@@ -525,3 +525,30 @@ def test_a_door_state_stored_late_by_another_thread_never_replaces_a_newer_one(d
     states = events(recorder, Kind.DOOR_STATE)
     assert states[-1].open is False
     assert sum(1 for s in states if s.open) == 0  # the stale "open" state was dropped, not stored after
+
+
+PASSBACK_READERS = (
+    "      - {direction: in, reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21}}\n"
+    "      - {direction: out, reader: {name: exit, type: wiegand, d0_pin: 12, d1_pin: 13}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "door", [{"readers": PASSBACK_READERS, "door": FULL_DOOR.format(unlock_s=3) + "    anti_passback: true\n"}],
+    indirect=True,
+)  # fmt: skip
+def test_anti_passback_refuses_a_second_entry_until_the_member_badges_out(door: Door) -> None:
+    from edge.access.rules import Direction
+    from edge.contract import badge_token
+
+    token = badge_token((door.folder / "keys/badge.key").read_bytes().strip(), RESIDENT)
+    reasons = [
+        door.service.on_badge("front", reader, direction, token, time.monotonic()).reason
+        for reader, direction in (
+            ("outside", Direction.IN),
+            ("outside", Direction.IN),  # the badge handed back through the door
+            ("exit", Direction.OUT),
+            ("outside", Direction.IN),
+        )
+    ]
+    assert reasons == [Reason.GRANTED, Reason.PASSBACK, Reason.GRANTED, Reason.GRANTED]
