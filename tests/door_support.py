@@ -86,8 +86,9 @@ access:
     return path
 
 
-def signed_snapshot(folder: Path, version: int, member_file: str = MEMBER_FILE) -> bytes:
-    """A snapshot of `member_file` signed with the site's snapshot key, as `edge members push` makes it."""
+def signed_snapshot(folder: Path, version: int, member_file: str = MEMBER_FILE, key: str = "snapshot") -> bytes:
+    """A snapshot of `member_file` signed with the site's snapshot key (or `key`-signing.key), as `edge members
+    push` makes it."""
     members = parse_member_file(member_file)
     payload = build_snapshot(
         members,
@@ -95,7 +96,7 @@ def signed_snapshot(folder: Path, version: int, member_file: str = MEMBER_FILE) 
         badge_key=load_badge_key(folder / "keys/badge.key"),
         created_at=dt.datetime.now(dt.UTC),
     )
-    return sign_snapshot(payload, load_signing_key(folder / "keys/snapshot-signing.key"))
+    return sign_snapshot(payload, load_signing_key(folder / f"keys/{key}-signing.key"))
 
 
 def signed_command(

@@ -397,7 +397,7 @@ def test_a_snapshot_on_the_broker_is_applied_and_reported_in_the_state(
     assert (door.config.state_dir / "members.snapshot").exists()
 
 
-def test_an_older_or_forged_snapshot_is_refused_and_counted(
+def test_older_forged_foreign_and_wrongly_signed_snapshots_are_refused_and_counted(
     door: Door, recorder: Recorder, mosquitto: Mosquitto
 ) -> None:
     publish(mosquitto.port, "edge/lyon/members", signed_snapshot(door.folder, 5), retain=True)
@@ -408,6 +408,12 @@ def test_an_older_or_forged_snapshot_is_refused_and_counted(
     forged = signed_snapshot(door.folder, 9).replace(b'"suspended":true', b'"suspended":false')
     publish(mosquitto.port, "edge/lyon/members", forged, retain=True)
     assert wait_counter(recorder, "snapshot_refused.forged")
+    other_site = (door.folder / "members.yaml").read_text().replace("site: lyon", "site: paris")
+    publish(mosquitto.port, "edge/lyon/members", signed_snapshot(door.folder, 11, other_site), retain=True)
+    assert wait_counter(recorder, "snapshot_refused.wrong_site")
+    by_command_key = signed_snapshot(door.folder, 12, key="command")
+    publish(mosquitto.port, "edge/lyon/members", by_command_key, retain=True)
+    assert wait_counter(recorder, "snapshot_refused.unknown_key")
     assert counter(recorder, "members_version") == 5
 
 
