@@ -165,7 +165,9 @@ def test_a_grant_unlocks_the_relay_for_unlock_s_then_locks_it(door: Door, record
     (access,) = events(recorder, Kind.DOOR_ACCESS)
     assert (access.granted, access.reason, access.member, access.reader) == (True, Reason.GRANTED, "M-1", "outside")
     assert access.latency_ms > 0
-    assert door.factory.pin(5).state == 1  # active-low board, fail-safe lock on NC: locked is a HIGH level
+    # The pin itself (active-low board, fail-safe lock on NC: locked is HIGH): unclaimed low, then claimed
+    # straight into locked, unlocked for the grant, locked again.
+    door.factory.pin(5).assert_states([False, True, False, True])
 
 
 def test_an_unknown_card_is_denied_and_never_moves_the_relay(door: Door, recorder: Recorder) -> None:
