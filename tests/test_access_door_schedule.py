@@ -101,3 +101,17 @@ def test_an_ambiguous_autumn_start_means_its_first_occurrence() -> None:
 def test_the_answer_does_not_depend_on_the_zone_of_the_instant_given() -> None:
     instant = local("2026-03-02T12:00:00")
     assert next_schedule_change(RECEPTION, instant.astimezone(UTC), PARIS) == local("2026-03-02T18:00:00")
+
+
+def test_a_closure_suspends_the_windows_that_open_that_day() -> None:
+    christmas = local("2026-12-25T00:00:00").date().toordinal()  # a Friday
+    assert scheduled_unlocked(RECEPTION, local("2026-12-25T10:00:00"), PARIS)
+    assert not scheduled_unlocked(RECEPTION, local("2026-12-25T10:00:00"), PARIS, closed_days={christmas})
+    assert scheduled_unlocked(RECEPTION, local("2026-12-24T10:00:00"), PARIS, closed_days={christmas})
+
+
+def test_a_window_past_midnight_belongs_to_the_day_it_opened() -> None:
+    saturday = local("2026-03-07T00:00:00").date().toordinal()
+    sunday = saturday + 1
+    assert scheduled_unlocked(RECEPTION, local("2026-03-08T01:00:00"), PARIS, closed_days={sunday})
+    assert not scheduled_unlocked(RECEPTION, local("2026-03-08T01:00:00"), PARIS, closed_days={saturday})

@@ -254,3 +254,22 @@ def test_unwritable_store_keeps_events_in_memory_and_writes_them_later(mosquitto
     recorder.wait_count(1)
     bus.stop()
     assert [g["token"] for g in scans(recorder)] == [token(1)]
+
+
+def test_acknowledged_status_messages_leave_no_work_behind(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    # The PUBACK of a status message has no outbox row: it used to stay queued forever and spin the pump at 100 %.
+    recorder = Recorder(mosquitto.port, "edge/testsite/node/#")
+    bus = make_bus(mosquitto.port, tmp_path / "state")
+    bus.start()
+    try:
+        bus.publish_event(BadgeScan(reader="r1", token=token(1)))
+        assert recorder.wait_count(3, timeout=10)  # several status messages, each acknowledged
+        assert bus.wait_drained(10)
+        # With the old bug the pump's work condition stayed true forever; now it clears once acks are taken.
+        deadline = time.monotonic() + 5
+        while bus._has_work() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not bus._has_work()
+    finally:
+        bus.stop()
+        recorder.close()

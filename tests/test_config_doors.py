@@ -15,7 +15,7 @@ from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  public_keys: [staff.pub]\ndoors:\n"
+HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  snapshot_keys: [staff.pub]\ndoors:\n"
 
 
 def doors(yaml_body: str) -> tuple[DoorConfig, ...]:
@@ -146,3 +146,26 @@ def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
 def test_the_shipped_example_is_valid() -> None:
     config = load_config(ROOT / "examples" / "nodes" / "door-front.yaml", check_secrets=False)
     assert [door.name for door in config.doors] == ["front"]
+
+
+ACCESS_CASES = [
+    ("snapshot_keys: [s.pub]", None),
+    ("snapshot_keys: [s.pub]\n  command_keys: [c.pub]", None),
+    ("snapshot_keys: []", "access.snapshot_keys: "),
+    ("command_keys: [c.pub]", "access.snapshot_keys: required key is missing"),
+    ("public_keys: [staff.pub]", "access: public_keys was split into snapshot_keys"),
+]
+
+
+@pytest.mark.parametrize(("access", "expected"), ACCESS_CASES, ids=[a for a, _ in ACCESS_CASES])
+def test_snapshot_keys_are_required_and_command_keys_optional(access: str, expected: str | None) -> None:
+    text = f"site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  {access}\n"
+    if expected is None:
+        config = parse_config(text, base_dir=Path("/etc/edge"), check_secrets=False)
+        assert config.access is not None
+        assert config.access.snapshot_keys == (Path("/etc/edge/s.pub"),)
+        assert config.access.command_keys in ((), (Path("/etc/edge/c.pub"),))
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, check_secrets=False)
+    assert any(issue.startswith(expected) for issue in caught.value.issues), caught.value.issues

@@ -21,8 +21,7 @@ NODE = parse_config(
 site: lyon
 node: door-1
 badge_key_file: badge.key
-access:
-  public_keys: [staff.pub]
+access: {snapshot_keys: [snapshot-signing.pub]}
 doors:
   - name: front
     relay: {pin: 5, lock_type: fail_safe}
@@ -88,6 +87,13 @@ def test_an_untrusted_clock_admits_the_policy_plans_and_ignores_the_unlocked_sch
 def test_an_asked_mode_overrides_the_config() -> None:
     situation = door_situation(NODE, "front", paris("2026-11-26 10:00"), mode=DoorMode.LOCKDOWN)
     assert (situation.mode, situation.mode_source) == (DoorMode.LOCKDOWN, "as asked")
+
+
+def test_the_unlocked_schedule_is_suspended_on_a_closed_day() -> None:
+    friday = paris("2026-12-25 10:00")  # Christmas, a closure in the member file
+    assert door_situation(NODE, "front", paris("2026-12-18 10:00"), closures=MEMBERS.closures).mode == "unlocked"
+    assert door_situation(NODE, "front", friday).mode == DoorMode.UNLOCKED
+    assert door_situation(NODE, "front", friday, closures=MEMBERS.closures).mode == DoorMode.NORMAL
 
 
 def test_one_badge_is_checked_and_shown_masked() -> None:

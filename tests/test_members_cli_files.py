@@ -33,8 +33,7 @@ DOOR_NODE = """\
 site: lyon
 node: door-front
 badge_key_file: badge.key
-access:
-  public_keys: [staff.pub]
+access: {snapshot_keys: [snapshot-signing.pub]}
 doors:
   - name: front
     relay: {pin: 5, lock_type: fail_safe}

@@ -19,6 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
 from edge.bus.outbox import Outbox, Row
@@ -80,7 +81,7 @@ class Bus:
         self._inflight: dict[int, mqtt.MQTTMessageInfo] = {}  # seq -> info
         self._ack_signal = False
         self._spill: collections.deque[Row] = collections.deque()
-        self._subscriptions: dict[str, int] = {}
+        self._subscriptions: dict[str, int | SubscribeOptions] = {}
         self._announcements: list[tuple[str, bytes]] = []
         self._next_status = 0.0
         client_id = config.mqtt.client_id or f"edge-{config.site}-{config.node}-{daemon}"
@@ -202,10 +203,14 @@ class Bus:
 
     # -- inbound ---------------------------------------------------------------------------------------------
 
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+    def subscribe(
+        self, topic_filter: str, handler: Handler, qos: int = 1, *, retain_as_published: bool = False
+    ) -> None:
         """Deliver messages matching `topic_filter` to `handler` (from the network thread); resubscribed on reconnect.
 
-        A handler that raises is logged and counted; the bus keeps running.
+        A handler that raises is logged and counted; the bus keeps running. `retain_as_published` (MQTT 5 only) keeps
+        the retain flag of a message published retained while we were subscribed, which MQTT otherwise clears: a
+        handler that must refuse retained messages (door commands) then sees them as such.
         """
 
         def dispatch(_client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
@@ -216,9 +221,19 @@ class Bus:
                 log.exception("handler for %s failed", topic_filter)
 
         self._client.message_callback_add(topic_filter, dispatch)
-        self._subscriptions[topic_filter] = qos
+        v5 = self.config.mqtt.protocol == "5"
+        self._subscriptions[topic_filter] = (
+            SubscribeOptions(qos=qos, retainAsPublished=True) if retain_as_published and v5 else qos
+        )
         if self._connected:
-            self._client.subscribe(topic_filter, qos)
+            self._subscribe(self._client, topic_filter, self._subscriptions[topic_filter])
+
+    @staticmethod
+    def _subscribe(client: mqtt.Client, topic_filter: str, qos: int | SubscribeOptions) -> None:
+        if isinstance(qos, SubscribeOptions):
+            client.subscribe(topic_filter, options=qos)
+        else:
+            client.subscribe(topic_filter, qos)
 
     def announce(self, messages: list[tuple[str, bytes]]) -> None:
         """Retained messages (e.g. Home Assistant discovery) published now and again on every reconnect."""
@@ -243,7 +258,7 @@ class Bus:
         log.info("connected to %s:%s", self.config.mqtt.host, self.config.mqtt.port)
         self.counters.inc("connects")
         for topic_filter, qos in self._subscriptions.items():
-            client.subscribe(topic_filter, qos)
+            self._subscribe(client, topic_filter, qos)
         self._publish_announcements(client)
         with self._cond:
             self._connected = True

@@ -8,7 +8,7 @@ from typing import Any
 
 from edge.daemons.launch import Launch, add_daemon_arguments, prepare
 from edge.daemons.runtime import run_service
-from edge.errors import ConfigError
+from edge.errors import ConfigError, StoreError
 
 
 def register(sub: Any) -> None:
@@ -32,10 +32,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         service = DoorService(launch)
     except ConfigError as exc:
+        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         launch.close()
         return 2
+    except (StoreError, OSError) as exc:  # e.g. the state folder is not writable, or another daemon owns it
+        print(f"edge door: cannot start: {exc}", file=sys.stderr)
+        launch.close()
+        return 1
     try:
         return run_service("edge door", service, on_tick=service.refresh)
     finally:

@@ -260,7 +260,9 @@ def _check(args: argparse.Namespace) -> int:
         raise ConfigError([f"{args.node}: site {node.site!r} is not the member file's site {members.site!r}"])
     at, notes = check.parse_at(args.at, members.tz, SystemClock().now())
     mode = DoorMode(args.mode) if args.mode else None
-    situation = check.door_situation(node, args.door, at, mode=mode, clock_trusted=not args.clock_untrusted)
+    situation = check.door_situation(
+        node, args.door, at, mode=mode, clock_trusted=not args.clock_untrusted, closures=members.closures
+    )
     result = check.check_members(members, situation, at, badge=args.badge)
     if node.timezone != members.timezone:
         notes += (f"the node's timezone {node.timezone} differs from the member file's {members.timezone}",)

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edge.config.base import FilePath, StrictModel
 
 
 class AccessConfig(StrictModel):
-    """Public keys that may sign snapshots and commands; clock-trust policy."""
+    """Public keys that may sign snapshots, and (separately) commands; clock-trust policy."""
 
-    public_keys: tuple[FilePath, ...] = Field(min_length=1)
+    # Separate keys: whoever may open doors remotely is not thereby allowed to change who is a member.
+    snapshot_keys: tuple[FilePath, ...] = Field(min_length=1)
+    # Empty: the door obeys no remote command (each one is refused and counted as `command_refused.disabled`).
+    command_keys: tuple[FilePath, ...] = ()
     # ntp: trust the clock once the kernel reports it synchronised; rtc: the Pi has a battery-backed clock module,
     # so the time is right from boot. Until trusted, only the plans the snapshot admits without a clock get in.
     clock_trust: Literal["ntp", "rtc"] = "ntp"
     command_max_skew_s: float = Field(default=30.0, ge=1, le=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_public_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "public_keys" in data:
+            raise ValueError(
+                "public_keys was split into snapshot_keys (snapshot-signing.pub) and command_keys "
+                "(command-signing.pub, optional)"
+            )
+        return data

@@ -140,4 +140,7 @@ class DoorConfig(StrictModel):
         if self.anti_passback and directions != {"in", "out"}:
             yield Issue(f"doors[{index}].anti_passback", "anti-passback needs an `in` and an `out` reader")
         if getattr(root, "access", None) is None:
-            yield Issue(f"doors[{index}]", "a door needs the `access` section (public_keys that sign member snapshots)")
+            yield Issue(
+                f"doors[{index}]",
+                "a door needs the `access` section (snapshot_keys: the keys that sign member snapshots)",
+            )

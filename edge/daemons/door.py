@@ -4,37 +4,45 @@ The service owns the node's doors. A badge read on a reader thread is hashed int
 applied member snapshot (an in-memory index), acted on at the relay, and only then logged as an `access` event in
 the durable outbox. Member snapshots and staff commands arrive over MQTT, are verified (signature, site,
 version or freshness and nonce) and applied; a refused message is counted and logged and changes nothing.
+
+Node status counters (`P/node/{node}/status`): `access.granted`, `access.denied.<reason>`,
+`command_obeyed.<action>`, `command_refused.<reason>`, `snapshots_applied`, `snapshot_refused.<reason>`,
+`reader.<name>.<health counter>` and `reader.<name>.down`, `door.<name>.<controller counter>`, `members_version`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.access.commands import Action, ReplayGuard, verify_command
 from edge.access.door_schedule import scheduled_unlocked
 from edge.access.files import write_atomic
 from edge.access.index import SnapshotIndex
-from edge.access.keys import load_trusted_keys
-from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
+from edge.access.keys import load_public_key
+from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
+from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.access.store import load_replay_guard, load_snapshot, save_replay_guard
 from edge.access.tracking import PassbackState, SeatState
 from edge.bus import Bus, Message
-from edge.clock import ScaledClock, real_seconds
+from edge.clock import ScaledClock, SystemClock
 from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.contract import DoorAccess, DoorMode, Reason, badge_token
-from edge.daemons.door_unit import DoorUnit, MembersInfo, describe
+from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
-from edge.errors import ConfigError, PayloadError
+from edge.errors import ConfigError, PayloadError, StoreError
 from edge.hardware import BadgeReader, build_reader
 from edge.hardware.door_io import DoorHardware
 from edge.metrics import Counters
@@ -44,13 +52,27 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "members.snapshot"
 REPLAY_FILE = "commands.json"
-UNKNOWN_TOKEN = "0" * 32
+READERS_OPEN_S = 2.0
+
+
+def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
+    """Read a list of public key files; ConfigError naming `key_path[i]` for each one that cannot be used."""
+    keys: list[Ed25519PublicKey] = []
+    issues: list[str] = []
+    for position, file in enumerate(files):
+        try:
+            keys.append(load_public_key(file))
+        except ConfigError as exc:
+            issues.extend(f"{key_path}[{position}]: {issue}" for issue in exc.issues)
+    if issues:
+        raise ConfigError(issues)
+    return TrustedKeys(keys)
 
 
 class DoorService:
     """Every door of the node, their readers, the member snapshot and the command channel."""
 
-    def __init__(self, launch: Launch) -> None:
+    def __init__(self, launch: Launch, *, clock_sync: Callable[[], bool | None] | None = None) -> None:
         self.config = launch.config
         self.clock = launch.clock
         self.pin_factory = launch.pin_factory
@@ -61,47 +83,66 @@ class DoorService:
         assert access is not None and self.config.badge_key_file is not None  # enforced by the config's cross-check
         self.access: AccessConfig = access
         self._key = read_secret(self.config.badge_key_file)
-        try:
-            self.trusted = load_trusted_keys(list(access.public_keys))
-        except ConfigError as exc:
-            raise ConfigError([f"access.public_keys: {issue}" for issue in exc.issues]) from None
+        # Reader timings (Wiegand gaps, card re-arm) are physical: readers run on real time even under --sim-clock.
+        self._reader_clock = SystemClock()
+        # Whether the kernel says NTP synchronised the clock (injectable: the clock is a test boundary).
+        self._clock_sync = clock_sync
+        self.snapshot_keys = load_keys("access.snapshot_keys", access.snapshot_keys)
+        self.command_keys = load_keys("access.command_keys", access.command_keys) if access.command_keys else None
         self.bus = Bus(self.config, "door", clock=self.clock, counters=self.counters, status_extra=self._status)
         self.members = MembersInfo()
         self.index: SnapshotIndex | None = None
+        self._applied_digest: bytes | None = None
         self._load_stored_snapshot()
         self.guard: ReplayGuard = load_replay_guard(self.state_dir / REPLAY_FILE, now=self.clock.now().timestamp())
         self.clock_trusted = self._clock_trusted()
-        self.seats = SeatState()
+        self.seats = SeatState()  # seat limits count entries at every door of the node
         self.units: dict[str, DoorUnit] = {}
-        self.contexts: dict[str, DoorContext] = {}
+        self._passback: dict[str, PassbackState | None] = {}
         self.readers: list[BadgeReader] = []
+        self._decide_lock = threading.Lock()  # passback and seat state are shared by every reader thread
         self._pending_snapshot: bytes | None = None
         self._snapshot_ready = threading.Condition()
         self._stopping = threading.Event()
+        self._stopped = False
+        self._bus_started = False
         self._snapshot_thread = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
 
     # -- start and stop ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock every relay first, then start readers, the bus and the background loops."""
+        """Lock every relay first, then start the bus, the background loops and the readers."""
         try:
             for door in self.config.doors:
                 self._add_door(door)
+            self.bus.subscribe(self.bus.topics.members(), self._on_members)
+            for door in self.config.doors:
+                # Retain-as-published (MQTT 5): a command published retained is refused even when it arrives live.
+                self.bus.subscribe(
+                    self.bus.topics.door_command(door.name), self._command_handler(door.name), retain_as_published=True
+                )
+            self.bus.start()
+            self._bus_started = True
+            self._snapshot_thread.start()
+            for reader in self.readers:
+                reader.start()
+            self._wait_readers(READERS_OPEN_S)
+            self.refresh()
         except BaseException:
             self.stop()
             raise
-        self.bus.subscribe(self.bus.topics.members(), self._on_members)
-        for door in self.config.doors:
-            self.bus.subscribe(self.bus.topics.door_command(door.name), self._command_handler(door.name))
-        self.bus.start()
-        self._snapshot_thread.start()
+
+    def _wait_readers(self, timeout: float) -> None:
+        """Give serial readers a moment to open their ports, so "ready" means cards are read (a reader that cannot
+        open is reported as a fault and retried in the background; start goes on)."""
+        deadline = time.monotonic() + timeout
         for reader in self.readers:
-            reader.start()
-        self.refresh()
+            wait = getattr(reader, "wait_connected", None)
+            if callable(wait):
+                wait(max(0.0, deadline - time.monotonic()))
 
     def _add_door(self, door: DoorConfig) -> None:
         hardware = DoorHardware.from_config(door, pin_factory=self.pin_factory)  # relay locked before anything else
-        mode = self._stored_mode(door)
         unit = DoorUnit(
             door,
             hardware,
@@ -109,34 +150,31 @@ class DoorService:
             bus=self.bus,
             counters=self.counters,
             members=lambda: self.members,
-            mode=mode,
+            mode=self._stored_mode(door),
         )
         self.units[door.name] = unit
-        self.contexts[door.name] = DoorContext(
-            mode=mode,
-            clock_trusted=self.clock_trusted,
-            passback=PassbackState() if door.anti_passback else None,
-            seats=self.seats,
-        )
+        self._passback[door.name] = PassbackState() if door.anti_passback else None
         unit.start()
         for bound in door.readers:
-            direction = Direction(bound.direction)
             self.readers.append(
                 build_reader(
                     bound.reader,
                     pin_factory=self.pin_factory,
-                    on_scan=self._scan_handler(door.name, bound.reader.name, direction),
+                    on_scan=self._scan_handler(door.name, bound.reader.name, Direction(bound.direction)),
                     on_fault=self._fault_handler(door.name, bound.reader.name),
-                    clock=self.clock,
+                    clock=self._reader_clock,
                 )
             )
 
     def stop(self) -> None:
-        """Lock every door, stop readers and loops, flush the bus. Never raises."""
+        """Lock every door, stop readers and loops, flush the bus. Never raises; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stopping.set()
         with self._snapshot_ready:
             self._snapshot_ready.notify_all()
-        for unit in self.units.values():
+        for unit in self.units.values():  # doors first: whatever fails after, they are locked
             try:
                 unit.stop()
             except Exception:
@@ -147,7 +185,10 @@ class DoorService:
             except Exception:
                 log.exception("reader %s: closing failed", reader.name)
         try:
-            self.bus.stop()
+            if self._bus_started:
+                self.bus.stop()
+            else:
+                self.bus.outbox.close()
         except Exception:
             log.exception("bus: stopping failed")
 
@@ -161,86 +202,102 @@ class DoorService:
         )
 
     def refresh(self) -> None:
-        """Periodic work from the main loop: clock trust and unlocked schedules."""
+        """Periodic work from the main loop: clock trust and unlocked schedules. Never raises."""
+        try:
+            self._refresh()
+        except Exception:
+            self.counters.inc("refresh_errors")
+            log.exception("periodic refresh failed")
+
+    def _refresh(self) -> None:
         trusted = self._clock_trusted()
         if trusted != self.clock_trusted:
             log.warning("clock is %s", "now trusted" if trusted else "no longer trusted")
             self.clock_trusted = trusted
-            for name, context in self.contexts.items():
-                self.contexts[name] = replace(context, clock_trusted=trusted)
-        if not trusted:
-            return  # a schedule judged on a wrong clock could unlock a door at night
         now = self.clock.now()
+        index = self.index
+        closed_days = frozenset(index.closures) if index is not None else frozenset()
         for door in self.config.doors:
             if door.unlocked_schedule:
-                active = scheduled_unlocked(door.unlocked_schedule, now, self.config.tz)
+                # An untrusted clock ends the schedule: judged on a wrong clock it could unlock a door at night.
+                active = trusted and scheduled_unlocked(door.unlocked_schedule, now, self.config.tz, closed_days)
                 self.units[door.name].set_scheduled_unlocked(active)
 
     def _clock_trusted(self) -> bool:
-        if self.access.clock_trust == "rtc" or isinstance(self.clock, ScaledClock):
+        if self.access.clock_trust == "rtc":
             return True
-        return bool(clock_synchronised())
+        if self._clock_sync is not None:
+            return bool(self._clock_sync())
+        return isinstance(self.clock, ScaledClock) or bool(clock_synchronised())
 
     # -- badges ------------------------------------------------------------------------------------------
 
-    def _scan_handler(self, door: str, reader: str, direction: Direction) -> Any:
+    def _scan_handler(self, door: str, reader: str, direction: Direction) -> Callable[[str, float], None]:
         def on_scan(uid: str, at: float) -> None:
             self.on_badge(door, reader, direction, badge_token(self._key, uid), at)
 
         return on_scan
 
-    def on_badge(self, door: str, reader: str, direction: Direction, token: str, at: float) -> None:
-        """Decide, act at the relay, then log the decision (durably) with its latency."""
+    def on_badge(self, door: str, reader: str, direction: Direction, token: str, at: float) -> Decision:
+        """Decide, act at the relay, then log the decision (durably) with its latency since `at`.
+
+        `at` is when the reader had the complete frame, in the readers' (real) monotonic clock.
+        """
         unit = self.units[door]
-        context = self.contexts[door]
         request = AccessRequest(token, self.clock.now(), direction)
-        index = self.index
-        if index is None:
-            decision_granted, reason, member = context.mode == DoorMode.UNLOCKED, Reason.UNKNOWN_BADGE, None
-            if decision_granted:
-                reason = Reason.GRANTED
-            decision = None
-        else:
-            decision = decide(request, index, context)
-            decision_granted, reason = decision.granted, decision.reason
-            member = decision.member
         latency: list[float] = []
+        events: list[Pending] = []
 
         def relay_done() -> None:
-            latency.append(real_seconds(self.clock, self.clock.monotonic() - at) * 1000)
+            latency.append((self._reader_clock.monotonic() - at) * 1000)
 
-        unit.decide(decision_granted, relay_done)
-        if decision is not None and index is not None:
-            record(request, decision, index, context)
-        self.counters.inc("access.granted" if decision_granted else f"access.denied.{reason}")
-        try:
-            self.bus.publish_event(
-                DoorAccess(
-                    door=door,
-                    reader=reader,
-                    token=token,
-                    member=member.id if member is not None else None,
-                    granted=decision_granted,
-                    reason=reason,
-                    latency_ms=round(latency[0] if latency else 0.0, 3),
-                ),
-                ts=request.at,
+        with self._decide_lock:
+            index = self.index
+            context = DoorContext(
+                mode=unit.mode, clock_trusted=self.clock_trusted, passback=self._passback[door], seats=self.seats
             )
+            if index is None:  # no snapshot yet: nobody is known (an unlocked door is open anyway)
+                unlocked = context.mode == DoorMode.UNLOCKED
+                decision = Decision(unlocked, Reason.GRANTED if unlocked else Reason.UNKNOWN_BADGE, None)
+            else:
+                decision = decide(request, index, context)
+            step = unit.decide(decision.granted, relay_done, events)
+            if step is None and unit.stopped:
+                log.info("door %s: stopping; a badge read now is not acted on", door)
+                return decision
+            if index is not None:
+                record(request, decision, index, context)
+        member = decision.member
+        self.counters.inc("access.granted" if decision.granted else f"access.denied.{decision.reason}")
+        # A bogus frame time (a reader's clock) must not cost the event: latency is kept within the contract's range.
+        latency_ms = min(max(latency[0] if latency else 0.0, 0.0), 3_600_000.0)
+        try:
+            access = DoorAccess(
+                door=door,
+                reader=reader,
+                token=token,
+                member=member.id if member is not None else None,
+                granted=decision.granted,
+                reason=decision.reason,
+                latency_ms=round(latency_ms, 3),
+            )
+            self.bus.publish_event(access, ts=request.at)
         except Exception:
             self.counters.inc("publish_failures")
             log.exception("door %s: could not store the access event", door)
+        unit.publish(events)
         log.info(
             "door %s: %s %s (%s)",
             door,
-            "granted" if decision_granted else "denied",
+            "granted" if decision.granted else "denied",
             member.id if member is not None else f"token {token[:8]}",
-            reason,
+            decision.reason,
         )
+        return decision
 
-    def _fault_handler(self, door: str, reader: str) -> Any:
+    def _fault_handler(self, door: str, reader: str) -> Callable[[bool, str], None]:
         def on_fault(active: bool, detail: str) -> None:
-            unit = self.units[door]
-            unit.step(lambda now: unit.controller.reader_status(reader, not active, now))
+            self.units[door].reader_status(reader, not active)
 
         return on_fault
 
@@ -249,13 +306,15 @@ class DoorService:
     def _load_stored_snapshot(self) -> None:
         path = self.state_dir / SNAPSHOT_FILE
         try:
-            self.index = load_snapshot(path, self.trusted, site=self.config.site)
-        except PayloadError as exc:
-            self.counters.inc(f"snapshot_refused.{exc.reason}")
+            self.index = load_snapshot(path, self.snapshot_keys, site=self.config.site)
+        except (PayloadError, StoreError) as exc:
+            reason = exc.reason if isinstance(exc, PayloadError) else "unreadable"
+            self.counters.inc(f"snapshot_refused.{reason}")
             log.error("stored member snapshot refused (%s): deciding with no members until a new one arrives", exc)
             return
         if self.index is not None:
-            applied = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            self._applied_digest = hashlib.sha256(path.read_bytes()).digest()
+            applied = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # written when it was applied
             self.members = MembersInfo(self.index.version, applied)
             log.info("member snapshot v%s (%d members) loaded from disk", self.index.version, self.index.member_count)
         else:
@@ -263,7 +322,7 @@ class DoorService:
 
     def _on_members(self, message: Message) -> None:
         with self._snapshot_ready:  # verifying 100,000 members takes a second: not on the network thread
-            self._pending_snapshot = message.payload
+            self._pending_snapshot = message.payload  # only the latest counts
             self._snapshot_ready.notify_all()
 
     def _snapshot_loop(self) -> None:
@@ -272,50 +331,69 @@ class DoorService:
                 self._snapshot_ready.wait_for(lambda: self._pending_snapshot is not None or self._stopping.is_set())
                 raw, self._pending_snapshot = self._pending_snapshot, None
             if raw is not None:
-                self.apply_members(raw)
+                try:
+                    self.apply_members(raw)
+                except Exception:
+                    self.counters.inc("snapshot_errors")
+                    log.exception("applying a member snapshot failed; keeping the applied one")
 
-    def apply_members(self, raw: bytes) -> None:
-        """Verify and apply a snapshot, persist it, report the new version in every door's state."""
+    def apply_members(self, raw: bytes) -> bool:
+        """Verify and apply a snapshot, persist it, report the new version in every door's state; True if applied."""
+        digest = hashlib.sha256(raw).digest()
+        if digest == self._applied_digest:
+            return False  # the retained copy of the applied snapshot, seen again after a reconnect
         current = self.index.version if self.index is not None else None
         try:
-            index = apply_snapshot(raw, self.trusted, site=self.config.site, applied_version=current)
+            index = apply_snapshot(raw, self.snapshot_keys, site=self.config.site, applied_version=current)
         except PayloadError as exc:
-            if exc.reason == "not_newer":
-                return  # the retained copy, seen again after a reconnect
+            # `not_newer` here is a genuine but older (or different, same-version) snapshot: a rollback attempt.
             self.counters.inc(f"snapshot_refused.{exc.reason}")
             log.warning("member snapshot refused: %s", exc)
-            return
+            return False
         try:
             write_atomic(self.state_dir / SNAPSHOT_FILE, raw)
         except Exception as exc:
             self.counters.inc("store_errors")
             log.error("could not persist the member snapshot (%s); applying it anyway", exc)
-        self.index = index
-        self.members = MembersInfo(index.version, self.clock.now())
+        with self._decide_lock:
+            self.index = index
+            self._applied_digest = digest
+            self.members = MembersInfo(index.version, self.clock.now())
         self.counters.inc("snapshots_applied")
         log.info("member snapshot v%s applied (%d members)", index.version, index.member_count)
         for unit in self.units.values():
             unit.publish_state()
+        self.refresh()  # its closures may start or end an unlocked schedule
+        return True
 
     # -- commands ----------------------------------------------------------------------------------------
 
-    def _command_handler(self, door: str) -> Any:
+    def _command_handler(self, door: str) -> Callable[[Message], None]:
         def on_command(message: Message) -> None:
             self.on_command(door, message.payload, retained=message.retain)
 
         return on_command
 
-    def on_command(self, door: str, raw: bytes, *, retained: bool) -> None:
-        """Verify and obey a staff command; anything wrong is refused, counted and logged."""
+    def _refuse(self, door: str, reason: str, detail: str) -> None:
+        self.counters.inc(f"command_refused.{reason}")
+        log.warning("door %s: command refused (%s): %s", door, reason, detail)
+
+    def on_command(self, door: str, raw: bytes, *, retained: bool) -> Action | None:
+        """Verify and obey a staff command; anything wrong is refused, counted and logged. The action obeyed."""
+        if self.command_keys is None:
+            self._refuse(door, "disabled", "no access.command_keys configured: this door takes no remote command")
+            return None
+        if retained:
+            self._refuse(door, "retained", "a retained command never acts")
+            return None
         if not self.clock_trusted:
-            self.counters.inc("command_refused.clock_untrusted")
-            log.warning("door %s: command refused: the clock is not trusted, freshness cannot be checked", door)
-            return
+            self._refuse(door, "clock_untrusted", "the clock is not synchronised: freshness cannot be checked")
+            return None
         try:
             command = verify_command(
                 raw,
                 retained=retained,
-                trusted=self.trusted,
+                trusted=self.command_keys,
                 site=self.config.site,
                 door=door,
                 now=self.clock.now(),
@@ -323,30 +401,35 @@ class DoorService:
                 max_skew_s=self.access.command_max_skew_s,
             )
         except PayloadError as exc:
-            self.counters.inc(f"command_refused.{exc.reason}")
-            log.warning("door %s: command refused (%s)", door, exc)
-            return
+            self._refuse(door, exc.reason, str(exc))
+            return None
         try:
+            # The nonce is on disk before the command acts: a restart cannot make it replayable.
             save_replay_guard(self.state_dir / REPLAY_FILE, self.guard)
-        except Exception:
+        except Exception as exc:
             self.counters.inc("store_errors")
-            log.exception("could not persist the replay guard")
+            self._refuse(door, "store_failed", f"could not persist the replay guard: {exc}")
+            return None
         unit = self.units[door]
         self.counters.inc(f"command_obeyed.{command.action}")
-        log.info("door %s: obeying %s", door, command.action)
+        log.info("door %s: obeying %s (nonce %s…)", door, command.action, command.nonce[:8])
         if command.action == Action.UNLOCK_ONCE:
             unit.step(unit.controller.grant)
-            return
-        mode = DoorMode(str(command.action))
-        unit.step(lambda now: unit.controller.set_mode(mode, now))
-        self.contexts[door] = replace(self.contexts[door], mode=mode)
-        self._store_mode(door, mode)
+        else:
+            mode = DoorMode(str(command.action))
+            self._store_mode(door, mode)  # before acting: a lockdown must survive a crash right after it
+            unit.set_mode(mode)
+        return command.action
 
     def _stored_mode(self, door: DoorConfig) -> DoorMode:
+        path = self.state_dir / f"door-{door.name}.json"
         try:
-            data = json.loads((self.state_dir / f"door-{door.name}.json").read_text())
+            data = json.loads(path.read_text())
             return DoorMode(data["mode"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except FileNotFoundError:
+            return DoorMode(door.mode)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("door %s: stored mode unreadable (%s); starting in the configured mode", door.name, exc)
             return DoorMode(door.mode)
 
     def _store_mode(self, door: str, mode: DoorMode) -> None:
@@ -360,20 +443,11 @@ class DoorService:
 
     def _status(self) -> dict[str, Any]:
         counters: dict[str, int] = {}
-        for unit in self.units.values():
-            counters.update(describe(unit))
-        for reader in self.readers:
+        for unit in list(self.units.values()):
+            counters.update(unit.status_counters())
+        for reader in list(self.readers):
             for key, value in reader.health.snapshot().items():
                 counters[f"reader.{reader.name}.{key}"] = value
+            counters[f"reader.{reader.name}.down"] = int(reader.fault is not None)
         counters["members_version"] = self.members.version or 0
         return {"clock_synced": self.clock_trusted, "counters": counters}
-
-
-def wait_path(path: Path, timeout: float) -> bool:
-    """Wait for a file to appear (used by tests and the demo)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            return True
-        time.sleep(0.01)
-    return False

@@ -225,7 +225,8 @@ def build_site(root: Path, broker_port: int) -> DemoSite:
     door = _node("door-front", root, broker_port)
     door["badge_key_file"] = str(keys / "badge.key")
     door["access"] = {
-        "public_keys": [str(keys / "snapshot-signing.pub"), str(keys / "command-signing.pub")],
+        "snapshot_keys": [str(keys / "snapshot-signing.pub")],
+        "command_keys": [str(keys / "command-signing.pub")],
         "clock_trust": "rtc",
     }
     door["doors"] = [

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from edge.access.door_schedule import scheduled_unlocked
 from edge.access.index import SnapshotIndex
-from edge.access.members import Admit, Member, MemberFile, Plan, mask_uid
+from edge.access.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
 from edge.access.rules import AccessRequest, DoorContext, decide
 from edge.access.snapshot import build_snapshot
 from edge.config import NodeConfig
@@ -99,15 +100,27 @@ def find_door(node: NodeConfig, door: str) -> DoorConfig:
 
 
 def door_situation(
-    node: NodeConfig, door: str, at: dt.datetime, *, mode: DoorMode | None = None, clock_trusted: bool = True
+    node: NodeConfig,
+    door: str,
+    at: dt.datetime,
+    *,
+    mode: DoorMode | None = None,
+    clock_trusted: bool = True,
+    closures: Iterable[Closure] = (),
 ) -> DoorSituation:
-    """The mode the door would be in at `at`: an explicit `mode`, else its config, its unlocked schedule included."""
+    """The mode the door would be in at `at`: an explicit `mode`, else its config, its unlocked schedule included
+    (suspended on the member file's closed days, as the door does)."""
     config = find_door(node, door)
     if mode is not None:
         return DoorSituation(door, mode, "as asked", clock_trusted)
     configured = DoorMode(config.mode)
+    closed = frozenset(day.toordinal() for closure in closures for day in closure.days())
     # The door never applies its unlocked schedule on an untrusted clock: a wrong clock would unlock it.
-    if configured is DoorMode.NORMAL and clock_trusted and scheduled_unlocked(config.unlocked_schedule, at, node.tz):
+    if (
+        configured is DoorMode.NORMAL
+        and clock_trusted
+        and scheduled_unlocked(config.unlocked_schedule, at, node.tz, closed)
+    ):
         return DoorSituation(door, DoorMode.UNLOCKED, "unlocked schedule", clock_trusted)
     return DoorSituation(door, configured, "door config", clock_trusted)
 

@@ -1,0 +1,206 @@
+"""The door daemon: badge frame complete -> relay pin change, and the daemon's footprint. Prints numbers only.
+
+1. Frame -> relay, through the whole daemon in this process (`DoorService`: reader thread, token, rules over the
+   applied snapshot, controller, relay on MockFactory pins), broker up (a real Mosquitto) and broker down:
+   - RDM6300 through a real pty: the clock starts when the frame's last byte has been written to the pty master;
+   - Wiegand 26-bit on MockFactory pins: the clock starts when the last pulse ends. A Wiegand frame is only known
+     to be complete once no bit came for `frame_timeout_s` (25 ms by default, configurable down to 5 ms), so the
+     compared figure is from the end of that gap; the raw "last pulse" figure is printed too.
+   It stops when the relay output pin changes level (recorded by the mock pin itself).
+2. Footprint of `edge door --simulate` as a subprocess (a pty reader and a Wiegand reader, broker up, 1,000
+   members applied): resident memory after start and idle CPU.
+
+Targets (issue 5): frame -> relay p99 < 5 ms with the broker up and down; resident memory < 40 MB.
+Run from the repository root: `python -m benchmarks.bench_door [--samples N] [--idle-s S]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gpiozero.pins.mock import MockFactory, MockPin
+
+from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb
+from edge.access.files import write_atomic
+from edge.clock import ScaledClock
+from edge.config import load_config
+from edge.daemons.door import DoorService
+from edge.daemons.launch import Launch
+from edge.hardware.sim.serial_devices import Rdm6300Sim
+from edge.hardware.sim.wiegand_sim import WiegandSim
+from tests.door_support import MEMBER_FILE, RESIDENT, WIEGAND_RESIDENT, door_config, make_site, signed_snapshot
+from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.servers import Mosquitto, free_port
+
+MEASURES: list[Measure] = []
+RELAY_PIN = 5
+FRAME_TIMEOUT_S = 0.025
+SPEED = 1000.0  # the daemon's clock: a 3 s unlock window passes in 3 ms, so samples follow each other quickly
+
+
+class TimedPin(MockPin):  # type: ignore[misc]
+    """A mock pin that notes when an output changes level (perf_counter), for the relay."""
+
+    changes: ClassVar[list[tuple[str, float, bool]]] = []
+    changed = threading.Condition()
+
+    def _change_state(self, value):
+        stamp = time.perf_counter()
+        changed = super()._change_state(value)
+        if changed and self._function == "output":
+            with TimedPin.changed:
+                TimedPin.changes.append((self.info.name, stamp, bool(value)))
+                TimedPin.changed.notify_all()
+        return changed
+
+
+def wait_relay(level: bool, since: int, timeout: float = 5.0) -> float:
+    """Wait for the relay pin to reach `level` in a change recorded after index `since`; its time."""
+    with TimedPin.changed:
+        TimedPin.changed.wait_for(
+            lambda: any(n == f"GPIO{RELAY_PIN}" and v == level for n, _, v in TimedPin.changes[since:]), timeout
+        )
+        for name, stamp, value in TimedPin.changes[since:]:
+            if name == f"GPIO{RELAY_PIN}" and value == level:
+                return stamp
+    raise TimeoutError(f"the relay did not go {'high' if level else 'low'}")
+
+
+def member_file(count: int) -> str:
+    """The test site's member file with `count` extra residents."""
+    extra = "".join(f'  - {{id: X-{n:06d}, plan: resident, badges: ["{n:010X}"]}}\n' for n in range(1, count + 1))
+    return MEMBER_FILE + extra
+
+
+def start_service(folder: Path, port: int, reader_path: str) -> tuple[DoorService, MockFactory]:
+    make_site(folder)
+    readers = (
+        f"      - reader: {{name: inside, type: rdm6300, port: {reader_path}, rearm_s: 0.01}}\n"
+        f"      - reader: {{name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.01,"
+        f" frame_timeout_s: {FRAME_TIMEOUT_S}}}\n"
+    )
+    config = load_config(door_config(folder, port, readers=readers, door="    unlock_s: 3\n", status_interval_s=5))
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(config.state_dir / "members.snapshot", signed_snapshot(folder, 1, member_file(1000)))
+    factory = MockFactory(pin_class=TimedPin)
+    clock = ScaledClock(dt.datetime.now(dt.UTC), SPEED)
+    service = DoorService(Launch(config, clock, pin_factory=factory))
+    service.start()
+    return service, factory
+
+
+def sample(trigger: Callable[[], float], samples: int) -> list[float]:
+    """Run `trigger` (returns its start time) `samples` times; milliseconds until the relay unlocked."""
+    out = []
+    for _ in range(samples + 5):
+        since = len(TimedPin.changes)
+        start = trigger()
+        unlocked = wait_relay(False, since)
+        wait_relay(True, since)  # locked again: ready for the next card
+        out.append((unlocked - start) * 1000)
+        time.sleep(0.02)  # card taken away (longer than rearm_s)
+    return out[5:]  # the first reads warm caches up
+
+
+def latency(folder: Path, broker: Mosquitto | None, samples: int) -> None:
+    situation = "broker up" if broker is not None else "broker down"
+    port = broker.port if broker is not None else free_port()
+    reader = Rdm6300Sim()
+    service, factory = start_service(folder, port, reader.path)
+    try:
+        if broker is not None:
+            service.bus.wait_connected(10)
+        time.sleep(0.5)  # the pty reader opened its port (bytes written before that are lost)
+
+        def rdm6300() -> float:
+            reader.send_card(RESIDENT)
+            return time.perf_counter()
+
+        wiegand = WiegandSim(factory, 20, 21)
+
+        def wiegand_card() -> float:
+            wiegand.send_card(*WIEGAND_RESIDENT)
+            return time.perf_counter()
+
+        record(f"RDM6300 pty frame -> relay, {situation}", sample(rdm6300, samples), target=True)
+        raw = sample(wiegand_card, samples)
+        record(f"Wiegand last pulse -> relay, {situation}", raw, target=False)
+        gap = FRAME_TIMEOUT_S * 1000
+        record(f"Wiegand frame complete -> relay, {situation}", [v - gap for v in raw], target=True)
+    finally:
+        service.stop()
+        factory.close()
+        reader.close()
+
+
+def record(label: str, values: list[float], *, target: bool) -> None:
+    p50, p99 = percentile(values, 50), percentile(values, 99)
+    print(f"  {label:<48} n={len(values):<4} p50={p50:7.3f} ms  p99={p99:7.3f} ms  max={max(values):7.3f} ms")
+    MEASURES.append(Measure("door", f"{label} p50", p50, "ms"))
+    MEASURES.append(Measure("door", f"{label} p99", p99, "ms", "< 5 ms" if target else "", p99 < 5 if target else None))
+
+
+def footprint(folder: Path, broker: Mosquitto, idle_s: float) -> None:
+    make_site(folder)
+    reader = Rdm6300Sim()
+    readers = f"      - reader: {{name: inside, type: rdm6300, port: {reader.path}}}\n"
+    readers += "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21}\n"
+    door = "    contact: {pin: 27}\n    rex: {pin: 22}\n    feedback: {led: {pin: 24}}\n"
+    path = door_config(folder, broker.port, readers=readers, door=door, status_interval_s=60)
+    state = folder / "state" / "door-1"
+    state.mkdir(parents=True, exist_ok=True)
+    write_atomic(state / "members.snapshot", signed_snapshot(folder, 1, member_file(1000)))
+    log = folder / "door.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            edge_command("door", "-c", str(path), "--simulate", str(folder / "sim")),
+            stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready in" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)
+        rss = rss_mb(proc.pid)
+        cpu = idle_cpu_percent(proc.pid, idle_s)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        reader.close()
+    print(f"  edge door (1,000 members, 2 readers): RSS {rss:.1f} MB, idle CPU {cpu:.2f} % of a core")
+    MEASURES.append(Measure("door", "edge door resident memory", rss, "MB", "< 40 MB", rss < 40))
+    MEASURES.append(Measure("door", "edge door idle CPU", cpu, "% core"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=300, help="cards per situation and reader")
+    parser.add_argument("--idle-s", type=float, default=10.0, help="seconds over which idle CPU is measured")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-door-") as tmp:
+        folder = Path(tmp)
+        broker = Mosquitto(folder / "mosquitto")
+        broker.start()
+        try:
+            latency(folder / "up", broker, args.samples)
+            latency(folder / "down", None, args.samples)
+            footprint(folder / "footprint", broker, args.idle_s)
+        finally:
+            broker.kill()
+    report(MEASURES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
