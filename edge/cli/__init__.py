@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "doctor",
     "badge",
     "door",
+    "presence",
     "members",
 ]
 
