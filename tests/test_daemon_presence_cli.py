@@ -14,7 +14,7 @@ import pytest
 
 from edge.hardware.sim.ld2410 import EMPTY, RadarSimulator, someone
 from edge.hardware.sim.pinbridge import PinBridgeClient
-from tests.presence_support import desk_states, desk_topic, retained_now, statuses, wait_state, zone_topic
+from tests.presence_support import desk_states, desk_topic, retained_now, statuses, wait_state, zone_counts, zone_topic
 from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
@@ -111,6 +111,7 @@ def test_radar_states_are_published_retained_and_an_unplugged_radar_recovers(
         wait_state(recorder, "e01", "vacant")  # an empty room, watched for the whole release hold
         radar.show(someone(90))
         wait_state(recorder, "e01", "occupied")
+        assert recorder.wait_for(lambda ms: zone_counts(ms, "east")[-1:] == [(1, 0, 0, 1)])
         retained = retained_now(mosquitto.port, "edge/lyon/+/+/occupancy", expect=2)
         assert {m.topic: json.loads(m.payload)["state" if "desk" in m.topic else "occupied"] for m in retained} == {
             desk_topic("e01"): "occupied",
