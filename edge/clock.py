@@ -33,37 +33,48 @@ class SystemClock:
 
 
 class ScaledClock:
-    """A clock that starts at a chosen instant and runs `speed` times faster than real time (simulation only).
+    """A clock that runs `speed` times faster than real time from a chosen instant (simulation only).
 
-    `edge demo` runs the real daemons on one of these so that a coworking day passes in minutes: every
-    duration the daemons compute from this clock (unlock time, hysteresis, schedules) shrinks with it.
+    `edge demo` runs the real daemons on these so a coworking day passes in minutes: every duration the daemons
+    compute from this clock (unlock time, hysteresis, schedules) shrinks with it. Clocks built with the same
+    start, speed and `anchor` (a real Unix time) agree across processes, whenever each process started.
     """
 
-    def __init__(self, start: datetime, speed: float) -> None:
+    def __init__(self, start: datetime, speed: float, anchor: float | None = None) -> None:
         if start.tzinfo is None or speed <= 0:
             raise ValueError("ScaledClock needs an aware start and a positive speed")
-        self.speed = speed
+        self.speed = float(speed)
+        self.anchor = time.time() if anchor is None else anchor
         self._start = start.astimezone(UTC)
-        self._origin = time.monotonic()
+
+    def _elapsed(self) -> float:
+        return (time.time() - self.anchor) * self.speed
 
     def now(self) -> datetime:
         """Simulated wall time."""
         from datetime import timedelta
 
-        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+        return self._start + timedelta(seconds=self._elapsed())
 
     def monotonic(self) -> float:
-        """Simulated monotonic seconds."""
-        return (time.monotonic() - self._origin) * self.speed
+        """Simulated seconds since the start (wall-clock based, so that processes agree)."""
+        return self._elapsed()
+
+    def spec(self) -> str:
+        """The "START@SPEED@ANCHOR" text that rebuilds this clock in another process."""
+        return f"{self._start.isoformat()}@{self.speed}@{self.anchor}"
 
     @classmethod
     def parse(cls, text: str) -> ScaledClock:
-        """Build from "START@SPEED", e.g. "2026-11-26T07:30:00+01:00@600"."""
-        start, _, speed = text.rpartition("@")
+        """Build from "START@SPEED[@ANCHOR]", e.g. "2026-11-26T07:30:00+01:00@600"."""
+        parts = text.split("@")
         try:
-            return cls(datetime.fromisoformat(start), float(speed))
+            if len(parts) not in (2, 3):
+                raise ValueError
+            anchor = float(parts[2]) if len(parts) == 3 else None
+            return cls(datetime.fromisoformat(parts[0]), float(parts[1]), anchor)
         except ValueError:
-            raise ValueError(f"expected START@SPEED with an ISO start and offset, got {text!r}") from None
+            raise ValueError(f"expected START@SPEED[@ANCHOR] with an ISO start and offset, got {text!r}") from None
 
 
 def real_seconds(clock: Clock, seconds: float) -> float:

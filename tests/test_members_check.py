@@ -20,6 +20,9 @@ NODE = parse_config(
     """\
 site: lyon
 node: door-1
+badge_key_file: badge.key
+access:
+  public_keys: [staff.pub]
 doors:
   - name: front
     relay: {pin: 5, lock_type: fail_safe}

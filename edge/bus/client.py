@@ -75,8 +75,10 @@ class Bus:
         self._cond = threading.Condition()
         self._connected = False
         self._stopping = False
-        self._inflight: dict[int, int] = {}  # paho mid -> seq
-        self._acked: collections.deque[int] = collections.deque()  # mids acknowledged by the broker
+        # Handed to paho, not yet acknowledged: paho marks each MQTTMessageInfo published on PUBACK, which
+        # avoids matching message ids (reused, and possibly acknowledged before publish() even returns).
+        self._inflight: dict[int, mqtt.MQTTMessageInfo] = {}  # seq -> info
+        self._ack_signal = False
         self._spill: collections.deque[Row] = collections.deque()
         self._subscriptions: dict[str, int] = {}
         self._announcements: list[tuple[str, bytes]] = []
@@ -259,7 +261,7 @@ class Bus:
 
     def _on_publish(self, _client: mqtt.Client, _u: Any, mid: int, _reason: ReasonCode, _p: Any) -> None:
         with self._cond:
-            self._acked.append(mid)
+            self._ack_signal = True
             self._cond.notify_all()
 
     # -- pump ------------------------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ class Bus:
                 acked = self._take_acks()
                 connected = self._connected
                 free = window - len(self._inflight)
-                skip = set(self._inflight.values())
+                skip = set(self._inflight)
             try:
                 self._flush_spill()
                 self.outbox.remove(acked)
@@ -296,7 +298,7 @@ class Bus:
                 time.sleep(1.0)
 
     def _has_work(self) -> bool:
-        if self._stopping or self._acked or self._spill:
+        if self._stopping or self._ack_signal or self._spill:
             return True
         if not self._connected:
             return False
@@ -304,18 +306,11 @@ class Bus:
         return due or (len(self._inflight) < self.config.mqtt.max_inflight and self.outbox.depth > len(self._inflight))
 
     def _take_acks(self) -> list[int]:
-        seqs = []
-        unmatched = []
-        while self._acked:
-            mid = self._acked.popleft()
-            seq = self._inflight.pop(mid, None)
-            if seq is None:
-                unmatched.append(mid)
-            else:
-                seqs.append(seq)
-        # A PUBACK can arrive before publish() returned its mid to us; keep it for the next round.
-        self._acked.extend(unmatched)
-        return seqs
+        self._ack_signal = False
+        acked = [seq for seq, info in self._inflight.items() if info.is_published()]
+        for seq in acked:
+            del self._inflight[seq]
+        return acked
 
     def _send(self, rows: list[Row]) -> None:
         for row in rows:
@@ -325,7 +320,7 @@ class Bus:
                 break
             # On NO_CONN paho keeps the message and sends it after reconnecting: it is in flight either way.
             with self._cond:
-                self._inflight[info.mid] = row.seq
+                self._inflight[row.seq] = info
             self.counters.inc("events_sent")
             if info.rc == mqtt.MQTT_ERR_NO_CONN:
                 break
