@@ -249,3 +249,26 @@ def test_home_assistant_discovery_is_off_by_default(
         assert recorder.wait_for(lambda ms: any(s["state"] == "online" for s in statuses(ms, NODE)))
     assert not [m.topic for m in recorder.messages if m.topic.startswith("homeassistant/")]
     assert retained_now(mosquitto.port, "homeassistant/#", expect=1, timeout=1) == []
+
+
+def test_changes_made_while_the_broker_is_down_arrive_after_it_returns_without_a_pile_of_heartbeats(
+    factory: MockFactory, tmp_path: Path
+) -> None:
+    broker = Mosquitto(tmp_path / "mosquitto")  # its port is chosen; nothing listens there yet
+    with running(node_config(tmp_path, broker.port, heartbeat_s=0.2), factory) as service:
+        seat = SwitchSimulator(factory, 17)
+        seat.press()
+        wait_until(lambda: service.counters.get("heartbeats_skipped") >= 10, what="heartbeats while offline")
+        seat.release()
+        wait_until(lambda: service.health()["desks.vacant"] == 3, what="e01 vacant while offline")
+        broker.start()
+        try:
+            recorder = Recorder(broker.port, "#")
+            wait_state(recorder, "e01", "vacant")
+            assert recorder.wait_for(lambda ms: len(desk_events(ms, "e01", live=True)) >= 5)  # heartbeats resume
+            recorder.close()
+        finally:
+            broker.kill()
+    states = [e["state"] for e in desk_events(recorder.messages, "e01")]
+    assert states[:3] == ["unknown", "occupied", "vacant"]  # every change, in order, none lost
+    assert len({e["since"] for e in desk_events(recorder.messages, "e01")}) == 3
