@@ -363,6 +363,7 @@ def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
                 raise RuntimeError((tmp / "presence.log").read_text())
             cpu = idle_cpu_percent(proc.pid, idle_s)
             rss = rss_mb(proc.pid)
+            pss, shared = _pss_and_shared_mb(proc.pid)
             threads = len(list(Path(f"/proc/{proc.pid}/task").iterdir()))
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -373,6 +374,17 @@ def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
     label = f"daemon: 48 desks ({radar_desks} radar) idle, {idle_s:.0f} s"
     MEASURES.append(Measure("presence", f"{label} CPU", cpu, "% core", "< 3 %", cpu < 3))
     MEASURES.append(Measure("presence", f"{label} RSS", rss, "MB", "< 40 MB", rss < 40))
+    MEASURES.append(Measure("presence", f"{label} RSS shared libs", shared, "MB"))
+    MEASURES.append(Measure("presence", f"{label} PSS", pss, "MB"))
+
+
+def _pss_and_shared_mb(pid: int) -> tuple[float, float]:
+    """Proportional set size, and the resident pages shared with other processes (libpython, pydantic_core...)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        values[key] = int(rest.split()[0]) / 1024
+    return values.get("Pss", float("nan")), values.get("Shared_Clean", 0.0) + values.get("Shared_Dirty", 0.0)
 
 
 def main() -> None:
