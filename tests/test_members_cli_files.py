@@ -32,6 +32,9 @@ RAW_UIDS = ("04A23B119C8000", "04:A2:3B:11:9C:80:00", "5B00A1C2D3", "0A1B2C3D", 
 DOOR_NODE = """\
 site: lyon
 node: door-front
+badge_key_file: badge.key
+access:
+  public_keys: [staff.pub]
 doors:
   - name: front
     relay: {pin: 5, lock_type: fail_safe}

@@ -12,14 +12,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import AfterValidator, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from edge.access.files import write_atomic
 from edge.access.schedule import MINUTES_PER_DAY, WindowSpec, parse_days, parse_time
-from edge.config.base import Issue, Name, StrictModel
+from edge.config.base import Issue, Name, StrictModel, TimeZoneName
 from edge.config.loader import format_issues, issue_from_error, line_index
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
@@ -220,21 +220,12 @@ class MemberFile(StrictModel):
     """The whole member file of one site."""
 
     site: Name
-    timezone: str = "Europe/Paris"
+    timezone: TimeZoneName = "Europe/Paris"
     plans: dict[Name, Plan]
     closures: tuple[Closure, ...] = ()
     accounts: dict[AccountName, Account] = Field(default_factory=dict)
     policy: Policy = Policy()
     members: tuple[Member, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
-        return value
 
     @property
     def tz(self) -> ZoneInfo:

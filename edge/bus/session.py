@@ -71,6 +71,9 @@ class NetworkLoop:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        # Tell paho it runs in a network thread (as loop_start would): otherwise publish() and ack() called from
+        # other threads write to the socket themselves, concurrently with this loop.
+        self._client._thread = threading.current_thread()
         delay = self._config.reconnect_min_s
         while not self._stopping.is_set():
             try:

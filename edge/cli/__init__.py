@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "door",
     "presence",
     "members",
+    "demo",
+    "collector",
 ]
 
 EXIT_OK = 0

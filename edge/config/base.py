@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
@@ -70,6 +71,18 @@ GpioPin = Annotated[int, AfterValidator(_check_pin), Claim("GPIO")]
 
 SerialDevice = Annotated[str, AfterValidator(_check_device), Claim("serial device")]
 """A serial port that only one field of the node may use."""
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+"""An IANA time zone name, such as Europe/Paris."""
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
 """A duration in seconds, more than zero and at most a day."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from edge.config.access import AccessConfig
 from edge.config.base import (
@@ -17,9 +17,11 @@ from edge.config.base import (
     PositiveSeconds,
     SecretFile,
     StrictModel,
+    TimeZoneName,
     iter_claims,
     iter_sections,
 )
+from edge.config.collector import CollectorConfig
 from edge.config.desks import PresenceConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
@@ -38,7 +40,7 @@ class NodeConfig(StrictModel):
 
     site: Name
     node: Name
-    timezone: str = "Europe/Paris"
+    timezone: TimeZoneName = "Europe/Paris"
     mqtt: MqttConfig = MqttConfig()
     badge_key_file: SecretFile | None = None
     state_dir: FilePath = Path("/var/lib/edge")
@@ -49,15 +51,7 @@ class NodeConfig(StrictModel):
     doors: tuple[DoorConfig, ...] = ()
     access: AccessConfig | None = None
     presence: PresenceConfig | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
-        return value
+    collector: CollectorConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from edge.contract.payloads import DeskState
+
 
 class Presence(StrEnum):
     """One sensor's judgement: someone there, no one there, or it cannot tell."""
@@ -17,12 +19,8 @@ class Presence(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Occupancy(StrEnum):
-    """A desk's fused state. `unknown` never counts as vacant."""
-
-    OCCUPIED = "occupied"
-    VACANT = "vacant"
-    UNKNOWN = "unknown"
+Occupancy = DeskState
+"""A desk's fused state (the contract's `DeskState`). `unknown` never counts as vacant."""
 
 
 class Fault(StrEnum):

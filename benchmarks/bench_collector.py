@@ -1,0 +1,434 @@
+"""Collector benchmarks against real servers; prints a table (numbers only, no pass/fail).
+
+    python -m benchmarks.bench_collector [--events 30000] [--backlog 100000]
+
+1. Ceiling and throughput: N desk events are queued by Mosquitto for a persistent session, then drained
+   (a) by a bare paho QoS 1 subscriber (auto-acknowledge, nothing else: what Python can receive), and
+   (b) by `edge collector` (validate, commit, acknowledge, forward to VictoriaMetrics). Draining a queue is the
+   sustained capacity: the broker keeps the subscriber busy the whole time. Rates run from the first message
+   stored to the last one stored / written to VictoriaMetrics (process start-up excluded).
+2. One hour of a realistic site (200 desks in 10 zones changing every ~5 minutes, 2 doors with 150 decisions an
+   hour each, 5 nodes' statuses every minute) collected while VictoriaMetrics is down, then the time to drain it
+   (raw events and derived series) once it is back.
+3. Resident memory: idle with and without InfluxDB configured, and the peak while a large backlog is ingested
+   with VictoriaMetrics down and then drained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge.contract import (
+    Body,
+    DeskOccupancy,
+    DeskState,
+    DoorAccess,
+    Envelope,
+    Event,
+    NodeStatus,
+    Reason,
+    Topics,
+    encode,
+)
+from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.mqtt import Recorder
+from tests.rig.servers import Mosquitto, VictoriaMetrics
+
+SITE = "bench"
+TOPICS = Topics(SITE)
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+# -- producing ------------------------------------------------------------------------------------------------
+
+
+def publish_all(port: int, messages: Iterator[tuple[str, bytes]]) -> int:
+    """Publish at QoS 1 with a wide window and wait for every acknowledgement."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port, 60)
+    client.loop_start()
+    count = 0
+    infos = []
+    for topic, payload in messages:
+        infos.append(client.publish(topic, payload, qos=1))
+        if len(infos) == 20_000:  # packet ids are 16 bits: never have more outstanding than that
+            count += _wait(infos)
+    count += _wait(infos)
+    client.disconnect()
+    client.loop_stop()
+    return count
+
+
+def _wait(infos: list[mqtt.MQTTMessageInfo]) -> int:
+    for info in infos:
+        info.wait_for_publish(120)
+    done = len(infos)
+    infos.clear()
+    return done
+
+
+def wire(body: Body, seq: int, ts: datetime, node: str) -> tuple[str, bytes]:
+    event = Event(Envelope(id=f"{node}-{seq}", ts=ts, node=node, seq=seq), body)
+    return body.topic(TOPICS) if not isinstance(body, NodeStatus) else TOPICS.node_status(node), encode(event)
+
+
+def desk_stream(n: int, start: datetime) -> Iterator[tuple[str, bytes]]:
+    """n desk transitions, 1 ms apart."""
+    for i in range(n):
+        ts = start + timedelta(milliseconds=i)
+        state = DeskState.OCCUPIED if i % 3 else DeskState.VACANT
+        yield wire(DeskOccupancy(desk=f"d{i % 200}", zone=f"z{i % 10}", state=state, since=ts), i + 1, ts, "desks")
+
+
+def realistic_hour(end: datetime, rng: random.Random) -> list[tuple[str, bytes]]:
+    """One hour of a 200-desk, 2-door site, in time order per node."""
+    start = end - timedelta(hours=1)
+    desks: list[tuple[datetime, Body]] = []
+    for d in range(200):
+        t = start + timedelta(seconds=rng.uniform(0, 300))
+        state = DeskState.VACANT
+        while t < end:
+            state = DeskState.OCCUPIED if state is not DeskState.OCCUPIED else DeskState.VACANT
+            if rng.random() < 0.02:
+                state = DeskState.UNKNOWN
+            desks.append((t, DeskOccupancy(desk=f"d{d}", zone=f"z{d % 10}", state=state, since=t)))
+            t += timedelta(seconds=rng.expovariate(1 / 300))
+    doors: list[tuple[datetime, Body]] = []
+    for door in ("front", "back"):
+        for _ in range(150):
+            t = start + timedelta(seconds=rng.uniform(0, 3600))
+            reason = Reason.GRANTED if rng.random() > 0.1 else rng.choice([Reason.EXPIRED, Reason.UNKNOWN_BADGE])
+            reader = f"{door}-out" if rng.random() < 0.4 else f"{door}-in"
+            body = DoorAccess(
+                door=door,
+                reader=reader,
+                token=TOKEN,
+                member=None,
+                granted=reason is Reason.GRANTED,
+                reason=reason,
+                latency_ms=rng.uniform(1, 20),
+            )
+            doors.append((t, body))
+    out: list[tuple[str, bytes]] = []
+    for node, items in (("desks", desks), ("doors", doors)):
+        for seq, (t, body) in enumerate(sorted(items, key=lambda x: x[0]), start=1):
+            out.append(wire(body, seq, t, node))
+    for n in range(5):
+        for minute in range(60):
+            status = NodeStatus(state="online", version="1", uptime_s=minute * 60.0, node_name=f"node{n}")
+            out.append(wire(status, minute, start + timedelta(minutes=minute), f"node{n}"))
+    return out
+
+
+# -- the bare subscriber --------------------------------------------------------------------------------------
+
+
+def bare_subscriber_rate(port: int, n: int) -> float:
+    """Messages per second a bare paho QoS 1 subscriber drains from a queued persistent session."""
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    got = [0]
+    first = [0.0]
+    last = [0.0]
+
+    def on_message(_c: mqtt.Client, _u: object, _m: mqtt.MQTTMessage) -> None:
+        got[0] += 1
+        last[0] = time.perf_counter()
+        if got[0] == 1:
+            first[0] = last[0]
+
+    def connect() -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+        client.on_message = on_message
+        client.connect("127.0.0.1", port, 60, clean_start=False, properties=props)
+        client.loop_start()
+        return client
+
+    client = connect()
+    client.subscribe(TOPICS.everything(), 1)
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+    publish_all(port, desk_stream(n, datetime.now(UTC) - timedelta(hours=2)))
+    got[0] = 0
+    client = connect()
+    deadline = time.monotonic() + 300
+    while got[0] < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.disconnect()
+    client.loop_stop()
+    return (n - 1) / (last[0] - first[0])
+
+
+# -- the collector process ------------------------------------------------------------------------------------
+
+
+class Collector:
+    """`edge collector` as a subprocess, with its store read through a second connection."""
+
+    def __init__(
+        self, workdir: Path, port: int, victoria: VictoriaMetrics | None, name: str = "col", api: str = "v2"
+    ) -> None:
+        self.workdir = workdir
+        self.port = port
+        self.node = name
+        self.store = workdir / name / "collector.sqlite3"
+        self.config = workdir / f"{name}.yaml"
+        lines = [
+            f"site: {SITE}",
+            f"node: {name}",
+            f"state_dir: {workdir / name}",
+            "status_interval_s: 1",
+            f"mqtt: {{host: 127.0.0.1, port: {port}, reconnect_min_s: 0.2, reconnect_max_s: 1}}",
+            "collector:",
+            "  backoff_max_s: 1",
+            "  directions: {front-out: out, back-out: out}",
+        ]
+        if victoria is not None:
+            lines.append(f"  influx: {{url: '{victoria.url}', bucket: bench, api: {api}}}")
+        self.config.write_text("\n".join(lines) + "\n")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait_online: bool = True) -> None:
+        """Start it; by default wait until it has subscribed (its status says online)."""
+        recorder = Recorder(self.port, TOPICS.node_status(self.node)) if wait_online else None
+        self.proc = subprocess.Popen(
+            edge_command("collector", "-c", str(self.config)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=edge_env(),
+            cwd=REPO,
+        )
+        if recorder is not None:
+            recorder.wait_for(lambda ms: any(json.loads(m.payload)["state"] == "online" for m in ms), timeout=30)
+            recorder.close()
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+    def rss_kb(self) -> int:
+        """Resident set size now."""
+        assert self.proc is not None
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS"):
+                        return int(line.split()[1])
+        except FileNotFoundError:
+            pass
+        return 0
+
+    def query(self, sql: str) -> int:
+        """One integer from the store (0 if the store is not there yet)."""
+        try:
+            with sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=5) as db:
+                row = db.execute(sql).fetchone()
+        except sqlite3.Error:
+            return 0
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def stored(self) -> int:
+        """Events stored."""
+        return self.query("SELECT COUNT(*) FROM events")
+
+    def backlog(self) -> int:
+        """Rows not yet forwarded (raw and derived)."""
+        raw = self.query("SELECT MAX(rid) FROM events") - self.query("SELECT value FROM meta WHERE key='cursor_raw'")
+        derived = self.query("SELECT MAX(rid) FROM derived") - self.query(
+            "SELECT value FROM meta WHERE key='cursor_aggregate'"
+        )
+        return raw + derived
+
+
+def poll(
+    predicate: Callable[[], bool], timeout: float, every: float = 0.02, tick: Callable[[], None] | None = None
+) -> float:
+    """Wait for predicate; returns the perf_counter time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if tick:
+            tick()
+        if predicate():
+            return time.perf_counter()
+        time.sleep(every)
+    raise TimeoutError("benchmark step did not finish in time")
+
+
+# -- the runs -------------------------------------------------------------------------------------------------
+
+
+def throughput(tmp: Path, n: int) -> dict[str, float]:
+    """Ceiling vs collector on the same broker and machine."""
+    broker = Mosquitto(tmp / "mq-throughput", max_queued=max(200_000, 2 * n))
+    broker.start()
+    victoria = VictoriaMetrics(tmp / "vm-throughput")
+    victoria.start()
+    try:
+        ceiling = bare_subscriber_rate(broker.port, n)
+        collector = Collector(tmp, broker.port, victoria, name="col-throughput")
+        collector.start()
+        collector.stop()
+        base = collector.stored()
+        base_rid = collector.query("SELECT MAX(rid) FROM events")
+        publish_all(broker.port, desk_stream(n, datetime.now(UTC) - timedelta(hours=1)))
+        collector.start(wait_online=False)
+        first = poll(lambda: collector.stored() > base, 120, every=0.005)
+        stored = poll(lambda: collector.stored() >= base + n, 300)
+        last_rid = base_rid + n
+        forwarded = poll(
+            lambda: collector.query("SELECT value FROM meta WHERE key='cursor_raw'") >= last_rid, 300, every=0.005
+        )
+        collector.stop()
+        exported = victoria.export('{__name__="desk_state_occupied"}')
+        in_vm = sum(len(s["timestamps"]) for s in exported)  # type: ignore[arg-type]
+        return {
+            "ceiling": ceiling,
+            "stored": n / (stored - first),
+            "forwarded": n / (forwarded - first),
+            "in_vm": in_vm,
+        }
+    finally:
+        broker.kill()
+        victoria.kill()
+
+
+def hour_backlog(tmp: Path) -> dict[str, float]:
+    """One realistic hour collected with VictoriaMetrics down, then drained."""
+    broker = Mosquitto(tmp / "mq-hour")
+    broker.start()
+    victoria = VictoriaMetrics(tmp / "vm-hour")
+    victoria.start()
+    victoria.stop()
+    try:
+        collector = Collector(tmp, broker.port, victoria, name="col-hour")
+        collector.start()
+        messages = realistic_hour(datetime.now(UTC), random.Random(7))
+        publish_all(broker.port, iter(messages))
+        poll(lambda: collector.stored() >= len(messages), 120)
+        time.sleep(3)  # let the derived series catch up with the hour
+        rows = collector.backlog()
+        derived = collector.query("SELECT COUNT(*) FROM derived")
+        victoria.start()
+        began = time.perf_counter()
+        done = poll(lambda: collector.backlog() == 0, 300, every=0.01)
+        collector.stop()
+        return {"events": len(messages), "derived": derived, "rows": rows, "seconds": done - began}
+    finally:
+        broker.kill()
+        victoria.kill()
+
+
+def memory(tmp: Path, backlog: int) -> dict[str, float]:
+    """Idle RSS with and without InfluxDB, then the peak over a large backlog ingested and drained."""
+    broker = Mosquitto(tmp / "mq-memory", max_queued=backlog + 10_000)
+    broker.start()
+    victoria = VictoriaMetrics(tmp / "vm-memory")
+    victoria.start()
+    try:
+        store_only = Collector(tmp, broker.port, None, name="col-store-only")
+        store_only.start()
+        time.sleep(2)
+        idle_store_only = store_only.rss_kb()
+        store_only.stop()
+        lean = Collector(tmp, broker.port, victoria, name="col-v1", api="v1")
+        lean.start()
+        time.sleep(2)
+        idle_v1 = lean.rss_kb()
+        lean.stop()
+        collector = Collector(tmp, broker.port, victoria, name="col-memory")
+        collector.start()
+        time.sleep(2)
+        idle = collector.rss_kb()
+        collector.stop()
+        victoria.stop()
+        publish_all(broker.port, desk_stream(backlog, datetime.now(UTC) - timedelta(days=1)))
+        peak = {"ingest": 0, "drain": 0}
+        phase = ["ingest"]
+
+        def sample() -> None:
+            peak[phase[0]] = max(peak[phase[0]], collector.rss_kb())
+
+        collector.start(wait_online=False)
+        base = collector.stored()
+        poll(lambda: collector.stored() >= base + backlog, 600, every=0.05, tick=sample)
+        phase[0] = "drain"
+        victoria.start()
+        poll(lambda: collector.backlog() == 0, 600, every=0.05, tick=sample)
+        collector.stop()
+        size = collector.store.stat().st_size + Path(str(collector.store) + "-wal").stat().st_size
+        return {
+            "idle_store_only": idle_store_only / 1024,
+            "idle": idle / 1024,
+            "idle_v1": idle_v1 / 1024,
+            "ingest": peak["ingest"] / 1024,
+            "drain": peak["drain"] / 1024,
+            "backlog": backlog,
+            "store_mb": size / 2**20,
+        }
+    finally:
+        broker.kill()
+        victoria.kill()
+
+
+def main() -> None:
+    """Run everything and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=30_000, help="events for the throughput run")
+    parser.add_argument("--backlog", type=int, default=100_000, help="events for the memory run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        t = throughput(tmp, args.events)
+        h = hour_backlog(tmp)
+        m = memory(tmp, args.backlog)
+    print(
+        f"collector benchmark — Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPU(s); Mosquitto and VictoriaMetrics on loopback"
+    )
+    rows = [
+        ("bare paho QoS 1 subscriber (ceiling)", f"{t['ceiling']:,.0f} msg/s"),
+        ("collector: stored and acknowledged", f"{t['stored']:,.0f} events/s"),
+        ("collector: written to VictoriaMetrics", f"{t['forwarded']:,.0f} events/s"),
+        ("ratio to the ceiling", f"{t['forwarded'] / t['ceiling']:.2f}"),
+        ("points read back from VictoriaMetrics", f"{t['in_vm']:,.0f} of {args.events:,}"),
+        (
+            f"1-hour backlog ({h['events']:,.0f} events, {h['derived']:,.0f} derived points)",
+            f"drained in {h['seconds']:.2f} s after it returned",
+        ),
+        (
+            "RSS idle: store only / api v1 (stdlib) / api v2 (influxdb-client)",
+            f"{m['idle_store_only']:.1f} / {m['idle_v1']:.1f} / {m['idle']:.1f} MB",
+        ),
+        (f"RSS peak ingesting a {m['backlog']:,.0f}-event backlog", f"{m['ingest']:.1f} MB"),
+        ("RSS peak draining it to VictoriaMetrics", f"{m['drain']:.1f} MB"),
+        ("store size for that backlog", f"{m['store_mb']:.1f} MB"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

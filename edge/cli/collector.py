@@ -1,0 +1,37 @@
+"""`edge collector -c FILE`: run the collector (MQTT -> local store -> InfluxDB) until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.errors import StoreError
+
+
+def register(sub: Any) -> None:
+    """Add the collector command."""
+    parser = sub.add_parser("collector", help="store-and-forward the site's events to InfluxDB", description=__doc__)
+    add_daemon_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the config, build the collector and run it."""
+    from edge.collector.service import Collector
+    from edge.daemons.runtime import run_service
+
+    launch = prepare(args)
+    if not isinstance(launch, Launch):
+        return launch
+    try:
+        collector = Collector(launch.config, clock=launch.clock)
+    except StoreError as exc:
+        print(f"edge collector: {exc}", file=sys.stderr)
+        launch.close()
+        return 1
+    try:
+        return run_service("collector", collector, on_tick=collector.tick)
+    finally:
+        launch.close()

@@ -1,0 +1,114 @@
+"""The forwarding side of the store: what is not yet in InfluxDB, read in order, marked only after a 2xx.
+
+Each bucket is a stream over one table, in `rid` order: raw events (table events) and derived series (table
+derived). A stream's cursor is the last `rid` the server accepted (or that was quarantined as refused); it only
+moves forward, in the same transaction that quarantines refused rows. Rows are never loaded beyond one batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.collector.schema import Bucket
+from edge.collector.store import connect
+from edge.errors import StoreError
+
+_SOURCES = {Bucket.RAW: ("events", "lines"), Bucket.AGGREGATE: ("derived", "line")}
+QUARANTINED_LINE_BYTES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One stored row waiting to be forwarded: its rid and its line protocol (one or more lines)."""
+
+    rid: int
+    lines: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A row the server will never accept, with the server's reason."""
+
+    row: Pending
+    reason: str
+    detail: str
+
+
+class ForwardQueue:
+    """Reads pending rows and advances the cursors; its own connection, safe to use from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.Lock()
+        try:
+            self._db = connect(path)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the collector store {path}: {exc}") from None
+
+    def cursor(self, bucket: Bucket) -> int:
+        """The last rid of this stream that needs no more forwarding."""
+        with self._lock:
+            return self._cursor(bucket)
+
+    def _cursor(self, bucket: Bucket) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"cursor_{bucket}",)).fetchone()
+        return int(row[0]) if row else 0
+
+    def pending(self, bucket: Bucket, limit: int) -> list[Pending]:
+        """Up to `limit` rows after the cursor, oldest first."""
+        table, column = _SOURCES[bucket]
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    f"SELECT rid, {column} FROM {table} WHERE rid > ? ORDER BY rid LIMIT ?",
+                    (self._cursor(bucket), limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"collector store read failed: {exc}") from None
+        return [Pending(rid, lines) for rid, lines in rows]
+
+    def advance(self, bucket: Bucket, upto_rid: int, refused: Sequence[Refused] = (), at_ms: int = 0) -> None:
+        """Mark every row up to `upto_rid` forwarded, quarantining the refused ones, atomically."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT INTO quarantine (at_ms, source, topic, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            at_ms,
+                            "influx",
+                            str(bucket),
+                            r.reason,
+                            r.detail[:500],
+                            r.row.lines.encode()[:QUARANTINED_LINE_BYTES],
+                        )
+                        for r in refused
+                    ],
+                )
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                    " WHERE excluded.value > meta.value",
+                    (f"cursor_{bucket}", upto_rid),
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"collector store write failed: {exc}") from None
+
+    def backlog(self, bucket: Bucket) -> int:
+        """Rows of this stream not yet forwarded."""
+        table, _column = _SOURCES[bucket]
+        with self._lock:
+            row = self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE rid > ?", (self._cursor(bucket),)).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close this connection."""
+        with self._lock:
+            self._db.close()

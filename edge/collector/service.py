@@ -1,0 +1,297 @@
+"""The collector daemon: MQTT link -> store thread (commit, then acknowledge) -> forwarder thread -> InfluxDB.
+
+Threads: the link's I/O thread hands each message to a bounded queue; the store thread commits batches (all
+messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to acknowledge them;
+it also keeps the derived series up to date and purges expired records. The forwarder thread, when InfluxDB
+is configured, drains the store. The broker never has more than `receive_maximum` unacknowledged messages in
+flight to us, which bounds the queue; the backlog itself stays on disk.
+
+The collector's own status is a state, not an event, so it is published directly on the link (retained,
+refreshed every `status_interval_s`, `offline` as the last will) rather than through a durable outbox: a lost
+status is replaced by the next one, and one connection serves both directions.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+
+from edge import __version__
+from edge.clock import Clock, SystemClock
+from edge.collector.deriver import Deriver
+from edge.collector.forward import Forwarder
+from edge.collector.ingest import Outcome, Rejected, classify
+from edge.collector.link import Inbound, Link
+from edge.collector.outqueue import ForwardQueue
+from edge.collector.schema import Bucket, Retention, ms_of
+from edge.collector.store import Store
+from edge.collector.writers import make_writer
+from edge.config import NodeConfig
+from edge.config.collector import CollectorConfig
+from edge.contract import Envelope, Event, Kind, NodeStatus, Topics, encode
+from edge.errors import StoreError
+from edge.ids import new_event_id
+from edge.metrics import Counters
+
+log = logging.getLogger(__name__)
+
+DERIVE_EVERY_S = 1.0
+STALL_S = 30.0
+
+
+def subscriptions(topics: Topics, settings: CollectorConfig) -> list[str]:
+    """Topic filters: P/# (shared when a group is set); a deriving group member also needs every desk and door
+    decision, so it subscribes to those without sharing (duplicates are dropped by event id)."""
+    if settings.shared_group is None:
+        return [topics.everything()]
+    filters = [f"$share/{settings.shared_group}/{topics.everything()}"]
+    if settings.derive:
+        filters += [topics.filter(Kind.DESK_OCCUPANCY), topics.filter(Kind.DOOR_ACCESS)]
+    return filters
+
+
+class Collector:
+    """Wires the link, the store, the deriver and the forwarder; implements the runtime's Service."""
+
+    def __init__(self, config: NodeConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.settings = config.collector or CollectorConfig()
+        self.clock = clock or SystemClock()
+        self.counters = Counters()
+        self.topics = Topics(site=config.site, prefix=config.mqtt.prefix)
+        path = self.settings.store_path or config.state_dir / "collector.sqlite3"
+        self.store = Store(path)
+        self.out = ForwardQueue(path)
+        self._inbox: queue.Queue[Inbound] = queue.Queue(maxsize=self.settings.receive_maximum * 2)
+        self._stopping = threading.Event()
+        self._started = time.monotonic()
+        self._next_status = 0.0
+        self._next_purge = 0.0
+        self._next_derive = 0.0
+        self.heartbeat = time.monotonic()
+        self.deriver = (
+            Deriver(
+                self.store,
+                site=config.site,
+                clock=self.clock,
+                tz=config.tz,
+                step_s=self.settings.derive_step_s,
+                directions=self.settings.directions,
+                assumed_stay_h=self.settings.assumed_stay_h,
+            )
+            if self.settings.derive
+            else None
+        )
+        self.forwarder: Forwarder | None = None
+        influx = self.settings.influx
+        if influx is not None:
+            buckets = {Bucket.RAW: influx.bucket, Bucket.AGGREGATE: influx.aggregate_bucket or influx.bucket}
+            self.forwarder = Forwarder(
+                self.out,
+                make_writer(influx),
+                buckets,
+                clock=self.clock,
+                counters=self.counters,
+                batch_size=self.settings.batch_size,
+                backoff_max_s=self.settings.backoff_max_s,
+            )
+        client_id = self.settings.client_id or config.mqtt.client_id or f"edge-{config.site}-{config.node}-collector"
+        self.link = Link(
+            config.mqtt,
+            client_id,
+            subscriptions=subscriptions(self.topics, self.settings),
+            deliver=self._deliver,
+            counters=self.counters,
+            session_expiry_s=self.settings.session_expiry_s,
+            receive_maximum=self.settings.receive_maximum,
+            will=(self.topics.node_status(config.node), self.status_payload("offline")),
+        )
+        self._store_thread = threading.Thread(target=self._store_loop, name="collector-store", daemon=True)
+        self._forward_thread = threading.Thread(target=self._forward_loop, name="collector-forward", daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the store thread, the forwarder and the MQTT link (which connects in the background)."""
+        self._store_thread.start()
+        if self.forwarder is not None:
+            self._forward_thread.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        """Commit and acknowledge what was received, publish `offline`, disconnect, close the store."""
+        self._stopping.set()
+        if self._store_thread.is_alive():
+            self._store_thread.join(10)
+        if self.link.connected:
+            self.link.publish(self.topics.node_status(self.config.node), self.status_payload("offline"), retain=True)
+        self.link.stop()
+        if self.forwarder is not None:
+            self.forwarder.stop()
+            if self._forward_thread.is_alive():
+                self._forward_thread.join(self.settings.influx.timeout_s + 2 if self.settings.influx else 2)
+            self.forwarder.writer.close()
+        self.out.close()
+        self.store.close()
+
+    def alive(self) -> bool:
+        """Every loop made progress in the last STALL_S seconds."""
+        now = time.monotonic()
+        beats = [self.heartbeat, self.link.heartbeat]
+        if self.forwarder is not None:
+            beats.append(self.forwarder.heartbeat)
+        return all(now - beat < STALL_S for beat in beats)
+
+    def tick(self) -> None:
+        """Called every second by the runtime: refresh the retained status when due."""
+        if time.monotonic() >= self._next_status and self.link.connected:
+            self._next_status = time.monotonic() + self.config.status_interval_s
+            self.link.publish(self.topics.node_status(self.config.node), self.status_payload("online"), retain=True)
+
+    # -- status ----------------------------------------------------------------------------------------------
+
+    def status_counters(self) -> dict[str, int]:
+        """The counters published in the node status: process counters plus store figures."""
+        counters = self.counters.snapshot()
+        completeness = self.store.completeness()
+        counters["missing"] = sum(c.missing for c in completeness.values())
+        counters["gaps"] = sum(c.gaps for c in completeness.values())
+        counters["quarantine_kept"] = sum(self.store.quarantine_counts().values())
+        counters["backlog_raw"] = self.out.backlog(Bucket.RAW)
+        counters["backlog_derived"] = self.out.backlog(Bucket.AGGREGATE)
+        return {k: max(0, int(v)) for k, v in counters.items()}
+
+    def status_payload(self, state: str) -> bytes:
+        """The collector's node status, encoded."""
+        counters = self.status_counters() if state == "online" else self.counters.snapshot()
+        body = NodeStatus(
+            state=state,  # type: ignore[arg-type]
+            version=__version__,
+            uptime_s=round(time.monotonic() - self._started, 1),
+            outbox_depth=counters.get("backlog_raw", 0) + counters.get("backlog_derived", 0),
+            outbox_dropped=0,
+            counters=counters,
+            node_name=self.config.node,
+        )
+        envelope = Envelope(id=new_event_id(), ts=self.clock.now(), node=self.config.node, seq=0)
+        return encode(Event(envelope, body))
+
+    # -- I/O thread ------------------------------------------------------------------------------------------
+
+    def _deliver(self, message: Inbound) -> None:
+        # Blocks the I/O thread only when the store falls behind by a whole receive window: back-pressure.
+        while not self._stopping.is_set():
+            try:
+                self._inbox.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    # -- store thread ----------------------------------------------------------------------------------------
+
+    def _store_loop(self) -> None:
+        while True:
+            self.heartbeat = time.monotonic()
+            batch = self._take_batch()
+            if batch:
+                self._ingest(batch)
+            elif self._stopping.is_set():
+                return
+            try:
+                self._housekeeping()
+            except StoreError as exc:
+                self.counters.inc("store_errors")
+                log.error("%s", exc)
+            except Exception:
+                self.counters.inc("derive_errors")
+                log.exception("derived series or purge failed; will retry")
+
+    def _take_batch(self) -> list[Inbound]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.settings.ingest_batch:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _classify(self, message: Inbound) -> Outcome:
+        try:
+            return classify(self.topics, message.topic, message.payload)
+        except Exception as exc:  # a decoder bug must not stop the collector: quarantine the message
+            return Rejected(message.topic, "internal_error", repr(exc)[:200], message.payload[:1024])
+
+    def _ingest(self, batch: list[Inbound]) -> None:
+        outcomes = [self._classify(m) for m in batch]
+        self.counters.inc("received", len(batch))
+        while True:
+            try:
+                result = self.store.commit(outcomes, ms_of(self.clock.now()))
+                break
+            except StoreError as exc:
+                # Nothing was stored, so nothing is acknowledged: the broker keeps the messages. Retry.
+                self.counters.inc("store_errors")
+                log.error("%s; retrying, messages stay unacknowledged", exc)
+                self.heartbeat = time.monotonic()
+                if self._stopping.wait(1.0):
+                    return
+        self.counters.inc("stored", result.stored)
+        self.counters.inc("duplicates", result.duplicates)
+        self.counters.inc("ignored", result.ignored)
+        if result.seq_reused:
+            self.counters.inc("seq_reused", result.seq_reused)
+        for reason, count in result.quarantined.items():
+            self.counters.inc("quarantined", count)
+            self.counters.inc(f"quarantined_{reason}", count)
+            log.warning("quarantined %d message(s): %s", count, reason)
+        by_generation: dict[int, list[int]] = defaultdict(list)
+        for message in batch:
+            if message.qos > 0:
+                by_generation[message.generation].append(message.mid)
+        for generation, mids in sorted(by_generation.items()):
+            self.link.ack(generation, mids)
+        if self.forwarder is not None:
+            self.forwarder.wake.set()
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if self.deriver is not None and now >= self._next_derive:
+            if self.deriver.run() and self.forwarder is not None:
+                self.forwarder.wake.set()
+            # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
+            self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
+        if now >= self._next_purge:
+            self._next_purge = now + self.settings.purge_interval_s
+            self.purge()
+
+    def purge(self) -> None:
+        """Delete records past their retention (see docs/data-model.md)."""
+        now_ms = ms_of(self.clock.now())
+
+        def cutoff(days: int | None) -> int | None:
+            return None if days is None else now_ms - days * 86_400_000
+
+        removed = self.store.purge(
+            {
+                Retention.PSEUDONYMOUS: cutoff(self.settings.retention_days),
+                Retention.ANONYMOUS: cutoff(self.settings.raw_retention_days),
+                Retention.HEALTH: cutoff(self.settings.health_retention_days),
+            }
+        )
+        for what, count in removed.items():
+            if count:
+                self.counters.inc(f"purged_{what}", count)
+                log.info("retention: deleted %d %s", count, what.replace("_", " "))
+
+    # -- forwarder thread ------------------------------------------------------------------------------------
+
+    def _forward_loop(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.run()

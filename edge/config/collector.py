@@ -1,0 +1,83 @@
+"""The collector section: where to subscribe, where to store, where to forward, and how long to keep what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from edge.config.base import FilePath, Issue, Name, PositiveSeconds, SecretFile, StrictModel
+
+if TYPE_CHECKING:
+    from edge.config.node import NodeConfig
+
+_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+Bucket = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s\"']+$")]
+
+
+class InfluxConfig(StrictModel):
+    """The InfluxDB the collector forwards to (InfluxDB 1.8+, 2.x, 3.x through `/api/v2/write`)."""
+
+    url: str
+    api: Literal["v2", "v1"] = "v2"
+    org: str = ""
+    bucket: Bucket
+    aggregate_bucket: Bucket | None = None
+    token_file: SecretFile | None = None
+    username: str | None = None
+    password_file: SecretFile | None = None
+    timeout_s: PositiveSeconds = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not _URL.match(value):
+            raise ValueError("must be an http:// or https:// URL such as http://influx.local:8086")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> InfluxConfig:
+        if self.password_file is not None and self.username is None:
+            raise ValueError("password_file needs a username")
+        if self.api == "v1" and self.token_file is not None:
+            raise ValueError("token_file is for api v2; InfluxDB 1.x uses username and password_file")
+        return self
+
+
+class CollectorConfig(StrictModel):
+    """Store-and-forward from the site's MQTT broker to a local SQLite store and on to InfluxDB."""
+
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    shared_group: Name | None = None
+    derive: bool = True
+    store_path: FilePath | None = None
+    influx: InfluxConfig | None = None
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    ingest_batch: int = Field(default=250, ge=1, le=10_000)
+    receive_maximum: int = Field(default=500, ge=1, le=65535)
+    session_expiry_s: int = Field(default=30 * 86400, ge=60, le=0xFFFFFFFF)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    raw_retention_days: int | None = Field(default=400, ge=1, le=36500)
+    health_retention_days: int | None = Field(default=30, ge=1, le=36500)
+    derive_step_s: int = Field(default=60, ge=10, le=3600)
+    assumed_stay_h: float = Field(default=4.0, gt=0, le=24)
+    directions: dict[Name, Literal["in", "out"]] = Field(default_factory=dict)
+    backoff_max_s: PositiveSeconds = 60.0
+    purge_interval_s: PositiveSeconds = 3600.0
+
+    @field_validator("derive_step_s")
+    @classmethod
+    def _divides_an_hour(cls, value: int) -> int:
+        if 3600 % value:
+            raise ValueError("must divide an hour (10, 15, 20, 30, 60, ... 3600) so grid points align on hours")
+        return value
+
+    def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
+        """Raw events with a pseudonym must not outlive the anonymous raw events they are part of."""
+        if self.raw_retention_days is not None and self.raw_retention_days < self.retention_days:
+            yield Issue(
+                "collector.raw_retention_days",
+                f"must be at least retention_days ({self.retention_days}): it applies to anonymous events",
+            )

@@ -1,0 +1,225 @@
+"""Shared helpers for the collector tests: event factories, a real publisher, a collector process, read-back."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.contract import (
+    Body,
+    DeskOccupancy,
+    DeskState,
+    DoorAccess,
+    Envelope,
+    Event,
+    Reason,
+    Topics,
+    encode,
+)
+from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.mqtt import Recorder
+from tests.rig.servers import VictoriaMetrics
+
+SITE = "testsite"
+TOPICS = Topics(SITE)
+# Recent, so that time-series servers accept the points and the derived grid covers them; whole hour for
+# readable timestamps.
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def event(body: Body, seq: int, ts: datetime = BASE, node: str = "n1", event_id: str | None = None) -> Event:
+    """An event with a chosen envelope."""
+    return Event(Envelope(id=event_id or f"{node}-{seq}", ts=ts, node=node, seq=seq), body)
+
+
+def desk_event(i: int, node: str = "n1", state: DeskState | None = None, desks: int = 50) -> Event:
+    """The i-th desk event of a deterministic stream: distinct ms timestamps, seq i + 1."""
+    ts = BASE + timedelta(milliseconds=i)
+    chosen = state or (DeskState.OCCUPIED if i % 3 else DeskState.VACANT)
+    body = DeskOccupancy(desk=f"d{i % desks}", zone=f"z{i % 5}", state=chosen, since=ts)
+    return event(body, i + 1, ts, node)
+
+
+def access_event(
+    seq: int, ts: datetime, *, door: str = "front", reader: str = "front-in", reason: Reason = Reason.GRANTED
+) -> Event:
+    """A door decision."""
+    body = DoorAccess(
+        door=door,
+        reader=reader,
+        token=TOKEN,
+        member="m-1" if reason is not Reason.UNKNOWN_BADGE else None,
+        granted=reason is Reason.GRANTED,
+        reason=reason,
+        latency_ms=2.5,
+    )
+    return event(body, seq, ts)
+
+
+def wire(e: Event) -> tuple[str, bytes]:
+    """(topic, payload) of an event."""
+    return e.body.topic(TOPICS), encode(e)
+
+
+class Publisher:
+    """A real paho QoS 1 publisher that waits for the broker's acknowledgements."""
+
+    def __init__(self, port: int) -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.max_inflight_messages_set(200)
+        self.client.connect("127.0.0.1", port, 30)
+        self.client.loop_start()
+
+    def send(self, messages: Iterable[tuple[str, bytes]], *, pause: float = 0.0, retain: bool = False) -> int:
+        """Publish every message at QoS 1 and wait until each is acknowledged; returns how many."""
+        infos = []
+        for topic, payload in messages:
+            infos.append(self.client.publish(topic, payload, qos=1, retain=retain))
+            if pause:
+                time.sleep(pause)
+        for info in infos:
+            info.wait_for_publish(30)
+        return len(infos)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def collector_yaml(
+    mqtt_port: int,
+    state_dir: Path,
+    *,
+    node: str = "col",
+    victoria: VictoriaMetrics | None = None,
+    extra: str = "",
+) -> str:
+    """A collector node config for tests: fast status, fast reconnects, short backoff."""
+    lines = [
+        f"site: {SITE}",
+        f"node: {node}",
+        f"state_dir: {state_dir}",
+        "status_interval_s: 0.5",
+        "mqtt:",
+        "  host: 127.0.0.1",
+        f"  port: {mqtt_port}",
+        "  reconnect_min_s: 0.2",
+        "  reconnect_max_s: 1",
+        "  keepalive: 5",
+        "collector:",
+        "  backoff_max_s: 1",
+        "  derive_step_s: 60",
+    ]
+    if victoria is not None:
+        lines += ["  influx:", f"    url: {victoria.url}", "    bucket: edge", "    timeout_s: 2"]
+    return "\n".join(lines) + "\n" + extra
+
+
+RUNNING: list[subprocess.Popen[bytes]] = []  # every collector process started, for cleanup after a failed test
+
+
+def kill_leftovers() -> None:
+    """SIGKILL collector processes a failed test left running."""
+    while RUNNING:
+        proc = RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+class CollectorProcess:
+    """`edge collector -c FILE` as a real subprocess."""
+
+    def __init__(self, config: Path, mqtt_port: int, node: str = "col") -> None:
+        self.config = config
+        self.mqtt_port = mqtt_port
+        self.node = node
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = config.with_suffix(".log")
+
+    def start(self, wait_online: bool = True) -> CollectorProcess:
+        """Start it and (by default) wait until its status says online, i.e. it has subscribed."""
+        recorder = Recorder(self.mqtt_port, TOPICS.node_status(self.node)) if wait_online else None
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                edge_command("collector", "-c", str(self.config)), stdout=out, stderr=out, env=edge_env(), cwd=REPO
+            )
+        RUNNING.append(self.proc)
+        if recorder is not None:
+            online = recorder.wait_for(
+                lambda ms: any(json.loads(m.payload).get("state") == "online" for m in ms), timeout=20
+            )
+            recorder.close()
+            assert online, self.output()
+        return self
+
+    def output(self) -> str:
+        """What it logged."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill9(self) -> None:
+        """SIGKILL: no cleanup of any kind."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def terminate(self) -> int:
+        """SIGTERM and wait for a clean exit; returns the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(20)
+
+
+def store_ids(path: Path) -> list[str]:
+    """Event ids in a collector store, read through a separate connection (the process may be running)."""
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT id FROM events WHERE kind != 'node_status' ORDER BY rid")]
+
+
+def store_value(path: Path, sql: str) -> object:
+    """One value from a collector store."""
+    with sqlite3.connect(path) as db:
+        row = db.execute(sql).fetchone()
+    return None if row is None else row[0]
+
+
+def samples(victoria: VictoriaMetrics, metric: str) -> list[tuple[tuple[tuple[str, str], ...], int]]:
+    """Every stored sample of one metric as (labels, timestamp ms), duplicates kept."""
+    out = []
+    for series in victoria.export(f'{{__name__="{metric}"}}'):
+        labels = tuple(sorted((k, str(v)) for k, v in dict(series["metric"]).items()))  # type: ignore[call-overload]
+        out += [(labels, int(t)) for t in series["timestamps"]]  # type: ignore[union-attr]
+    return out
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.2) -> bool:
+    """Poll until predicate() holds or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def desk_timestamps(n: int, offset: int = 0) -> list[int]:
+    """The ms timestamps of desk_event(offset) ... desk_event(offset + n - 1)."""
+    base = int(BASE.timestamp() * 1000)
+    return [base + i for i in range(offset, offset + n)]
+
+
+def state_names() -> list[str]:
+    """Desk states in the order the one-hot fields use."""
+    return [s.value for s in DeskState]

@@ -1,0 +1,249 @@
+"""`edge collector` end to end, as a real process between a real Mosquitto and a real VictoriaMetrics.
+
+Every event is a desk transition at its own millisecond, so "present exactly once" is checked by comparing
+the timestamps VictoriaMetrics holds for `desk_state_occupied` with the ones that were published.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from edge.bus import Bus
+from edge.config import parse_config
+from edge.contract import DeskOccupancy, DeskState
+from tests.collector_support import (
+    BASE,
+    SITE,
+    TOPICS,
+    CollectorProcess,
+    Publisher,
+    collector_yaml,
+    desk_event,
+    desk_timestamps,
+    kill_leftovers,
+    samples,
+    store_ids,
+    store_value,
+    wait_until,
+    wire,
+)
+from tests.rig.mqtt import Recorder
+from tests.rig.servers import Mosquitto, VictoriaMetrics
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_collectors() -> Iterator[None]:
+    yield
+    kill_leftovers()
+
+
+def start_collector(
+    tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics | None, extra: str = ""
+) -> CollectorProcess:
+    config = tmp_path / "collector.yaml"
+    config.write_text(collector_yaml(mosquitto.port, tmp_path / "state", victoria=victoria, extra=extra))
+    return CollectorProcess(config, mosquitto.port).start()
+
+
+def timestamps(victoria: VictoriaMetrics) -> list[int]:
+    return sorted(t for _, t in samples(victoria, "desk_state_occupied"))
+
+
+def status_counters(port: int, node: str = "col") -> dict[str, int]:
+    recorder = Recorder(port, TOPICS.node_status(node))
+    recorder.wait_for(lambda ms: bool(ms), timeout=5)
+    recorder.close()
+    counters: dict[str, int] = json.loads(recorder.messages[-1].payload)["counters"]
+    return counters
+
+
+def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    publisher = Publisher(mosquitto.port)
+    messages = [wire(desk_event(i)) for i in range(3000)]
+    publisher.send(messages[:1000])
+    victoria.stop()
+    publisher.send(messages[1000:2500])
+    assert wait_until(lambda: status_counters(mosquitto.port).get("forward_retries", 0) >= 2, timeout=15)
+    victoria.start()
+    publisher.send(messages[2500:])
+    assert wait_until(lambda: len(timestamps(victoria)) >= 3000, timeout=30), collector.output()[-2000:]
+    time.sleep(1)  # anything sent twice would show up now
+    assert timestamps(victoria) == desk_timestamps(3000)
+    publisher.close()
+    assert collector.terminate() == 0
+
+
+def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    store = tmp_path / "state" / "collector.sqlite3"
+    publisher = Publisher(mosquitto.port)
+    events = [desk_event(i) for i in range(4000)]
+    sender = threading.Thread(target=publisher.send, args=([wire(e) for e in events],), kwargs={"pause": 0.0002})
+    sender.start()
+    assert wait_until(lambda: len(store_ids(store)) >= 1000, timeout=20)
+    collector.kill9()
+    killed_at = len(store_ids(store))
+    sender.join(30)
+    collector.start()
+    assert wait_until(lambda: len(store_ids(store)) >= 4000, timeout=30), collector.output()[-2000:]
+    ids = store_ids(store)
+    assert killed_at < 4000
+    assert sorted(ids) == sorted(e.envelope.id for e in events)
+    # A batch written just before the kill may be written again: InfluxDB keeps one point per series and time.
+    assert wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), timeout=20)
+    publisher.close()
+    assert collector.terminate() == 0
+
+
+def test_a_broker_restart_loses_nothing_and_duplicates_nothing(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    node = parse_config(
+        f"site: {SITE}\nnode: desks\nstate_dir: {tmp_path}/producer\noutbox:\n  synchronous: normal\n"
+        f"mqtt:\n  host: 127.0.0.1\n  port: {mosquitto.port}\n  reconnect_min_s: 0.2\n  reconnect_max_s: 1\n"
+    )
+    bus = Bus(node, "presence")
+    bus.start()
+    assert bus.wait_connected(10)
+
+    def publish(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            ts = BASE + timedelta(milliseconds=i)
+            bus.publish_event(DeskOccupancy(desk=f"d{i % 20}", zone="z1", state=DeskState.OCCUPIED, since=ts), ts)
+
+    publish(0, 1000)
+    mosquitto.restart()
+    publish(1000, 1000)
+    assert bus.wait_drained(30)
+    bus.stop()
+    assert wait_until(lambda: len(timestamps(victoria)) >= 2000, timeout=30), collector.output()[-2000:]
+    time.sleep(1)
+    assert timestamps(victoria) == desk_timestamps(2000)
+    assert (
+        store_value(
+            tmp_path / "state" / "collector.sqlite3", "SELECT COUNT(*) FROM events WHERE kind = 'desk_occupancy'"
+        )
+        == 2000
+    )
+    assert collector.terminate() == 0
+
+
+def test_malformed_payloads_are_quarantined_and_counted_and_the_rest_flows(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    publisher = Publisher(mosquitto.port)
+    good = [wire(desk_event(i)) for i in range(100)]
+    bad = [
+        ("edge/testsite/desk/d1/occupancy", b"\xff\xfe"),
+        ("edge/testsite/desk/d1/occupancy", b"{oops"),
+        ("edge/testsite/desk/d1/occupancy", b'{"v":1,"id":"x"}'),
+        ("edge/testsite/desk/d9/occupancy", wire(desk_event(1))[1]),
+        ("edge/testsite/lift/l1/state", b"{}"),
+    ]
+    publisher.send(good[:50] + bad + good[50:])
+    assert wait_until(lambda: len(timestamps(victoria)) >= 100, timeout=20), collector.output()[-2000:]
+    assert timestamps(victoria) == desk_timestamps(100)
+    store = tmp_path / "state" / "collector.sqlite3"
+    assert store_value(store, "SELECT COUNT(*) FROM quarantine") == 5
+    assert wait_until(lambda: status_counters(mosquitto.port).get("quarantined") == 5, timeout=10)
+    counters = status_counters(mosquitto.port)
+    for reason in ("not_utf8", "not_json", "invalid", "topic_mismatch", "unknown_topic"):
+        assert counters[f"quarantined_{reason}"] == 1
+    publisher.close()
+    assert collector.terminate() == 0
+
+
+def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    collector = start_collector(tmp_path, mosquitto, None)
+    publisher = Publisher(mosquitto.port)
+    publisher.send([wire(desk_event(i)) for i in range(200)])
+    store = tmp_path / "state" / "collector.sqlite3"
+    assert wait_until(lambda: len(store_ids(store)) == 200, timeout=20)
+    assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM derived") != 0, timeout=10)
+    publisher.close()
+    assert collector.terminate() == 0
+
+
+def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_nothing(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    members = {}
+    for name in ("col-a", "col-b"):
+        config = tmp_path / f"{name}.yaml"
+        extra = "  shared_group: collectors\n  derive: false\n"
+        config.write_text(collector_yaml(mosquitto.port, tmp_path / name, node=name, victoria=victoria, extra=extra))
+        members[name] = CollectorProcess(config, mosquitto.port, node=name).start()
+    stores = {name: tmp_path / name / "collector.sqlite3" for name in members}
+    publisher = Publisher(mosquitto.port)
+    events = [desk_event(i) for i in range(4000)]
+    sender = threading.Thread(target=publisher.send, args=([wire(e) for e in events],), kwargs={"pause": 0.0002})
+    sender.start()
+    assert wait_until(lambda: len(store_ids(stores["col-a"])) >= 500, timeout=20)
+    members["col-a"].kill9()
+    time.sleep(1)  # the broker keeps queueing col-a's share in its persistent session
+    members["col-a"].start()  # as systemd would restart it
+    sender.join(30)
+
+    def union() -> list[str]:
+        return store_ids(stores["col-a"]) + store_ids(stores["col-b"])
+
+    assert wait_until(lambda: len(set(union())) >= 4000, timeout=30)
+    a, b = store_ids(stores["col-a"]), store_ids(stores["col-b"])
+    assert a and b
+    assert not set(a) & set(b)  # each event was stored by one member only
+    assert sorted(a + b) == sorted(e.envelope.id for e in events)
+    # Both members forward to the same InfluxDB; the union there is every event.
+    assert wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), timeout=20)
+    publisher.close()
+    assert all(member.terminate() == 0 for member in members.values())
+
+
+def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_down(
+    victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    central = Mosquitto(tmp_path / "central")
+    central.start()
+    bridge = "\n".join(
+        [
+            "connection central",
+            f"address 127.0.0.1:{central.port}",
+            "topic edge/# out 1",
+            "cleansession false",
+            "restart_timeout 1",
+            "notifications false",
+        ]
+    )
+    site = Mosquitto(tmp_path / "site", extra=bridge)
+    site.start()
+    try:
+        collector = start_collector(tmp_path, central, victoria)
+        store = tmp_path / "state" / "collector.sqlite3"
+        publisher = Publisher(site.port)
+        publisher.send([wire(desk_event(i)) for i in range(500)])
+        assert wait_until(lambda: len(store_ids(store)) == 500, timeout=20)
+        central.stop()
+        publisher.send([wire(desk_event(i)) for i in range(500, 1000)])  # queued by the site broker
+        time.sleep(2)
+        central.start()
+        assert wait_until(lambda: len(store_ids(store)) >= 1000, timeout=30), collector.output()[-2000:]
+        assert sorted(store_ids(store)) == sorted(desk_event(i).envelope.id for i in range(1000))
+        assert wait_until(lambda: timestamps(victoria) == desk_timestamps(1000), timeout=20)
+        publisher.close()
+        assert collector.terminate() == 0
+    finally:
+        site.kill()
+        central.kill()

@@ -1,0 +1,209 @@
+"""The local store: deduplication by id, quarantine with reasons, latest state, seq gaps, retention purge."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from edge.clock import ManualClock
+from edge.collector.ingest import Accepted, Ignored, Rejected, classify
+from edge.collector.outqueue import ForwardQueue
+from edge.collector.schema import Bucket, ms_of
+from edge.collector.service import Collector
+from edge.collector.store import Store
+from edge.config import parse_config
+from edge.contract import BadgeScan, DeskOccupancy, DeskState, NodeStatus, encode
+from edge.errors import StoreError
+from tests.collector_support import BASE, SITE, TOKEN, TOPICS, access_event, desk_event, event, wire
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "c.sqlite3")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def ingest(store: Store, *messages: tuple[str, bytes]) -> object:
+    return store.commit([classify(TOPICS, topic, payload) for topic, payload in messages], 0)
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        ("edge/testsite/desk/d1/occupancy", b"\xff\xfe", "not_utf8"),
+        ("edge/testsite/desk/d1/occupancy", b"{not json", "not_json"),
+        ("edge/testsite/desk/d1/occupancy", b"[1,2]", "not_object"),
+        ("edge/testsite/desk/d1/occupancy", b'{"v":2}', "unknown_version"),
+        ("edge/testsite/desk/d1/occupancy", b'{"v":1,"id":"x"}', "invalid"),
+        ("edge/testsite/desk/d9/occupancy", encode(desk_event(1)), "topic_mismatch"),
+        ("edge/testsite/elevator/e1/state", b"{}", "unknown_topic"),
+        ("edge/testsite/desk/d1/occupancy", b"x" * 20000, "too_large"),
+    ],
+)
+def test_malformed_messages_are_rejected_with_a_reason(topic: str, payload: bytes, reason: str) -> None:
+    outcome = classify(TOPICS, topic, payload)
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason == reason
+    assert len(outcome.payload) <= 1024
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("edge/testsite/members", b'{"signed":"..."}'),
+        ("edge/testsite/door/front/command", b"{}"),
+        ("edge/testsite/desk/d1/occupancy", b""),
+    ],
+)
+def test_commands_member_snapshots_and_cleared_retained_topics_are_ignored(topic: str, payload: bytes) -> None:
+    assert isinstance(classify(TOPICS, topic, payload), Ignored)
+
+
+def test_a_valid_event_is_accepted_with_its_line_protocol() -> None:
+    outcome = classify(TOPICS, *wire(desk_event(0)))
+    assert isinstance(outcome, Accepted)
+    assert outcome.lines.startswith(f"desk_state,desk=d0,node=n1,site={SITE},zone=z0 ")
+
+
+def test_duplicates_are_stored_once_whether_in_one_batch_or_across_batches(store: Store) -> None:
+    first = ingest(store, wire(desk_event(0)), wire(desk_event(0)), wire(desk_event(1)))
+    second = ingest(store, wire(desk_event(1)))
+    assert (first.stored, first.duplicates, second.stored, second.duplicates) == (2, 1, 0, 1)  # type: ignore[attr-defined]
+    assert store.count("events") == 2
+    assert store.count("desk_transitions") == 2
+
+
+def test_malformed_messages_are_kept_in_quarantine_and_the_rest_of_the_batch_is_stored(store: Store) -> None:
+    result = ingest(store, wire(desk_event(0)), ("edge/testsite/desk/d1/occupancy", b"garbage"), wire(desk_event(1)))
+    assert result.quarantined == {"not_json": 1}  # type: ignore[attr-defined]
+    assert store.count("events") == 2
+    assert store.quarantine_counts() == {"not_json": 1}
+
+
+def test_latest_state_keeps_the_newest_event_even_when_an_older_one_arrives_later(store: Store) -> None:
+    newer = event(DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=BASE), 2, BASE)
+    older = event(
+        DeskOccupancy(desk="d1", zone="z1", state=DeskState.VACANT, since=BASE), 1, BASE - timedelta(minutes=1)
+    )
+    ingest(store, wire(newer))
+    ingest(store, wire(older))
+    with sqlite3.connect(store.path) as db:
+        [(payload,)] = db.execute("SELECT payload FROM latest WHERE kind = 'desk_occupancy'").fetchall()
+    assert b'"occupied"' in payload
+
+
+def test_seq_gaps_are_tracked_per_node_and_survive_a_restart(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.sqlite3")
+    ingest(store, *(wire(desk_event(i)) for i in (0, 1, 5)))
+    status = event(NodeStatus(state="online", version="1", node_name="n1"), 9, BASE)
+    ingest(store, (TOPICS.node_status("n1"), encode(status)))
+    store.close()
+    reopened = Store(tmp_path / "c.sqlite3")
+    figures = reopened.completeness()["n1"]
+    assert (figures.expected, figures.received, figures.missing, figures.gaps) == (9, 3, 6, 2)
+    ingest(reopened, *(wire(desk_event(i)) for i in (2, 3, 4)))
+    assert reopened.completeness()["n1"].gaps == 1  # 7..9 still missing
+    reopened.close()
+
+
+def test_a_failed_commit_stores_nothing_and_leaves_the_seq_ranges_untouched(store: Store) -> None:
+    ingest(store, wire(desk_event(0)))
+    store._db.execute("PRAGMA query_only = ON")  # the disk refuses writes from now on
+    with pytest.raises(StoreError):
+        ingest(store, wire(desk_event(1)))
+    store._db.execute("PRAGMA query_only = OFF")
+    assert store.completeness()["n1"].received == 1
+    ingest(store, wire(desk_event(1)))
+    assert store.count("events") == 2
+
+
+def test_a_second_collector_cannot_open_the_same_store(store: Store) -> None:
+    with pytest.raises(StoreError, match="its own store"):
+        Store(store.path)
+
+
+def test_forward_queue_reads_in_order_and_the_cursor_only_moves_forward(store: Store) -> None:
+    ingest(store, *(wire(desk_event(i)) for i in range(5)))
+    queue = ForwardQueue(store.path)
+    rows = queue.pending(Bucket.RAW, 3)
+    assert [r.rid for r in rows] == [1, 2, 3]
+    queue.advance(Bucket.RAW, 3)
+    queue.advance(Bucket.RAW, 2)
+    assert [r.rid for r in queue.pending(Bucket.RAW, 10)] == [4, 5]
+    assert queue.backlog(Bucket.RAW) == 2
+    queue.close()
+
+
+# -- retention ------------------------------------------------------------------------------------------------
+
+
+def collector(tmp_path: Path, clock: ManualClock, extra: str = "") -> Collector:
+    text = f"site: {SITE}\nnode: col\nstate_dir: {tmp_path}/state\ncollector:\n  retention_days: 90\n{extra}"
+    return Collector(parse_config(text), clock=clock)
+
+
+def test_records_with_a_pseudonym_are_purged_after_the_retention_period(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock)
+    scan = event(BadgeScan(reader="r1", token=TOKEN), 1, BASE, node="reader")
+    now = ms_of(BASE)
+    messages = [wire(access_event(1, BASE)), wire(scan), wire(desk_event(5))]
+    col.store.commit([classify(TOPICS, *m) for m in messages], now)
+    col.store.commit([classify(TOPICS, "edge/testsite/door/front/access", b"{bad")], now)
+    clock.advance(89 * 86400)
+    col.purge()
+    assert col.store.count("events") == 3
+    clock.advance(2 * 86400)
+    col.purge()
+    with sqlite3.connect(col.store.path) as db:
+        kinds = [r[0] for r in db.execute("SELECT kind FROM events")]
+    assert kinds == ["desk_occupancy"]  # anonymous events stay
+    assert col.store.count("accesses") == 0
+    assert col.store.count("quarantine") == 0  # a malformed payload may hold a pseudonym too
+    assert col.counters.get("purged_pseudonymous_events") == 2
+    col.stop()
+
+
+def test_derived_aggregates_outlive_the_records_they_came_from(tmp_path: Path) -> None:
+    clock = ManualClock(BASE + timedelta(hours=2))
+    col = collector(tmp_path, clock)
+    col.store.commit([classify(TOPICS, *wire(access_event(1, BASE)))], 0)
+    assert col.deriver is not None
+    col.deriver.run()
+    aggregates = col.store.count("derived")
+    assert aggregates > 0
+    clock.advance(200 * 86400)
+    col.purge()
+    assert col.store.count("accesses") == 0
+    assert col.store.count("derived") == aggregates
+    col.stop()
+
+
+def test_anonymous_raw_events_expire_after_their_own_longer_period(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock, "  raw_retention_days: 365\n")
+    col.store.commit([classify(TOPICS, *wire(desk_event(i, desks=1))) for i in range(3)], 0)
+    clock.advance(366 * 86400)
+    col.purge()
+    assert col.store.count("events") == 0
+    assert col.store.count("desk_transitions") == 1  # each desk's latest transition stays for the derived series
+    col.stop()
+
+
+def test_node_statuses_expire_after_the_health_retention(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock, "  health_retention_days: 7\n")
+    status = event(NodeStatus(state="online", version="1", node_name="n1"), 3, BASE)
+    col.store.commit(
+        [classify(TOPICS, TOPICS.node_status("n1"), encode(status)), classify(TOPICS, *wire(desk_event(0)))], 0
+    )
+    clock.advance(8 * 86400)
+    col.purge()
+    with sqlite3.connect(col.store.path) as db:
+        assert [r[0] for r in db.execute("SELECT kind FROM events")] == ["desk_occupancy"]
+    assert col.store.completeness()["n1"].expected == 3  # what the status announced is kept in the seq figures
+    col.stop()
