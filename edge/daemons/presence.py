@@ -16,7 +16,7 @@ from typing import Any
 from edge.bus import Bus
 from edge.clock import real_seconds
 from edge.config.desks import PresenceConfig
-from edge.contract import DeskOccupancy, DeskState, ZoneOccupancy
+from edge.contract import DeskOccupancy, ZoneOccupancy
 from edge.contract.homeassistant import Discovery
 from edge.daemons.launch import Launch
 from edge.metrics import Counters
@@ -116,7 +116,7 @@ class PresenceService:
                 if not update.heartbeat:
                     self._log_change(update)
                 body: DeskOccupancy | ZoneOccupancy = DeskOccupancy(
-                    desk=update.desk, zone=update.zone, state=DeskState(update.state.value), since=update.since
+                    desk=update.desk, zone=update.zone, state=update.state, since=update.since
                 )
                 ts = self.clock.now() if update.heartbeat else update.since
             else:
