@@ -4,7 +4,7 @@ A Pi has 28 GPIOs, so a 48-desk node mixes GPIO desks with UART radars (one per 
 adapters). The radars here are simulated on ptys by a child process, 10 frames/s each with jittering energies
 as real ones send, so this process pays the real cost of reading and parsing them.
 
-1. Idle: 48 desks = 28 GPIO desks (half PIR through gpiozero's MotionSensor sampling at 10 Hz, half seat
+1. Idle (in process): 48 desks = 28 GPIO desks (half PIR through gpiozero's MotionSensor sampling at 10 Hz, half seat
    switch) + 20 radar desks, nobody there: CPU time of this process as % of one core, and resident memory.
    `--radars N` moves desks from GPIO to radars (heavier: a radar streams, a switch waits for an edge).
 2. Latency: the same node with all 28 GPIO desks on seat switches (MockFactory pins), through the real drivers,
@@ -12,15 +12,27 @@ as real ones send, so this process pays the real cost of reading and parsing the
    expires (edge + enter or release delay) to the moment the update callback (the daemon's hand-off to the
    bus) receives the change.
 
-Run: python -m benchmarks.bench_presence [--rounds 10] [--idle-s 30] [--radars 20]   (or python -m benchmarks)
+3. Daemon hand-off: the real `PresenceService` (drivers, loop, tracker, durable bus) against a real Mosquitto,
+   28 seat desks on MockFactory pins + 20 radar desks: from the moment a seat change's delay expires to the
+   moment `publish_event` returned (the event is durably in the outbox), and to the moment a subscriber
+   received it from the broker.
+4. Daemon idle (subprocess): `edge presence -c FILE --simulate DIR` with the 48 desks of (1) and a real
+   Mosquitto, nobody there, over a window that includes one heartbeat round: CPU % of one core and resident
+   memory of the whole daemon process.
+
+Run: python -m benchmarks.bench_presence [--rounds 10] [--idle-s 30] [--daemon-idle-s 65] [--radars 20]
+     (or python -m benchmarks)
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import multiprocessing
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +42,7 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
-from benchmarks.common import Measure, cpu_seconds, machine, median, percentile, report, rss_mb
+from benchmarks.common import Measure, cpu_seconds, idle_cpu_percent, machine, median, percentile, report, rss_mb
 from edge.clock import SystemClock
 from edge.config import parse_config
 from edge.occupancy import DeskUpdate, Occupancy, OccupancyTracker
@@ -43,11 +55,16 @@ DELAY_S = 0.05
 
 
 def _config(
-    seat_desks: int = 0, pir_desks: int = 0, radars: list[Path] | None = None, seat_bounce_s: float = 0.05
+    seat_desks: int = 0,
+    pir_desks: int = 0,
+    radars: list[Path] | None = None,
+    seat_bounce_s: float = 0.05,
+    head: str = "",
 ) -> str:
     lines = [
         "site: bench",
         "node: n",
+        head,
         "presence:",
         "  heartbeat_s: 60",
         "  hysteresis:",
@@ -200,16 +217,196 @@ def bench_idle(idle_s: float, radar_desks: int) -> None:
     MEASURES.append(Measure("presence", f"{label} RSS", rss, "MB", "< 40 MB", rss < 40))
 
 
+def _bus_head(tmp: Path, port: int) -> str:
+    return (
+        f"state_dir: {tmp / 'state'}\nstatus_interval_s: 60\n"
+        f"mqtt:\n  host: 127.0.0.1\n  port: {port}\n  reconnect_min_s: 0.2\n  reconnect_max_s: 1"
+    )
+
+
+class HandOff:
+    """Times each desk change from its due moment to `publish_event` returning, and to a subscriber."""
+
+    def __init__(self) -> None:
+        self.due: dict[tuple[str, str], float] = {}
+        self.stored: dict[tuple[str, str], float] = {}
+        self.to_bus: list[float] = []
+        self.to_subscriber: list[float] = []
+        self.cond = threading.Condition()
+
+    def expect(self, desk: str, state: str, at: float) -> None:
+        with self.cond:
+            self.due[(desk, state)] = at
+
+    def handed(self, desk: str, state: str) -> None:
+        now = time.monotonic()
+        with self.cond:
+            due = self.due.pop((desk, state), None)
+            if due is not None:
+                self.to_bus.append(now - due)
+                self.stored[(desk, state)] = due
+
+    def received(self, desk: str, state: str) -> None:
+        now = time.monotonic()
+        with self.cond:
+            due = self.stored.pop((desk, state), None)
+            if due is not None:
+                self.to_subscriber.append(now - due)
+            self.cond.notify_all()
+
+    def wait_all(self) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: not self.due and not self.stored, timeout=20):
+                print(f"  {len(self.due) + len(self.stored)} expected changes never arrived", file=sys.stderr)
+                self.due.clear()
+                self.stored.clear()
+
+
+def bench_daemon_latency(rounds: int, spacing_s: float) -> None:
+    """Seat edge -> (delay) -> DeskOccupancy handed to the durable bus, and delivered by a real broker."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from edge.contract import DeskOccupancy
+    from edge.daemons.launch import Launch
+    from edge.daemons.presence import PresenceService
+    from tests.rig.servers import Mosquitto
+
+    watch = HandOff()
+    with tempfile.TemporaryDirectory() as name, radar_devices(DESKS - GPIO_PINS) as radars:
+        tmp = Path(name)
+        broker = Mosquitto(tmp / "mosquitto")
+        broker.start()
+        subscriber = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+        def on_message(_c, _u, msg) -> None:  # type: ignore[no-untyped-def]
+            if msg.topic.endswith("/occupancy") and "/desk/" in msg.topic and not msg.retain:
+                body = json.loads(msg.payload)
+                watch.received(body["desk"], body["state"])
+
+        subscriber.on_message = on_message
+        subscriber.connect("127.0.0.1", broker.port)
+        subscriber.subscribe("edge/bench/desk/+/occupancy", qos=1)
+        subscriber.loop_start()
+        text = _config(seat_desks=GPIO_PINS, radars=radars, seat_bounce_s=0, head=_bus_head(tmp, broker.port))
+        factory = MockFactory()
+        service = PresenceService(Launch(config=parse_config(text), clock=SystemClock(), pin_factory=factory))
+        original = service.bus.publish_event
+
+        def timed(body, ts=None):  # type: ignore[no-untyped-def]
+            envelope = original(body, ts)
+            if isinstance(body, DeskOccupancy):
+                watch.handed(body.desk, str(body.state))
+            return envelope
+
+        service.bus.publish_event = timed  # type: ignore[method-assign]
+        service.start()
+        try:
+            service.bus.wait_connected(10)
+            pins = [factory.pin(p) for p in [2, 3] + [p for p in range(GPIO_PINS) if p not in (2, 3)]]
+            time.sleep(1.0)
+            for _ in range(rounds):
+                for state, drive in (("occupied", "drive_low"), ("vacant", "drive_high")):
+                    for i, pin in enumerate(pins):
+                        watch.expect(f"s{i:02d}", state, time.monotonic() + DELAY_S)
+                        getattr(pin, drive)()
+                        time.sleep(spacing_s)
+                    watch.wait_all()
+        finally:
+            service.stop()
+            factory.reset()
+            subscriber.loop_stop()
+            subscriber.disconnect()
+            broker.kill()
+    for label, samples in (
+        ("-> handed to the bus (stored)", watch.to_bus),
+        ("-> received by a subscriber", watch.to_subscriber),
+    ):
+        ms = [x * 1000 for x in samples]
+        full = f"daemon: seat edge+delay {label}, {len(ms)} changes"
+        p99 = percentile(ms, 99)
+        MEASURES.append(Measure("presence", f"{full} p50", median(ms), "ms"))
+        target = label.endswith("(stored)")
+        MEASURES.append(
+            Measure("presence", f"{full} p99", p99, "ms", "< 5 ms" if target else "", p99 < 5 if target else None)
+        )
+
+
+def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
+    """The whole `edge presence` process with 48 desks and nobody there: CPU and resident memory."""
+    from tests.rig.fixtures import REPO, edge_command, edge_env
+    from tests.rig.servers import Mosquitto
+
+    gpio_desks = DESKS - radar_desks
+    pir_desks = gpio_desks // 2
+    with tempfile.TemporaryDirectory() as name, radar_devices(radar_desks) as radars:
+        tmp = Path(name)
+        broker = Mosquitto(tmp / "mosquitto")
+        broker.start()
+        config = tmp / "node.yaml"
+        config.write_text(
+            _config(
+                seat_desks=gpio_desks - pir_desks, pir_desks=pir_desks, radars=radars, head=_bus_head(tmp, broker.port)
+            )
+        )
+        log = (tmp / "presence.log").open("wb")
+        proc = subprocess.Popen(
+            edge_command("presence", "-c", str(config), "--simulate", str(tmp / "sim")),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=edge_env(),
+            cwd=REPO,
+        )
+        try:
+            time.sleep(5)  # start-up done, every desk published once
+            if proc.poll() is not None:
+                raise RuntimeError((tmp / "presence.log").read_text())
+            cpu = idle_cpu_percent(proc.pid, idle_s)
+            rss = rss_mb(proc.pid)
+            pss, shared = _pss_and_shared_mb(proc.pid)
+            threads = len(list(Path(f"/proc/{proc.pid}/task").iterdir()))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(30)
+            log.close()
+            broker.kill()
+    print(f"  edge presence subprocess: {threads} threads, exit code {code} after SIGTERM")
+    label = f"daemon: 48 desks ({radar_desks} radar) idle, {idle_s:.0f} s"
+    MEASURES.append(Measure("presence", f"{label} CPU", cpu, "% core", "< 3 %", cpu < 3))
+    MEASURES.append(Measure("presence", f"{label} RSS", rss, "MB", "< 40 MB", rss < 40))
+    MEASURES.append(Measure("presence", f"{label} RSS shared libs", shared, "MB"))
+    MEASURES.append(Measure("presence", f"{label} PSS", pss, "MB"))
+
+
+def _pss_and_shared_mb(pid: int) -> tuple[float, float]:
+    """Proportional set size, and the resident pages shared with other processes (libpython, pydantic_core...)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        values[key] = int(rest.split()[0]) / 1024
+    return values.get("Pss", float("nan")), values.get("Shared_Clean", 0.0) + values.get("Shared_Dirty", 0.0)
+
+
 def main() -> None:
-    """Run both benchmarks."""
+    """Run every presence benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--idle-s", type=float, default=30.0)
+    parser.add_argument("--daemon-idle-s", type=float, default=65.0, help="includes one 60 s heartbeat round")
+    parser.add_argument("--spacing-s", type=float, default=0.02, help="between two desk changes (daemon latency)")
     parser.add_argument("--radars", type=int, default=DESKS - GPIO_PINS)
+    parser.add_argument("--only", choices=["idle", "latency", "daemon-latency", "daemon-idle"], action="append")
     args = parser.parse_args()
     print(f"  {machine()}")
-    bench_idle(args.idle_s, args.radars)
-    bench_latency(args.rounds)
+    wanted = set(args.only or ["idle", "latency", "daemon-latency", "daemon-idle"])
+    if "idle" in wanted:
+        bench_idle(args.idle_s, args.radars)
+    if "latency" in wanted:
+        bench_latency(args.rounds)
+    if "daemon-latency" in wanted:
+        bench_daemon_latency(args.rounds, args.spacing_s)
+    if "daemon-idle" in wanted:
+        bench_daemon_idle(args.daemon_idle_s, args.radars)
     report(MEASURES)
 
 

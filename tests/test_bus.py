@@ -273,3 +273,22 @@ def test_acknowledged_status_messages_leave_no_work_behind(mosquitto: Mosquitto,
     finally:
         bus.stop()
         recorder.close()
+
+
+def test_offline_is_the_last_status_after_stop_even_while_statuses_are_frequent(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    text = node_yaml(mosquitto.port, tmp_path / "state").replace("status_interval_s: 0.5", "status_interval_s: 0.01")
+    recorder = Recorder(mosquitto.port, "edge/testsite/node/#")
+    for round_ in range(3):  # the pump publishes `online` every 10 ms: any race with stop() would show
+        bus = Bus(parse_config(text), "test")
+        bus.start()
+        seen = 3 * round_
+        assert recorder.wait_for(
+            lambda ms, seen=seen: sum(json.loads(m.payload)["state"] == "online" for m in ms) > seen
+        )
+        bus.stop()
+        assert recorder.wait_for(lambda ms: json.loads(ms[-1].payload)["state"] == "offline", timeout=5)
+        time.sleep(0.2)  # nothing follows it
+        assert json.loads(recorder.messages[-1].payload)["state"] == "offline"
+    recorder.close()

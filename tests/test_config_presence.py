@@ -53,7 +53,7 @@ def test_presence_is_optional():
 def test_defaults():
     presence = _parse().presence
     assert presence is not None
-    assert (presence.heartbeat_s, presence.home_assistant) == (60.0, False)
+    assert (presence.heartbeat_s, presence.home_assistant, presence.discovery_prefix) == (60.0, False, "homeassistant")
     (sensor,) = presence.desks[0].sensors
     assert isinstance(sensor, SeatSensorConfig)
     assert (sensor.pull, sensor.active_high, sensor.bounce_s) == ("up", False, 0.05)
@@ -182,6 +182,22 @@ BAD = {
 def test_bad_config_names_the_key_path(desks, expected):
     (issue,) = _issues(desks)
     assert issue.startswith(expected)
+
+
+def test_home_assistant_discovery_takes_a_prefix():
+    text = BASE.format(desks=ONE_DESK.strip("\n")).replace(
+        "presence:\n", "presence:\n  home_assistant: true\n  discovery_prefix: ha-lyon\n"
+    )
+    presence = parse_config(text, check_secrets=False).presence
+    assert presence is not None
+    assert (presence.home_assistant, presence.discovery_prefix) == (True, "ha-lyon")
+
+
+def test_a_discovery_prefix_that_is_not_one_topic_level_is_refused():
+    text = BASE.format(desks=ONE_DESK.strip("\n")).replace("presence:\n", "presence:\n  discovery_prefix: ha/#\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, check_secrets=False)
+    assert [i.split(":")[0] for i in caught.value.issues] == ["presence.discovery_prefix"]
 
 
 def test_zero_zones_is_refused():

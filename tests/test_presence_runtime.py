@@ -21,6 +21,7 @@ from edge.occupancy import (
     Hysteresis,
     Occupancy,
     OccupancyTracker,
+    Presence,
     SensorKind,
     ZoneCounts,
     ZoneSpec,
@@ -206,4 +207,33 @@ def test_a_loop_stuck_in_its_callback_is_not_alive():
         wait_until(lambda: loop.alive(stall_s=0.05), what="the loop to recover")
     finally:
         release.set()
+        loop.stop()
+
+
+def test_inspect_asks_the_loop_thread_about_its_tracker():
+    clock = SystemClock()
+    tracker = OccupancyTracker([desk(seat(), zone="z")], [ZoneSpec("z")], clock)
+    loop = PresenceLoop(tracker, Updates(), clock)
+    assert loop.inspect(lambda t: 1) is None  # not started: nobody to ask
+    loop.start()
+    try:
+        loop.post("d1", "seat", True)
+        thread = loop.inspect(lambda t: threading.current_thread().name)
+        raw = loop.inspect(lambda t: [v.raw for v in t.desks["d1"].views()])
+    finally:
+        loop.stop()
+    assert thread == "presence loop"
+    assert raw == [Presence.PRESENT]  # the observation queued before the question was applied first
+    assert loop.inspect(lambda t: 1) is None  # stopped
+
+
+def test_a_failing_inspection_answers_none_and_the_loop_keeps_running():
+    clock = SystemClock()
+    tracker = OccupancyTracker([desk(seat(), zone="z")], [ZoneSpec("z")], clock)
+    loop = PresenceLoop(tracker, Updates(), clock).start()
+    try:
+        assert loop.inspect(lambda t: t.desks["nope"]) is None
+        assert loop.inspect(lambda t: len(t.desks)) == 1
+        assert loop.alive()
+    finally:
         loop.stop()

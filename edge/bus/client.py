@@ -84,6 +84,8 @@ class Bus:
         self._subscriptions: dict[str, int | SubscribeOptions] = {}
         self._announcements: list[tuple[str, bytes]] = []
         self._next_status = 0.0
+        self._status_lock = threading.Lock()
+        self._closing = False
         client_id = config.mqtt.client_id or f"edge-{config.site}-{config.node}-{daemon}"
         self._client = make_client(config.mqtt, client_id)
         self._client.on_connect = self._on_connect
@@ -106,9 +108,11 @@ class Bus:
         deadline = time.monotonic() + timeout
         if self._connected:
             self.wait_drained(max(0.0, min(timeout / 2, deadline - time.monotonic())))
-            info = self._client.publish(
-                self.topics.node_status(self.config.node), self._status_payload("offline"), qos=1, retain=True
-            )
+            with self._status_lock:  # no `online` from the pump may follow the `offline`
+                self._closing = True
+                info = self._client.publish(
+                    self.topics.node_status(self.config.node), self._status_payload("offline"), qos=1, retain=True
+                )
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 info.wait_for_publish(max(0.1, min(1.0, deadline - time.monotonic())))
         with self._cond:
@@ -175,10 +179,11 @@ class Bus:
 
     def publish_status(self) -> None:
         """Publish the node status now (retained); it is also refreshed every `status_interval_s`."""
-        if self._connected:
-            self._client.publish(
-                self.topics.node_status(self.config.node), self._status_payload("online"), qos=1, retain=True
-            )
+        with self._status_lock:
+            if self._connected and not self._closing:
+                self._client.publish(
+                    self.topics.node_status(self.config.node), self._status_payload("online"), qos=1, retain=True
+                )
 
     def _status_payload(self, state: str) -> bytes:
         extra = dict(self._status_extra()) if self._status_extra else {}

@@ -74,6 +74,10 @@ class NetworkLoop:
         # Tell paho it runs in a network thread (as loop_start would): otherwise publish() and ack() called from
         # other threads write to the socket themselves, concurrently with this loop.
         self._client._thread = threading.current_thread()
+        # loop_start also creates the socket pair through which a publish() from another thread wakes this loop's
+        # select(); loop() creates it when missing (and returns at once: not connected yet). Without it, a
+        # message published by the outbox pump waits for the select timeout: up to a second.
+        self._client.loop(timeout=0.0)
         delay = self._config.reconnect_min_s
         while not self._stopping.is_set():
             try:

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 
 from edge import __version__
 
-# Modules under edge.cli that each define `register(subparsers)`; one line per command.
+# Modules under edge.cli that each define `register(subparsers)`; one line per command. Each registers the
+# command named like its module (`check_config` -> `check-config`), so `edge door` imports only edge.cli.door.
 COMMAND_MODULES = [
     "check_config",
     "doctor",
     "badge",
     "door",
+    "presence",
     "members",
     "demo",
     "collector",
@@ -26,8 +28,17 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every registered command."""
+def command_name(module: str) -> str:
+    """The command a module under edge.cli registers."""
+    return module.replace("_", "-")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with every registered command, or with the one named `only`.
+
+    A daemon imports only its own command's module: every other command's imports (cryptography for the staff
+    tool, the doctor's checks) would stay resident in a process that runs for months on a small Pi.
+    """
     parser = argparse.ArgumentParser(
         prog="edge",
         description="Doors and desks of a coworking space, run from Raspberry Pis.",
@@ -35,13 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(f"edge.cli.{name}").register(sub)
+        if only is None or command_name(name) == only:
+            importlib.import_module(f"edge.cli.{name}").register(sub)
     return parser
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    # The first word when it names a command; otherwise (options first, a typo, --help) the full parser.
+    if argv and argv[0] in {command_name(m) for m in COMMAND_MODULES}:
+        return argv[0]
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_chosen_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

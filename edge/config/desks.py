@@ -156,6 +156,7 @@ class PresenceConfig(StrictModel):
 
     heartbeat_s: PositiveSeconds = 60.0
     home_assistant: bool = False
+    discovery_prefix: Name = "homeassistant"  # Home Assistant's `discovery_prefix` (its MQTT integration setting)
     hysteresis: HysteresisByKind = HysteresisByKind()
     zones: tuple[ZoneConfig, ...]
     desks: tuple[DeskConfig, ...] = Field(max_length=256)

@@ -12,13 +12,24 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from edge.clock import Clock
+from edge.clock import Clock, real_seconds
 from edge.occupancy import OccupancyTracker, Update
 
 log = logging.getLogger(__name__)
 
 UpdatesCallback = Callable[[Sequence[Update]], None]
+T = TypeVar("T")
+
+
+class _Inspection:
+    """A question for the loop thread about its tracker, and the answer once given."""
+
+    def __init__(self, question: Callable[[OccupancyTracker], Any]) -> None:
+        self.question = question
+        self.answer: Any = None
+        self.done = threading.Event()
 
 
 class PresenceLoop:
@@ -41,6 +52,7 @@ class PresenceLoop:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._busy_since: float | None = None
+        self._inspections: list[_Inspection] = []
         self.dropped = 0
         self.rejected = 0
         self.callback_errors = 0
@@ -55,6 +67,19 @@ class PresenceLoop:
             self._pending.append((desk, sensor, value, at))
             self._cond.notify()
         return True
+
+    def inspect(self, question: Callable[[OccupancyTracker], T], timeout: float = 1.0) -> T | None:
+        """Ask the loop thread `question(tracker)` (the tracker is not thread-safe); None if no answer in time."""
+        inspection = _Inspection(question)
+        with self._cond:
+            if self._stopping or self._thread is None or not self._thread.is_alive():
+                return None
+            self._inspections.append(inspection)
+            self._cond.notify()
+        if not inspection.done.wait(timeout):
+            return None
+        answer: T | None = inspection.answer
+        return answer
 
     def start(self) -> PresenceLoop:
         """Start the loop thread."""
@@ -82,12 +107,21 @@ class PresenceLoop:
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not self._pending and not self._stopping:
-                    self._cond.wait(max(0.0, self._tracker.next_due() - self._clock.monotonic()))
+                if not self._pending and not self._inspections and not self._stopping:
+                    # The tracker's deadlines are in clock seconds; a simulation clock runs faster than the wait.
+                    wait = real_seconds(self._clock, self._tracker.next_due() - self._clock.monotonic())
+                    self._cond.wait(max(0.0, wait))
                 batch = list(self._pending)
                 self._pending.clear()
+                inspections, self._inspections = self._inspections, []
                 stopping = self._stopping
             self._apply(batch)
+            for inspection in inspections:
+                try:
+                    inspection.answer = inspection.question(self._tracker)
+                except Exception:
+                    log.exception("inspecting the tracker failed")
+                inspection.done.set()
             if stopping:
                 return
 

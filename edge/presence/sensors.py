@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from edge.clock import Clock
@@ -22,6 +23,16 @@ from edge.occupancy import Fault
 log = logging.getLogger(__name__)
 
 Post = Callable[[str, str, object, float], object]
+
+
+@dataclass(frozen=True)
+class RadarHealth:
+    """What a radar's reader has seen since start."""
+
+    frames: int
+    frame_errors: int
+    opens: int
+    online: bool
 
 
 class Driver(Protocol):
@@ -43,14 +54,19 @@ class DeskSensors:
         self._post = post
         self._clock = clock
         self.drivers: list[Driver] = []
+        self.radars: dict[tuple[str, str], Ld2410Port] = {}
         self.failed: list[tuple[str, str]] = []
         for desk in presence.desks:
             for sensor, name in zip(desk.sensors, desk.sensor_names(), strict=True):
                 try:
-                    self.drivers.append(self._open(desk.name, name, sensor, pin_factory))
+                    driver = self._open(desk.name, name, sensor, pin_factory)
                 except Exception as exc:  # a driver that cannot start must not take the other desks down
                     log.error("desk %s sensor %s cannot be opened: %s", desk.name, name, exc)
                     self.failed.append((desk.name, name))
+                    continue
+                self.drivers.append(driver)
+                if isinstance(driver, Ld2410Port):
+                    self.radars[(desk.name, name)] = driver
 
     def start(self) -> None:
         """Start every driver; the ones that failed to open are reported offline."""
@@ -62,6 +78,18 @@ class DeskSensors:
     def alive(self) -> bool:
         """Every reader thread runs (gpiozero's own threads are not ours to watch)."""
         return all(driver.alive() for driver in self.drivers if isinstance(driver, Ld2410Port))
+
+    def radar_health(self) -> dict[tuple[str, str], RadarHealth]:
+        """Each radar's frames, refused frames, port opens and whether its port is open now (any thread)."""
+        return {
+            key: RadarHealth(
+                frames=port.frames,
+                frame_errors=sum(list(port.errors.values())),  # list(): the reader thread may add a label
+                opens=port.opens,
+                online=port.online,
+            )
+            for key, port in self.radars.items()
+        }
 
     def close(self) -> None:
         """Close every driver."""

@@ -1,0 +1,95 @@
+"""Reading what `edge presence` published: desk states, zone counts and the node status, as a consumer would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from edge.contract import Kind, decode
+from tests.rig.mqtt import Received, Recorder
+
+P = "edge/lyon"
+
+
+def desk_topic(desk: str) -> str:
+    """The desk's occupancy topic."""
+    return f"{P}/desk/{desk}/occupancy"
+
+
+def zone_topic(zone: str) -> str:
+    """The zone's occupancy topic."""
+    return f"{P}/zone/{zone}/occupancy"
+
+
+def desk_events(messages: list[Received], desk: str, *, live: bool | None = None) -> list[dict[str, Any]]:
+    """Every decoded occupancy event of one desk (validated by the contract), optionally live or retained only."""
+    out = []
+    for m in messages:
+        if m.topic == desk_topic(desk) and (live is None or m.retain != live):
+            event = decode(Kind.DESK_OCCUPANCY, m.payload)
+            out.append(event.envelope.model_dump() | event.body.model_dump())
+    return out
+
+
+def desk_states(messages: list[Received], desk: str, *, live: bool | None = None) -> list[str]:
+    """The desk's states in arrival order, repeats (heartbeats) collapsed."""
+    states: list[str] = []
+    for event in desk_events(messages, desk, live=live):
+        if not states or states[-1] != event["state"]:
+            states.append(str(event["state"]))
+    return states
+
+
+def last_state(messages: list[Received], desk: str) -> str | None:
+    """The desk's latest state."""
+    states = desk_states(messages, desk)
+    return states[-1] if states else None
+
+
+def zone_counts(messages: list[Received], zone: str) -> list[tuple[int, int, int, int]]:
+    """The zone's (occupied, vacant, unknown, total) in arrival order."""
+    out = []
+    for m in messages:
+        if m.topic == zone_topic(zone):
+            body = decode(Kind.ZONE_OCCUPANCY, m.payload).body
+            out.append((body.occupied, body.vacant, body.unknown, body.total))  # type: ignore[attr-defined]
+    return out
+
+
+def statuses(messages: list[Received], node: str) -> list[dict[str, Any]]:
+    """The node's status payloads in arrival order."""
+    return [json.loads(m.payload) for m in messages if m.topic == f"{P}/node/{node}/status"]
+
+
+def wait_state(recorder: Recorder, desk: str, state: str, timeout: float = 20.0) -> None:
+    """Wait until the desk's latest published state is `state` (fails the test on timeout)."""
+    if not recorder.wait_for(lambda ms: last_state(ms, desk) == state, timeout):
+        raise AssertionError(f"desk {desk} never became {state}; saw {desk_states(recorder.messages, desk)}")
+
+
+def wait_counter(recorder: Recorder, node: str, key: str, check: Any, timeout: float = 20.0) -> dict[str, int]:
+    """Wait for a node status whose counter `key` satisfies `check(value)`; return that status's counters."""
+    found: list[dict[str, int]] = []
+
+    def seen(ms: list[Received]) -> bool:
+        for status in statuses(ms, node):
+            counters = status.get("counters", {})
+            if key in counters and check(counters[key]):
+                found.append(counters)
+                return True
+        return False
+
+    if not recorder.wait_for(seen, timeout):
+        last = statuses(recorder.messages, node)[-1:]
+        raise AssertionError(f"no status of {node} with a matching {key}; last: {last}")
+    return found[0]
+
+
+def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.0) -> list[Received]:
+    """What a NEW subscriber receives as retained messages right after subscribing (proves retention)."""
+    recorder = Recorder(port, topic_filter)
+    try:
+        recorder.wait_for(lambda ms: sum(m.retain for m in ms) >= expect, timeout)
+        return [m for m in recorder.messages if m.retain]
+    finally:
+        recorder.close()
