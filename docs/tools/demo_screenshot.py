@@ -28,15 +28,15 @@ def ansi_to_html(text: str) -> str:
             out.append(html.escape(part))
             continue
         code = match.group(1)
-        if code in ("0", ""):
-            out.append("</span>" * open_spans)
-            open_spans = 0
-        elif code == "1":
+        if code == "1":
             out.append('<span style="font-weight:bold">')
             open_spans += 1
         elif code in COLOURS:
             out.append(f'<span style="color:{COLOURS[code]}">')
             open_spans += 1
+        else:  # 0, 22, 39 and the rest: back to the default look
+            out.append("</span>" * open_spans)
+            open_spans = 0
     out.append("</span>" * open_spans)
     return "".join(out)
 

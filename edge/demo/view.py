@@ -43,13 +43,15 @@ def render(
     for door, state in sorted(view.doors.items()):
         lock = f"{GREEN}locked{RESET}" if state.locked else f"{YELLOW}UNLOCKED{RESET}"
         opened = "open" if state.open else "closed" if state.open is not None else "?"
-        lines.append(f"  {door}: {lock}, {opened}, mode {state.mode}, members v{state.members_version}")
+        applied = state.members_applied_at.astimezone(tz).strftime("%H:%M") if state.members_applied_at else "never"
+        lines.append(f"  {door}: {lock}, {opened}, mode {state.mode}, member snapshot applied at {applied}")
     for decision in view.decisions[-8:]:
         who = names.get(decision.member or "", decision.member or f"token {decision.token[:8]}…")
-        verdict = f"{GREEN}granted{RESET}" if decision.granted else f"{RED}denied {RESET}"
+        verdict = (
+            f"{GREEN}granted{' ' * 18}{RESET}" if decision.granted else f"{RED}denied  {decision.reason:<17}{RESET}"
+        )
         lines.append(
-            f"  {decision.ts.astimezone(tz):%H:%M:%S}  {verdict} {decision.reason:<17} {who:<24} "
-            f"{DIM}{decision.latency_ms:5.1f} ms{RESET}"
+            f"  {decision.ts.astimezone(tz):%H:%M:%S}  {verdict} {who:<24} {DIM}{decision.latency_ms:5.1f} ms{RESET}"
         )
     lines += ["", f"{BOLD}Occupancy{RESET}   {GREEN}█{RESET} occupied  {DIM}▒{RESET} unknown  · vacant"]
     for zone in zones:
