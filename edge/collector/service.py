@@ -161,8 +161,9 @@ class Collector:
         counters["missing"] = sum(c.missing for c in completeness.values())
         counters["gaps"] = sum(c.gaps for c in completeness.values())
         counters["quarantine_kept"] = sum(self.store.quarantine_counts().values())
-        counters["backlog_raw"] = self.out.backlog(Bucket.RAW)
-        counters["backlog_derived"] = self.out.backlog(Bucket.AGGREGATE)
+        if self.forwarder is not None:  # with no InfluxDB the local store is the destination: nothing is pending
+            counters["backlog_raw"] = self.out.backlog(Bucket.RAW)
+            counters["backlog_derived"] = self.out.backlog(Bucket.AGGREGATE)
         return {k: max(0, int(v)) for k, v in counters.items()}
 
     def status_payload(self, state: str) -> bytes:
