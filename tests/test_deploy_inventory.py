@@ -1,4 +1,4 @@
-"""The example inventory renders, through the edge_node role's own checks and template, configs `edge check-config` accepts.
+"""The example inventory, rendered with the edge_node role's checks and template, gives configs check-config accepts.
 
 A play on the controller (connection local) runs the role's variable checks and its node.yaml template for every
 node of deploy/inventory/example, into a temporary folder; each file is then checked with
