@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -44,12 +45,11 @@ def example_nodes() -> list[str]:
     """Every host of the example inventory that runs the edge_node role (groups edge_nodes and edge_collectors)."""
     groups = yaml.safe_load(EXAMPLE.read_text())["all"]["children"]
 
-    def hosts(group: dict[str, object]) -> list[str]:
-        own = list((group.get("hosts") or {}).keys())  # type: ignore[attr-defined]
-        return own + [h for child in (group.get("children") or {}).values() for h in hosts(child)]  # type: ignore[attr-defined]
+    def hosts(group: dict[str, Any]) -> list[str]:
+        children = (group.get("children") or {}).values()
+        return list(group.get("hosts") or {}) + [host for child in children for host in hosts(child)]
 
-    found = hosts(groups["edge_nodes"]) + hosts(groups["edge_collectors"])
-    return sorted(set(found))
+    return sorted(set(hosts(groups["edge_nodes"]) + hosts(groups["edge_collectors"])))
 
 
 NODES = example_nodes()
