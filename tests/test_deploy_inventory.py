@@ -194,3 +194,9 @@ def test_role_refuses_an_unknown_clock_trust(tmp_path: Path, site_secrets: Path,
     done = render(tmp_path, site_secrets, "--limit", "door-back", "-e", json.dumps({"edge_node_clock_trust": value}))
     assert done.run.returncode != 0
     assert "edge_node_clock_trust" in done.run.output and "must be ntp or rtc" in done.run.output
+
+
+def test_role_refuses_remote_commands_given_as_text(tmp_path: Path, site_secrets: Path) -> None:
+    done = render(tmp_path, site_secrets, "--limit", "door-front", "-e", "edge_node_remote_commands=no")
+    assert done.run.returncode != 0
+    assert "edge_node_remote_commands (no) must be true or false" in done.run.output
