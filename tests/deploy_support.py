@@ -234,6 +234,8 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
     (directory / "badge.key").write_text(secrets.token_hex(32) + "\n")
     openssl("genpkey", "-algorithm", "ed25519", "-out", "snapshot-signing.key", cwd=directory)
     openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
+    openssl("genpkey", "-algorithm", "ed25519", "-out", "command-signing.key", cwd=directory)
+    openssl("pkey", "-in", "command-signing.key", "-pubout", "-out", "command-signing.pub", cwd=directory)
     return directory
 
 

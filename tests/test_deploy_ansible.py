@@ -42,6 +42,23 @@ SERIAL_LINKS = [
     {"name": "radar-desk-02", "usb_path": "platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.3:1.0"},
 ]
 
+# A real door (docs/doors.md): check-config inside the root then validates the door and its `access` section.
+DOORS = [
+    {
+        "name": "front",
+        "readers": [
+            {"direction": "in", "reader": {"name": "front-outside", "type": "mfrc522", "reset_pin": 25}},
+            {
+                "direction": "out",
+                "reader": {"name": "front-inside", "type": "rdm6300", "port": "/dev/edge-reader-front"},
+            },
+        ],
+        "relay": {"pin": 5, "active_high": False, "lock_type": "fail_safe"},
+        "contact": {"pin": 27},
+        "rex": {"pin": 22},
+    }
+]
+
 
 def debian_mirror() -> str:
     """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
@@ -125,6 +142,7 @@ class Node:
             "edge_node_daemons": ["door"],
             "edge_node_firmware_fragments": ["common", "spi-mfrc522", "uart-gpio"],
             "edge_node_serial_links": SERIAL_LINKS,
+            "edge_node_doors": DOORS,
             "edge_node_package_file": str(wheel),
             "edge_node_pip_environment": {"PIP_CERT": "/etc/edge-test/ca-bundle.pem"},
         }
@@ -267,6 +285,12 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
     }
     assert config["mqtt"]["tls"] == {"ca_file": "/etc/edge/secrets/ca.crt"}
     assert config["badge_key_file"] == "/etc/edge/secrets/badge.key"
+    assert config["access"] == {
+        "snapshot_keys": ["/etc/edge/secrets/snapshot-signing.pub"],
+        "command_keys": ["/etc/edge/secrets/command-signing.pub"],
+        "clock_trust": "ntp",
+    }
+    assert config["doors"] == DOORS
     assert (
         node.path("/etc/edge/secrets/mqtt.password").read_text()
         == (node.secrets / "mqtt/door-test.password").read_text()
@@ -284,6 +308,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         ("/etc/edge/secrets/ca.crt", "root", "edge", 0o640),
         ("/etc/edge/secrets/badge.key", "root", "edge", 0o640),
         ("/etc/edge/secrets/snapshot-signing.pub", "root", "edge", 0o644),
+        ("/etc/edge/secrets/command-signing.pub", "root", "edge", 0o644),
         ("/var/lib/edge", "edge", "edge", 0o750),
         ("/opt/edge/venv/bin/edge", "root", "root", 0o755),
         ("/etc/systemd/system/edge-door.service", "root", "root", 0o644),
@@ -376,10 +401,11 @@ def test_systemd_feeds_the_hardware_watchdog(node: Node, second_run: PlaybookRun
 
 
 @pytest.mark.slow
-def test_private_snapshot_signing_key_never_reaches_the_node(node: Node, second_run: PlaybookRun) -> None:
-    private = (node.secrets / "snapshot-signing.key").read_text().splitlines()[1]
-    public = (node.secrets / "snapshot-signing.pub").read_text()
-    assert node.path("/etc/edge/secrets/snapshot-signing.pub").read_text() == public
+@pytest.mark.parametrize("pair", ["snapshot-signing", "command-signing"])
+def test_private_signing_key_never_reaches_the_node(node: Node, second_run: PlaybookRun, pair: str) -> None:
+    private = (node.secrets / f"{pair}.key").read_text().splitlines()[1]
+    public = (node.secrets / f"{pair}.pub").read_text()
+    assert node.path(f"/etc/edge/secrets/{pair}.pub").read_text() == public
     holders = [
         path
         for top in ["etc", "opt/edge", "var/lib/edge", "boot", "root", "tmp"]
@@ -396,3 +422,13 @@ def test_config_refused_by_check_config_is_never_installed(node: Node, second_ru
     assert bad.returncode != 0
     assert "mqtt.port" in bad.output and "log_level" in bad.output
     assert node.path("/etc/edge/node.yaml").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_door_without_remote_commands_loses_its_command_key(node: Node, second_run: PlaybookRun) -> None:
+    done = node.play("-e", json.dumps({"edge_node_remote_commands": False}))
+    assert done.returncode == 0, done.output[-5000:]
+    config = yaml.safe_load(node.path("/etc/edge/node.yaml").read_text())
+    assert config["access"]["command_keys"] == []
+    assert not node.path("/etc/edge/secrets/command-signing.pub").exists()
+    assert node.path("/etc/edge/secrets/snapshot-signing.pub").exists()
