@@ -233,6 +233,7 @@ _WIRE: dict[Kind, type[BaseModel]] = {
     kind: create_model(f"{body.__name__}Wire", __base__=(Envelope, body)) for kind, body in BODIES.items()
 }
 _ENVELOPE_FIELDS = frozenset(Envelope.model_fields)
+_BODY_FIELDS = {kind: tuple(body.model_fields) for kind, body in BODIES.items()}
 
 
 @dataclass(frozen=True)
@@ -277,9 +278,10 @@ def decode(kind: Kind, raw: bytes) -> Event:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PayloadError("invalid", f"{where}: {first['msg']}") from None
-    values: dict[str, Any] = wire.model_dump()
+    # Already validated: split the flat model into its two parts without validating or dumping again.
+    values = wire.__dict__
     envelope = Envelope.model_construct(**{k: values[k] for k in _ENVELOPE_FIELDS})
-    body = BODIES[kind].model_construct(**{k: v for k, v in values.items() if k not in _ENVELOPE_FIELDS})
+    body = BODIES[kind].model_construct(**{k: values[k] for k in _BODY_FIELDS[kind]})
     return Event(envelope, body)
 
 
