@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ def register(sub: Any) -> None:
         help="wait this long for someone to operate each door contact and exit button",
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and devices")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulated GPIO (gpiozero MockFactory) and SPI (stand-ins): for training and tests, never on a real node",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,7 +45,22 @@ def run(args: argparse.Namespace) -> int:
         click_relay=args.click_relay,
         operate_inputs=args.operate_inputs,
         timeout=args.timeout,
+        prompt=_prompter(sys.stderr if args.json else sys.stdout),
     )
+    if args.simulate:
+        from gpiozero.pins.mock import MockFactory
+
+        from edge.hardware.sim.standins import install_stand_ins
+
+        install_stand_ins()
+        ctx.pin_factory = MockFactory()
     results = run_checks(ctx)
     print(render_json(results) if args.json else render_text(results))
     return exit_code(results)
+
+
+def _prompter(stream: Any) -> Any:
+    def prompt(text: str) -> None:
+        print(f">>> {text}", file=stream, flush=True)
+
+    return prompt

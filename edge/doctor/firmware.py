@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.config import NodeConfig
-from edge.config.desks import Ld2410SensorConfig
 from edge.config.readers import Mfrc522ReaderConfig, SerialReaderBase
 from edge.doctor.checks import Context, boot_config_lines, check_firmware
 from edge.doctor.report import Result, Status
@@ -48,9 +47,7 @@ def firmware_needs(config: NodeConfig, model: str = "") -> list[Need]:
     """The lines config.txt must hold for this node's hardware (firmware_config/README.md explains each)."""
     needs = [Need(("dtparam=watchdog=on",), "the hardware watchdog that resets a hung Pi")]
     if config.doors:
-        needs.append(
-            Need(("dtparam=strict_gpiod",), "releasing the lock relay when the door daemon is killed (door stays locked)")
-        )
+        needs.append(Need(("dtparam=strict_gpiod",), "the lock relay dropping when the door daemon is killed"))
     for reader in all_readers(config):
         if isinstance(reader, Mfrc522ReaderConfig):
             if reader.spi_bus == 0:
@@ -64,7 +61,7 @@ def firmware_needs(config: NodeConfig, model: str = "") -> list[Need]:
         if "Pi 5" in model:
             needs.append(Need(("dtoverlay=uart0-pi5",), f"{users} (a Pi 5 has UART0 on GPIO14/15 only with it)"))
         elif any(name in model for name in ("Pi 3", "Pi 4", "Zero 2")):
-            needs.append(Need(("dtoverlay=disable-bt",), f"{users} (gives them the full PL011 UART, not the mini UART)"))
+            needs.append(Need(("dtoverlay=disable-bt",), f"{users} (the full PL011 UART, not the mini UART)"))
     return _unique(needs)
 
 
