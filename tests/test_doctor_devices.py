@@ -315,9 +315,36 @@ def test_a_lock_sensor_that_never_sees_the_release_fails_the_click(tmp_path):
     make_site(tmp_path)
     door = DOOR_INPUTS + "    lock_sensor: {pin: 19}\n"
     ctx = load(door_config(tmp_path, 1, door=door), pin_factory=factory, click_relay=True)
+    ctx.prompt = lambda _text: factory.pin(19).drive_low()  # the bolt switch says locked, and stays so
     results = by_check(list(check_doors(ctx)))
     assert results["door front relay"].status is Status.FAIL
-    assert "lock sensor kept saying locked" in results["door front relay"].message
+    assert "lock sensor did not see it (it said locked before and locked during" in results["door front relay"].message
+
+
+def test_a_lock_sensor_that_follows_the_relay_confirms_the_click(tmp_path):
+    factory = MockFactory()
+    make_site(tmp_path)
+    door = DOOR_INPUTS + "    lock_sensor: {pin: 19}\n"
+    ctx = load(door_config(tmp_path, 1, door=door), pin_factory=factory, click_relay=True)
+    sensor, relay = factory.pin(19), factory.pin(5)
+    done = threading.Event()
+
+    def lock_follows_relay() -> None:
+        # Active-low board, fail-safe lock through NC: relay pin high = locked = bolt switch closed (low).
+        while not done.wait(0.01):
+            sensor.drive_low() if relay.state else sensor.drive_high()
+
+    def start_lock(_text: str) -> None:
+        sensor.drive_low()  # locked before the click
+        threading.Thread(target=lock_follows_relay, daemon=True).start()
+
+    ctx.prompt = start_lock
+    try:
+        results = by_check(list(check_doors(ctx)))
+    finally:
+        done.set()
+    assert results["door front relay"].status is Status.OK
+    assert "the lock sensor saw the release" in results["door front relay"].message
 
 
 def test_the_door_reports_its_inputs_as_they_are(tmp_path):
@@ -325,7 +352,9 @@ def test_the_door_reports_its_inputs_as_they_are(tmp_path):
     ctx = door_ctx(tmp_path, factory)
     results = by_check(list(check_doors(ctx)))
     # Pull-ups and nothing wired: the contact reads high (open), the button high (released).
-    assert results["door front"].message == "pins claimed; the contact says the door is OPEN, the exit button is released"
+    assert (
+        results["door front"].message == "pins claimed; the contact says the door is OPEN, the exit button is released"
+    )
 
 
 def test_inputs_operated_during_the_watch_are_reported_as_changed(tmp_path):
@@ -418,10 +447,20 @@ def test_pir_and_seat_inputs_are_read(tmp_path):
     factory = MockFactory()
     sensors = "{type: pir, pin: 17}, {type: seat, pin: 22}"
     ctx = load(node(tmp_path, PRESENCE.format(sensors=sensors)), pin_factory=factory)
-    factory.pin(17).drive_high()
     results = by_check(list(check_sensors(ctx)))
-    assert results["desk d1 pir"].message == "GPIO 17 reads motion"
+    assert results["desk d1 pir"].message == "GPIO 17 reads no motion"
     assert results["desk d1 seat"].message == "GPIO 22 reads free"
+
+
+def test_a_sensor_pin_held_elsewhere_fails_with_stop_the_daemon(tmp_path):
+    from gpiozero import DigitalInputDevice
+
+    factory = MockFactory()
+    ctx = load(node(tmp_path, PRESENCE.format(sensors="{type: seat, pin: 22}")), pin_factory=factory)
+    with DigitalInputDevice(22, pin_factory=factory):
+        (result,) = list(check_sensors(ctx))
+    assert result.status is Status.FAIL
+    assert "systemctl stop edge-presence" in result.fix
 
 
 # -- member snapshot ----------------------------------------------------------------------------------------------

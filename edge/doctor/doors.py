@@ -71,26 +71,29 @@ def click_relay(ctx: Context, door: DoorConfig, hardware: DoorHardware) -> Resul
     """Release the lock for CLICK_S and lock it again, whatever happens in between."""
     name = f"door {door.name} relay"
     sensor = hardware.lock_sensor
-    released_seen: bool | None = None
     ctx.say(f"door {door.name}: the lock releases for {CLICK_S:g} s now: listen for the relay click")
+    before = during = None
     try:
+        before = sensor.is_locked if sensor is not None else None
         hardware.relay.unlock()
         time.sleep(CLICK_S)
-        if sensor is not None:
-            released_seen = not sensor.is_locked
+        during = sensor.is_locked if sensor is not None else None
     finally:
         hardware.relay.lock()
     if not hardware.relay.locked:
         return Result(name, Status.FAIL, "the relay did not return to locked", "power the door off and check the relay")
     message = f"released for {CLICK_S:g} s on GPIO {door.relay.pin}, then locked again"
-    if released_seen is False:
+    if sensor is not None and not (before and during is False):
+        said = "locked" if during else "unlocked"
         return Result(
             name,
             Status.FAIL,
-            f"{message}, but the lock sensor kept saying locked",
+            f"{message}, but the lock sensor did not see it (it said {'locked' if before else 'unlocked'} before "
+            f"and {said} during the release)",
             f"check the relay board's power and polarity (relay.active_high: {door.relay.active_high}), the lock's "
-            "wiring through the relay contact (relay.wired_to), and the lock sensor's wiring",
+            "wiring through the relay contact (relay.wired_to), and the lock sensor's wiring and locked_when",
         )
+    released_seen = sensor is not None
     if released_seen:
         message += "; the lock sensor saw the release"
     return Result(
