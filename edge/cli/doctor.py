@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from edge.doctor.checks import Context
-from edge.doctor.report import exit_code, render_json, render_text
+from edge.doctor.report import exit_code, render_json, render_result, render_summary
 from edge.doctor.runner import run_checks
 
 
@@ -54,12 +56,18 @@ def run(args: argparse.Namespace) -> int:
 
         install_stand_ins()
         ctx.pin_factory = MockFactory()
-    results = run_checks(ctx)
-    print(render_json(results) if args.json else render_text(results))
+    # The drivers log their faults as warnings for the daemons' journal; here each check says it in plain words.
+    logging.getLogger("edge").setLevel(logging.ERROR)
+    if args.json:
+        results = run_checks(ctx)
+        print(render_json(results))
+    else:
+        results = run_checks(ctx, on_result=lambda r: print(render_result(r), flush=True))
+        print(f"\n{render_summary(results)}")
     return exit_code(results)
 
 
-def _prompter(stream: Any) -> Any:
+def _prompter(stream: Any) -> Callable[[str], None]:
     def prompt(text: str) -> None:
         print(f">>> {text}", file=stream, flush=True)
 
