@@ -527,3 +527,29 @@ def test_the_cli_checks_a_node_whose_devices_are_ptys(mosquitto: Mosquitto, tmp_
     assert statuses["broker"] == "ok"
     assert "present a card to reader front" in result.stderr
     assert result.returncode == 0, result.stdout
+
+
+def test_the_cli_in_text_mode_prompts_between_results_on_simulated_pins(tmp_path):
+    make_site(tmp_path)
+    config = door_config(tmp_path, 1, door=DOOR_INPUTS)
+    result = run_edge("doctor", "-c", str(config), "--simulate", "--click-relay", "--timeout", "1")
+    lines = result.stdout.splitlines()
+    claimed = lines.index(
+        "  ok   door front: " + "pins claimed; the contact says the door is OPEN, the exit button is released"
+    )
+    prompt = lines.index(">>> door front: the lock releases for 1 s now: listen for the relay click")
+    clicked = lines.index("  ok   door front relay: released for 1 s on GPIO 5, then locked again")
+    assert claimed < prompt < clicked
+    assert result.returncode == 1  # no broker on port 1
+
+
+def test_a_check_that_crashes_half_way_keeps_what_it_found_and_fails(tmp_path):
+    def half_way(_ctx: Context) -> Iterator[Result]:
+        yield Result("half", Status.OK, "first part fine")
+        raise RuntimeError("driver bug")
+
+    seen: list[Result] = []
+    results = run_checks(Context(config_path=tmp_path / "x"), [half_way], on_result=seen.append)
+    assert [r.status for r in results] == [Status.OK, Status.FAIL]
+    assert results[1].message == "the check itself failed: RuntimeError: driver bug"
+    assert seen == results

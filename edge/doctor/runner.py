@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from edge.doctor.checks import BASE_CHECKS, Check, Context
 from edge.doctor.devices import device_checks
@@ -35,9 +35,10 @@ def run_checks(
     return results
 
 
-def _safe(check: Check, ctx: Context) -> list[Result]:
+def _safe(check: Check, ctx: Context) -> Iterator[Result]:
+    # Results pass on one by one, so each shows while the next part of the same check still waits.
     try:
-        return list(check(ctx))
+        yield from check(ctx)
     except Exception as exc:  # a doctor that crashes helps nobody: report it as a failed check
         name = check.__name__.removeprefix("check_").replace("_", " ")
-        return [Result(name, Status.FAIL, f"the check itself failed: {type(exc).__name__}: {exc}")]
+        yield Result(name, Status.FAIL, f"the check itself failed: {type(exc).__name__}: {exc}")
