@@ -26,6 +26,8 @@ from edge.hardware.sim import gpio_standin
 from edge.hardware.sim.ld2410 import RadarSimulator, someone
 from edge.hardware.sim.mfrc522_sim import Mfrc522Sim
 from edge.hardware.sim.serial_devices import Rdm6300Sim
+from edge.hardware.sim.wiegand_sim import WiegandSim
+from edge.hardware.wiegand import encode_wiegand
 from tests.door_support import door_config, make_site, signed_snapshot
 from tests.rig.fixtures import run_edge
 from tests.rig.servers import Mosquitto
@@ -164,6 +166,30 @@ def test_a_serial_console_on_the_readers_uart_fails(tmp_path):
     assert "console=serial0" in failed[0].fix
 
 
+@pytest.mark.parametrize(
+    ("target", "model", "warning"),
+    [
+        ("/dev/ttyS0", "Raspberry Pi 4 Model B Rev 1.4", "is the mini UART (ttyS0)"),
+        ("/dev/ttyAMA10", "Raspberry Pi 5 Model B Rev 1.0", "is the Pi 5's debug header (ttyAMA10)"),
+    ],
+)
+def test_a_udev_name_pointing_at_the_wrong_uart_is_a_warning(tmp_path, target, model, warning):
+    make_site(tmp_path)
+    link = tmp_path / "edge-reader-front"
+    link.symlink_to(target)
+    (tmp_path / "model").write_bytes(model.encode() + b"\0")
+    readers = f"    readers:\n      - reader: {{type: rdm6300, name: front-in, port: {link}}}\n"
+    boot = tmp_path / "config.txt"
+    boot.write_text(
+        "dtparam=watchdog=on\ndtparam=strict_gpiod\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=uart0-pi5\n"
+    )
+    ctx = load(door_config(tmp_path, 1, readers=readers), model_file=tmp_path / "model", boot_config=boot)
+    warnings = [r for r in check_firmware_config(ctx) if r.status is not Status.OK]
+    assert [w.status for w in warnings] == [Status.WARN]
+    assert warnings[0].message.startswith(f"{link} {warning}")
+    assert "/dev/ttyAMA0" in warnings[0].fix
+
+
 # -- device files -------------------------------------------------------------------------------------------------
 
 
@@ -242,6 +268,25 @@ def test_a_serial_reader_whose_port_is_missing_fails_at_once(tmp_path):
     assert result.status is Status.FAIL
     assert "cannot open" in result.message
     assert prompts == []  # nobody is asked to present a card to a reader that cannot be heard
+
+
+def test_a_wiegand_reader_that_sends_a_card_passes(tmp_path):
+    factory = MockFactory()
+    path = node(tmp_path, "readers:\n  - {type: wiegand, name: gate, d0_pin: 23, d1_pin: 24}\n")
+    ctx = load(path, pin_factory=factory, timeout=10)
+    ctx.prompt = lambda _text: WiegandSim(factory, 23, 24).send_in_thread(encode_wiegand(12, 3456, 26))
+    (result,) = list(check_readers(ctx))
+    assert result.status is Status.OK
+
+
+def test_a_wiegand_frame_of_an_unlisted_format_hints_at_formats(tmp_path):
+    factory = MockFactory()
+    path = node(tmp_path, "readers:\n  - {type: wiegand, name: gate, d0_pin: 23, d1_pin: 24, formats: [34]}\n")
+    ctx = load(path, pin_factory=factory, timeout=1)
+    ctx.prompt = lambda _text: WiegandSim(factory, 23, 24).send_in_thread(encode_wiegand(12, 3456, 26))
+    (result,) = list(check_readers(ctx))
+    assert result.status is Status.FAIL
+    assert "formats:" in result.fix
 
 
 # -- MFRC522 through the register-level simulator ---------------------------------------------------------------

@@ -90,6 +90,7 @@ def check_firmware_config(ctx: Context) -> Iterable[Result]:
         present = [line for line in need.lines if line.replace(" ", "") in lines]
         chosen[(present or list(need.lines))[0]] = need.why
     yield from check_firmware(ctx, chosen)
+    yield from _uart_choice(ctx.config, pi_model(ctx))
     if uart_ports(ctx.config) and any(word.startswith("console=serial") for word in cmdline):
         yield Result(
             "firmware config",
@@ -98,6 +99,26 @@ def check_firmware_config(ctx: Context) -> Iterable[Result]:
             "remove `console=serial0,115200` from cmdline.txt (raspi-config: Serial Port, login shell No, "
             "hardware Yes) and reboot",
         )
+
+
+def _uart_choice(config: NodeConfig, model: str) -> Iterable[Result]:
+    # Both mistakes give a port that opens fine and then loses or never gets the reader's bytes.
+    for port in uart_ports(config):
+        kernel = Path(os.path.realpath(port)).name
+        if kernel.startswith("ttyS"):
+            yield Result(
+                "firmware config",
+                Status.WARN,
+                f"{port} is the mini UART ({kernel}), which loses characters (its clock follows the CPU's)",
+                "apply the uart-gpio fragment (dtoverlay=disable-bt), reboot, and use /dev/ttyAMA0",
+            )
+        elif kernel == "ttyAMA10" or (port.endswith("serial0") and "Pi 5" in model):
+            yield Result(
+                "firmware config",
+                Status.WARN,
+                f"{port} is the Pi 5's debug header ({kernel}), not GPIO14/15",
+                "apply the uart-gpio fragment (dtoverlay=uart0-pi5), reboot, and use /dev/ttyAMA0",
+            )
 
 
 def _cmdline(ctx: Context) -> set[str]:

@@ -9,18 +9,13 @@ import threading
 import time
 from collections.abc import Iterable
 
-from edge.config.readers import (
-    Mfrc522ReaderConfig,
-    Rdm6300ReaderConfig,
-    ReaderBase,
-    ReaderConfig,
-    SerialLineReaderConfig,
-)
+from edge.config.readers import Mfrc522ReaderConfig, Rdm6300ReaderConfig, SerialLineReaderConfig
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
-from edge.doctor.walk import all_readers
+from edge.doctor.walk import AnyReader, all_readers
 from edge.errors import DeviceError
 from edge.hardware.factory import build_reader
+from edge.hardware.mfrc522 import Mfrc522Reader
 from edge.hardware.serial_port import SerialReader
 
 MFRC522_VERSIONS = {
@@ -48,9 +43,10 @@ def probe_mfrc522(ctx: Context, config: Mfrc522ReaderConfig) -> Result:
     """Read the chip's version register through the driver (its reset line and SPI device as configured)."""
     name = f"reader {config.name}"
     reader = build_reader(config, pin_factory=ctx.pin_factory)
+    assert isinstance(reader, Mfrc522Reader)
     device = f"/dev/spidev{config.spi_bus}.{config.spi_device}"
     try:
-        version = reader.probe()  # type: ignore[attr-defined]
+        version = reader.probe()
     except DeviceError as exc:
         text = str(exc)
         if "package" in text or "RPi.GPIO" in text:
@@ -66,11 +62,11 @@ def probe_mfrc522(ctx: Context, config: Mfrc522ReaderConfig) -> Result:
     return Result(name, Status.OK, f"the MFRC522 on {device} answers (version 0x{version:02X}, {kind})")
 
 
-def listen_for_card(ctx: Context, config: ReaderConfig | ReaderBase) -> Result:
+def listen_for_card(ctx: Context, config: AnyReader) -> Result:
     """Open the reader through its driver and wait up to --timeout for one valid frame from a presented card."""
     name = f"reader {config.name}"
     seen = threading.Event()
-    reader = build_reader(config, pin_factory=ctx.pin_factory, on_scan=lambda _uid, _at: seen.set())  # type: ignore[arg-type]
+    reader = build_reader(config, pin_factory=ctx.pin_factory, on_scan=lambda _uid, _at: seen.set())
     try:
         reader.start()
         if isinstance(reader, SerialReader):
@@ -111,7 +107,7 @@ def _cannot_open(name: str, reader: SerialReader) -> Result:
     return Result(name, Status.FAIL, fault, fix)
 
 
-def _garbage_hint(config: ReaderConfig | ReaderBase) -> str:
+def _garbage_hint(config: AnyReader) -> str:
     if isinstance(config, Rdm6300ReaderConfig):
         return (
             "wrong baud rate or wiring: an RDM6300 sends 9600 baud; check that the reader really is an RDM6300-type "
@@ -125,7 +121,7 @@ def _garbage_hint(config: ReaderConfig | ReaderBase) -> str:
     return "D0 and D1 may be swapped, or the reader sends a Wiegand format not listed in formats:"
 
 
-def _silence_hint(config: ReaderConfig | ReaderBase) -> str:
+def _silence_hint(config: AnyReader) -> str:
     if isinstance(config, Rdm6300ReaderConfig | SerialLineReaderConfig):
         return f"check the reader's power and that its TX goes to the RX of {config.port} (grounds joined)"
     return "check the reader's power (12 V), the level shifter and that D0/D1 go to the configured GPIOs"

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from edge.config import NodeConfig
 from edge.config.desks import DeskConfig, Ld2410SensorConfig, SensorConfig
-from edge.config.readers import ReaderBase
+from edge.config.readers import (
+    Mfrc522ReaderConfig,
+    Rdm6300ReaderConfig,
+    SerialLineReaderConfig,
+    WiegandReaderConfig,
+)
+
+AnyReader = Mfrc522ReaderConfig | Rdm6300ReaderConfig | SerialLineReaderConfig | WiegandReaderConfig
+"""A reader section of any kind (the members of the config's `ReaderConfig` union)."""
 
 
-def all_readers(config: NodeConfig) -> list[ReaderBase]:
+def all_readers(config: NodeConfig) -> list[AnyReader]:
     """The node's standalone readers, then each door's readers."""
-    readers: list[ReaderBase] = list(config.readers)
+    readers: list[AnyReader] = list(config.readers)
     for door in config.doors:
         readers.extend(bound.reader for bound in door.readers)
     return readers
