@@ -80,8 +80,6 @@ def click_relay(ctx: Context, door: DoorConfig, hardware: DoorHardware) -> Resul
         during = sensor.is_locked if sensor is not None else None
     finally:
         hardware.relay.lock()
-    if not hardware.relay.locked:
-        return Result(name, Status.FAIL, "the relay did not return to locked", "power the door off and check the relay")
     message = f"released for {CLICK_S:g} s on GPIO {door.relay.pin}, then locked again"
     if sensor is not None and not (before and during is False):
         said = "locked" if during else "unlocked"
@@ -93,13 +91,13 @@ def click_relay(ctx: Context, door: DoorConfig, hardware: DoorHardware) -> Resul
             f"check the relay board's power and polarity (relay.active_high: {door.relay.active_high}), the lock's "
             "wiring through the relay contact (relay.wired_to), and the lock sensor's wiring and locked_when",
         )
-    released_seen = sensor is not None
-    if released_seen:
+    if sensor is not None:
         message += "; the lock sensor saw the release"
     return Result(
         name,
         Status.OK,
         message,
+        # The doctor cannot hear the click: the installer reads this when nothing moved.
         "if you heard no click: check the relay board's power (JD-VCC) and relay.active_high",
     )
 
