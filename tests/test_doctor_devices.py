@@ -10,7 +10,7 @@ from itertools import groupby
 from pathlib import Path
 
 import pytest
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from edge.doctor.checks import Context, check_config
 from edge.doctor.device_files import check_device_files
@@ -343,6 +343,27 @@ def test_the_relay_click_unlocks_for_a_moment_and_ends_locked(tmp_path):
     assert results["door front relay"].status is Status.OK
     assert ctx.config is not None
     history = SimulatedDoor(ctx.config.doors[0], factory).relay_history()[1:]  # [0]: the pin before it was claimed
+    assert [locked for locked, _ in groupby(history)] == [True, False, True]
+
+
+class BreaksWhileUnlocked(MockPin):
+    """GPIO 19 (a lock sensor) whose line fails while the relay on GPIO 5 is released (active-low: low)."""
+
+    def _get_state(self) -> bool:
+        if self.info.name == "GPIO19" and not self._factory.pin(5).state:
+            raise OSError("line read failed")
+        return bool(super()._get_state())
+
+
+def test_the_relay_ends_locked_when_the_click_test_fails_half_way(tmp_path):
+    factory = MockFactory(pin_class=BreaksWhileUnlocked)
+    make_site(tmp_path)
+    door = DOOR_INPUTS + "    lock_sensor: {pin: 19}\n"
+    ctx = load(door_config(tmp_path, 1, door=door), pin_factory=factory, click_relay=True)
+    results = run_checks(ctx, [check_doors])
+    assert results[-1].message == "the check itself failed: OSError: line read failed"
+    assert ctx.config is not None
+    history = SimulatedDoor(ctx.config.doors[0], factory).relay_history()[1:]
     assert [locked for locked, _ in groupby(history)] == [True, False, True]
 
 
