@@ -227,3 +227,27 @@ def test_a_reader_whose_miso_floats_high_is_a_fault(board, reader, events):
     assert "0xFF" in (reader.fault or "")
     board.answer_again()
     assert events.wait_faults(2) == [True, False]
+
+
+def test_probe_reads_the_version_register_without_polling(board, events):
+    reader = make_reader(events)
+    try:
+        assert reader.probe() == 0x92
+        assert not reader.running
+    finally:
+        reader.close()
+
+
+def test_probe_of_a_silent_chip_raises_with_the_register_value(board, events):
+    board.go_silent()
+    reader = make_reader(events)
+    try:
+        with pytest.raises(DeviceError, match="version register reads 0x00"):
+            reader.probe()
+    finally:
+        reader.close()
+
+
+def test_probe_is_refused_while_the_reader_polls(reader):
+    with pytest.raises(RuntimeError, match="probe it before start"):
+        reader.probe()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from edge.doctor.checks import Context
-from edge.doctor.report import exit_code, render_json, render_text
+from edge.doctor.report import exit_code, render_json, render_result, render_summary
 from edge.doctor.runner import run_checks
 
 
@@ -28,6 +31,11 @@ def register(sub: Any) -> None:
         help="wait this long for someone to operate each door contact and exit button",
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and devices")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulated GPIO (gpiozero MockFactory) and SPI (stand-ins): for training and tests, never on a real node",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,7 +47,28 @@ def run(args: argparse.Namespace) -> int:
         click_relay=args.click_relay,
         operate_inputs=args.operate_inputs,
         timeout=args.timeout,
+        prompt=_prompter(sys.stderr if args.json else sys.stdout),
     )
-    results = run_checks(ctx)
-    print(render_json(results) if args.json else render_text(results))
+    if args.simulate:
+        from gpiozero.pins.mock import MockFactory
+
+        from edge.hardware.sim.standins import install_stand_ins
+
+        install_stand_ins()
+        ctx.pin_factory = MockFactory()
+    # The drivers log their faults as warnings for the daemons' journal; here each check says it in plain words.
+    logging.getLogger("edge").setLevel(logging.ERROR)
+    if args.json:
+        results = run_checks(ctx)
+        print(render_json(results))
+    else:
+        results = run_checks(ctx, on_result=lambda r: print(render_result(r), flush=True))
+        print(f"\n{render_summary(results)}")
     return exit_code(results)
+
+
+def _prompter(stream: Any) -> Callable[[str], None]:
+    def prompt(text: str) -> None:
+        print(f">>> {text}", file=stream, flush=True)
+
+    return prompt

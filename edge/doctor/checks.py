@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from edge.bus.session import make_client
 from edge.config import NodeConfig, load_config
@@ -18,7 +19,12 @@ from edge.timesync import clock_synchronised
 
 @dataclass
 class Context:
-    """What the checks may use: the config, where the boot config is, and what the installer allowed."""
+    """What the checks may use: the config, where the boot config is, and what the installer allowed.
+
+    `pin_factory` is gpiozero's (None: the Pi's own pins); a simulated one also means SPI goes to the stand-ins
+    and GPIO/SPI device files are not looked for. `prompt` tells the person at the node what to do now (text
+    mode prints it; JSON mode and tests may pass their own or none).
+    """
 
     config_path: Path
     boot_config: Path = Path("/boot/firmware/config.txt")
@@ -27,6 +33,19 @@ class Context:
     timeout: float = 5.0
     config: NodeConfig | None = None
     notes: dict[str, object] = field(default_factory=dict)
+    pin_factory: Any = None
+    prompt: Callable[[str], None] | None = None
+    model_file: Path = Path("/proc/device-tree/model")
+
+    @property
+    def simulated(self) -> bool:
+        """True when the pins are simulated (gpiozero MockFactory and the SPI stand-ins)."""
+        return self.pin_factory is not None
+
+    def say(self, text: str) -> None:
+        """Ask the installer to do something now (present a card, open the door)."""
+        if self.prompt is not None:
+            self.prompt(text)
 
 
 Check = Callable[[Context], Iterable[Result]]

@@ -31,21 +31,30 @@ def exit_code(results: list[Result]) -> int:
     return 1 if any(r.status is Status.FAIL for r in results) else 0
 
 
-def render_text(results: list[Result]) -> str:
-    """A readable list, worst first within the original order."""
-    marks = {Status.OK: "  ok ", Status.WARN: " WARN", Status.FAIL: " FAIL", Status.SKIP: " skip"}
-    lines = []
-    for r in results:
-        lines.append(f"{marks[r.status]}  {r.check}: {r.message}")
-        if r.fix and r.status in (Status.FAIL, Status.WARN):
-            lines.append(f"        fix: {r.fix}")
+MARKS = {Status.OK: "  ok ", Status.WARN: " WARN", Status.FAIL: " FAIL", Status.SKIP: " skip"}
+
+
+def render_result(r: Result) -> str:
+    """One result as a line, with its fix on the next line when something is wrong."""
+    line = f"{MARKS[r.status]}  {r.check}: {r.message}"
+    if r.fix and r.status in (Status.FAIL, Status.WARN):
+        line += f"\n        fix: {r.fix}"
+    return line
+
+
+def render_summary(results: list[Result]) -> str:
+    """The closing line: how many checks failed and warned."""
     failed = sum(r.status is Status.FAIL for r in results)
     warned = sum(r.status is Status.WARN for r in results)
-    lines.append("")
-    lines.append("all checks passed" if not failed else f"{failed} check(s) failed")
+    summary = "all checks passed" if not failed else f"{failed} check(s) failed"
     if warned:
-        lines[-1] += f", {warned} warning(s)"
-    return "\n".join(lines)
+        summary += f", {warned} warning(s)"
+    return summary
+
+
+def render_text(results: list[Result]) -> str:
+    """A readable list in the order the checks ran, then the summary."""
+    return "\n".join([*(render_result(r) for r in results), "", render_summary(results)])
 
 
 def render_json(results: list[Result]) -> str:

@@ -112,6 +112,22 @@ class Mfrc522Reader(BadgeReader):
 
     def start(self) -> None:
         """Import the Pi-only libraries (raising DeviceError if they cannot load) and start polling."""
+        self._load_library()
+        super().start()
+
+    def probe(self) -> int:
+        """Bring the chip up once without polling and return its version register; DeviceError says why not.
+
+        For `edge doctor`: call it on a reader that is not started, then `close()` it.
+        """
+        if self.running:
+            raise RuntimeError(f"mfrc522 reader {self.name} is polling; probe it before start()")
+        self._load_library()
+        if not self._bring_up() or self.version is None:
+            raise DeviceError(self.fault or f"{self.device} not answering")
+        return self.version
+
+    def _load_library(self) -> None:
         if self._chip_class is None:
             gpio, chip_class = _import_library()
             mode = gpio.getmode()
@@ -120,7 +136,6 @@ class Mfrc522Reader(BadgeReader):
             elif mode != gpio.BCM:
                 raise DeviceError("RPi.GPIO is in BOARD mode in this process; the MFRC522 reset pin is a BCM number")
             self._gpio, self._chip_class = gpio, chip_class
-        super().start()
 
     # -- the reader thread -------------------------------------------------------------------------------------
 
