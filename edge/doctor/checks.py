@@ -192,7 +192,7 @@ def check_state_dir(ctx: Context) -> Iterable[Result]:
     path = config.state_dir
     if path.is_dir() and os.access(path, os.W_OK):
         yield Result("state dir", Status.OK, f"{path} is writable")
-    elif not path.exists() and os.access(path.parent, os.W_OK):
+    elif not path.exists() and os.access(_nearest_existing(path), os.W_OK):
         yield Result("state dir", Status.OK, f"{path} will be created")
     else:
         yield Result(
@@ -201,6 +201,13 @@ def check_state_dir(ctx: Context) -> Iterable[Result]:
             f"{path} is not writable: events could not be stored before sending",
             f"create it and give it to the daemon's user (chown edge:edge {path})",
         )
+
+
+def _nearest_existing(path: Path) -> Path:
+    # The daemons create the state dir with its parents: what matters is the first folder that exists.
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 BASE_CHECKS: list[Check] = [check_config, check_state_dir, check_clock, check_broker]
