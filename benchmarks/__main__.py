@@ -1,4 +1,7 @@
-"""`python -m benchmarks [NAME ...]`: run every benchmark (or the named ones) and print one table."""
+"""`python -m benchmarks [--quick] [NAME ...]`: run every benchmark (or the named ones) and print one table.
+
+`--quick` (or EDGE_BENCH_QUICK=1) runs the same measures on fewer samples and shorter windows, for CI.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +20,23 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     """Run benchmarks in separate processes so footprints do not mix; print a summary table."""
-    wanted = set(sys.argv[1:])
+    args = sys.argv[1:]
+    quick = "--quick" in args or os.environ.get("EDGE_BENCH_QUICK", "") not in ("", "0")
+    wanted = {a for a in args if a != "--quick"}
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem.removeprefix("bench_") in wanted)
-    print(f"edge benchmarks on {machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    mode = " (quick mode)" if quick else ""
+    print(f"edge benchmarks on {machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}{mode}")
     with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as out:
         results = Path(out.name)
     env = dict(os.environ, EDGE_BENCH_JSON=str(results), PYTHONPATH=str(HERE.parent))
+    if quick:
+        env["EDGE_BENCH_QUICK"] = "1"
     failed = []
     for script in scripts:
-        print(f"\n== {script.stem}")
+        print(f"\n== {script.stem}", flush=True)
+        began = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", f"benchmarks.{script.stem}"], env=env, cwd=HERE.parent)
+        print(f"   ({script.stem}: {time.monotonic() - began:.0f} s)", flush=True)
         if proc.returncode:
             failed.append(script.stem)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
@@ -36,8 +46,10 @@ def main() -> int:
     for r in rows:
         verdict = "" if r["ok"] is None else ("ok" if r["ok"] else "MISSED")
         print(f"  {r['benchmark']:<12} {r['name']:<44} {r['value']:>12.3f} {r['unit']:<8} {r['target']:<16} {verdict}")
+    silent = [s.stem for s in scripts if not any(r["benchmark"] == s.stem.removeprefix("bench_") for r in rows)]
+    failed += [name for name in silent if name not in failed]
     if failed:
-        print(f"\nbenchmarks that failed to run: {', '.join(failed)}")
+        print(f"\nbenchmarks that failed to run or reported nothing: {', '.join(failed)}")
     return 1 if failed else 0
 
 
