@@ -42,10 +42,14 @@ def main() -> int:
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     results.unlink()
     print("\n== summary")
-    print(f"  {'benchmark':<12} {'measure':<44} {'value':>12} {'unit':<8} {'target':<16} verdict")
+    width = max([len(r["name"]) for r in rows] + [7])
+    print(f"  {'benchmark':<12} {'measure':<{width}} {'value':>12} {'unit':<8} {'target':<14} verdict")
     for r in rows:
         verdict = "" if r["ok"] is None else ("ok" if r["ok"] else "MISSED")
-        print(f"  {r['benchmark']:<12} {r['name']:<44} {r['value']:>12.3f} {r['unit']:<8} {r['target']:<16} {verdict}")
+        value, name = r["value"], r["name"]
+        print(f"  {r['benchmark']:<12} {name:<{width}} {value:>12.3f} {r['unit']:<8} {r['target']:<14} {verdict}")
+    missed = [r for r in rows if r["ok"] is False]
+    print(f"\n{sum(r['ok'] is True for r in rows)} targets met, {len(missed)} missed")
     silent = [s.stem for s in scripts if not any(r["benchmark"] == s.stem.removeprefix("bench_") for r in rows)]
     failed += [name for name in silent if name not in failed]
     if failed:
