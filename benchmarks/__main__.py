@@ -1,10 +1,12 @@
 """`python -m benchmarks [--quick] [NAME ...]`: run every benchmark (or the named ones) and print one table.
 
 `--quick` (or EDGE_BENCH_QUICK=1) runs the same measures on fewer samples and shorter windows, for CI.
+`--json FILE` also writes every measure as a JSON line to FILE.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -20,9 +22,13 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     """Run benchmarks in separate processes so footprints do not mix; print a summary table."""
-    args = sys.argv[1:]
-    quick = "--quick" in args or os.environ.get("EDGE_BENCH_QUICK", "") not in ("", "0")
-    wanted = {a for a in args if a != "--quick"}
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="benchmarks to run (bus, door, footprint...); default: all")
+    parser.add_argument("--quick", action="store_true", help="fewer samples and shorter windows (CI)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the measures as JSON lines")
+    args = parser.parse_args()
+    quick = args.quick or os.environ.get("EDGE_BENCH_QUICK", "") not in ("", "0")
+    wanted = set(args.names)
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem.removeprefix("bench_") in wanted)
     mode = " (quick mode)" if quick else ""
     print(f"edge benchmarks on {machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}{mode}")
@@ -40,6 +46,8 @@ def main() -> int:
         if proc.returncode:
             failed.append(script.stem)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
+    if args.json:
+        args.json.write_text(results.read_text())
     results.unlink()
     print("\n== summary")
     width = max([len(r["name"]) for r in rows] + [7])

@@ -97,13 +97,12 @@ def spawn(daemon: Daemon, broker: Mosquitto, log: Path) -> tuple[subprocess.Pope
         while (ready_at is None or online_at is None) and time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"{daemon.label} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            now = time.monotonic()
             if ready_at is None and (match := READY.search(log.read_text(errors="replace"))):
-                ready_at, ready_ms = now, float(match.group(1))
+                ready_at, ready_ms = time.monotonic(), float(match.group(1))
             if online_at is None and any(
                 json.loads(m.payload).get("state") == "online" for m in recorder.messages[seen:]
             ):
-                online_at = now
+                online_at = time.monotonic()
             time.sleep(0.005)
     finally:
         recorder.client.loop_stop()
