@@ -38,7 +38,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
 
 @pytest.mark.slow
 @pytest.mark.timeout(360)
-def test_the_quick_suite_runs_every_benchmark_to_the_end(quick_run) -> None:  # type: ignore[no-untyped-def]
+def test_the_quick_suite_runs_every_benchmark_to_the_end(quick_run) -> None:
     proc, _ = quick_run
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "(quick mode)" in proc.stdout
@@ -49,7 +49,7 @@ def test_the_quick_suite_runs_every_benchmark_to_the_end(quick_run) -> None:  # 
 @pytest.mark.slow
 @pytest.mark.timeout(360)
 @pytest.mark.parametrize("benchmark", BENCHMARKS)
-def test_each_benchmark_reports_numeric_measures(quick_run, benchmark: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_benchmark_reports_numeric_measures(quick_run, benchmark: str) -> None:
     _, rows = quick_run
     mine = [r for r in rows if r["benchmark"] == benchmark]
     assert mine, f"bench_{benchmark} reported no measures"
@@ -58,7 +58,7 @@ def test_each_benchmark_reports_numeric_measures(quick_run, benchmark: str) -> N
 
 @pytest.mark.slow
 @pytest.mark.timeout(360)
-def test_every_target_gets_a_verdict_in_the_summary(quick_run) -> None:  # type: ignore[no-untyped-def]
+def test_every_target_gets_a_verdict_in_the_summary(quick_run) -> None:
     proc, rows = quick_run
     targeted = [r for r in rows if r["target"]]
     assert targeted and all(r["ok"] in (True, False) for r in targeted)
