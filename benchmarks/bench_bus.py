@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import Measure, percentile, report
+from benchmarks.common import Measure, percentile, report, sized
 from edge.bus import Bus, Outbox, Row
 from edge.config import parse_config
 from edge.contract import BadgeScan
@@ -14,7 +14,7 @@ from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 
 
-def append_latency(tmp: Path, synchronous: str, n: int = 2000) -> list[float]:
+def append_latency(tmp: Path, synchronous: str, n: int = int(sized(2000, 200))) -> list[float]:
     box = Outbox(tmp / f"bench-{synchronous}.sqlite3", synchronous=synchronous)
     samples = []
     for _ in range(n):
@@ -25,7 +25,7 @@ def append_latency(tmp: Path, synchronous: str, n: int = 2000) -> list[float]:
     return samples
 
 
-def throughput(tmp: Path, n: int = 5000) -> float:
+def throughput(tmp: Path, n: int = int(sized(5000, 500))) -> float:
     broker = Mosquitto(tmp / "mosquitto")
     broker.start()
     try:

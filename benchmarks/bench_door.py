@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb
+from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized
 from edge.access.files import write_atomic
 from edge.clock import ScaledClock
 from edge.config import load_config
@@ -185,8 +185,10 @@ def footprint(folder: Path, broker: Mosquitto, idle_s: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=300, help="cards per situation and reader")
-    parser.add_argument("--idle-s", type=float, default=10.0, help="seconds over which idle CPU is measured")
+    parser.add_argument("--samples", type=int, default=int(sized(300, 20)), help="cards per situation and reader")
+    parser.add_argument(
+        "--idle-s", type=float, default=sized(10.0, 3.0), help="seconds over which idle CPU is measured"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-door-") as tmp:
         folder = Path(tmp)

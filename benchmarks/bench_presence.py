@@ -42,7 +42,18 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
-from benchmarks.common import Measure, cpu_seconds, idle_cpu_percent, machine, median, percentile, report, rss_mb
+from benchmarks.common import (
+    Measure,
+    cpu_seconds,
+    idle_cpu_percent,
+    machine,
+    median,
+    percentile,
+    pss_and_shared_mb,
+    report,
+    rss_mb,
+    sized,
+)
 from edge.clock import SystemClock
 from edge.config import parse_config
 from edge.occupancy import DeskUpdate, Occupancy, OccupancyTracker
@@ -363,7 +374,7 @@ def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
                 raise RuntimeError((tmp / "presence.log").read_text())
             cpu = idle_cpu_percent(proc.pid, idle_s)
             rss = rss_mb(proc.pid)
-            pss, shared = _pss_and_shared_mb(proc.pid)
+            pss, shared = pss_and_shared_mb(proc.pid)
             threads = len(list(Path(f"/proc/{proc.pid}/task").iterdir()))
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -378,21 +389,14 @@ def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
     MEASURES.append(Measure("presence", f"{label} PSS", pss, "MB"))
 
 
-def _pss_and_shared_mb(pid: int) -> tuple[float, float]:
-    """Proportional set size, and the resident pages shared with other processes (libpython, pydantic_core...)."""
-    values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        key, _, rest = line.partition(":")
-        values[key] = int(rest.split()[0]) / 1024
-    return values.get("Pss", float("nan")), values.get("Shared_Clean", 0.0) + values.get("Shared_Dirty", 0.0)
-
-
 def main() -> None:
     """Run every presence benchmark."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--idle-s", type=float, default=30.0)
-    parser.add_argument("--daemon-idle-s", type=float, default=65.0, help="includes one 60 s heartbeat round")
+    parser.add_argument("--rounds", type=int, default=int(sized(10, 2)))
+    parser.add_argument("--idle-s", type=float, default=sized(30.0, 5.0))
+    parser.add_argument(
+        "--daemon-idle-s", type=float, default=sized(65.0, 5.0), help="65 s includes one 60 s heartbeat round"
+    )
     parser.add_argument("--spacing-s", type=float, default=0.02, help="between two desk changes (daemon latency)")
     parser.add_argument("--radars", type=int, default=DESKS - GPIO_PINS)
     parser.add_argument("--only", choices=["idle", "latency", "daemon-latency", "daemon-idle"], action="append")

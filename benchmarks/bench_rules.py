@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from benchmarks.common import Measure, report
+from benchmarks.common import Measure, report, sized
 from edge.access.members import MemberFile
 from edge.access.members_csv import MAPPINGS, import_csv
 from edge.access.rules import AccessRequest, DoorContext, decide, record
@@ -88,8 +88,8 @@ def percentile(sorted_values: list[int], fraction: float) -> float:
 def main() -> None:
     """Run the benchmark and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--decisions", type=int, default=200_000)
+    parser.add_argument("--members", type=int, default=int(sized(100_000, 10_000)))
+    parser.add_argument("--decisions", type=int, default=int(sized(200_000, 20_000)))
     args = parser.parse_args()
     rng = random.Random(5)
     print(f"Python {sys.version.split()[0]}, {args.members} members, {args.decisions} decisions")

@@ -12,6 +12,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+QUICK = os.environ.get("EDGE_BENCH_QUICK", "") not in ("", "0")
+"""Quick mode (`python -m benchmarks --quick` or EDGE_BENCH_QUICK=1): the same measures on fewer samples, for CI."""
+
+
+def sized(full: float, quick: float) -> float:
+    """`full` normally, `quick` in quick mode (sample counts, durations)."""
+    return quick if QUICK else full
+
 
 @dataclass
 class Measure:
@@ -79,8 +87,19 @@ def machine() -> str:
     )
 
 
+def pss_and_shared_mb(pid: int) -> tuple[float, float]:
+    """Proportional set size, and the resident pages shared with other processes (libpython, pydantic_core...)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        values[key] = int(rest.split()[0]) / 1024
+    return values.get("Pss", float("nan")), values.get("Shared_Clean", 0.0) + values.get("Shared_Dirty", 0.0)
+
+
 def report(measures: list[Measure]) -> None:
     """Print a table; also append JSON lines to $EDGE_BENCH_JSON when the runner collects results."""
+    if QUICK:
+        print("  (quick mode: fewer samples; numbers are indicative only)")
     width = max((len(m.name) for m in measures), default=10)
     for m in measures:
         verdict = "" if m.ok is None else ("ok" if m.ok else "MISSED")
