@@ -15,7 +15,7 @@ def soak(short: int, long: int) -> int:
 
 def unknown_version(valid: bytes) -> bytes:
     """A genuine payload whose format version (`.../1` in its kind) is one this code does not know."""
-    changed = valid.replace(b'/1"', b'/99"', 1)
+    changed = valid.replace(b'/1"', b'/99"', 1).replace(b'{"v":1,', b'{"v":99,', 1)
     assert changed != valid, "the payload has no versioned kind to change"
     return changed
 
