@@ -23,7 +23,9 @@ DOOR = "    unlock_s: 3\n    contact: {pin: 27, debounce_s: 0}\n"
 class Site:
     """A staff folder (keys, member file, staff config) and one door node run as `edge door --simulate`."""
 
-    def __init__(self, folder: Path, broker: Mosquitto, reader: Rdm6300Sim, member_file: str = MEMBER_FILE) -> None:
+    def __init__(
+        self, folder: Path, broker: Mosquitto, reader: Rdm6300Sim, member_file: str = MEMBER_FILE, door: str = DOOR
+    ) -> None:
         self.folder = folder
         self.broker = broker
         self.reader = reader
@@ -35,7 +37,7 @@ class Site:
         )
         readers = f"      - reader: {{name: inside, type: rdm6300, port: {reader.path}, rearm_s: 0.2}}\n"
         readers += "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.2}\n"
-        self.config = door_config(folder, broker.port, readers=readers, door=DOOR, status_interval_s=0.3)
+        self.config = door_config(folder, broker.port, readers=readers, door=door, status_interval_s=0.3)
         self.sim_dir = folder / "sim"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = folder / "door.log"
