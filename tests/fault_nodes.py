@@ -9,10 +9,28 @@ import subprocess
 from pathlib import Path
 
 from edge.hardware.sim.pinbridge import PinBridgeClient
+from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.waiting import wait_until
 
 SEAT_PINS = (6, 12, 13, 16, 17, 19, 22, 23, 24, 25, 26, 4)  # one seat switch per desk, pressed = LOW
+
+
+def badge_node(folder: Path, port: int, reader: Rdm6300Sim) -> Path:
+    """A reception badge node using the site's badge key."""
+    config = folder / "reception.yaml"
+    config.write_text(
+        f"""site: lyon
+node: reception
+state_dir: {folder / "state" / "reception"}
+badge_key_file: keys/badge.key
+status_interval_s: 0.5
+mqtt: {{host: 127.0.0.1, port: {port}, reconnect_min_s: 0.2, reconnect_max_s: 1}}
+readers:
+  - {{name: reception, type: rdm6300, port: {reader.path}, rearm_s: 0.2}}
+"""
+    )
+    return config
 
 
 class DeskNode:

@@ -18,7 +18,7 @@ from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers, wait_until
 from tests.door_site import Site
 from tests.door_support import EXPIRED, NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
-from tests.fault_nodes import count_kind
+from tests.fault_nodes import badge_node, count_kind
 from tests.fault_support import soak
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
@@ -56,23 +56,6 @@ def spellings(uid: str) -> list[bytes]:
         forms |= {sep.join(pairs).upper(), sep.join(pairs).lower()}
     assert all(len(f) >= 6 for f in forms), forms  # a short spelling would match by chance
     return [f.encode() for f in forms] + [bytes.fromhex(uid)]
-
-
-def badge_node(folder: Path, port: int, reader: Rdm6300Sim) -> Path:
-    """A reception badge node using the site's badge key."""
-    config = folder / "reception.yaml"
-    config.write_text(
-        f"""site: lyon
-node: reception
-state_dir: {folder / "state" / "reception"}
-badge_key_file: keys/badge.key
-status_interval_s: 0.5
-mqtt: {{host: 127.0.0.1, port: {port}, reconnect_min_s: 0.2, reconnect_max_s: 1}}
-readers:
-  - {{name: reception, type: rdm6300, port: {reader.path}, rearm_s: 0.2}}
-"""
-    )
-    return config
 
 
 def test_no_raw_uid_in_any_payload_log_or_store_after_a_busy_run(
