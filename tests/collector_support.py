@@ -105,10 +105,11 @@ def collector_yaml(
     node: str = "col",
     victoria: VictoriaMetrics | None = None,
     extra: str = "",
+    site: str = SITE,
 ) -> str:
     """A collector node config for tests: fast status, fast reconnects, short backoff."""
     lines = [
-        f"site: {SITE}",
+        f"site: {site}",
         f"node: {node}",
         f"state_dir: {state_dir}",
         "status_interval_s: 0.5",
@@ -142,7 +143,8 @@ def kill_leftovers() -> None:
 class CollectorProcess:
     """`edge collector -c FILE` as a real subprocess."""
 
-    def __init__(self, config: Path, mqtt_port: int, node: str = "col") -> None:
+    def __init__(self, config: Path, mqtt_port: int, node: str = "col", site: str = SITE) -> None:
+        self.topics = Topics(site)
         self.config = config
         self.mqtt_port = mqtt_port
         self.node = node
@@ -151,7 +153,7 @@ class CollectorProcess:
 
     def start(self, wait_online: bool = True) -> CollectorProcess:
         """Start it and (by default) wait until its status says online, i.e. it has subscribed."""
-        recorder = Recorder(self.mqtt_port, TOPICS.node_status(self.node)) if wait_online else None
+        recorder = Recorder(self.mqtt_port, self.topics.node_status(self.node)) if wait_online else None
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 edge_command("collector", "-c", str(self.config)), stdout=out, stderr=out, env=edge_env(), cwd=REPO

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from edge.contract import Kind, decode
+from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Received, Recorder
 
 P = "edge/lyon"
@@ -93,3 +97,62 @@ def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.
         return [m for m in recorder.messages if m.retain]
     finally:
         recorder.close()
+
+
+NODE = "desks-east"
+
+
+def write_config(tmp_path: Path, port: int, presence: str) -> Path:
+    """A presence node config (site lyon, node NODE) with the given `presence:` section."""
+    config = tmp_path / "node.yaml"
+    config.write_text(
+        f"""site: lyon
+node: {NODE}
+state_dir: {tmp_path / "state"}
+status_interval_s: 0.5
+mqtt:
+  host: 127.0.0.1
+  port: {port}
+  reconnect_min_s: 0.2
+  reconnect_max_s: 1
+presence:
+{presence}"""
+    )
+    return config
+
+
+def radar_presence(radar: Path) -> str:
+    """One radar desk, radar hysteresis shortened to fractions of a second."""
+    return f"""  heartbeat_s: 3600
+  hysteresis:
+    ld2410: {{enter_s: 0.3, release_s: 0.6, gap_s: 0.2}}
+  zones: [{{name: east}}]
+  desks:
+    - name: e01
+      zone: east
+      sensors: [{{type: ld2410, port: {radar}, silence_s: 2}}]
+"""
+
+
+def start_daemon(config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """`edge presence -c CONFIG EXTRA...` as a subprocess logging to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            edge_command("presence", "-c", str(config), *extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=edge_env(),
+            cwd=REPO,
+        )
+
+
+def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, as systemd stops it; the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,45 +12,24 @@ import pytest
 
 from edge.hardware.sim.ld2410 import EMPTY, RadarSimulator, someone
 from edge.hardware.sim.pinbridge import PinBridgeClient
-from tests.presence_support import desk_states, desk_topic, retained_now, statuses, wait_state, zone_counts, zone_topic
-from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
+from tests.presence_support import (
+    NODE,
+    desk_states,
+    desk_topic,
+    radar_presence,
+    retained_now,
+    start_daemon,
+    statuses,
+    stop_daemon,
+    wait_state,
+    write_config,
+    zone_counts,
+    zone_topic,
+)
+from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 from tests.waiting import wait_until
-
-NODE = "desks-east"
-
-
-def write_config(tmp_path: Path, port: int, presence: str) -> Path:
-    config = tmp_path / "node.yaml"
-    config.write_text(
-        f"""site: lyon
-node: {NODE}
-state_dir: {tmp_path / "state"}
-status_interval_s: 0.5
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-presence:
-{presence}"""
-    )
-    return config
-
-
-def radar_presence(radar: Path) -> str:
-    """One radar desk, radar hysteresis shortened to fractions of a second."""
-    return f"""  heartbeat_s: 3600
-  hysteresis:
-    ld2410: {{enter_s: 0.3, release_s: 0.6, gap_s: 0.2}}
-  zones: [{{name: east}}]
-  desks:
-    - name: e01
-      zone: east
-      sensors: [{{type: ld2410, port: {radar}, silence_s: 2}}]
-"""
-
 
 SEAT_PRESENCE = """  heartbeat_s: 3600
   zones: [{name: east}]
@@ -76,29 +53,6 @@ def radar(dev_dir: Path) -> Iterator[RadarSimulator]:
     sim = RadarSimulator(dev_dir / "ttyRADAR", rate_hz=20, reading=EMPTY).start()
     yield sim
     sim.stop()
-
-
-def start_daemon(config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            edge_command("presence", "-c", str(config), *extra),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=edge_env(),
-            cwd=REPO,
-        )
-
-
-def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
-    """SIGTERM, as systemd stops it; the exit code."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
 
 
 def test_radar_states_are_published_retained_and_an_unplugged_radar_recovers(

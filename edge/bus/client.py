@@ -305,17 +305,21 @@ class Bus:
                         self._cond.notify_all()
                 if connected and free > 0:
                     self._send(self.outbox.pending(free, skip))
-                if connected and time.monotonic() >= self._next_status:
-                    self._next_status = time.monotonic() + self.config.status_interval_s
-                    self.publish_status()
+                self._status_if_due(connected)
             except StoreError as exc:
                 self.counters.inc("store_errors")
                 log.error("%s", exc)
+                self._status_if_due(connected)  # a node whose disk is full must still say so
                 time.sleep(1.0)
             except Exception:
                 self.counters.inc("pump_errors")
                 log.exception("outbox pump failed; retrying")
                 time.sleep(1.0)
+
+    def _status_if_due(self, connected: bool) -> None:
+        if connected and time.monotonic() >= self._next_status:
+            self._next_status = time.monotonic() + self.config.status_interval_s
+            self.publish_status()
 
     def _has_work(self) -> bool:
         if self._stopping or self._ack_signal or self._spill:

@@ -1,0 +1,79 @@
+"""Bad input on every event topic `edge collector` subscribes to (it takes P/#): oversized, non-JSON, wrong-type,
+unknown-version and binary payloads are quarantined and counted, and the good events around them all arrive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.contract import Kind
+from tests.collector_support import (
+    TOPICS,
+    CollectorProcess,
+    Publisher,
+    collector_yaml,
+    desk_event,
+    kill_leftovers,
+    store_ids,
+    store_value,
+    wait_until,
+    wire,
+)
+from tests.fault_support import bad_payloads
+from tests.rig.mqtt import Recorder
+from tests.rig.servers import Mosquitto
+
+# Every event topic a node publishes on (the collector subscribes to all of P/#).
+EVENT_TOPICS = {
+    Kind.BADGE_SCAN: TOPICS.for_kind(Kind.BADGE_SCAN, "inside"),
+    Kind.DOOR_ACCESS: TOPICS.for_kind(Kind.DOOR_ACCESS, "front"),
+    Kind.DOOR_ALARM: TOPICS.for_kind(Kind.DOOR_ALARM, "front"),
+    Kind.DOOR_STATE: TOPICS.for_kind(Kind.DOOR_STATE, "front"),
+    Kind.DESK_OCCUPANCY: TOPICS.for_kind(Kind.DESK_OCCUPANCY, "d1"),
+    Kind.ZONE_OCCUPANCY: TOPICS.for_kind(Kind.ZONE_OCCUPANCY, "z1"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_collectors() -> Iterator[None]:
+    yield
+    kill_leftovers()
+
+
+def counters(port: int) -> dict[str, int]:
+    recorder = Recorder(port, TOPICS.node_status("col"))
+    recorder.wait_for(lambda ms: bool(ms), timeout=5)
+    recorder.close()
+    return dict(json.loads(recorder.messages[-1].payload)["counters"]) if recorder.messages else {}
+
+
+def test_bad_payloads_on_every_event_topic_are_quarantined_counted_and_the_rest_flows(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(collector_yaml(mosquitto.port, tmp_path / "state"))
+    collector = CollectorProcess(config, mosquitto.port).start()
+    store = tmp_path / "state" / "collector.sqlite3"
+    publisher = Publisher(mosquitto.port)
+    good = [desk_event(i) for i in range(200)]
+    bad = [
+        (topic, payload) for topic in EVENT_TOPICS.values() for payload in bad_payloads(wire(desk_event(0))[1]).values()
+    ]
+    publisher.send([wire(e) for e in good[:100]] + bad + [wire(e) for e in good[100:]])
+    assert wait_until(lambda: len(store_ids(store)) >= len(good), timeout=30), collector.output()[-2000:]
+    assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM quarantine") == len(bad), timeout=20)
+    assert sorted(store_ids(store)) == sorted(e.envelope.id for e in good)
+    with_reason = store_value(store, "SELECT COUNT(DISTINCT topic) FROM quarantine")
+    assert with_reason == len(EVENT_TOPICS)  # every topic's garbage was seen and kept for inspection
+    assert wait_until(lambda: counters(mosquitto.port).get("quarantined") == len(bad), timeout=15)
+    assert collector.proc is not None and collector.proc.poll() is None
+    # Still working afterwards.
+    later = [desk_event(i) for i in range(200, 250)]
+    publisher.send([wire(e) for e in later])
+    assert wait_until(lambda: len(store_ids(store)) >= len(good) + len(later), timeout=20)
+    publisher.close()
+    assert collector.terminate() == 0
+    assert "Traceback" not in collector.output()
