@@ -260,16 +260,7 @@ def decode(kind: Kind, raw: bytes) -> Event:
     """Validate a wire payload of a known kind; raise PayloadError with a counted reason otherwise."""
     if kind not in _WIRE:
         raise PayloadError("unknown_kind", str(kind))
-    if len(raw) > MAX_EVENT_BYTES:
-        raise PayloadError("too_large", f"{len(raw)} bytes > {MAX_EVENT_BYTES}")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PayloadError("not_utf8") from None
-    except (ValueError, RecursionError):
-        raise PayloadError("not_json") from None
-    if not isinstance(data, dict):
-        raise PayloadError("not_object", type(data).__name__)
+    data = decode_json_object(raw, MAX_EVENT_BYTES)
     if data.get("v") != SCHEMA_VERSION:
         raise PayloadError("unknown_version", repr(data.get("v"))[:20])
     try:
@@ -286,7 +277,7 @@ def decode(kind: Kind, raw: bytes) -> Event:
 
 
 def decode_json_object(raw: bytes, max_bytes: int) -> dict[str, Any]:
-    """Parse an inbound payload that must be a JSON object of bounded size (commands, snapshots)."""
+    """Parse an inbound payload that must be a JSON object of bounded size; PayloadError with a counted reason."""
     if len(raw) > max_bytes:
         raise PayloadError("too_large", f"{len(raw)} bytes > {max_bytes}")
     try:
