@@ -8,8 +8,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from edge.contract import Kind, badge_token, decode
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.rig.fixtures import REPO, edge_command, edge_env
@@ -42,13 +40,6 @@ readers:
 """
     )
     return config
-
-
-@pytest.fixture
-def reader():
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
 
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:

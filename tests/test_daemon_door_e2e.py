@@ -40,13 +40,6 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture
-def reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
-
-
-@pytest.fixture
 def site(tmp_path: Path, mosquitto: Mosquitto, reader: Rdm6300Sim) -> Iterator[Site]:
     site = Site(tmp_path, mosquitto, reader)
     yield site

@@ -48,13 +48,6 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.kill()
 
 
-@pytest.fixture
-def reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
-
-
 def strangers() -> Iterator[str]:
     """Badges nobody holds: distinct 5-byte tags."""
     for n in itertools.count(1):

@@ -35,13 +35,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-@pytest.fixture
-def reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
-
-
 def fill(folder: Path) -> Path:
     """Write a file until the filesystem says it is full; the file."""
     filler = folder / "filler"

@@ -5,10 +5,7 @@ the relay keep working, and badges are read again after the replug. EDGE_SOAK=1 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
@@ -20,13 +17,6 @@ from tests.rig.servers import Mosquitto
 from tests.waiting import wait_until
 
 REPLUGS = soak(2, 10)
-
-
-@pytest.fixture
-def reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
 
 
 def reader_faults(recorder: Recorder) -> list[bool]:

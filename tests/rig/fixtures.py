@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.rig.servers import InfluxDB16, Mosquitto, VictoriaMetrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +41,14 @@ def influxdb(tmp_path: Path) -> Iterator[InfluxDB16]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def reader() -> Iterator[Rdm6300Sim]:
+    """A simulated RDM6300 reader behind a real pty, at a stable path that can be unplugged and replugged."""
+    sim = Rdm6300Sim()
+    yield sim
+    sim.close()
 
 
 def edge_env(**extra: str) -> dict[str, str]:
