@@ -22,7 +22,7 @@ from benchmarks.common import Measure, report, sized
 from edge.access.members import MemberFile
 from edge.access.members_csv import MAPPINGS, import_csv
 from edge.access.rules import AccessRequest, DoorContext, decide, record
-from edge.access.signing import TrustedKeys
+from edge.access.signing import TrustedKeys, public_key_of
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode
@@ -104,7 +104,7 @@ def main() -> None:
     )
     raw = timed("sign snapshot (canonical JSON + Ed25519)", lambda: sign_snapshot(payload, key))
     print(f"{'snapshot size':<46} {len(raw) / 1e6:8.2f} MB")
-    trusted = TrustedKeys([key.public_key()])
+    trusted = TrustedKeys([public_key_of(key)])
     applied = [
         timed(
             f"verify + index (apply on a door) run {i + 1}",

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.access.index import SnapshotIndex
 from edge.access.members import MemberFile, parse_member_file
-from edge.access.signing import TrustedKeys
+from edge.access.signing import TrustedKeys, public_key_of
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
 from edge.contract.token import badge_token
 
@@ -69,4 +69,4 @@ def index_of(members: MemberFile | str, version: int = 1) -> SnapshotIndex:
     key = Ed25519PrivateKey.generate()
     payload = build_snapshot(members, version=version, badge_key=BADGE_KEY, created_at=CREATED)
     raw = sign_snapshot(payload, key)
-    return apply_snapshot(raw, TrustedKeys([key.public_key()]), site=members.site, applied_version=None)
+    return apply_snapshot(raw, TrustedKeys([public_key_of(key)]), site=members.site, applied_version=None)

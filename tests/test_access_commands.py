@@ -19,12 +19,12 @@ from edge.access.commands import (
     sign_command,
     verify_command,
 )
-from edge.access.signing import TrustedKeys, sign
+from edge.access.signing import TrustedKeys, public_key_of, sign
 from edge.clock import ManualClock
 from edge.errors import PayloadError
 
 STAFF = Ed25519PrivateKey.generate()
-TRUSTED = TrustedKeys([STAFF.public_key()])
+TRUSTED = TrustedKeys([public_key_of(STAFF)])
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
 

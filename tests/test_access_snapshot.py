@@ -21,7 +21,7 @@ from edge.access.keys import (
     load_trusted_keys,
 )
 from edge.access.members import parse_member_file
-from edge.access.signing import TrustedKeys, canonical_json, key_id, sign
+from edge.access.signing import TrustedKeys, canonical_json, key_id, public_key_of, sign
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot, verify_snapshot
 from edge.config.base import read_secret
 from edge.errors import ConfigError, PayloadError
@@ -29,7 +29,7 @@ from tests.access_support import BADGE_KEY, CREATED, SITE_YAML, token
 
 MEMBERS = parse_member_file(SITE_YAML + "  - {id: named, name: Zoé Secret, plan: resident, badges: ['04:AA:BB:CC']}\n")
 KEY = Ed25519PrivateKey.generate()
-TRUSTED = TrustedKeys([KEY.public_key()])
+TRUSTED = TrustedKeys([public_key_of(KEY)])
 
 
 def signed(version: int = 5, key: Ed25519PrivateKey = KEY) -> bytes:
@@ -107,7 +107,7 @@ def test_a_snapshot_signed_by_another_key_is_refused() -> None:
 def test_a_key_pretending_to_be_a_trusted_one_is_forged() -> None:
     thief = Ed25519PrivateKey.generate()
     message = json.loads(signed(key=thief))
-    message["signature"]["key"] = key_id(KEY.public_key())
+    message["signature"]["key"] = key_id(public_key_of(KEY))
     assert refusal(json.dumps(message).encode()) == "forged"
 
 
@@ -178,7 +178,7 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(tmp_path: Path) -> Non
     assert stat.S_IMODE((tmp_path / "staff.key").stat().st_mode) == 0o600
     private = load_signing_key(tmp_path / "staff.key")
     public = load_public_key(tmp_path / "staff.pub")
-    assert key_id(public) == identifier == key_id(private.public_key())
+    assert key_id(public) == identifier == key_id(public_key_of(private))
     raw = signed(key=private)
     assert apply_snapshot(raw, load_trusted_keys([tmp_path / "staff.pub"]), site="lyon", applied_version=None)
 

@@ -295,7 +295,7 @@ def test_a_key_that_is_not_a_public_key_exits_2_naming_its_key_path(tmp_path: Pa
     config = door_config(tmp_path, 1)
     result = run_edge("door", "-c", str(config), "--simulate", str(tmp_path / "sim"))
     assert result.returncode == 2
-    assert "access.snapshot_keys[0]: " in result.stderr and "not a PEM public key" in result.stderr
+    assert "access.snapshot_keys[0]: " in result.stderr and "not an Ed25519 PEM public key" in result.stderr
 
 
 def test_a_config_without_doors_exits_2(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from edge.access.keys import load_public_key, load_signing_key
 from edge.access.members import load_member_file
+from edge.access.signing import public_key_of
 from tests.rig.fixtures import run_edge
 
 MEMBER_FILE = """\
@@ -89,7 +90,7 @@ def test_keygen_creates_both_signing_pairs_and_the_badge_key_private_ones_0600(t
         assert stat.S_IMODE((keys / private).stat().st_mode) == 0o600
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
     pair = load_signing_key(keys / "snapshot-signing.key")
-    assert pair.public_key() == load_public_key(keys / "snapshot-signing.pub")
+    assert public_key_of(pair) == load_public_key(keys / "snapshot-signing.pub")
     assert out.count("created") == 3
 
 

@@ -10,25 +10,23 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
-)
-
-from edge.access.signing import TrustedKeys, key_id
+from edge.access.ed25519 import KeyFormatError, PublicKey
+from edge.access.signing import TrustedKeys, key_id, public_key_of
 from edge.errors import ConfigError
+
+if TYPE_CHECKING:  # private keys live on the staff machine; a door reads only public keys, without `cryptography`
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 BADGE_KEY_BYTES = 32
 
 
 def generate_signing_key(private_path: str | Path, public_path: str | Path) -> str:
     """Create a new Ed25519 key pair in two new files (private 0600); return the key id."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
@@ -38,7 +36,7 @@ def generate_signing_key(private_path: str | Path, public_path: str | Path) -> s
     except BaseException:
         Path(private_path).unlink(missing_ok=True)
         raise
-    return key_id(key.public_key())
+    return key_id(public_key_of(key))
 
 
 def generate_badge_key(path: str | Path) -> None:
@@ -63,6 +61,9 @@ def load_badge_key(path: str | Path) -> bytes:
 
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     """Read a private Ed25519 key; raise ConfigError if unreadable, readable by others, or not Ed25519."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     path = Path(path)
     data = _read(path)
     mode = path.stat().st_mode
@@ -77,16 +78,13 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     return key
 
 
-def load_public_key(path: str | Path) -> Ed25519PublicKey:
-    """Read a public Ed25519 key; raise ConfigError if unreadable or not Ed25519."""
+def load_public_key(path: str | Path) -> PublicKey:
+    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable or not Ed25519."""
     path = Path(path)
     try:
-        key = load_pem_public_key(_read(path))
-    except ValueError as exc:
-        raise ConfigError([f"{path}: not a PEM public key ({exc})"]) from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError([f"{path}: not an Ed25519 public key"])
-    return key
+        return PublicKey.from_pem(_read(path))
+    except KeyFormatError as exc:
+        raise ConfigError([f"{path}: not an Ed25519 PEM public key ({exc})"]) from None
 
 
 def load_trusted_keys(paths: list[str | Path] | tuple[str | Path, ...]) -> TrustedKeys:

@@ -13,13 +13,13 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
+from edge.access.ed25519 import PublicKey
 from edge.errors import PayloadError
+
+if TYPE_CHECKING:  # signing happens on the staff machine only; doors never import `cryptography`
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ALGORITHM = "Ed25519"
 
@@ -29,20 +29,25 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
-def key_id(key: Ed25519PublicKey) -> str:
+def key_id(key: PublicKey) -> str:
     """A short, stable name for a public key: the first 16 hex characters of SHA-256 of its raw bytes."""
-    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+    return hashlib.sha256(key.raw).hexdigest()[:16]
+
+
+def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
+    """The verifying half of a staff signing key."""
+    return PublicKey(private.public_key().public_bytes_raw())
 
 
 class TrustedKeys:
     """The public keys a door accepts signatures from, by key id (several during a key rotation)."""
 
-    def __init__(self, keys: Iterable[Ed25519PublicKey]) -> None:
-        self._keys: dict[str, Ed25519PublicKey] = {key_id(key): key for key in keys}
+    def __init__(self, keys: Iterable[PublicKey]) -> None:
+        self._keys: dict[str, PublicKey] = {key_id(key): key for key in keys}
         if not self._keys:
             raise ValueError("at least one trusted public key is needed")
 
-    def get(self, identifier: str) -> Ed25519PublicKey | None:
+    def get(self, identifier: str) -> PublicKey | None:
         """Return the key with this id, or None."""
         return self._keys.get(identifier)
 
@@ -56,7 +61,7 @@ def sign(kind: str, payload: Mapping[str, Any], key: Ed25519PrivateKey) -> bytes
     """Return the signed message carrying `payload`, as canonical JSON bytes."""
     body = canonical_json(payload)
     value = key.sign(kind.encode("ascii") + b"\n" + body)
-    signature = {"alg": ALGORITHM, "key": key_id(key.public_key()), "value": base64.b64encode(value).decode("ascii")}
+    signature = {"alg": ALGORITHM, "key": key_id(public_key_of(key)), "value": base64.b64encode(value).decode("ascii")}
     # Sorted keys kind < payload < signature: this concatenation is the envelope's canonical form.
     return (
         b'{"kind":' + canonical_json(kind) + b',"payload":' + body + b',"signature":' + canonical_json(signature) + b"}"
@@ -90,8 +95,10 @@ def open_signed(kind: str, raw: bytes, trusted: TrustedKeys, *, max_bytes: int) 
         raise PayloadError("unknown_key", f"key {str(signature.get('key'))[:20]!r} is not trusted here")
     try:
         value = base64.b64decode(str(signature["value"]), validate=True)
-        public.verify(value, kind.encode("ascii") + b"\n" + canonical_json(message["payload"]))
-    except (InvalidSignature, binascii.Error, ValueError):
-        raise PayloadError("forged", "the signature does not match the payload") from None
+        genuine = public.verify(value, kind.encode("ascii") + b"\n" + canonical_json(message["payload"]))
+    except (binascii.Error, ValueError):
+        genuine = False
+    if not genuine:
+        raise PayloadError("forged", "the signature does not match the payload")
     payload: dict[str, Any] = message["payload"]
     return payload

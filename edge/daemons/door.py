@@ -22,10 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from edge.access.commands import Action, ReplayGuard, verify_command
 from edge.access.door_schedule import scheduled_unlocked
+from edge.access.ed25519 import PublicKey
 from edge.access.files import write_atomic
 from edge.access.index import SnapshotIndex
 from edge.access.keys import load_public_key
@@ -57,7 +56,7 @@ READERS_OPEN_S = 2.0
 
 def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
     """Read a list of public key files; ConfigError naming `key_path[i]` for each one that cannot be used."""
-    keys: list[Ed25519PublicKey] = []
+    keys: list[PublicKey] = []
     issues: list[str] = []
     for position, file in enumerate(files):
         try:

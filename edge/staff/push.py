@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.access.files import write_atomic
 from edge.access.members import MemberFile
-from edge.access.signing import TrustedKeys
+from edge.access.signing import TrustedKeys, public_key_of
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
 from edge.clock import Clock, parse_rfc3339, rfc3339_ms
 from edge.config import NodeConfig
@@ -123,7 +123,7 @@ def push_snapshot(
         payload = build_snapshot(members, version=version, badge_key=badge_key, created_at=now)
         raw = sign_snapshot(payload, signing_key)
         # The exact check every door runs: nothing leaves this machine that a door would refuse.
-        apply_snapshot(raw, TrustedKeys([signing_key.public_key()]), site=members.site, applied_version=None)
+        apply_snapshot(raw, TrustedKeys([public_key_of(signing_key)]), site=members.site, applied_version=None)
         session.publish(topics.members(), raw, retain=True)
     record = PushRecord(
         site=members.site,
