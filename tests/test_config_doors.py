@@ -143,6 +143,39 @@ def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
     assert "doors[0].unlock_s: Input should be greater than or equal to 3" in result.stderr
 
 
+def test_check_config_prints_each_door_relay_boot_line(tmp_path: Path) -> None:
+    config = tmp_path / "node.yaml"
+    config.write_text(
+        HEAD
+        + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n"
+        + "  - name: back\n    relay: {pin: 23, lock_type: fail_safe, wired_to: 'no', active_high: true}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "edge", "check-config", "--no-secrets", "--boot-gpio", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    settings = [line for line in result.stdout.splitlines() if not line.startswith("#")]
+    # strike via NO on an active-low board: coil off = high; maglock via NO on an active-high board: coil on = high
+    assert settings == ["gpio=17=op,dh", "gpio=23=op,dh"]
+
+
+def test_check_config_prints_no_boot_line_for_an_invalid_file(tmp_path: Path) -> None:
+    config = tmp_path / "node.yaml"
+    config.write_text(HEAD + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n    unlock_s: 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "edge", "check-config", "--no-secrets", "--boot-gpio", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+
+
 def test_the_shipped_example_is_valid() -> None:
     config = load_config(ROOT / "examples" / "nodes" / "door-front.yaml", check_secrets=False)
     assert [door.name for door in config.doors] == ["front"]

@@ -372,6 +372,14 @@ def test_firmware_fragments_are_in_config_txt_once_after_the_existing_lines(
 
 
 @pytest.mark.slow
+def test_each_door_relay_is_held_at_its_locked_level_from_boot(node: Node, second_run: PlaybookRun) -> None:
+    # fail_safe maglock through NC on an active-low board: coil off = locked = pin high
+    text = node.path("/boot/firmware/config.txt").read_text()
+    block = text.split("# BEGIN edge door relays at boot (managed by Ansible)\n", 1)[1].split("\n# END edge door")[0]
+    assert [line for line in block.splitlines() if not line.startswith("#")] == ["[all]", "gpio=5=op,dh"]
+
+
+@pytest.mark.slow
 def test_serial_console_is_removed_from_the_kernel_command_line(node: Node, second_run: PlaybookRun) -> None:
     assert node.path("/boot/firmware/cmdline.txt").read_text() == PI_OS_CMDLINE.replace("console=serial0,115200 ", "")
 

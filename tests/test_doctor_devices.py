@@ -93,25 +93,28 @@ def stop() -> Iterator[threading.Event]:
 MFRC522_DOOR = "    readers:\n      - reader: {type: mfrc522, name: front-in}\n"
 
 
+RELAY_AT_BOOT = "gpio=5=op,dh"  # the test door: fail-safe maglock through NC on an active-low board, GPIO 5
+
+
 @pytest.mark.parametrize(
     ("readers", "model", "expected"),
     [
-        ("", "", {"dtparam=watchdog=on", "dtparam=strict_gpiod"}),
-        (MFRC522_DOOR, "", {"dtparam=watchdog=on", "dtparam=strict_gpiod", "dtparam=spi=on"}),
+        ("", "", {"dtparam=watchdog=on", "dtparam=strict_gpiod", RELAY_AT_BOOT}),
+        (MFRC522_DOOR, "", {"dtparam=watchdog=on", "dtparam=strict_gpiod", RELAY_AT_BOOT, "dtparam=spi=on"}),
         (
             "    readers:\n      - reader: {type: rdm6300, name: front-in, port: /dev/ttyAMA0}\n",
             "Raspberry Pi 4 Model B Rev 1.4",
-            {"dtparam=watchdog=on", "dtparam=strict_gpiod", "enable_uart=1", "dtoverlay=disable-bt"},
+            {"dtparam=watchdog=on", "dtparam=strict_gpiod", RELAY_AT_BOOT, "enable_uart=1", "dtoverlay=disable-bt"},
         ),
         (
             "    readers:\n      - reader: {type: rdm6300, name: front-in, port: /dev/serial0}\n",
             "Raspberry Pi 5 Model B Rev 1.0",
-            {"dtparam=watchdog=on", "dtparam=strict_gpiod", "enable_uart=1", "dtoverlay=uart0-pi5"},
+            {"dtparam=watchdog=on", "dtparam=strict_gpiod", RELAY_AT_BOOT, "enable_uart=1", "dtoverlay=uart0-pi5"},
         ),
         (
             "    readers:\n      - reader: {type: rdm6300, name: front-in, port: /dev/ttyUSB0}\n",
             "Raspberry Pi 4 Model B Rev 1.4",
-            {"dtparam=watchdog=on", "dtparam=strict_gpiod"},
+            {"dtparam=watchdog=on", "dtparam=strict_gpiod", RELAY_AT_BOOT},
         ),
     ],
     ids=["door", "mfrc522", "uart-pi4", "uart-pi5", "usb-serial"],
@@ -127,17 +130,28 @@ def test_the_firmware_lines_follow_from_the_hardware_in_the_config(tmp_path, rea
 def test_a_firmware_config_with_every_needed_line_passes(tmp_path):
     make_site(tmp_path)
     boot = tmp_path / "config.txt"
-    boot.write_text("[all]\ndtparam=watchdog=on\ndtparam=strict_gpiod\ndtparam=spi=on\n")
+    boot.write_text("[all]\ndtparam=watchdog=on\ngpio=5=op,dh\ndtparam=strict_gpiod\ndtparam=spi=on\n")
     ctx = load(door_config(tmp_path, 1, readers=MFRC522_DOOR), boot_config=boot)
     results = list(check_firmware_config(ctx))
-    assert len(results) == 3
+    assert len(results) == 4
     assert all(r.status is Status.OK for r in results)
+
+
+def test_a_door_relay_without_its_boot_line_fails_and_says_which_line(tmp_path):
+    make_site(tmp_path)
+    boot = tmp_path / "config.txt"
+    boot.write_text("[all]\ndtparam=watchdog=on\ndtparam=strict_gpiod\n")
+    ctx = load(door_config(tmp_path, 1), boot_config=boot)
+    failed = [r for r in check_firmware_config(ctx) if r.status is Status.FAIL]
+    assert len(failed) == 1
+    assert "gpio=5=op,dh is missing" in failed[0].message and "locked level from power-on" in failed[0].message
+    assert "add `gpio=5=op,dh`" in failed[0].fix
 
 
 def test_a_missing_spi_line_fails_and_says_what_to_add(tmp_path):
     make_site(tmp_path)
     boot = tmp_path / "config.txt"
-    boot.write_text("[all]\ndtparam=watchdog=on\ndtparam=strict_gpiod\n")
+    boot.write_text("[all]\ndtparam=watchdog=on\ngpio=5=op,dh\ndtparam=strict_gpiod\n")
     ctx = load(door_config(tmp_path, 1, readers=MFRC522_DOOR), boot_config=boot)
     failed = [r for r in check_firmware_config(ctx) if r.status is Status.FAIL]
     assert len(failed) == 1
@@ -148,7 +162,7 @@ def test_a_missing_spi_line_fails_and_says_what_to_add(tmp_path):
 
 def test_the_kernel_option_stands_in_for_strict_gpiod(tmp_path):
     make_site(tmp_path)
-    (tmp_path / "config.txt").write_text("dtparam=watchdog=on\n")
+    (tmp_path / "config.txt").write_text("dtparam=watchdog=on\ngpio=5=op,dh\n")
     (tmp_path / "cmdline.txt").write_text("console=tty1 root=PARTUUID=1 pinctrl_bcm2835.persist_gpio_outputs=n\n")
     ctx = load(door_config(tmp_path, 1), boot_config=tmp_path / "config.txt")
     assert all(r.status is Status.OK for r in check_firmware_config(ctx))
@@ -156,7 +170,7 @@ def test_the_kernel_option_stands_in_for_strict_gpiod(tmp_path):
 
 def test_a_serial_console_on_the_readers_uart_fails(tmp_path):
     make_site(tmp_path)
-    (tmp_path / "config.txt").write_text("dtparam=watchdog=on\ndtparam=strict_gpiod\nenable_uart=1\n")
+    (tmp_path / "config.txt").write_text("dtparam=watchdog=on\ngpio=5=op,dh\ndtparam=strict_gpiod\nenable_uart=1\n")
     (tmp_path / "cmdline.txt").write_text("console=serial0,115200 console=tty1 root=PARTUUID=1\n")
     readers = "    readers:\n      - reader: {type: rdm6300, name: front-in, port: /dev/ttyAMA0}\n"
     ctx = load(door_config(tmp_path, 1, readers=readers), boot_config=tmp_path / "config.txt")
@@ -181,7 +195,7 @@ def test_a_udev_name_pointing_at_the_wrong_uart_is_a_warning(tmp_path, target, m
     readers = f"    readers:\n      - reader: {{type: rdm6300, name: front-in, port: {link}}}\n"
     boot = tmp_path / "config.txt"
     boot.write_text(
-        "dtparam=watchdog=on\ndtparam=strict_gpiod\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=uart0-pi5\n"
+        "dtparam=watchdog=on\ngpio=5=op,dh\ndtparam=strict_gpiod\nenable_uart=1\ndtoverlay=disable-bt\ndtoverlay=uart0-pi5\n"
     )
     ctx = load(door_config(tmp_path, 1, readers=readers), model_file=tmp_path / "model", boot_config=boot)
     warnings = [r for r in check_firmware_config(ctx) if r.status is not Status.OK]

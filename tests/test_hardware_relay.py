@@ -6,10 +6,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from edge.hardware.lock_wiring import boot_gpio_lines
 from edge.hardware.relay import LockRelay, energized_when_locked
 
 PIN = 17
@@ -112,3 +114,21 @@ def test_interpreter_exit_locks_an_unlocked_relay() -> None:
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["unlocked True", "levels [False, True, False]"]
+
+
+@pytest.mark.parametrize("lock_type, wired_to, active_high, locked_level", WIRING)
+def test_the_boot_line_drives_the_level_the_relay_driver_calls_locked(
+    factory, lock_type, wired_to, active_high, locked_level
+) -> None:
+    relay = LockRelay(PIN, lock_type=lock_type, wired_to=wired_to, active_high=active_high, pin_factory=factory)
+    driven = factory.pin(PIN).state
+    relay.close()
+    wiring = SimpleNamespace(pin=PIN, lock_type=lock_type, wired_to=wired_to, active_high=active_high)
+    comment, line = boot_gpio_lines([("front", wiring)])
+    assert driven is locked_level
+    assert line == f"gpio={PIN}=op,{'dh' if locked_level else 'dl'}"
+    assert comment.startswith("# door front: relay on GPIO 17")
+
+
+def test_no_door_means_no_boot_line() -> None:
+    assert boot_gpio_lines([]) == []

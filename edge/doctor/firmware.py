@@ -12,6 +12,7 @@ from edge.config.readers import Mfrc522ReaderConfig, SerialReaderBase
 from edge.doctor.checks import Context, boot_config_lines, check_firmware
 from edge.doctor.report import Result, Status
 from edge.doctor.walk import all_readers, radars
+from edge.hardware.lock_wiring import boot_gpio_setting
 
 UART_PREFIXES = ("ttyAMA", "ttyS", "serial")
 """Kernel names of the Pi's own UARTs (serial0/serial1 are the firmware's aliases for them)."""
@@ -48,6 +49,9 @@ def firmware_needs(config: NodeConfig, model: str = "") -> list[Need]:
     needs = [Need(("dtparam=watchdog=on",), "the hardware watchdog that resets a hung Pi")]
     if config.doors:
         needs.append(Need(("dtparam=strict_gpiod",), "the lock relay dropping when the door daemon is killed"))
+        for door in config.doors:
+            why = f"door {door.name}'s relay held at its locked level from power-on"
+            needs.append(Need((boot_gpio_setting(door.relay),), why))
     for reader in all_readers(config):
         if isinstance(reader, Mfrc522ReaderConfig):
             if reader.spi_bus == 0:

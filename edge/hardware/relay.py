@@ -19,25 +19,15 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from gpiozero import OutputDevice
 
+from edge.hardware.lock_wiring import DEFAULT_CONTACT, LockType, RelayContact, energized_when_locked
+
 log = logging.getLogger(__name__)
 
-LockType = Literal["fail_safe", "fail_secure"]
-RelayContact = Literal["nc", "no"]
-
-DEFAULT_CONTACT: dict[LockType, RelayContact] = {"fail_safe": "nc", "fail_secure": "no"}
-"""Standard wiring: maglock powered through NC, fail-secure strike through NO (docs/doors.md)."""
-
-
-def energized_when_locked(lock_type: LockType, wired_to: RelayContact | None = None) -> bool:
-    """Whether the relay coil must be on to hold the door locked."""
-    contact = wired_to or DEFAULT_CONTACT[lock_type]
-    lock_powered_when_energized = contact == "no"
-    # A fail-safe lock holds while powered; a fail-secure lock releases while powered.
-    return lock_powered_when_energized == (lock_type == "fail_safe")
+__all__ = ["DEFAULT_CONTACT", "LockRelay", "LockType", "RelayContact", "energized_when_locked"]
 
 
 class LockRelay:
