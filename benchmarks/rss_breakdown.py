@@ -25,7 +25,7 @@ COMMON = [
 ]
 DAEMONS = {
     "door": [
-        ("cryptography (Ed25519 snapshot/command signatures)", ["cryptography.hazmat.primitives.asymmetric.ed25519"]),
+        ("ctypes (Ed25519 checks through the loaded libcrypto)", ["ctypes", "edge.access.ed25519"]),
         ("gpiozero (+ MockFactory)", ["gpiozero", "gpiozero.pins.mock"]),
         ("pyserial", ["serial"]),
         ("edge.daemons.door (access, hardware, the rest)", ["edge.daemons.door"]),

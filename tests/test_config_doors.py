@@ -187,6 +187,9 @@ ACCESS_CASES = [
     ("snapshot_keys: []", "access.snapshot_keys: "),
     ("command_keys: [c.pub]", "access.snapshot_keys: required key is missing"),
     ("public_keys: [staff.pub]", "access: public_keys was split into snapshot_keys"),
+    ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha-lyon", None),
+    ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha/#", "access.discovery_prefix: "),
+    ("snapshot_keys: [s.pub]\n  home_assistant: maybe", "access.home_assistant: "),
 ]
 
 

@@ -6,6 +6,7 @@ production. Nothing here asserts how long anything takes: only what the relay, t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -42,6 +43,7 @@ from tests.door_support import (
     signed_snapshot,
     wait_counter,
 )
+from tests.presence_support import retained_now
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
 from tests.waiting import wait_until
@@ -493,3 +495,40 @@ def test_anti_passback_refuses_a_second_entry_until_the_member_badges_out(door: 
         )
     ]
     assert reasons == [Reason.GRANTED, Reason.PASSBACK, Reason.GRANTED, Reason.GRANTED]
+
+
+# -- Home Assistant ----------------------------------------------------------------------------------------
+
+
+def test_home_assistant_discovery_announces_the_node_and_the_door_retained(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    access = (
+        "  snapshot_keys: [keys/snapshot-signing.pub]\n  clock_trust: rtc\n"
+        "  home_assistant: true\n  discovery_prefix: ha\n"
+    )
+    door = Door(tmp_path, mosquitto.port, readers="", access=access)
+    expected = 1 + 2 + len(Alarm)  # node, lock, open/closed, one problem sensor per alarm
+    try:
+        door.start()
+        retained = retained_now(mosquitto.port, "ha/#", expect=expected)
+    finally:
+        door.close()
+    configs = {m.topic: json.loads(m.payload) for m in retained}
+    assert len(configs) == expected
+    assert all(topic.startswith("ha/") and topic.endswith("/config") for topic in configs)
+    lock = next(c for c in configs.values() if c.get("device_class") == "lock")
+    assert lock["state_topic"] == door.service.bus.topics.door_state("front")
+    problems = [c for c in configs.values() if c.get("device_class") == "problem"]
+    assert {c["state_topic"] for c in problems} == {door.service.bus.topics.door_alarm("front")}
+
+
+def test_home_assistant_discovery_is_off_by_default_on_a_door(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    door = Door(tmp_path, mosquitto.port, readers="")
+    try:
+        door.start()
+        door.service.bus.wait_connected(10)
+        assert door.service.discovery()  # what it would announce, were it on
+        assert retained_now(mosquitto.port, "homeassistant/#", expect=1, timeout=1) == []
+    finally:
+        door.close()

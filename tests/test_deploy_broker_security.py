@@ -169,6 +169,12 @@ def test_door_cannot_publish_another_nodes_status(connect) -> None:
     assert door.publish(f"{P}/node/door-back/status") == "Not authorized"
 
 
+def test_door_announces_only_its_own_home_assistant_entities(connect) -> None:
+    door = connect("door-front")
+    assert door.publish("homeassistant/binary_sensor/door-front/door_front_lock/config") == "accepted"
+    assert door.publish("homeassistant/binary_sensor/desks-east/desk-01/config") == "Not authorized"
+
+
 def test_door_receives_its_own_commands_and_the_member_snapshot_from_staff(connect) -> None:
     door = connect("door-front")
     assert door.subscribe(f"{P}/door/front/command").value < 0x80

@@ -150,6 +150,7 @@ def test_door_trusts_the_snapshot_and_command_keys_installed_by_the_role(rendere
         "snapshot_keys": ["/etc/edge/secrets/snapshot-signing.pub"],
         "command_keys": ["/etc/edge/secrets/command-signing.pub"],
         "clock_trust": "ntp",
+        "home_assistant": True,
     }
 
 
@@ -158,6 +159,7 @@ def test_door_without_remote_commands_lists_no_command_key(rendered: Rendered) -
         "snapshot_keys": ["/etc/edge/secrets/snapshot-signing.pub"],
         "command_keys": [],
         "clock_trust": "rtc",
+        "home_assistant": False,
     }
 
 

@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from edge.config.base import FilePath, StrictModel
+from edge.config.base import FilePath, Name, StrictModel
 
 
 class AccessConfig(StrictModel):
-    """Public keys that may sign snapshots, and (separately) commands; clock-trust policy."""
+    """Public keys that may sign snapshots, and (separately) commands; clock-trust policy; Home Assistant."""
 
     # Separate keys: whoever may open doors remotely is not thereby allowed to change who is a member.
     snapshot_keys: tuple[FilePath, ...] = Field(min_length=1)
@@ -20,6 +20,9 @@ class AccessConfig(StrictModel):
     # so the time is right from boot. Until trusted, only the plans the snapshot admits without a clock get in.
     clock_trust: Literal["ntp", "rtc"] = "ntp"
     command_max_skew_s: float = Field(default=30.0, ge=1, le=600)
+    # Home Assistant MQTT discovery for this node's doors (lock, open/closed, one problem sensor per alarm).
+    home_assistant: bool = False
+    discovery_prefix: Name = "homeassistant"  # Home Assistant's `discovery_prefix` (its MQTT integration setting)
 
     @model_validator(mode="before")
     @classmethod

@@ -39,6 +39,7 @@ from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.contract import DoorAccess, DoorMode, Reason, badge_token
+from edge.contract.homeassistant import Discovery
 from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
 from edge.errors import ConfigError, PayloadError, StoreError
@@ -89,6 +90,8 @@ class DoorService:
         self.snapshot_keys = load_keys("access.snapshot_keys", access.snapshot_keys)
         self.command_keys = load_keys("access.command_keys", access.command_keys) if access.command_keys else None
         self.bus = Bus(self.config, "door", clock=self.clock, counters=self.counters, status_extra=self._status)
+        if access.home_assistant:
+            self.bus.announce(self.discovery())
         self.members = MembersInfo()
         self.index: SnapshotIndex | None = None
         self._applied_digest: bytes | None = None
@@ -106,6 +109,14 @@ class DoorService:
         self._stopped = False
         self._bus_started = False
         self._snapshot_thread = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
+
+    def discovery(self) -> list[tuple[str, bytes]]:
+        """Home Assistant discovery configs for the node and each of its doors."""
+        discovery = Discovery(self.bus.topics, self.config.node, prefix=self.access.discovery_prefix)
+        announcements = [discovery.node_entity()]
+        for door in self.config.doors:
+            announcements += discovery.door(door.name)
+        return [(a.topic, a.payload) for a in announcements]
 
     # -- start and stop ----------------------------------------------------------------------------------
 
