@@ -17,7 +17,7 @@ import pytest
 
 from edge.bus import Bus
 from edge.config import parse_config
-from edge.contract import DeskOccupancy, DeskState
+from edge.contract import DeskOccupancy, DeskState, Topics
 from tests.collector_support import (
     BASE,
     SITE,
@@ -34,7 +34,7 @@ from tests.collector_support import (
     wait_until,
     wire,
 )
-from tests.rig.mqtt import Recorder
+from tests.rig.mqtt import Received, Recorder
 from tests.rig.servers import Mosquitto, VictoriaMetrics
 
 
@@ -247,3 +247,29 @@ def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_d
     finally:
         site.kill()
         central.kill()
+
+
+def test_after_its_connection_drops_the_collector_says_online_again_at_once(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    # A long status interval: only the reconnection itself can bring `online` back within seconds.
+    config = tmp_path / "collector.yaml"
+    text = collector_yaml(mosquitto.port, tmp_path / "state").replace(
+        "status_interval_s: 0.5", "status_interval_s: 300"
+    )
+    config.write_text(text)
+    collector = CollectorProcess(config, mosquitto.port).start()
+    watcher = Recorder(mosquitto.port, Topics(SITE).node_status("col"))
+
+    def states(messages: list[Received]) -> list[str]:
+        return [json.loads(m.payload)["state"] for m in messages]
+
+    try:
+        # A client taking over the collector's client id drops its connection: the broker publishes its will.
+        impostor = Recorder(mosquitto.port, "nothing/here", client_id=f"edge-{SITE}-col-collector")
+        impostor.close()
+        assert watcher.wait_for(lambda ms: "offline" in states(ms)), states(watcher.messages)
+        assert watcher.wait_for(lambda ms: states(ms)[-1] == "online", timeout=10), states(watcher.messages)
+    finally:
+        watcher.close()
+    assert collector.terminate() == 0

@@ -69,6 +69,7 @@ class Collector:
         self._stopping = threading.Event()
         self._started = time.monotonic()
         self._next_status = 0.0
+        self._status_generation = 0  # the link's connection count when `online` was last published
         self._next_purge = 0.0
         self._next_derive = 0.0
         self.heartbeat = time.monotonic()
@@ -147,8 +148,13 @@ class Collector:
         return all(now - beat < STALL_S for beat in beats)
 
     def tick(self) -> None:
-        """Called every second by the runtime: refresh the retained status when due."""
-        if time.monotonic() >= self._next_status and self.link.connected:
+        """Called every second by the runtime: refresh the retained status when due, and right after a reconnect."""
+        connected = self.link.connected
+        # After a reconnect the broker may have published the last will (offline): say online again at once.
+        if connected and self.link.generation != self._status_generation:
+            self._status_generation = self.link.generation
+            self._next_status = 0.0
+        if time.monotonic() >= self._next_status and connected:
             self._next_status = time.monotonic() + self.config.status_interval_s
             self.link.publish(self.topics.node_status(self.config.node), self.status_payload("online"), retain=True)
 
