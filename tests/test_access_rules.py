@@ -104,7 +104,7 @@ def test_rule_table(row: Row) -> None:
 
 
 def test_the_table_covers_every_reason_code() -> None:
-    assert {row.reason for row in ROWS} == set(Reason)
+    assert {row.reason for row in ROWS} == set(Reason) - {Reason.DOOR_FAULT}  # the daemon's, not a rule's
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.case for row in ROWS])

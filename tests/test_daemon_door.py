@@ -227,6 +227,12 @@ def test_a_relay_write_that_fails_leaves_the_door_locked_and_running(tmp_path: P
         assert door.service.alive()
         door.badge(WIEGAND_RESIDENT)  # the next grant works again
         wait_until(lambda: not door.sim.relay_locked, what="unlock after the failure")
+        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 2)
+        first, second = events(recorder, Kind.DOOR_ACCESS)[:2]
+        # The member did not get in the first time: the event says so rather than "granted".
+        assert (first.granted, first.reason, first.member) == (False, Reason.DOOR_FAULT, "M-1")
+        assert (second.granted, second.reason) == (True, Reason.GRANTED)
+        assert door.service.counters.get("access.denied.door_fault") == 1
     finally:
         FailingPin.fail_next_write = False
         door.close()

@@ -43,6 +43,9 @@ class Reason(StrEnum):
     LOCKDOWN = "lockdown"
     PASSBACK = "passback"
     CLOCK_UNTRUSTED = "clock_untrusted"
+    # Not a rule: the rules granted access but the door could not be unlocked (a relay write or the controller
+    # failed; the relay was commanded locked). A documented addition to the contract (docs/mqtt.md).
+    DOOR_FAULT = "door_fault"
 
 
 class Alarm(StrEnum):

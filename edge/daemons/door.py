@@ -275,6 +275,10 @@ class DoorService:
             if step is None and unit.stopped:
                 log.info("door %s: stopping; a badge read now is not acted on", door)
                 return decision
+            if decision.granted and (step is None or unit.relay_locked()):
+                # The member did not get in: say so, and do not count a seat or an entry for passback.
+                log.error("door %s: access granted but the door could not be unlocked (see relay_errors)", door)
+                decision = Decision(False, Reason.DOOR_FAULT, decision.member)
             if index is not None:
                 record(request, decision, index, context)
         member = decision.member

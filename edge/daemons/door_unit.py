@@ -315,6 +315,11 @@ class DoorUnit:
         )
         return Pending(body, self._states_built)
 
+    def relay_locked(self) -> bool:
+        """Whether the relay is in its locked state now."""
+        with self._lock:
+            return bool(self.hardware.relay.locked)
+
     def publish_state(self) -> None:
         """Publish the door's retained state now (e.g. after a new member snapshot)."""
         with self._lock:
