@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -172,3 +173,34 @@ def test_a_bad_reader_config_exits_2_with_the_key_path(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "readers[0].type" in result.stderr
+
+
+def test_the_daemon_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_it_stops(
+    mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path
+) -> None:
+    # The sd_notify protocol for real: a datagram socket as systemd creates it, named in $NOTIFY_SOCKET.
+    address = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(address))
+        sock.settimeout(10)
+        env = edge_env(NOTIFY_SOCKET=str(address), WATCHDOG_USEC="1000000")  # a ping every 0.5 s
+        proc = subprocess.Popen(
+            edge_command("badge", "-c", str(write_config(tmp_path, mosquitto.port, reader.path))),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO,
+        )
+        try:
+            received = [sock.recv(256).decode() for _ in range(4)]
+            proc.send_signal(signal.SIGTERM)
+            while received[-1] != "STOPPING=1":
+                received.append(sock.recv(256).decode())
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+    assert received[0] == "READY=1"
+    assert received[1:4] == ["WATCHDOG=1"] * 3
+    assert proc.returncode == 0

@@ -26,7 +26,7 @@ from tests.waiting import wait_until as wait_or_fail
 
 OUTAGES = soak(3, 12)
 CARDS_PER_ROUND = soak(6, 30)
-DESKS = soak(6, 12)
+DESKS = soak(6, 48)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import pytest
 from gpiozero import InputDevice
@@ -112,3 +114,25 @@ def test_nothing_logged_contains_a_uid(reader, sim, events, caplog):
     events.wait_scans(1)
     wait_until(lambda: reader.health.bad_checksum == 1)
     assert "123039" not in "\n".join(record.getMessage() for record in caplog.records).upper()
+
+
+def test_a_reader_thread_stuck_in_its_callback_counts_as_hung_until_it_moves_again(factory, sim, monkeypatch):
+    # Short limits so the test runs in a second; the daemons use 5 s idle wakes and a 15 s grace.
+    monkeypatch.setattr("edge.hardware.readers.HANG_GRACE_S", 0.3)
+    monkeypatch.setattr("edge.hardware.wiegand.IDLE_WAKE_S", 0.1)
+    release = threading.Event()
+    reader = WiegandReader("door", D0, D1, pin_factory=factory, rearm_s=0.5, on_scan=lambda uid, at: release.wait(30))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:  # idle is not hung: the thread wakes and checks in
+            assert not reader.hung
+            time.sleep(0.05)
+        sim.send_card(18, 12345, 26)  # the callback blocks, like a decision stuck on a lock
+        assert wait_until(lambda: reader.hung, timeout=5)
+        assert reader.running
+        release.set()
+        assert wait_until(lambda: not reader.hung, timeout=5)
+    finally:
+        release.set()
+        reader.close()

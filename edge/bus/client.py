@@ -34,6 +34,8 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 SPILL_LIMIT = 10_000
+STALL_S = 30.0
+"""Seconds without a pass of the outbox pump after which the daemon withholds its watchdog ping."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Bus:
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unhandled
         self._loop = NetworkLoop(self._client, config.mqtt, name=f"mqtt-{daemon}")
+        self._pump_beat = time.monotonic()
         self._pump = threading.Thread(target=self._pump_loop, name=f"outbox-{daemon}", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -134,8 +137,9 @@ class Bus:
 
     @property
     def alive(self) -> bool:
-        """Whether the outbox pump and the network loop threads are running (for the watchdog)."""
-        return self._pump.is_alive() and self._loop.alive
+        """Whether the outbox pump makes progress and the network loop thread runs (for the watchdog)."""
+        # The pump passes its loop at least every second (plus a store write): 30 s without means it is stuck.
+        return self._pump.is_alive() and time.monotonic() - self._pump_beat < STALL_S and self._loop.alive
 
     def wait_drained(self, timeout: float) -> bool:
         """Block until every stored event has been acknowledged, or `timeout` seconds pass."""
@@ -289,6 +293,7 @@ class Bus:
     def _pump_loop(self) -> None:
         window = self.config.mqtt.max_inflight
         while True:
+            self._pump_beat = time.monotonic()
             with self._cond:
                 self._cond.wait_for(self._has_work, timeout=1.0)
                 if self._stopping:

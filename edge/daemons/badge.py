@@ -71,7 +71,7 @@ class BadgeService:
 
     def alive(self) -> bool:
         """Every reader thread and the bus run."""
-        return self.bus.alive and all(reader.running for reader in self.readers)
+        return self.bus.alive and all(reader.running and not reader.hung for reader in self.readers)
 
     def stop(self) -> None:
         """Stop the readers, then flush and close the bus."""

@@ -207,7 +207,7 @@ class DoorService:
         return (
             self.bus.alive
             and all(unit.alive() for unit in self.units.values())
-            and all(reader.running for reader in self.readers)
+            and all(reader.running and not reader.hung for reader in self.readers)
             and self._snapshot_thread.is_alive()
         )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,9 @@ from edge.hardware.door_io import DoorHardware
 from edge.metrics import Counters
 
 log = logging.getLogger(__name__)
+
+STALL_S = 30.0
+"""Seconds without a pass of a door's deadline thread after which the watchdog ping is withheld."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class DoorUnit:
             has_lock_sensor=config.lock_sensor is not None,
             exit_request_unlocks=config.rex.unlocks if config.rex else True,
         )
+        self._tick_beat = time.monotonic()
         self._ticker = threading.Thread(target=self._tick_loop, name=f"door-{self.name}", daemon=True)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -151,8 +156,8 @@ class DoorUnit:
             self._ticker.join(1.0)
 
     def alive(self) -> bool:
-        """The deadline thread runs."""
-        return self._ticker.is_alive()
+        """The deadline thread runs and passed its loop recently (it wakes at least every second)."""
+        return self._ticker.is_alive() and time.monotonic() - self._tick_beat < STALL_S
 
     @property
     def stopped(self) -> bool:
@@ -362,6 +367,7 @@ class DoorUnit:
 
     def _tick_loop(self) -> None:
         while True:
+            self._tick_beat = time.monotonic()
             with self._lock:
                 if self._stopped:
                     return

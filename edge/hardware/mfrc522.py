@@ -144,12 +144,14 @@ class Mfrc522Reader(BadgeReader):
         next_check = 0.0
         while not self._stopping.is_set():
             began = self.clock.monotonic()
+            self._back_within(self.poll_interval_s)  # a poll is a few SPI transfers: milliseconds
             if self._chip is None or self._down:
                 if self._bring_up():
                     backoff = self.poll_interval_s
                     next_check = began + self.health_interval_s
                 else:
                     backoff = min(max(backoff * 2, 0.5), self.recover_max_s)
+                    self._back_within(backoff)
                     self._stopping.wait(backoff)
                     continue
             try:

@@ -32,6 +32,10 @@ FaultCallback = Callable[[bool, str], None]
 """`on_fault(active, detail)`."""
 
 
+HANG_GRACE_S = 15.0
+"""Seconds a reader thread may overrun the time it promised to be back by before it counts as hung."""
+
+
 @dataclass
 class ReaderHealth:
     """Counters a reader keeps about what it received; published with the node's status."""
@@ -111,6 +115,7 @@ class BadgeReader(ABC):
         self._fault: str | None = None
         self._fault_lock = threading.Lock()
         self._closed = False
+        self._back_by = float("inf")  # monotonic time the thread promised to pass its loop again by
 
     @property
     def fault(self) -> str | None:
@@ -122,6 +127,18 @@ class BadgeReader(ABC):
         """True while the reader's thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def hung(self) -> bool:
+        """True when the thread is alive but missed its own deadline (stuck in a driver call, deadlocked, ...).
+
+        The daemons withhold the systemd watchdog ping while a reader is hung, so systemd restarts them.
+        """
+        return self.running and self.clock.monotonic() > self._back_by
+
+    def _back_within(self, seconds: float) -> None:
+        """Called by the reader thread before it blocks: it will pass its loop again within `seconds`."""
+        self._back_by = self.clock.monotonic() + seconds + HANG_GRACE_S
+
     def start(self) -> None:
         """Start reading in a background thread."""
         if self._closed:
@@ -129,6 +146,7 @@ class BadgeReader(ABC):
         if self.running:
             return
         self._stopping.clear()
+        self._back_within(0.0)
         self._thread = threading.Thread(target=self._guarded_run, name=f"{self.kind}-{self.name}", daemon=True)
         self._thread.start()
 

@@ -89,10 +89,12 @@ class SerialReader(BadgeReader):
         backoff = self.reopen_min_s
         first = True
         while not self._stopping.is_set():
+            self._back_within(self.read_timeout_s)
             try:
                 port = self._open()
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set_fault(True, f"cannot open {self.port}: {_reason(exc)}")
+                self._back_within(backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, self.reopen_max_s)
                 continue
@@ -115,6 +117,7 @@ class SerialReader(BadgeReader):
 
     def _read_until_lost(self, port: Any) -> None:
         while not self._stopping.is_set():
+            self._back_within(self.read_timeout_s)
             try:
                 # Blocks in select() until at least one byte or the timeout: no busy loop.
                 data = port.read(max(1, port.in_waiting))

@@ -29,6 +29,9 @@ SUPPORTED_FORMATS = (26, 34)
 MAX_BITS = 64
 """Longest run of bits kept; anything longer is noise and is rejected by length."""
 
+IDLE_WAKE_S = 5.0
+"""Seconds an idle Wiegand reader thread sleeps between checks that it is not hung."""
+
 
 @dataclass(frozen=True)
 class WiegandCard:
@@ -200,9 +203,12 @@ class WiegandReader(BadgeReader):
                             if frame is not None:
                                 self._queue(frame, self._last_rx)
                             continue
+                        self._back_within(remaining)
                         self._cond.wait(remaining)
                     else:
-                        self._cond.wait()
+                        # Idle: wake now and then anyway, so a hung thread is told from a quiet reader.
+                        self._back_within(IDLE_WAKE_S)
+                        self._cond.wait(IDLE_WAKE_S)
                 if self._stopping.is_set():
                     return
                 frame, at = self._done.popleft()
