@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
+from edge.access.store import load_tracking, save_tracking
 from edge.access.tracking import PassbackState, SeatState
 from edge.contract.payloads import Reason
 from tests.access_support import SITE_YAML, index_of, paris, token
@@ -107,3 +109,51 @@ def test_an_untrusted_clock_neither_checks_nor_counts_seats() -> None:
     # acme members are on the flex plan, which the policy does not admit without a clock.
     assert badge(context, "B1", "2026-11-26 10:00") == Reason.CLOCK_UNTRUSTED
     assert context.seats.used("acme", paris("2026-11-26 10:00").astimezone(INDEX.tz).toordinal()) == frozenset()
+
+
+# -- kept across restarts ------------------------------------------------------------------------------------
+
+
+def test_seat_counts_come_back_from_their_dict() -> None:
+    seats = SeatState()
+    seats.admitted("ACME", "M-1", 739_000)
+    seats.admitted("ACME", "M-2", 739_000)
+    restored = SeatState()
+    restored.restore(json.loads(json.dumps(seats.to_dict())))
+    assert restored.used("ACME", 739_000) == {"M-1", "M-2"}
+    assert restored.would_exceed("ACME", 2, "M-3", 739_000)
+
+
+def test_who_is_inside_comes_back_from_its_dict() -> None:
+    at = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    inside = PassbackState()
+    inside.entered("M-1", at)
+    restored = PassbackState()
+    restored.restore(json.loads(json.dumps(inside.to_dict())))
+    assert restored.is_inside("M-1", at + dt.timedelta(hours=1))
+    assert not restored.is_inside("M-2", at)
+
+
+def test_a_corrupt_tracking_file_starts_empty_and_says_so(tmp_path, caplog) -> None:
+    path = tmp_path / "tracking.json"
+    path.write_text('{"seats": {"days": [["ACME", "not a day", []]], "latest": 0}, "passback": {}}')
+    seats = SeatState()
+    assert not load_tracking(path, seats, {"front": PassbackState()})
+    assert seats.to_dict() == {"days": [], "latest": 0}
+    assert "unreadable" in caplog.text
+
+
+def test_saved_tracking_loads_back(tmp_path) -> None:
+    at = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    seats, front = SeatState(), PassbackState()
+    seats.admitted("ACME", "M-1", 739_000)
+    front.entered("M-1", at)
+    save_tracking(tmp_path / "tracking.json", seats, {"front": front, "back": None})
+    seats2, front2 = SeatState(), PassbackState()
+    assert load_tracking(tmp_path / "tracking.json", seats2, {"front": front2, "back": None})
+    assert seats2.used("ACME", 739_000) == {"M-1"}
+    assert front2.is_inside("M-1", at)
+
+
+def test_no_tracking_file_yet_is_not_an_error(tmp_path) -> None:
+    assert not load_tracking(tmp_path / "tracking.json", SeatState(), {})

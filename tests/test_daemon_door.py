@@ -28,6 +28,7 @@ from edge.hardware.door_sim import SimulatedDoor
 from tests.door_service import FULL_DOOR, LOCK_SENSOR, SPEED, START, WIEGAND, Door, FailingPin
 from tests.door_support import (
     EXPIRED,
+    MEMBER_FILE,
     NEVER,
     RESIDENT,
     STAFF,
@@ -538,3 +539,38 @@ def test_home_assistant_discovery_is_off_by_default_on_a_door(tmp_path: Path, mo
         assert retained_now(mosquitto.port, "homeassistant/#", expect=1, timeout=1) == []
     finally:
         door.close()
+
+
+# -- state kept across restarts --------------------------------------------------------------------------------
+
+SEATS_FILE = (
+    MEMBER_FILE.replace("members:\n", "accounts:\n  ACME: {seats: 1}\nmembers:\n").replace(
+        "plan: resident, badges", "plan: resident, account: ACME, badges", 1
+    )
+    + '  - {id: M-9, name: Eve Acme, plan: resident, account: ACME, badges: ["9900AABBCC"]}\n'
+)
+
+
+def test_a_restart_in_the_day_does_not_give_an_account_its_seats_back(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    from edge.access.rules import Direction
+    from edge.contract import badge_token
+
+    def badge(door: Door, uid: str) -> Reason:
+        token = badge_token((tmp_path / "keys/badge.key").read_bytes().strip(), uid)
+        return door.service.on_badge("front", "outside", Direction.IN, token, time.monotonic()).reason
+
+    first = Door(tmp_path, mosquitto.port, readers="")
+    try:
+        first.start()
+        assert first.service.apply_members(signed_snapshot(tmp_path, 2, SEATS_FILE))
+        assert badge(first, RESIDENT) == Reason.GRANTED  # M-1 takes ACME's only seat today
+    finally:
+        first.close()
+    second = Door(tmp_path, mosquitto.port, readers="", snapshot_version=None)  # restarted: same state folder
+    try:
+        second.start()
+        assert second.service.members.version == 2
+        assert badge(second, "9900AABBCC") == Reason.SEAT_LIMIT  # Eve: the seat is still taken
+        assert badge(second, RESIDENT) == Reason.GRANTED  # Ann comes and goes freely
+    finally:
+        second.close()

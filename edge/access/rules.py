@@ -127,19 +127,26 @@ def is_open(plan: CompiledPlan, local: dt.datetime, closures: Mapping[int, froze
     return False
 
 
-def record(request: AccessRequest, decision: Decision, index: SnapshotIndex, context: DoorContext) -> None:
-    """Update the context's tracking state after the door acted on a decision (only grants count)."""
+def record(request: AccessRequest, decision: Decision, index: SnapshotIndex, context: DoorContext) -> bool:
+    """Update the context's tracking state after the door acted on a decision (only grants count).
+
+    True when some state was updated (a door with anti-passback, or a member of an account with seats).
+    """
     member = decision.member
     if not decision.granted or member is None:
-        return
+        return False
+    changed = False
     if context.passback is not None:
         if request.direction == Direction.IN:
             context.passback.entered(member.id, request.at)
         else:
             context.passback.left(member.id)
+        changed = True
     counts_seat = context.clock_trusted and member.seats is not None
     if request.direction == Direction.IN and counts_seat and member.account is not None:
         context.seats.admitted(member.account, member.id, request.at.astimezone(index.tz).toordinal())
+        changed = True
+    return changed
 
 
 def dry_run(index: SnapshotIndex, at: dt.datetime, context: DoorContext) -> Iterator[tuple[MemberEntry, Decision]]:

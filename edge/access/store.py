@@ -1,4 +1,5 @@
-"""What a door keeps on disk: the last applied signed snapshot and the replay guard, written atomically.
+"""What a door keeps on disk: the last applied signed snapshot, the replay guard, and the seat counts and
+anti-passback state, written atomically.
 
 A door that restarts offline re-verifies its stored snapshot with the same checks as a fresh one, so a file
 edited on the SD card is refused like a forged message.
@@ -7,6 +8,8 @@ edited on the SD card is refused like a forged message.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from edge.access.commands import ReplayGuard
@@ -14,7 +17,10 @@ from edge.access.files import write_atomic
 from edge.access.index import SnapshotIndex
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot
+from edge.access.tracking import PassbackState, SeatState
 from edge.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 
 def load_snapshot(path: Path, trusted: TrustedKeys, *, site: str) -> SnapshotIndex | None:
@@ -39,3 +45,26 @@ def load_replay_guard(path: Path, *, now: float, capacity: int = 4096) -> Replay
 def save_replay_guard(path: Path, guard: ReplayGuard) -> None:
     """Persist the replay guard (after every obeyed command)."""
     write_atomic(path, json.dumps(guard.to_dict()).encode("ascii"))
+
+
+def load_tracking(path: Path, seats: SeatState, passback: Mapping[str, PassbackState | None]) -> bool:
+    """Restore the seat counts and each anti-passback door's state saved by `save_tracking`; False when there was
+    nothing usable (missing or corrupt: the door then starts with empty counts, as before this file existed)."""
+    try:
+        data = json.loads(path.read_bytes())
+        seats.restore(data["seats"])
+        for door, state in passback.items():
+            if state is not None and door in data["passback"]:
+                state.restore(data["passback"][door])
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.error("%s is unreadable (%s): seat counts and anti-passback start empty", path, exc)
+        return False
+    return True
+
+
+def save_tracking(path: Path, seats: SeatState, passback: Mapping[str, PassbackState | None]) -> None:
+    """Persist the seat counts and anti-passback state (after each decision that changed them)."""
+    doors = {door: state.to_dict() for door, state in passback.items() if state is not None}
+    write_atomic(path, json.dumps({"seats": seats.to_dict(), "passback": doors}).encode("ascii"))

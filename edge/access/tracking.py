@@ -1,12 +1,14 @@
 """The little state decisions depend on: who is inside (anti-passback) and who used a seat today (seat limits).
 
-Pure objects: no I/O, no clock. `decide` only reads them; the door records a decision after acting on it.
+Pure objects: no I/O, no clock. `decide` only reads them; the door records a decision after acting on it. Both
+turn into plain JSON-able dicts and back, so the door keeps them across a restart (edge.access.store).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -40,6 +42,17 @@ class PassbackState:
     def __len__(self) -> int:
         return len(self._inside)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Who is inside since when (RFC 3339), oldest entry first."""
+        return {"inside": {member: at.isoformat() for member, at in self._inside.items()}}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take back what `to_dict` gave; raises ValueError (or KeyError, TypeError) on anything else."""
+        inside = {str(member): dt.datetime.fromisoformat(at) for member, at in dict(data["inside"]).items()}
+        if any(at.tzinfo is None for at in inside.values()):
+            raise ValueError("passback times must carry their UTC offset")
+        self._inside = inside
+
 
 @dataclass
 class SeatState:
@@ -64,3 +77,14 @@ class SeatState:
             self._latest = day
             for key in [key for key in self._days if key[1] < day - 1]:
                 del self._days[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Members admitted per account and day, as lists."""
+        days = [[account, day, sorted(members)] for (account, day), members in self._days.items()]
+        return {"days": days, "latest": self._latest}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take back what `to_dict` gave; raises ValueError (or KeyError, TypeError) on anything else."""
+        days = {(str(account), int(day)): {str(m) for m in members} for account, day, members in data["days"]}
+        self._days = days
+        self._latest = int(data["latest"])

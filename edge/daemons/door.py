@@ -31,7 +31,7 @@ from edge.access.keys import load_public_key
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot
-from edge.access.store import load_replay_guard, load_snapshot, save_replay_guard
+from edge.access.store import load_replay_guard, load_snapshot, load_tracking, save_replay_guard, save_tracking
 from edge.access.tracking import PassbackState, SeatState
 from edge.bus import Bus, Message
 from edge.clock import ScaledClock, SystemClock
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "members.snapshot"
 REPLAY_FILE = "commands.json"
+TRACKING_FILE = "tracking.json"
 READERS_OPEN_S = 2.0
 
 
@@ -125,6 +126,8 @@ class DoorService:
         try:
             for door in self.config.doors:
                 self._add_door(door)
+            # Seat counts and who is inside survive a restart: a crash at noon does not give an account new seats.
+            load_tracking(self.state_dir / TRACKING_FILE, self.seats, self._passback)
             self.bus.subscribe(self.bus.topics.members(), self._on_members)
             for door in self.config.doors:
                 # Retain-as-published (MQTT 5): a command published retained is refused even when it arrives live.
@@ -279,8 +282,8 @@ class DoorService:
                 # The member did not get in: say so, and do not count a seat or an entry for passback.
                 log.error("door %s: access granted but the door could not be unlocked (see relay_errors)", door)
                 decision = Decision(False, Reason.DOOR_FAULT, decision.member)
-            if index is not None:
-                record(request, decision, index, context)
+            if index is not None and record(request, decision, index, context):
+                self._save_tracking()
         member = decision.member
         self.counters.inc("access.granted" if decision.granted else f"access.denied.{decision.reason}")
         # A bogus frame time (a reader's clock) must not cost the event: latency is kept within the contract's range.
@@ -308,6 +311,14 @@ class DoorService:
             decision.reason,
         )
         return decision
+
+    def _save_tracking(self) -> None:
+        """Persist seat and passback state (called under the decision lock); a failure is counted, not raised."""
+        try:
+            save_tracking(self.state_dir / TRACKING_FILE, self.seats, self._passback)
+        except Exception as exc:
+            self.counters.inc("store_errors")
+            log.error("could not save the seat and passback state (%s); decisions go on", exc)
 
     def _fault_handler(self, door: str, reader: str) -> Callable[[bool, str], None]:
         def on_fault(active: bool, detail: str) -> None:
