@@ -213,7 +213,7 @@ def test_seq_keeps_increasing_across_restarts(tmp_path: Path) -> None:
 
     box = Outbox(tmp_path / "o.sqlite3")
     first = [box.append(row).seq for _ in range(3)]
-    box.remove(first)
+    box.acknowledge(first, 0)
     box.close()
     box = Outbox(tmp_path / "o.sqlite3")
     assert box.append(row).seq == 4
@@ -292,3 +292,56 @@ def test_offline_is_the_last_status_after_stop_even_while_statuses_are_frequent(
         time.sleep(0.2)  # nothing follows it
         assert json.loads(recorder.messages[-1].payload)["state"] == "offline"
     recorder.close()
+
+
+# -- replay requests -----------------------------------------------------------------------------------------
+
+
+def test_a_replay_request_publishes_kept_events_again_with_their_ids_and_not_retained(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    from edge.contract import DeskOccupancy, DeskState
+    from edge.contract.replay import ReplayRequest
+
+    bus = make_bus(mosquitto.port, tmp_path / "state")
+    bus.start()
+    try:
+        for i in range(6):
+            bus.publish_event(DeskOccupancy(desk=f"d{i}", zone="z", state=DeskState.OCCUPIED, since=bus.clock.now()))
+        assert bus.wait_drained(10)  # acknowledged by the broker
+        recorder = Recorder(mosquitto.port, "edge/testsite/desk/#")
+        recorder.wait_count(6)  # the retained states, as a new subscriber gets them
+        recorder.messages.clear()
+        publish(mosquitto.port, "edge/testsite/node/n1/replay", ReplayRequest(2, 4).encode())
+        again = recorder.wait_count(3)
+        envelopes = [json.loads(m.payload) for m in again]
+        assert [e["seq"] for e in envelopes] == [2, 3, 4]
+        assert not any(m.retain for m in again)  # an old state must not replace the retained current one
+        assert bus.counters.get("events_replayed") == 3
+        retained = Recorder(mosquitto.port, "edge/testsite/desk/d3/occupancy")
+        (current,) = retained.wait_count(1)
+        assert json.loads(current.payload)["seq"] == 4 and current.retain
+        retained.close()
+        recorder.close()
+    finally:
+        bus.stop()
+
+
+def test_a_retained_or_malformed_replay_request_is_refused_and_counted(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    bus = make_bus(mosquitto.port, tmp_path / "state")
+    bus.start()
+    try:
+        bus.publish_event(BadgeScan(reader="r1", token=token(1)))
+        assert bus.wait_drained(10)
+        publish(mosquitto.port, "edge/testsite/node/n1/replay", b'{"v":1,"first_seq":1,"last_seq":1}', retain=True)
+        publish(mosquitto.port, "edge/testsite/node/n1/replay", b"replay everything")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and bus.counters.get("replay_refused.not_json") == 0:
+            time.sleep(0.05)
+        assert bus.counters.get("replay_refused.retained") == 1
+        assert bus.counters.get("replay_refused.not_json") == 1
+        assert bus.counters.get("events_replayed") == 0
+        assert bus.outbox.depth == 0
+    finally:
+        publish(mosquitto.port, "edge/testsite/node/n1/replay", b"", retain=True)
+        bus.stop()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.contract import Kind
+from edge.bus import Bus
+from edge.config import parse_config
+from edge.contract import DeskOccupancy, DeskState, Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers, wait_until
 from tests.door_site import Site
@@ -35,14 +37,14 @@ def _no_leftover_collectors() -> Iterator[None]:
     kill_leftovers()
 
 
-# Mosquitto saves sessions and queued messages only every `autosave_interval`: a SIGKILL loses what came since
-# (docs/collector.md). Saving on every change makes what the broker acknowledged survive its own kill -9.
-SAVE_EVERY_CHANGE = "autosave_interval 1\nautosave_on_changes true"
+# The broker as deploy/ configures it: Mosquitto saves sessions and queued messages only every
+# `autosave_interval`, so a SIGKILL loses what it acknowledged since; the nodes replay it when the collector asks.
+AS_DEPLOYED = "autosave_interval 60"
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path / "mosquitto", extra=SAVE_EVERY_CHANGE)
+    server = Mosquitto(tmp_path / "mosquitto", extra=AS_DEPLOYED)
     server.start()
     yield server
     server.kill()
@@ -73,7 +75,9 @@ def test_repeated_broker_kills_during_a_busy_hour_lose_nothing_and_never_stop_th
     site = Site(tmp_path, mosquitto, reader)
     desks = DeskNode(tmp_path, mosquitto.port, DESKS)
     config = tmp_path / "collector.yaml"
-    config.write_text(collector_yaml(mosquitto.port, tmp_path / "collector", site="lyon"))
+    config.write_text(
+        collector_yaml(mosquitto.port, tmp_path / "collector", site="lyon", extra="  replay_after_s: 2\n")
+    )
     collector = CollectorProcess(config, mosquitto.port, site="lyon").start()
     store = tmp_path / "collector" / "collector.sqlite3"
     recorder = Recorder(mosquitto.port, f"{PREFIX}/#", client_id="fault-recorder", clean=False)
@@ -103,13 +107,18 @@ def test_repeated_broker_kills_during_a_busy_hour_lose_nothing_and_never_stop_th
             badged,
         )
         assert recorder.wait_for(lambda ms: counter(recorder, "access.granted") >= OUTAGES * 2 + 1, 20)
+        # Every desk changed state 2 * OUTAGES + 1 times after its first reading: all of those arrive.
+        expected_desk_events = DESKS * (2 * OUTAGES + 1)
+        assert wait_until(lambda: count_kind(store, desks.node, "desk_occupancy") >= expected_desk_events, 120), (
+            count_kind(store, desks.node, "desk_occupancy"),
+            expected_desk_events,
+        )
         time.sleep(2)  # anything stored twice, or late, would show now
         assert count_kind(store, "door-1", "door_access") == badged
         door_seqs, desk_seqs = seqs(store, "door-1"), seqs(store, desks.node)
         assert contiguous(door_seqs), door_seqs
         assert contiguous(desk_seqs), desk_seqs
-        # Every desk changed state 2 * OUTAGES + 1 times after its first reading: all of those are stored.
-        assert count_kind(store, desks.node, "desk_occupancy") >= DESKS * (2 * OUTAGES + 1)
+        assert count_kind(store, desks.node, "desk_occupancy") >= expected_desk_events
         assert site.stop_door() == 0
         assert desks.stop() == 0
         assert collector.terminate() == 0
@@ -117,3 +126,46 @@ def test_repeated_broker_kills_during_a_busy_hour_lose_nothing_and_never_stop_th
         recorder.close()
         site.close()
         desks.close()
+
+
+def test_events_a_killed_broker_acknowledged_but_never_saved_are_replayed_by_their_node(tmp_path: Path) -> None:
+    # The broker as deployed: it saves to disk only every autosave_interval, so a SIGKILL loses what it held.
+    broker = Mosquitto(tmp_path / "mosquitto", extra="autosave_interval 3600")
+    broker.start()
+    config = tmp_path / "collector.yaml"
+    config.write_text(collector_yaml(broker.port, tmp_path / "collector", extra="  replay_after_s: 2\n"))
+    store = tmp_path / "collector" / "collector.sqlite3"
+    node = parse_config(
+        f"site: testsite\nnode: desks\nstate_dir: {tmp_path}/desks\noutbox:\n  synchronous: normal\n"
+        f"mqtt:\n  host: 127.0.0.1\n  port: {broker.port}\n  reconnect_min_s: 0.2\n  reconnect_max_s: 1\n"
+    )
+    bus = Bus(node, "presence")
+
+    def publish(count: int) -> None:
+        for i in range(count):
+            now = bus.clock.now()
+            bus.publish_event(DeskOccupancy(desk=f"d{i % 10}", zone="z1", state=DeskState.OCCUPIED, since=now))
+        assert bus.wait_drained(30)  # every one acknowledged by the broker
+
+    try:
+        bus.start()
+        collector = CollectorProcess(config, broker.port).start()
+        publish(10)  # 1..10 reach the collector
+        assert wait_until(lambda: len(seqs(store, "desks")) == 10), collector.output()[-2000:]
+        assert collector.terminate() == 0
+        publish(50)  # 11..60: acknowledged, queued in the broker's memory for the collector's session
+        broker.kill()  # SIGKILL: the queue was never saved
+        broker.start()
+        collector = CollectorProcess(config, broker.port).start()
+        publish(10)  # 61..70 arrive; 11..60 are a hole until the node replays them
+        assert wait_until(lambda: len(seqs(store, "desks")) == 70, timeout=60), (
+            seqs(store, "desks"),
+            collector.output()[-3000:],
+        )
+        assert contiguous(seqs(store, "desks"))
+        assert bus.counters.get("events_replayed") >= 50
+        assert "asked desks to replay seq 11..60" in collector.output()
+        assert collector.terminate() == 0
+    finally:
+        bus.stop()
+        broker.kill()

@@ -27,7 +27,8 @@ from edge.bus.session import NetworkLoop, make_client
 from edge.clock import Clock, SystemClock
 from edge.config import NodeConfig
 from edge.contract import Body, Envelope, Event, NodeStatus, Topics, encode
-from edge.errors import StoreError
+from edge.contract.replay import decode_replay
+from edge.errors import PayloadError, StoreError
 from edge.ids import new_event_id
 from edge.metrics import Counters
 
@@ -72,6 +73,8 @@ class Bus:
             config.state_dir / f"outbox-{daemon}.sqlite3",
             max_events=config.outbox.max_events,
             synchronous=config.outbox.synchronous,
+            keep_acked_s=config.outbox.keep_acked_s,
+            keep_acked_events=config.outbox.keep_acked_events,
         )
         self._status_extra = status_extra
         self._started = time.monotonic()
@@ -95,6 +98,8 @@ class Bus:
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unhandled
         self._loop = NetworkLoop(self._client, config.mqtt, name=f"mqtt-{daemon}")
+        # Retain-as-published: a request someone published retained is seen as such, and refused.
+        self.subscribe(self.topics.node_replay(config.node), self._on_replay, retain_as_published=True)
         self._pump_beat = time.monotonic()
         self._pump = threading.Thread(target=self._pump_loop, name=f"outbox-{daemon}", daemon=True)
 
@@ -254,6 +259,31 @@ class Bus:
         for topic, payload in self._announcements:
             client.publish(topic, payload, qos=1, retain=True)
 
+    def _on_replay(self, message: Message) -> None:
+        """The collector misses some of our events (a broker crash lost them): queue the kept ones again."""
+        if not message.payload:
+            return  # a retained request being cleared
+        if message.retain:
+            self.counters.inc("replay_refused.retained")  # a stale request replayed at every reconnect
+            return
+        try:
+            request = decode_replay(message.payload)
+        except PayloadError as exc:
+            self.counters.inc(f"replay_refused.{exc.reason}")
+            log.warning("replay request refused: %s", exc)
+            return
+        try:
+            queued = self.outbox.replay(request.first_seq, request.last_seq)
+        except StoreError as exc:
+            self.counters.inc("store_errors")
+            log.error("%s", exc)
+            return
+        self.counters.inc("replay_requests")
+        self.counters.inc("events_replayed", queued)
+        log.info("replaying %d kept events of seq %d..%d", queued, request.first_seq, request.last_seq)
+        with self._cond:
+            self._cond.notify_all()
+
     def _on_unhandled(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.counters.inc("messages_unhandled")
 
@@ -304,7 +334,7 @@ class Bus:
                 skip = set(self._inflight)
             try:
                 self._flush_spill()
-                self.outbox.remove(acked)
+                self.outbox.acknowledge(acked, int(time.time() * 1000))
                 if acked:
                     with self._cond:
                         self._cond.notify_all()

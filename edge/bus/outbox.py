@@ -1,7 +1,9 @@
 """The durable outbox: an event is on disk, with its seq, before anything tries to publish it.
 
-SQLite in WAL mode. Rows leave only when the broker has acknowledged them. The outbox is bounded: when full,
-the oldest rows are dropped and counted (the count survives restarts and is published in the node status).
+SQLite in WAL mode. A row waits until the broker has acknowledged it; it is then kept a while longer
+(`keep_acked_s`, at most `keep_acked_events` rows) so that events a crashed broker acknowledged but never saved
+can be published again when the collector asks (`replay`). The outbox is bounded: when full of waiting rows, the
+oldest are dropped and counted (the count survives restarts and is published in the node status).
 `seq` only increases, across restarts too, because the last value is stored with every insert.
 One process owns an outbox file at a time (an exclusive lock), so two daemons cannot share a node identity.
 """
@@ -30,6 +32,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Added after the first release: NULL while waiting for the broker, then when it acknowledged (ms since epoch).
+_ACKED_COLUMN = "ALTER TABLE outbox ADD COLUMN acked_ms INTEGER"
+_WAITING_INDEX = "CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (seq) WHERE acked_ms IS NULL"
+_KEPT_INDEX = "CREATE INDEX IF NOT EXISTS outbox_kept ON outbox (acked_ms) WHERE acked_ms IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,19 @@ class Row:
 class Outbox:
     """A bounded, durable FIFO of encoded events keyed by seq."""
 
-    def __init__(self, path: Path, *, max_events: int = 200_000, synchronous: str = "full") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_events: int = 200_000,
+        synchronous: str = "full",
+        keep_acked_s: float = 3600.0,
+        keep_acked_events: int = 20_000,
+    ) -> None:
         self.path = path
         self.max_events = max_events
+        self.keep_acked_ms = int(keep_acked_s * 1000)
+        self.keep_acked_events = keep_acked_events
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file = _lock_exclusive(path.with_suffix(path.suffix + ".lock"))
         self._lock = threading.Lock()
@@ -58,9 +74,14 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            if "acked_ms" not in columns:
+                self._db.execute(_ACKED_COLUMN)
+            self._db.execute(_WAITING_INDEX)
+            self._db.execute(_KEPT_INDEX)
             self._last_seq = self._meta("last_seq")
             self._dropped = self._meta("dropped")
-            self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+            self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NULL").fetchone()[0])
             top = self._db.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open outbox {path}: {exc}") from None
@@ -78,7 +99,7 @@ class Outbox:
 
     @property
     def depth(self) -> int:
-        """How many events wait for an acknowledgement."""
+        """How many events wait to be published and acknowledged."""
         return self._depth
 
     @property
@@ -109,7 +130,9 @@ class Outbox:
             overflow = self._depth + 1 - self.max_events
             if overflow > 0:
                 self._db.execute(
-                    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)", (overflow,)
+                    "DELETE FROM outbox WHERE seq IN"
+                    " (SELECT seq FROM outbox WHERE acked_ms IS NULL ORDER BY seq LIMIT ?)",
+                    (overflow,),
                 )
                 self._set("dropped", self._dropped + overflow)
             self._db.execute(
@@ -140,7 +163,8 @@ class Outbox:
         with self._lock:
             try:
                 rows = self._db.execute(
-                    "SELECT seq, id, topic, payload, qos, retain FROM outbox ORDER BY seq LIMIT ?",
+                    "SELECT seq, id, topic, payload, qos, retain FROM outbox WHERE acked_ms IS NULL ORDER BY seq"
+                    " LIMIT ?",
                     (limit + len(skip),),
                 ).fetchall()
             except sqlite3.Error as exc:
@@ -148,20 +172,55 @@ class Outbox:
         out = [Row(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows if r[0] not in skip]
         return out[:limit]
 
-    def remove(self, seqs: list[int]) -> None:
-        """Forget acknowledged events."""
+    def acknowledge(self, seqs: list[int], now_ms: int) -> None:
+        """The broker acknowledged these: stop publishing them, keep them for `replay` a while, forget the oldest."""
         if not seqs:
             return
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
-                removed = cursor.rowcount
+                cursor = self._db.executemany(
+                    "UPDATE outbox SET acked_ms = ? WHERE seq = ? AND acked_ms IS NULL", [(now_ms, s) for s in seqs]
+                )
+                acknowledged = cursor.rowcount
+                self._db.execute("DELETE FROM outbox WHERE acked_ms < ?", (now_ms - self.keep_acked_ms,))
+                self._db.execute(
+                    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE acked_ms IS NOT NULL"
+                    " ORDER BY seq DESC LIMIT -1 OFFSET ?)",
+                    (self.keep_acked_events,),
+                )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StoreError(f"outbox delete failed: {exc}") from None
-            self._depth -= max(removed, 0)
+                raise StoreError(f"outbox update failed: {exc}") from None
+            self._depth -= max(acknowledged, 0)
+
+    def replay(self, first_seq: int, last_seq: int) -> int:
+        """Queue again the kept (acknowledged) events first_seq..last_seq, not retained; how many there were.
+
+        They were delivered retained once if they were states: published again retained, an old state would
+        replace the current one on the broker.
+        """
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.execute(
+                    "UPDATE outbox SET acked_ms = NULL, retain = 0 WHERE acked_ms IS NOT NULL AND seq BETWEEN ? AND ?",
+                    (first_seq, last_seq),
+                )
+                queued = cursor.rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"outbox replay failed: {exc}") from None
+            self._depth += max(queued, 0)
+            return max(queued, 0)
+
+    @property
+    def kept(self) -> int:
+        """How many acknowledged events are kept for a replay."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NOT NULL").fetchone()[0])
 
     def close(self) -> None:
         """Close the database and release the node lock."""

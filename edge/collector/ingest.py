@@ -14,9 +14,9 @@ from edge.errors import PayloadError
 
 QUARANTINE_BYTES = 1024
 
-# Messages on P/# that are not events: signed inputs to doors. The member snapshot holds member data and is
-# never stored by the collector.
-NOT_EVENTS = frozenset({Kind.MEMBERS, Kind.DOOR_COMMAND})
+# Messages on P/# that are not events: signed inputs to doors, and the collector's own replay requests. The
+# member snapshot holds member data and is never stored by the collector.
+NOT_EVENTS = frozenset({Kind.MEMBERS, Kind.DOOR_COMMAND, Kind.NODE_REPLAY})
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,13 @@ class NodeSeqs:
         """The received ranges, lowest first."""
         return zip(self._lo, self._hi, strict=True)
 
+    def holes(self) -> list[tuple[int, int]]:
+        """The missing seq ranges (inclusive): between received ranges, and up to the announced latest."""
+        out = [(hi + 1, lo - 1) for hi, lo in zip(self._hi, self._lo[1:], strict=False)]
+        if self._hi and self.announced > self._hi[-1]:
+            out.append((self._hi[-1] + 1, self.announced))
+        return out
+
     def completeness(self) -> Completeness:
         """Expected, received and gap figures for this node."""
         if not self._lo:

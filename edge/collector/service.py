@@ -26,6 +26,7 @@ from edge.collector.forward import Forwarder
 from edge.collector.ingest import Outcome, Rejected, classify
 from edge.collector.link import Inbound, Link
 from edge.collector.outqueue import ForwardQueue
+from edge.collector.replays import ReplayPlanner
 from edge.collector.schema import Bucket, Retention, ms_of
 from edge.collector.store import Store
 from edge.collector.writers import make_writer
@@ -39,6 +40,7 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 1.0
+REPLAY_CHECK_S = 5.0
 STALL_S = 30.0
 
 
@@ -72,6 +74,11 @@ class Collector:
         self._status_generation = 0  # the link's connection count when `online` was last published
         self._next_purge = 0.0
         self._next_derive = 0.0
+        self._next_replay_check = 0.0
+        # A member of a shared group sees only its share of the events: every other member's would look missing.
+        self.replays = (
+            ReplayPlanner(grace_s=self.settings.replay_after_s) if self.settings.shared_group is None else None
+        )
         self.heartbeat = time.monotonic()
         self.deriver = (
             Deriver(
@@ -278,6 +285,17 @@ class Collector:
         if now >= self._next_purge:
             self._next_purge = now + self.settings.purge_interval_s
             self.purge()
+        if self.replays is not None and now >= self._next_replay_check and self.link.connected:
+            self._next_replay_check = now + REPLAY_CHECK_S
+            self.ask_for_replays(now)
+
+    def ask_for_replays(self, now: float) -> None:
+        """Ask nodes to publish again the events a broker crash lost (see edge.contract.replay)."""
+        assert self.replays is not None
+        for node, request in self.replays.due(self.store.holes(), now):
+            self.link.publish(self.topics.node_replay(node), request.encode())
+            self.counters.inc("replay_requests_sent")
+            log.info("asked %s to replay seq %d..%d", node, request.first_seq, request.last_seq)
 
     def purge(self) -> None:
         """Delete records past their retention (see docs/data-model.md)."""

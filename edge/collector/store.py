@@ -407,6 +407,11 @@ class Store:
             self._save_marks(db)
         return changed
 
+    def holes(self) -> dict[str, list[tuple[int, int]]]:
+        """Per node, the seq ranges not received (see NodeSeqs.holes)."""
+        with self._lock:
+            return {node: h for node, s in self.seqs.items() if (h := s.holes())}
+
     def completeness(self) -> dict[str, Completeness]:
         """Per-node completeness figures (nodes that have sent at least one event)."""
         with self._lock:

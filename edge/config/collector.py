@@ -68,6 +68,8 @@ class CollectorConfig(StrictModel):
     # The site's opening hours (site time zone): utilisation "within opening hours" counts only these; none = always.
     opening_hours: tuple[WeeklyWindow, ...] = ()
     backoff_max_s: PositiveSeconds = 60.0
+    # How long a hole in a node's seq numbers must last before the collector asks the node to replay it.
+    replay_after_s: float = Field(default=15.0, ge=1, le=3600)
     purge_interval_s: PositiveSeconds = 3600.0
 
     @field_validator("derive_step_s")

@@ -29,10 +29,13 @@ from edge.config.readers import ReaderConfig
 
 
 class OutboxConfig(StrictModel):
-    """The durable outbox: how many unpublished events it keeps and how hard it syncs to disk."""
+    """The durable outbox: how many unpublished events it keeps, how hard it syncs, how long it keeps sent ones."""
 
     max_events: int = Field(default=200_000, ge=100, le=10_000_000)
     synchronous: Literal["full", "normal"] = "full"
+    # Acknowledged events kept for the collector's replay requests (a broker crash loses what it had not saved).
+    keep_acked_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    keep_acked_events: int = Field(default=20_000, ge=0, le=1_000_000)
 
 
 class NodeConfig(StrictModel):

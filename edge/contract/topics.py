@@ -17,6 +17,7 @@ class Kind(StrEnum):
     DESK_OCCUPANCY = "desk_occupancy"
     ZONE_OCCUPANCY = "zone_occupancy"
     NODE_STATUS = "node_status"
+    NODE_REPLAY = "node_replay"
     MEMBERS = "members"
 
 
@@ -30,6 +31,7 @@ _LAYOUT: dict[Kind, tuple[str, str]] = {
     Kind.DESK_OCCUPANCY: ("desk", "occupancy"),
     Kind.ZONE_OCCUPANCY: ("zone", "occupancy"),
     Kind.NODE_STATUS: ("node", "status"),
+    Kind.NODE_REPLAY: ("node", "replay"),
 }
 _BY_LAYOUT = {layout: kind for kind, layout in _LAYOUT.items()}
 
@@ -94,6 +96,10 @@ class Topics:
     def node_status(self, node: str) -> str:
         """P/node/{node}/status."""
         return self.for_kind(Kind.NODE_STATUS, node)
+
+    def node_replay(self, node: str) -> str:
+        """P/node/{node}/replay: the collector asks a node to publish again events it is missing."""
+        return self.for_kind(Kind.NODE_REPLAY, node)
 
     def members(self) -> str:
         """P/members."""

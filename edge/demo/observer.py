@@ -86,7 +86,7 @@ class Observer:
 
     def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         match = self.topics.parse(msg.topic)
-        if match is None or match.kind in (Kind.MEMBERS, Kind.DOOR_COMMAND, Kind.BADGE_SCAN):
+        if match is None or match.kind in (Kind.MEMBERS, Kind.DOOR_COMMAND, Kind.BADGE_SCAN, Kind.NODE_REPLAY):
             return
         try:
             event = decode(match.kind, bytes(msg.payload))
