@@ -186,6 +186,17 @@ def test_door_receives_its_own_commands_and_the_member_snapshot_from_staff(conne
     assert received == {(f"{P}/door/front/command", b"unlock"), (f"{P}/members", b"snapshot")}
 
 
+def test_only_the_collector_asks_nodes_to_replay_and_each_node_hears_only_its_own_requests(connect) -> None:
+    door = connect("door-front")
+    assert door.subscribe(f"{P}/node/+/replay").value < 0x80  # granted; the ACL filters what is delivered
+    collector = connect("hub")
+    assert collector.publish(f"{P}/node/door-back/replay", b"back") == "accepted"
+    assert collector.publish(f"{P}/node/door-front/replay", b"front") == "accepted"
+    assert door.messages.get(timeout=WAIT) == (f"{P}/node/door-front/replay", b"front")
+    assert door.publish(f"{P}/node/door-back/replay", b"x") == "Not authorized"
+    assert connect("staff").publish(f"{P}/node/door-front/replay", b"x") == "Not authorized"
+
+
 @pytest.mark.parametrize("pattern", [f"{P}/door/back/command", f"{P}/door/+/command", f"{P}/#", "#"])
 def test_door_never_receives_another_doors_commands_whatever_it_subscribes_to(connect, pattern: str) -> None:
     door = connect("door-front")
