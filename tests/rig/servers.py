@@ -132,7 +132,12 @@ class Mosquitto(Server):
 
 
 class VictoriaMetrics(Server):
-    """A real VictoriaMetrics: accepts InfluxDB line protocol on /api/v2/write."""
+    """A real VictoriaMetrics: accepts InfluxDB line protocol on /api/v2/write.
+
+    Started without `-dedup.minScrapeInterval`, it keeps every sample it is sent, duplicates included (same
+    series, same timestamp; checked against the Debian package, 1.79.5), and the export API returns them all: a
+    read-back counts how often each point was written, so tests can check that something was sent exactly once.
+    """
 
     name = "victoria-metrics"
 
