@@ -82,6 +82,8 @@ class Outbox:
             self._last_seq = self._meta("last_seq")
             self._dropped = self._meta("dropped")
             self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NULL").fetchone()[0])
+            self._kept = int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NOT NULL").fetchone()[0])
+            self._next_expiry_ms = 0
             top = self._db.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open outbox {path}: {exc}") from None
@@ -182,18 +184,27 @@ class Outbox:
                 cursor = self._db.executemany(
                     "UPDATE outbox SET acked_ms = ? WHERE seq = ? AND acked_ms IS NULL", [(now_ms, s) for s in seqs]
                 )
-                acknowledged = cursor.rowcount
-                self._db.execute("DELETE FROM outbox WHERE acked_ms < ?", (now_ms - self.keep_acked_ms,))
-                self._db.execute(
-                    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE acked_ms IS NOT NULL"
-                    " ORDER BY seq DESC LIMIT -1 OFFSET ?)",
-                    (self.keep_acked_events,),
-                )
+                acknowledged = max(cursor.rowcount, 0)
+                forgotten = 0
+                if now_ms >= self._next_expiry_ms:  # at most once a second: the kept rows' index makes it cheap
+                    expired = self._db.execute("DELETE FROM outbox WHERE acked_ms < ?", (now_ms - self.keep_acked_ms,))
+                    forgotten += max(expired.rowcount, 0)
+                excess = self._kept + acknowledged - forgotten - self.keep_acked_events
+                if excess > 0:
+                    oldest = self._db.execute(
+                        "DELETE FROM outbox WHERE seq IN"
+                        " (SELECT seq FROM outbox WHERE acked_ms IS NOT NULL ORDER BY seq LIMIT ?)",
+                        (excess,),
+                    )
+                    forgotten += max(oldest.rowcount, 0)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise StoreError(f"outbox update failed: {exc}") from None
-            self._depth -= max(acknowledged, 0)
+            if now_ms >= self._next_expiry_ms:
+                self._next_expiry_ms = now_ms + 1000
+            self._depth -= acknowledged
+            self._kept += acknowledged - forgotten
 
     def replay(self, first_seq: int, last_seq: int) -> int:
         """Queue again the kept (acknowledged) events first_seq..last_seq, not retained; how many there were.
@@ -214,13 +225,13 @@ class Outbox:
                 self._rollback()
                 raise StoreError(f"outbox replay failed: {exc}") from None
             self._depth += max(queued, 0)
+            self._kept -= max(queued, 0)
             return max(queued, 0)
 
     @property
     def kept(self) -> int:
         """How many acknowledged events are kept for a replay."""
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NOT NULL").fetchone()[0])
+        return self._kept
 
     def close(self) -> None:
         """Close the database and release the node lock."""
