@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections.abc import Callable
 from functools import cache
 
 _TIME_ERROR = 5  # adjtimex() return value: the clock is not synchronised
@@ -44,13 +45,26 @@ def _libc() -> ctypes.CDLL | None:
     return ctypes.CDLL(name, use_errno=True) if name else None
 
 
-def clock_synchronised() -> bool | None:
-    """True when NTP (or another discipline) has synchronised the clock, False when not, None if unknowable."""
+KernelClock = Callable[[], "tuple[int, int] | None"]
+"""Asks the kernel about its clock: adjtimex()'s return value (the clock state) and the timex status bits."""
+
+
+def kernel_clock() -> tuple[int, int] | None:
+    """adjtimex()'s clock state and status bits, read without changing anything; None without libc or on error."""
     libc = _libc()
     if libc is None:
         return None
-    timex = _Timex()
+    timex = _Timex()  # modes 0: read only
     state = libc.adjtimex(ctypes.byref(timex))
     if state < 0:
         return None
-    return state != _TIME_ERROR and not timex.status & _STA_UNSYNC
+    return state, timex.status
+
+
+def clock_synchronised(ask: KernelClock = kernel_clock) -> bool | None:
+    """True when NTP (or another discipline) has synchronised the clock, False when not, None if unknowable."""
+    answer = ask()
+    if answer is None:
+        return None
+    state, status = answer
+    return state != _TIME_ERROR and not status & _STA_UNSYNC

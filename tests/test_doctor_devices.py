@@ -4,6 +4,8 @@ MockFactory pins for the door, real firmware config files and signed snapshots."
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import threading
 from collections.abc import Callable, Iterator
 from itertools import groupby
@@ -216,7 +218,9 @@ def test_a_missing_serial_port_fails_and_points_at_the_udev_rule(tmp_path):
 
 
 def test_a_present_serial_port_passes(tmp_path, rdm):
-    ctx = load(node(tmp_path, f"readers:\n  - {{type: rdm6300, name: front, port: {rdm.path}}}\n"))
+    # The pty is this process's own: judged for this process's user, as the daemons' user on a node.
+    me = pwd.getpwuid(os.getuid()).pw_name
+    ctx = load(node(tmp_path, f"readers:\n  - {{type: rdm6300, name: front, port: {rdm.path}}}\n"), daemon_user=me)
     assert [r.status for r in check_device_files(ctx)] == [Status.OK]
 
 
@@ -596,7 +600,9 @@ def test_the_cli_checks_a_node_whose_devices_are_ptys(mosquitto: Mosquitto, tmp_
         (tmp_path / "node.yaml").write_text(config)
         repeat_writes(lambda: rdm.send_card(TAG), stop)  # a card held on the reader the whole time
         result = run_edge(
-            "doctor", "-c", str(tmp_path / "node.yaml"), "--json", "--boot-config", str(boot), "--timeout", "10"
+            "doctor",
+            *("-c", str(tmp_path / "node.yaml"), "--json", "--boot-config", str(boot), "--timeout", "10"),
+            *("--user", pwd.getpwuid(os.getuid()).pw_name),  # the ptys are this process's: judge them for its user
         )
     report = json.loads(result.stdout)
     statuses = {r["check"]: r["status"] for r in report["results"]}

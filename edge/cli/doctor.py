@@ -30,6 +30,11 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="wait this long for someone to operate each door contact and exit button",
     )
+    parser.add_argument(
+        "--user",
+        default="edge",
+        help="the user the daemons run as (systemd User=): device files are judged for it and its units' groups",
+    )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and devices")
     parser.add_argument(
         "--simulate",
@@ -47,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         click_relay=args.click_relay,
         operate_inputs=args.operate_inputs,
         timeout=args.timeout,
+        daemon_user=args.user,
         prompt=_prompter(sys.stderr if args.json else sys.stdout),
     )
     if args.simulate:

@@ -37,9 +37,9 @@ def check_device_files(ctx: Context, gpiochips: str = "/dev/gpiochip*") -> Itera
             if ctx.simulated:
                 yield Result(f"device {path}", Status.SKIP, "simulated SPI: no device file to look for")
             else:
-                yield check_device_file(f"device {path}", path, "spi")
+                yield check_device_file(f"device {path}", path, "spi", ctx.daemon_user)
     for what, port in serial_ports(config):
-        result = check_device_file(f"device {port}", Path(port), "dialout")
+        result = check_device_file(f"device {port}", Path(port), "dialout", ctx.daemon_user)
         if result.status is Status.FAIL and not Path(port).exists():
             result = Result(
                 result.check,
@@ -64,4 +64,4 @@ def check_device_files(ctx: Context, gpiochips: str = "/dev/gpiochip*") -> Itera
         )
         return
     for chip in chips:
-        yield check_device_file(f"device {chip}", Path(chip), "gpio")
+        yield check_device_file(f"device {chip}", Path(chip), "gpio", ctx.daemon_user)
