@@ -345,3 +345,27 @@ def test_a_retained_or_malformed_replay_request_is_refused_and_counted(mosquitto
     finally:
         publish(mosquitto.port, "edge/testsite/node/n1/replay", b"", retain=True)
         bus.stop()
+
+
+def test_once_its_backlog_is_delivered_the_node_says_so_without_waiting_for_the_status_interval(
+    tmp_path: Path,
+) -> None:
+    broker = Mosquitto(tmp_path / "mosquitto")  # its port is chosen; nothing listens there yet
+    bus = Bus(parse_config(node_yaml(broker.port, tmp_path / "state").replace("0.5", "300")), "test")
+    bus.start()
+    try:
+        for i in range(5):
+            bus.publish_event(BadgeScan(reader="r1", token=token(i)))
+        broker.start()
+        recorder = Recorder(broker.port, "edge/testsite/node/n1/status")
+        assert bus.wait_drained(20)
+        depths = lambda: [json.loads(m.payload)["outbox_depth"] for m in recorder.messages]  # noqa: E731
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (not depths() or depths()[-1] != 0):
+            time.sleep(0.05)
+        assert depths()[-1] == 0, depths()
+        assert max(depths()) > 0  # the status on connecting still counted the backlog
+        recorder.close()
+    finally:
+        bus.stop()
+        broker.kill()

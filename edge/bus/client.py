@@ -89,6 +89,8 @@ class Bus:
         self._subscriptions: dict[str, int | SubscribeOptions] = {}
         self._announcements: list[tuple[str, bytes]] = []
         self._next_status = 0.0
+        self._reported_depth = 0  # the outbox depth the last `online` status gave
+        self._last_status_at = 0.0
         self._status_lock = threading.Lock()
         self._closing = False
         client_id = config.mqtt.client_id or f"edge-{config.site}-{config.node}-{daemon}"
@@ -196,12 +198,15 @@ class Bus:
 
     def _status_payload(self, state: str) -> bytes:
         extra = dict(self._status_extra()) if self._status_extra else {}
+        depth = self.outbox.depth + len(self._spill)
+        if state == "online":
+            self._reported_depth = depth
         counters = self.counters.snapshot() | extra.pop("counters", {})
         body = NodeStatus(
             state=state,  # type: ignore[arg-type]
             version=__version__,
             uptime_s=round(time.monotonic() - self._started, 1),
-            outbox_depth=self.outbox.depth + len(self._spill),
+            outbox_depth=depth,
             outbox_dropped=self.outbox.dropped + self.counters.get("events_dropped_spill"),
             counters=counters,
             node_name=self.config.node,
@@ -338,6 +343,10 @@ class Bus:
                 if acked:
                     with self._cond:
                         self._cond.notify_all()
+                    if self._reported_depth and self.outbox.depth == 0 and not self._spill:
+                        # The last status said events were waiting: say soon (at most once a second) that they
+                        # are all delivered, rather than at the next status interval.
+                        self._next_status = min(self._next_status, self._last_status_at + 1.0)
                 if connected and free > 0:
                     self._send(self.outbox.pending(free, skip))
                 self._status_if_due(connected)
@@ -353,6 +362,7 @@ class Bus:
 
     def _status_if_due(self, connected: bool) -> None:
         if connected and time.monotonic() >= self._next_status:
+            self._last_status_at = time.monotonic()
             self._next_status = time.monotonic() + self.config.status_interval_s
             self.publish_status()
 
