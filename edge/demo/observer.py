@@ -48,10 +48,13 @@ class SiteView:
     seen_ids: set[str] = field(default_factory=set)
     desks: dict[str, DeskOccupancy] = field(default_factory=dict)
     zones: dict[str, ZoneOccupancy] = field(default_factory=dict)
+    zone_peaks: dict[str, int] = field(default_factory=dict)  # the most desks occupied at once, per zone
     doors: dict[str, DoorState] = field(default_factory=dict)
     alarms_active: dict[tuple[str, str], datetime] = field(default_factory=dict)
     alarms_seen: list[tuple[datetime, str, str, bool]] = field(default_factory=list)
     nodes: dict[str, NodeStatus] = field(default_factory=dict)
+    status_seq: dict[str, int] = field(default_factory=dict)  # per node: its latest seq when it last said online
+    event_seq: dict[str, int] = field(default_factory=dict)  # per node: the highest event seq received
     log: deque[str] = field(default_factory=lambda: deque(maxlen=12))
     refused: int = 0
 
@@ -97,6 +100,8 @@ class Observer:
         body, envelope = event.body, event.envelope
         with self.lock:
             view = self.view
+            if not isinstance(body, NodeStatus):
+                view.event_seq[envelope.node] = max(view.event_seq.get(envelope.node, 0), envelope.seq)
             if isinstance(body, DoorAccess):
                 if envelope.id in view.seen_ids:
                     return
@@ -127,10 +132,18 @@ class Observer:
                 view.desks[body.desk] = body
             elif isinstance(body, ZoneOccupancy):
                 view.zones[body.zone] = body
+                view.zone_peaks[body.zone] = max(view.zone_peaks.get(body.zone, 0), body.occupied)
             elif isinstance(body, DoorState):
                 view.doors[body.door] = body
             elif isinstance(body, NodeStatus) and match.name is not None:
                 view.nodes[match.name] = body
+                view.status_seq[match.name] = envelope.seq
+
+    def delivered(self) -> dict[str, bool]:
+        """Per node: whether every event it had made when it last reported its status has reached us."""
+        with self.lock:
+            view = self.view
+            return {node: view.event_seq.get(node, 0) >= seq for node, seq in view.status_seq.items()}
 
     def note(self, line: str) -> None:
         """Add a line to the view's log (the driver's narration)."""

@@ -20,7 +20,7 @@ from edge.config import load_config
 from edge.contract import Topics
 from edge.demo.driver import Driver
 from edge.demo.observer import Observer
-from edge.demo.scenario import at, day, expected_decisions
+from edge.demo.scenario import BrokerRestart, at, day, expected_decisions
 from edge.demo.site import SITE, TZ, DemoSite, build_site
 from edge.demo.stack import Broker, Daemons, DemoError, ensure_mosquitto, free_port, wait_for
 from edge.demo.view import render
@@ -53,9 +53,13 @@ class Outcome:
     mismatches: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
     zones: dict[str, dict[str, int]] = field(default_factory=dict)
+    zone_peaks: dict[str, int] = field(default_factory=dict)
     desks_reported: int = 0
     report: str | None = None
     exit_codes: dict[str, int | None] = field(default_factory=dict)
+    broker_pids: list[int] = field(default_factory=list)
+    decisions_after_restart: int = 0
+    drained: bool = False
 
     @property
     def ok(self) -> bool:
@@ -101,8 +105,14 @@ class Demo:
             actions = day(site.people)
             driver.run(actions, tick=daemons.check)
             driver.wait_until(at(*DAY_END), tick=daemons.check)
-            self._drain(observer)
+            drain_problem = self._drain(observer)
             outcome = self._outcome(observer, actions, site)
+            outcome.drained = drain_problem is None
+            if drain_problem is not None:
+                outcome.mismatches.append(drain_problem)
+            outcome.broker_pids = list(broker.pids)
+            if any(isinstance(a, BrokerRestart) for a in actions) and len(set(broker.pids)) < 2:
+                outcome.mismatches.append("the scripted broker restart did not happen")
         finally:
             self._stop_view.set()
             if view_thread is not None:
@@ -175,15 +185,23 @@ class Demo:
                         )
                     printed = len(observer.view.decisions)
 
-    def _drain(self, observer: Observer, timeout: float = 30.0) -> None:
-        """Wait until every node has delivered its outbox (after the broker outage)."""
+    def _drain(self, observer: Observer, timeout: float = 30.0) -> str | None:
+        """Wait until every node's events (after the broker outage) have reached the observer; None, or what
+        was left. Nodes keep making events (desk heartbeats), so "an empty outbox" is not the test: every event a
+        node had made when it last reported its status must have arrived."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with observer.lock:
-                nodes = dict(observer.view.nodes)
-            if len(nodes) >= 5 and all(n.outbox_depth == 0 for n in nodes.values()):
-                return
+        while True:
+            delivered = observer.delivered()
+            if len(delivered) >= 5 and all(delivered.values()):
+                return None
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.2)
+        waiting = sorted(node for node, done in delivered.items() if not done)
+        return (
+            f"the nodes' events did not all arrive within {timeout:.0f} s: {len(delivered)} of 5 nodes reported, "
+            f"waiting for {waiting}"
+        )
 
     def _outcome(self, observer: Observer, actions: list[Any], site: DemoSite) -> Outcome:
         outcome = Outcome()
@@ -199,6 +217,7 @@ class Demo:
                 z: {"occupied": c.occupied, "vacant": c.vacant, "unknown": c.unknown, "total": c.total}
                 for z, c in view.zones.items()
             }
+            outcome.zone_peaks = dict(view.zone_peaks)
             outcome.desks_reported = len(view.desks)
         expected = expected_decisions(actions)
         got = [d.reason for d in decisions]
@@ -207,6 +226,11 @@ class Demo:
         for index, ((person, reason), actual) in enumerate(zip(expected, got, strict=False)):
             if str(reason) != actual:
                 outcome.mismatches.append(f"card #{index + 1} ({person}): expected {reason}, door said {actual}")
+        for restart in (a for a in actions if isinstance(a, BrokerRestart)):
+            back = restart.at + dt.timedelta(seconds=restart.down_s)
+            outcome.decisions_after_restart = sum(1 for d in decisions if d.ts >= back)
+            if not outcome.decisions_after_restart:
+                outcome.mismatches.append(f"no access decision was published after the broker came back ({back:%H:%M})")
         if not any("held_open raised" in a for a in outcome.alarms):
             outcome.mismatches.append("the propped-open door raised no held_open alarm")
         if outcome.desks_reported < len(site.desks):

@@ -53,6 +53,7 @@ class Broker:
         self.port = port
         self.binary = binary
         self.proc: subprocess.Popen[bytes] | None = None
+        self.pids: list[int] = []  # one per start: a restart shows as a new pid
         root.mkdir(parents=True, exist_ok=True)
         self.conf = root / "mosquitto.conf"
         lines = [
@@ -73,6 +74,7 @@ class Broker:
         self.proc = subprocess.Popen(
             [self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        self.pids.append(self.proc.pid)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with socket.socket() as sock:
