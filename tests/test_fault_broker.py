@@ -68,6 +68,7 @@ def badge_round(site: Site, cards: Iterator[str], count: int) -> int:
     return count
 
 
+@pytest.mark.timeout(soak(300, 1800))  # the soak: 12 outages of a door and 48 desks
 def test_repeated_broker_kills_during_a_busy_hour_lose_nothing_and_never_stop_the_door(
     tmp_path: Path, broker: Mosquitto, reader: Rdm6300Sim
 ) -> None:
