@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from edge.bus import Bus
+from edge.clock import SystemClock
 from edge.config import read_secret
 from edge.contract import BadgeScan, badge_token
 from edge.daemons.launch import Launch
@@ -32,7 +33,7 @@ class BadgeService:
                 pin_factory=launch.pin_factory,
                 on_scan=self._scan_handler(reader.name),
                 on_fault=self._fault_handler(reader.name),
-                clock=self.clock,
+                clock=SystemClock(),  # readers run on real time even under --sim-clock: their timings are physical
             )
             for reader in self.config.readers
         ]
