@@ -182,7 +182,7 @@ def test_the_daemon_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_i
     address = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(address))
-        sock.settimeout(10)
+        sock.settimeout(30)  # a loaded machine can take seconds to start the interpreter
         env = edge_env(NOTIFY_SOCKET=str(address), WATCHDOG_USEC="1000000")  # a ping every 0.5 s
         proc = subprocess.Popen(
             edge_command("badge", "-c", str(write_config(tmp_path, mosquitto.port, reader.path))),
