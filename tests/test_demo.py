@@ -10,13 +10,19 @@ import pytest
 
 from edge.demo.scenario import Arrive, at, day, expected_decisions
 from edge.demo.site import desks, people
+from tests.collector_support import samples
 from tests.rig.fixtures import run_edge
+from tests.rig.servers import VictoriaMetrics
 
 
 @pytest.mark.slow
-def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path) -> None:
+def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path, victoria: VictoriaMetrics) -> None:
     workdir = tmp_path / "demo"
-    result = run_edge("demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir), timeout=600)
+    result = run_edge(
+        "demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir),
+        "--influx-url", victoria.url, "--influx-bucket", "demo",
+        timeout=600,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((workdir / "summary.json").read_text())
     site_people = people(desks(workdir))
@@ -40,6 +46,10 @@ def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path) 
     assert seated_zones, summary["zone_peaks"]
     assert all(summary["zone_peaks"][z] <= summary["zones"][z]["total"] for z in seated_zones)
     assert all(code == 0 for code in summary["exit_codes"].values())
+    # The collector also forwarded to InfluxDB (here VictoriaMetrics): one point per door decision.
+    decisions = sum(summary["decisions"].values())
+    forwarded = len(samples(victoria, "door_access_granted"))
+    assert forwarded == decisions, (forwarded, decisions)
     # Every daemon logged the simulated hardware, and no raw card number reached any log.
     logs = "".join(p.read_text(errors="replace") for p in (workdir / "logs").glob("*.log"))
     for person in site_people:

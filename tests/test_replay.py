@@ -143,7 +143,8 @@ def test_an_outbox_from_before_kept_events_opens_with_its_rows_waiting(tmp_path:
         ([1, 2, 3], 3, []),
         ([1, 2, 5, 6], 0, [(3, 4)]),
         ([1, 4, 9], 12, [(2, 3), (5, 8), (10, 12)]),
-        ([10, 11], 0, []),  # nothing before the first event seen is expected
+        ([10, 11], 0, [(1, 9)]),  # published before the collector subscribed: asked for, not counted missing
+        ([20_011], 0, [(10_011, 20_010)]),  # at most HEAD_SPAN before the first
     ],
 )
 def test_holes_are_the_missing_seq_ranges(received: list[int], announced: int, holes: list[tuple[int, int]]) -> None:

@@ -16,6 +16,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--workdir", type=Path, help="keep configs, logs and stores here (default: a temp folder)")
     parser.add_argument("--no-live", action="store_true", help="print decisions as lines instead of a live view")
     parser.add_argument("--no-install", action="store_true", help="never install Mosquitto, fail instead")
+    parser.add_argument(
+        "--influx-url", help="also forward to this InfluxDB (or VictoriaMetrics), e.g. http://localhost:8086"
+    )
+    parser.add_argument("--influx-bucket", default="edge", help="bucket (InfluxDB 2/3) or database (1.x): default edge")
+    parser.add_argument("--influx-api", choices=["v2", "v1"], default="v2", help="write API (see docs/collector.md)")
+    parser.add_argument("--influx-token-file", type=Path, help="file holding the InfluxDB 2/3 API token")
     parser.set_defaults(func=run)
 
 
@@ -28,4 +34,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="edge-demo-"))
     live = not args.no_live and sys.stdout.isatty()
-    return run_demo(Options(workdir=workdir, speed=args.speed, live=live, install=not args.no_install))
+    influx: dict[str, Any] | None = None
+    if args.influx_url:
+        influx = {"url": args.influx_url, "bucket": args.influx_bucket, "api": args.influx_api}
+        if args.influx_token_file:
+            influx["token_file"] = str(args.influx_token_file.resolve())
+    options = Options(workdir=workdir, speed=args.speed, live=live, install=not args.no_install, influx=influx)
+    return run_demo(options)

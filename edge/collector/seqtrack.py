@@ -13,6 +13,9 @@ from collections.abc import Iterable, Iterator
 
 from edge.collector.schema import Completeness
 
+HEAD_SPAN = 10_000
+"""How far before a node's first received event a replay is asked for (nodes keep about an hour anyway)."""
+
 
 class NodeSeqs:
     """The seq numbers received from one node, as sorted disjoint inclusive ranges."""
@@ -53,8 +56,12 @@ class NodeSeqs:
         return zip(self._lo, self._hi, strict=True)
 
     def holes(self) -> list[tuple[int, int]]:
-        """The missing seq ranges (inclusive): between received ranges, and up to the announced latest."""
+        """The missing seq ranges (inclusive): before the first received (at most HEAD_SPAN numbers: what a node
+        published just before the collector subscribed), between received ranges, and up to the announced latest.
+        """
         out = [(hi + 1, lo - 1) for hi, lo in zip(self._hi, self._lo[1:], strict=False)]
+        if self._lo and self._lo[0] > 1:
+            out.insert(0, (max(1, self._lo[0] - HEAD_SPAN), self._lo[0] - 1))
         if self._hi and self.announced > self._hi[-1]:
             out.append((self._hi[-1] + 1, self.announced))
         return out

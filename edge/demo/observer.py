@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,6 +55,7 @@ class SiteView:
     nodes: dict[str, NodeStatus] = field(default_factory=dict)
     status_seq: dict[str, int] = field(default_factory=dict)  # per node: its latest seq when it last said online
     event_seq: dict[str, int] = field(default_factory=dict)  # per node: the highest event seq received
+    statuses: Counter[str] = field(default_factory=Counter)  # per node: how many statuses were received
     log: deque[str] = field(default_factory=lambda: deque(maxlen=12))
     refused: int = 0
 
@@ -138,6 +139,7 @@ class Observer:
             elif isinstance(body, NodeStatus) and match.name is not None:
                 view.nodes[match.name] = body
                 view.status_seq[match.name] = envelope.seq
+                view.statuses[match.name] += 1
 
     def delivered(self) -> dict[str, bool]:
         """Per node: whether every event it had made when it last reported its status has reached us."""

@@ -43,6 +43,7 @@ class Options:
     live: bool = True
     install: bool = True
     report: bool = True
+    influx: dict[str, Any] | None = None  # the collector's `influx:` section, to forward to InfluxDB as well
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Demo:
         """Set up, play the day, tear down; return the outcome."""
         binary = ensure_mosquitto(self.options.install)
         port = free_port()
-        site = build_site(self.root, port)
+        site = build_site(self.root, port, self.options.influx)
         broker = Broker(self.root / "broker", port, binary)
         broker.start()
         daemons = Daemons(self.root)
@@ -105,7 +106,7 @@ class Demo:
             actions = day(site.people)
             driver.run(actions, tick=daemons.check)
             driver.wait_until(at(*DAY_END), tick=daemons.check)
-            drain_problem = self._drain(observer)
+            drain_problem = self._drain(observer) or self._forwarded(observer)
             outcome = self._outcome(observer, actions, site)
             outcome.drained = drain_problem is None
             if drain_problem is not None:
@@ -202,6 +203,23 @@ class Demo:
             f"the nodes' events did not all arrive within {timeout:.0f} s: {len(delivered)} of 5 nodes reported, "
             f"waiting for {waiting}"
         )
+
+    def _forwarded(self, observer: Observer, timeout: float = 60.0) -> str | None:
+        """With InfluxDB configured: wait for a collector status, newer than now, with no raw event left to forward."""
+        if self.options.influx is None:
+            return None
+        with observer.lock:
+            seen = observer.view.statuses["collector"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with observer.lock:
+                status = observer.view.nodes.get("collector")
+                newer = observer.view.statuses["collector"] > seen
+            # Raw events only: derived series keep being computed while the simulated clock runs.
+            if newer and status is not None and status.counters.get("backlog_raw", 0) == 0:
+                return None
+            time.sleep(0.2)
+        return f"the collector had not forwarded everything to InfluxDB within {timeout:.0f} s"
 
     def _outcome(self, observer: Observer, actions: list[Any], site: DemoSite) -> Outcome:
         outcome = Outcome()

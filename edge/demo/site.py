@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -210,8 +211,8 @@ def _node(name: str, root: Path, port: int) -> dict[str, object]:
     }
 
 
-def build_site(root: Path, broker_port: int) -> DemoSite:
-    """Write keys, the member file and every node's config into `root`."""
+def build_site(root: Path, broker_port: int, influx: dict[str, Any] | None = None) -> DemoSite:
+    """Write keys, the member file and every node's config into `root`; `influx` is the collector's section."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "dev").mkdir(exist_ok=True)
     keys = root / "keys"
@@ -254,7 +255,10 @@ def build_site(root: Path, broker_port: int) -> DemoSite:
         nodes[node_name] = config
     collector = _node("collector", root, broker_port)
     site.store = root / "state" / "collector" / "collector.sqlite3"
-    collector["collector"] = {"store_path": str(site.store), "directions": {}}
+    section: dict[str, Any] = {"store_path": str(site.store), "directions": {}}
+    if influx is not None:
+        section["influx"] = dict(influx)
+    collector["collector"] = section
     nodes["collector"] = collector
     staff = _node("staff", root, broker_port)
     nodes["staff"] = staff
