@@ -289,6 +289,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         "snapshot_keys": ["/etc/edge/secrets/snapshot-signing.pub"],
         "command_keys": ["/etc/edge/secrets/command-signing.pub"],
         "clock_trust": "ntp",
+        "home_assistant": False,
     }
     assert config["doors"] == DOORS
     assert (
