@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from datetime import time
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 from edge.config import load_config, parse_config
 from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
+from tests.rig.fixtures import run_edge
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "site: hub\nnode: door-pi\nbadge_key_file: badge.key\naccess:\n  snapshot_keys: [staff.pub]\ndoors:\n"
@@ -132,13 +131,7 @@ def test_a_pin_used_twice_is_refused_at_its_second_use(second: str, where: str) 
 def test_check_config_exits_2_naming_the_door_key(tmp_path: Path) -> None:
     config = tmp_path / "node.yaml"
     config.write_text(HEAD + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n    unlock_s: 1\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "edge", "check-config", "--no-secrets", str(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_edge("check-config", "--no-secrets", str(config))
     assert result.returncode == 2
     assert "doors[0].unlock_s: Input should be greater than or equal to 3" in result.stderr
 
@@ -150,13 +143,7 @@ def test_check_config_prints_each_door_relay_boot_line(tmp_path: Path) -> None:
         + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n"
         + "  - name: back\n    relay: {pin: 23, lock_type: fail_safe, wired_to: 'no', active_high: true}\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "edge", "check-config", "--no-secrets", "--boot-gpio", str(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_edge("check-config", "--no-secrets", "--boot-gpio", str(config))
     assert result.returncode == 0, result.stderr
     settings = [line for line in result.stdout.splitlines() if not line.startswith("#")]
     # strike via NO on an active-low board: coil off = high; maglock via NO on an active-high board: coil on = high
@@ -166,13 +153,7 @@ def test_check_config_prints_each_door_relay_boot_line(tmp_path: Path) -> None:
 def test_check_config_prints_no_boot_line_for_an_invalid_file(tmp_path: Path) -> None:
     config = tmp_path / "node.yaml"
     config.write_text(HEAD + "  - name: front\n    relay: {pin: 17, lock_type: fail_secure}\n    unlock_s: 1\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "edge", "check-config", "--no-secrets", "--boot-gpio", str(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_edge("check-config", "--no-secrets", "--boot-gpio", str(config))
     assert (result.returncode, result.stdout) == (2, "")
 
 
