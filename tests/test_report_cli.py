@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import sqlite3
 from pathlib import Path
 
@@ -45,7 +47,8 @@ def test_opening_hours_take_the_one_schedule_syntax(store: Path, tmp_path: Path)
     hours = "mon-fri 08:00-12:00,14:00-19:00; sat 09:00-13:00; closed 2026-12-25"
     result = run_edge("report", "--store", str(store), "--day", str(DAY), "--hours", hours, "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert f"report,testsite,opening_hours,{hours}" in csv_text(out)
+    rows = list(csv.reader(io.StringIO(csv_text(out))))
+    assert ["report", "testsite", "opening_hours", hours] in [row[:4] for row in rows]
 
 
 def test_a_collector_config_gives_the_store_the_site_and_the_exit_readers(store: Path, tmp_path: Path) -> None:
