@@ -51,9 +51,7 @@ def _text_time(value: Any) -> str:
 
 
 def _days(value: Any) -> frozenset[int]:
-    if isinstance(value, (list, tuple)):
-        return parse_days(value)
-    if isinstance(value, str):
+    if isinstance(value, (str, list, tuple)):
         return parse_days(value)
     raise ValueError(f"{value!r} is not a day; write days as mon, tue, ... or a range mon-fri")
 
