@@ -264,10 +264,10 @@ class Demo:
     def _report(self, site: DemoSite) -> str:
         """The funders' report of the day, from the collector's local store (as `edge report` makes it)."""
         from edge.report.build import write_report
-        from edge.report.period import OpeningHours
+        from edge.schedule import parse_schedule
 
         path = self.root / "report.html"
-        write_report(site.store, path, day=at(0).date(), timezone=TZ, hours=OpeningHours(dt.time(8), dt.time(19)))
+        write_report(site.store, path, day=at(0).date(), timezone=TZ, hours=parse_schedule("mon-fri 08:00-19:00"))
         return str(path)
 
 
