@@ -4,8 +4,8 @@
 lock (flock on the file's folder: the file itself is replaced by every save, and a lock file beside it would be
 one more file for staff to wonder about) it reads the file, checks it is still the version the change was based
 on, applies the change and saves the result atomically (temporary file, fsync, rename). Two editors therefore
-never silently overwrite each other: the second is told the file changed and sees the current data. Reading is lock-free and
-cached on the file's identity (device, inode, size, modification time): an atomic save always makes a new inode.
+never silently overwrite each other: the second is told the file changed and sees the current data. Reading is
+lock-free and cached on the file's identity (device, inode, size, mtime): an atomic save always makes a new inode.
 """
 
 from __future__ import annotations
