@@ -25,6 +25,8 @@ class ConsoleConfig(StrictModel):
     tls_key_file: SecretFile
     # Host names staff type in the browser (Django's ALLOWED_HOSTS); the listen address is always allowed.
     allowed_hosts: tuple[HostName, ...] = ()
+    # The site's own import mapping (plan names ...), applied over the chosen platform's (docs/members.md).
+    import_mapping: FilePath | None = None
     # Staff accounts, sessions, audit log and login attempts (SQLite), compiled catalogues, the trash.
     state_dir: FilePath = Path("/var/lib/edge/console")
     # The member file shared with `edge members` (the one source of truth).
