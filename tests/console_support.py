@@ -19,7 +19,9 @@ PASSWORD = "correct horse battery"
 NOW = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC)  # a Thursday
 
 
-def console_config(folder: Path, *, port: int = 1883, extra: str = "", console_extra: str = "") -> Path:
+def console_config(
+    folder: Path, *, port: int = 1883, extra: str = "", console_extra: str = "", site: str = "coworking-lyon"
+) -> Path:
     """A hub config with a console section in `folder` (keys made with `edge members keygen`'s layout)."""
     from edge.staff.keygen import generate_site_keys
 
@@ -33,7 +35,7 @@ def console_config(folder: Path, *, port: int = 1883, extra: str = "", console_e
             (folder / name).write_text("not used by the test client\n")
     path = folder / "hub.yaml"
     path.write_text(
-        f"""site: coworking-lyon
+        f"""site: {site}
 node: hub
 badge_key_file: keys/badge.key
 mqtt: {{host: 127.0.0.1, port: {port}, reconnect_min_s: 0.2, reconnect_max_s: 1}}

@@ -73,7 +73,9 @@ def test_a_viewer_reads_every_page(console_site: ConsoleSite, url: str) -> None:
 
 
 @pytest.mark.parametrize(("method", "url"), MANAGER_PAGES)
-def test_a_viewer_is_refused_every_page_that_changes_something(console_site: ConsoleSite, method: str, url: str) -> None:
+def test_a_viewer_is_refused_every_page_that_changes_something(
+    console_site: ConsoleSite, method: str, url: str
+) -> None:
     before = console_site.members_path.read_bytes()
     client = logged_in("victor", "viewer")
     response = getattr(client, method)(url, {"based_on": "x", "confirm": "1"})

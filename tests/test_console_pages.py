@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.console_support import PASSWORD, ConsoleSite, logged_in, make_user
+from tests.console_support import ConsoleSite, logged_in
 
 
 def test_the_login_page_is_in_french_by_default(console_site: ConsoleSite) -> None:

@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     create = actions.add_parser("create-user", help="create a staff account (the first manager, typically)")
     create.add_argument("name", help="user name")
-    create.add_argument("--role", required=True, choices=["manager", "viewer"], help="manager: everything; viewer: read")
+    create.add_argument(
+        "--role", required=True, choices=["manager", "viewer"], help="manager: everything; viewer: read"
+    )
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     parser.set_defaults(func=run)
 

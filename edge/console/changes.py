@@ -51,7 +51,9 @@ def diff_members(before: MemberFile, after: MemberFile) -> Diff:
             fields = tuple(f for f in COMPARED if getattr(previous, f) != getattr(member, f))
             changed.append(MemberChange(member.id, member.name, fields))
     rules = tuple(
-        section for section in ("plans", "closures", "accounts", "policy") if getattr(before, section) != getattr(after, section)
+        section
+        for section in ("plans", "closures", "accounts", "policy")
+        if getattr(before, section) != getattr(after, section)
     )
     return Diff(added, tuple(changed), removed, rules)
 

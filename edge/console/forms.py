@@ -18,19 +18,26 @@ def _uids(text: str) -> tuple[str, ...]:
             try:
                 out.append(normalise_uid(line))
             except ValueError as exc:
-                raise forms.ValidationError(_("%(value)s is not a badge number: %(reason)s"), params={"value": line.strip(), "reason": exc}) from None
+                raise forms.ValidationError(
+                    _("%(value)s is not a badge number: %(reason)s"), params={"value": line.strip(), "reason": exc}
+                ) from None
     return tuple(out)
 
 
 class MemberForm(forms.Form):
     """Add or change a member. Badges already held are shown masked, with a box to take each one back."""
 
-    member_id = forms.CharField(label=_("Member id"), max_length=64, help_text=_("As the coworking platform spells it."))
+    member_id = forms.CharField(
+        label=_("Member id"), max_length=64, help_text=_("As the coworking platform spells it.")
+    )
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     plan = forms.ChoiceField(label=_("Plan"))
     keep_badges = forms.MultipleChoiceField(
-        label=_("Badges"), required=False, widget=forms.CheckboxSelectMultiple, help_text=_("Untick a badge to take it back.")
+        label=_("Badges"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Untick a badge to take it back."),
     )
     new_badges = forms.CharField(
         label=_("New badge numbers"),
@@ -39,7 +46,9 @@ class MemberForm(forms.Form):
         help_text=_("One per line, as printed by the reader or the card supplier (hexadecimal)."),
     )
     valid_from = forms.DateField(label=_("Valid from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(
+        label=_("Valid until (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     account = forms.CharField(label=_("Company or team account"), max_length=100, required=False)
     staff = forms.BooleanField(label=_("Staff badge (admitted in lockdown if the policy says so)"), required=False)
     based_on = forms.CharField(widget=forms.HiddenInput)

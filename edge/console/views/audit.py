@@ -41,5 +41,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         page = 1
     shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     rows = [(e, ACTIONS.get(e.action, e.action), _details(e)) for e in shown]
-    context = {"rows": rows, "actions": ACTIONS, "action": action, "user": user, "page": page, "pages": pages, "total": total}
+    context = {
+        "rows": rows,
+        "actions": ACTIONS,
+        "action": action,
+        "user": user,
+        "page": page,
+        "pages": pages,
+        "total": total,
+    }
     return render(request, "console/audit.html", context)

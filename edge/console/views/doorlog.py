@@ -90,7 +90,15 @@ def door_log_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             for e in log.stream(filters, runtime.clock.now()):
                 member = e.member or ""
                 yield writer.writerow(
-                    [e.at.isoformat(timespec="seconds"), e.door, e.reader, member, names.get(member, ""), e.granted, e.reason]
+                    [
+                        e.at.isoformat(timespec="seconds"),
+                        e.door,
+                        e.reader,
+                        member,
+                        names.get(member, ""),
+                        e.granted,
+                        e.reason,
+                    ]
                 )
         finally:
             log.close()

@@ -81,7 +81,7 @@ def publish(request: HttpRequest) -> HttpResponseBase:
         )
     except (BrokerError, ConfigError, StoreError) as exc:
         log.warning("publish failed: %s", exc)
-        messages.error(request, _("Not published: %(reason)s", reason=str(exc)))
+        messages.error(request, _("Not published: %(reason)s") % {"reason": str(exc)})
         return redirect("doors")
     audit.record(
         request,
@@ -92,7 +92,10 @@ def publish(request: HttpRequest) -> HttpResponseBase:
         badges=record.badges,
         size=record.size,
     )
-    messages.success(request, _("Published version %(version)s. The doors below confirm as they apply it.", version=record.version))
+    messages.success(
+        request,
+        _("Published version %(version)s. The doors below confirm as they apply it.") % {"version": record.version},
+    )
     return redirect("doors")
 
 
@@ -120,8 +123,10 @@ def command(request: HttpRequest, door: str, action: str) -> HttpResponseBase:
         )
     except (BrokerError, ConfigError) as exc:
         log.warning("command %s to %s failed: %s", action, door, exc)
-        messages.error(request, _("Not sent: %(reason)s", reason=str(exc)))
+        messages.error(request, _("Not sent: %(reason)s") % {"reason": str(exc)})
         return redirect("doors")
     audit.record(request, "command", target=door, command=action, nonce=sent.command.nonce)
-    messages.success(request, _("Command sent to %(door)s. Its mode below changes once the door obeys.", door=door))
+    messages.success(
+        request, _("Command sent to %(door)s. Its mode below changes once the door obeys.") % {"door": door}
+    )
     return redirect("doors")

@@ -48,7 +48,7 @@ class ConfirmImportForm(forms.Form):
 
 def _uploads() -> Path:
     folder = current().state_dir / "imports"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
@@ -98,7 +98,9 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
     outcome: dict[str, object] = {}
 
     def change(members: MemberFile) -> edits.Edit:
-        plan = plan_import(raw, mapping_for(platform, current().console.import_mapping), members, name=name, confirmed=confirmed)
+        plan = plan_import(
+            raw, mapping_for(platform, current().console.import_mapping), members, name=name, confirmed=confirmed
+        )
         if plan.refused:
             raise ConfigError([_("The import removes too many members: confirm the exact number removed.")])
         outcome["plan"] = plan
@@ -110,7 +112,10 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
     try:
         _edit, saved = current().members.edit(change, based_on=form.cleaned_data["based_on"])
     except MemberFileChanged:
-        messages.error(request, _("Someone else changed the member file since the preview: nothing was imported. Check the preview again."))
+        messages.error(
+            request,
+            _("Someone else changed the member file since the preview: nothing was imported. Check the preview again."),
+        )
         return redirect("import")
     except ConfigError as exc:
         messages.error(request, " ".join(exc.issues))

@@ -269,7 +269,9 @@ def member_action(request: HttpRequest, member_id: str, action: str) -> HttpResp
     # A removed member's whole record goes to the audit log: a removal can be undone from there.
     details = {"removed": member.model_dump(mode="json")} if action == "remove" else {}
     try:
-        _apply(request, lambda m: change(m, member.id), form.cleaned_data["based_on"], audit_action, member.id, **details)
+        _apply(
+            request, lambda m: change(m, member.id), form.cleaned_data["based_on"], audit_action, member.id, **details
+        )
     except MemberFileChanged as exc:
         return _conflict(request, exc, member.id)
     except ConfigError as exc:

@@ -49,7 +49,9 @@ def plans(request: HttpRequest) -> HttpResponse:
             per_account[m.account] = per_account.get(m.account, 0) + 1
     accounts = sorted(set(members.accounts) | set(per_account))
     context = {
-        "plans": [(name, plan, schedule_text(plan), per_plan.get(name, 0)) for name, plan in sorted(members.plans.items())],
+        "plans": [
+            (name, plan, schedule_text(plan), per_plan.get(name, 0)) for name, plan in sorted(members.plans.items())
+        ],
         "closures": members.closures,
         "accounts": [(a, members.accounts.get(a), per_account.get(a, 0)) for a in accounts],
         "version": current_file.version,

@@ -46,7 +46,13 @@ def report(request: HttpRequest) -> HttpResponse:
     if "start" not in request.GET:
         today = runtime.clock.now().astimezone(runtime.config.tz).date()
         first = today.replace(day=1) - dt.timedelta(days=1)
-        initial = {"start": first.replace(day=1), "end": first, "hours": "08:00-19:00", "days": "mon-fri", "output": "html"}
+        initial = {
+            "start": first.replace(day=1),
+            "end": first,
+            "hours": "08:00-19:00",
+            "days": "mon-fri",
+            "output": "html",
+        }
         return render(request, "console/report.html", {"form": ReportForm(initial=initial), "error": None})
     form = ReportForm(request.GET)
     if not form.is_valid():
@@ -57,7 +63,9 @@ def report(request: HttpRequest) -> HttpResponse:
         if store is None:
             raise SourceError("the console has no collector_store in its config")
         collector = runtime.config.collector
-        source = StoreSource(store, directions=dict(collector.directions) if collector else {}, site=runtime.config.site)
+        source = StoreSource(
+            store, directions=dict(collector.directions) if collector else {}, site=runtime.config.site
+        )
         try:
             period = resolve_period(runtime.config.tz, start=data["start"], end=data["end"])
             generated = runtime.clock.now().astimezone(runtime.config.tz).strftime("%Y-%m-%d %H:%M %Z")

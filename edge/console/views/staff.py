@@ -49,7 +49,7 @@ def staff_add(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         audit.record(request, "staff.add", target=user.username, role=user.role)
-        messages.success(request, _("Account %(name)s created.", name=user.username))
+        messages.success(request, _("Account %(name)s created.") % {"name": user.username})
         return redirect("staff")
     return render(request, "console/staff_form.html", {"form": form, "account": None})
 
@@ -61,13 +61,15 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponseBase:
     account = get_object_or_404(StaffUser, pk=user_id)
     form = StaffForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
-        if account.pk == request.user.pk and (form.cleaned_data["role"] != Role.MANAGER or not form.cleaned_data["is_active"]):
+        if account.pk == request.user.pk and (
+            form.cleaned_data["role"] != Role.MANAGER or not form.cleaned_data["is_active"]
+        ):
             form.add_error(None, _("You cannot take away your own manager rights: ask another manager."))
         else:
             form.save()
             details: dict[str, Any] = {"role": account.role, "active": account.is_active}
             audit.record(request, "staff.edit", target=account.username, **details)
-            messages.success(request, _("Account %(name)s saved.", name=account.username))
+            messages.success(request, _("Account %(name)s saved.") % {"name": account.username})
             return redirect("staff")
     return render(request, "console/staff_form.html", {"form": form, "account": account})
 
@@ -81,6 +83,6 @@ def staff_password(request: HttpRequest, user_id: int) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         form.save()
         audit.record(request, "staff.password", target=account.username)
-        messages.success(request, _("Password of %(name)s set.", name=account.username))
+        messages.success(request, _("Password of %(name)s set.") % {"name": account.username})
         return redirect("staff")
     return render(request, "console/staff_form.html", {"form": form, "account": account, "password": True})
