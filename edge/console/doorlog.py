@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from edge.contract import Kind
@@ -105,16 +106,16 @@ class DoorLog:
         where, params = self._where(Filters(), now)
         return [str(r[0]) for r in self._rows(f"SELECT DISTINCT subject FROM events WHERE {where} ORDER BY 1", params)]
 
-    def _rows(self, sql: str, params: list[object]) -> list[tuple[object, ...]]:
+    def _rows(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise SourceError(f"cannot read the collector store {self.path}: {exc}") from None
 
-    def _entry(self, ts_ms: object, payload: object) -> Entry | None:
+    def _entry(self, ts_ms: Any, payload: Any) -> Entry | None:
         try:
-            body = json.loads(bytes(payload))  # type: ignore[arg-type]
-            at = dt.datetime.fromtimestamp(int(ts_ms) / 1000, self.tz)  # type: ignore[call-overload]
+            body = json.loads(bytes(payload))
+            at = dt.datetime.fromtimestamp(int(ts_ms) / 1000, self.tz)
             member = body.get("member")
             return Entry(
                 at, str(body["door"]), str(body["reader"]), str(member) if member else None, bool(body["granted"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -55,9 +55,9 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args: Any, members: MemberFile, member: Member | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [(p, p) for p in sorted(members.plans)]
+        cast(forms.ChoiceField, self.fields["plan"]).choices = [(p, p) for p in sorted(members.plans)]
         badges = member.badges if member is not None else ()
-        self.fields["keep_badges"].choices = [(uid, mask_uid(uid)) for uid in badges]
+        cast(forms.ChoiceField, self.fields["keep_badges"]).choices = [(uid, mask_uid(uid)) for uid in badges]
         if member is not None:
             self.fields["member_id"].disabled = True
             self.fields["member_id"].required = False

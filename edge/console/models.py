@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -20,12 +21,12 @@ class Role(models.TextChoices):
 class StaffUser(AbstractUser):
     """A staff account of the console (not a member of the space)."""
 
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    role: models.CharField[str, str] = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
 
     @property
     def is_manager(self) -> bool:
         """True for an active manager account."""
-        return self.is_active and self.role == Role.MANAGER
+        return bool(self.is_active) and self.role == Role.MANAGER
 
 
 class AuditEntry(models.Model):
@@ -35,10 +36,10 @@ class AuditEntry(models.Model):
     whole record is kept in `details`, so a removal can be undone by hand.
     """
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.CharField(max_length=150)
-    action = models.CharField(max_length=40, db_index=True)
-    target = models.CharField(max_length=200, blank=True)
+    at: models.DateTimeField[Any, dt.datetime] = models.DateTimeField(default=timezone.now, db_index=True)
+    user: models.CharField[str, str] = models.CharField(max_length=150)
+    action: models.CharField[str, str] = models.CharField(max_length=40, db_index=True)
+    target: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
     details: models.JSONField[Any, Any] = models.JSONField(default=dict, blank=True)
 
     class Meta:

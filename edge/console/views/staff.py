@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +32,7 @@ class StaffForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = StaffUser
         fields = ("role", "is_active")
-        labels = {"is_active": gettext_lazy("May log in")}
+        labels: ClassVar[dict[str, Any]] = {"is_active": gettext_lazy("May log in")}
 
 
 @manager_required
