@@ -79,7 +79,13 @@ def verify(root: Path, name: str, text: str) -> subprocess.CompletedProcess[str]
 
 
 def test_there_is_one_unit_per_daemon() -> None:
-    assert UNITS == ["edge-badge.service", "edge-collector.service", "edge-door.service", "edge-presence.service"]
+    assert UNITS == [
+        "edge-badge.service",
+        "edge-collector.service",
+        "edge-console.service",
+        "edge-door.service",
+        "edge-presence.service",
+    ]
 
 
 @pytest.mark.parametrize("name", UNITS)
@@ -103,7 +109,9 @@ def test_verify_reports_a_missing_executable(verify_root: Path) -> None:
 @pytest.mark.parametrize("name", UNITS)
 def test_unit_runs_its_daemon_from_the_venv_with_the_node_config(name: str) -> None:
     daemon = name.removeprefix("edge-").removesuffix(".service")
-    assert unit(name)["Service"]["ExecStart"] == [f"/opt/edge/venv/bin/edge {daemon} -c /etc/edge/node.yaml"]
+    # The console is a node of its own on the hub (its own MQTT user and client id): its own config file.
+    config = "/etc/edge/console.yaml" if daemon == "console" else "/etc/edge/node.yaml"
+    assert unit(name)["Service"]["ExecStart"] == [f"/opt/edge/venv/bin/edge {daemon} -c {config}"]
 
 
 @pytest.mark.parametrize("name", UNITS)
@@ -148,6 +156,7 @@ def test_unit_runs_as_the_edge_user_with_a_read_only_system(name: str) -> None:
         ("edge-badge.service", {"gpio", "spi", "dialout"}),
         ("edge-presence.service", {"gpio", "dialout"}),
         ("edge-collector.service", set()),
+        ("edge-console.service", set()),
     ],
 )
 def test_unit_gets_only_the_device_groups_its_daemon_needs(name: str, groups: set[str]) -> None:
@@ -164,8 +173,9 @@ def test_hardware_unit_allows_only_gpio_spi_and_serial_devices(name: str) -> Non
     assert ("char-spi" in allowed) == ("spi" in words(service["SupplementaryGroups"]))
 
 
-def test_collector_has_no_devices() -> None:
-    service = unit("edge-collector.service")["Service"]
+@pytest.mark.parametrize("name", ["edge-collector.service", "edge-console.service"])
+def test_hub_service_has_no_devices(name: str) -> None:
+    service = unit(name)["Service"]
     assert service["PrivateDevices"] == ["yes"]
     assert "DeviceAllow" not in service
 

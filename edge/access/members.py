@@ -135,6 +135,8 @@ class Member(StrictModel):
 
     id: MemberId
     name: str = Field(default="", max_length=200)
+    # Staff side only (search, contact), never in a snapshot.
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     plan: Name
     badges: tuple[BadgeUid, ...] = ()
     valid_from: dt.date | None = None

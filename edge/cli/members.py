@@ -18,7 +18,7 @@ from typing import Any
 
 from edge.access.commands import DEFAULT_VALID_FOR_S, Action
 from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import MemberFile, load_member_file, save_member_file
+from edge.access.members import MemberFile, load_member_file
 from edge.access.members_csv import MAPPINGS, import_csv, load_mapping
 from edge.clock import SystemClock
 from edge.config import load_config
@@ -27,6 +27,7 @@ from edge.errors import BrokerError, ConfigError, StoreError
 from edge.staff import check, edits, listing, render
 from edge.staff.command import send_command
 from edge.staff.keygen import generate_site_keys
+from edge.staff.memberstore import MemberStore
 from edge.staff.push import push_snapshot, read_record, record_path
 from edge.staff.status import collect_status
 
@@ -178,12 +179,13 @@ def _import(args: argparse.Namespace) -> int:
         raise ConfigError(["give --format (" + ", ".join(sorted(MAPPINGS)) + ") or --mapping FILE"])
     base_mapping = MAPPINGS[args.format] if args.format else None
     mapping = load_mapping(args.mapping, base=base_mapping) if args.mapping else MAPPINGS[args.format]
-    members = load_member_file(args.members)
     try:
         raw = args.csv.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{args.csv}: cannot read: {exc.strerror}"]) from None
-    result, report = import_csv(raw, mapping, members, source=str(args.csv))
+    store = MemberStore(args.members)
+    loaded = store.load()
+    result, report = import_csv(raw, mapping, loaded.members, source=str(args.csv))
     for skipped in report.skipped:
         print(f"skipped {skipped}")
     summary = (
@@ -193,16 +195,15 @@ def _import(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"dry run: would import {summary}; {args.members} unchanged")
         return 0
-    save_member_file(args.members, result)
+    # Saved only if nobody changed the file since it was read for the import (the console may be editing it).
+    store.edit(lambda _current: edits.Edit(result, summary), based_on=loaded.version)
     print(f"imported {summary} into {args.members}")
     print("send it to the doors: edge members push")
     return 0
 
 
 def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) -> int:
-    edit = change(load_member_file(args.members))
-    if edit.changed:
-        save_member_file(args.members, edit.members)
+    edit, _saved = MemberStore(args.members).edit(change)
     print(edit.summary)
     for warning in edit.warnings:
         print(f"warning: {warning}", file=sys.stderr)

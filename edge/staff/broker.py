@@ -15,13 +15,30 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
 from edge.bus.session import make_client
 from edge.config import NodeConfig
 from edge.errors import BrokerError
+
+
+class BrokerLink(Protocol):
+    """What publishing a snapshot or a command needs of a broker connection (a short session or the console's)."""
+
+    @property
+    def where(self) -> str:
+        """host:port of the broker, for messages."""
+        ...
+
+    def read_retained(self, filters: Sequence[str]) -> list[Message]:
+        """Every retained message the broker holds on `filters`."""
+        ...
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool) -> None:
+        """Publish at QoS 1 and return once the broker acknowledged it; BrokerError otherwise."""
+        ...
 
 
 @dataclass(frozen=True)
