@@ -14,8 +14,9 @@ from edge.console import audit
 from edge.console.runtime import current
 from edge.errors import SourceError
 from edge.report.build import make_report, resolve_period
-from edge.report.period import Assumptions, OpeningHours
+from edge.report.period import Assumptions
 from edge.report.store_source import StoreSource
+from edge.schedule import ScheduleError, parse_schedule
 
 
 class ReportForm(forms.Form):
@@ -23,8 +24,7 @@ class ReportForm(forms.Form):
 
     start = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
-    hours = forms.CharField(label=_("Opening hours"), initial="08:00-19:00", max_length=11)
-    days = forms.CharField(label=_("Opening days"), initial="mon-fri", max_length=40)
+    hours = forms.CharField(label=_("Opening hours"), initial="mon-fri 08:00-19:00", max_length=400)
     output = forms.ChoiceField(label=_("Format"), choices=[("html", _("Page")), ("csv", _("Figures (CSV)"))])
 
     def clean(self) -> dict[str, object]:
@@ -33,8 +33,8 @@ class ReportForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The last day is before the first day."))
         try:
-            data["opening"] = OpeningHours.parse(str(data.get("hours", "")), str(data.get("days", "")))
-        except ValueError as exc:
+            data["opening"] = parse_schedule(str(data.get("hours", "")))
+        except ScheduleError as exc:
             self.add_error("hours", str(exc))
         return data
 
@@ -49,8 +49,7 @@ def report(request: HttpRequest) -> HttpResponse:
         initial = {
             "start": first.replace(day=1),
             "end": first,
-            "hours": "08:00-19:00",
-            "days": "mon-fri",
+            "hours": "mon-fri 08:00-19:00",
             "output": "html",
         }
         return render(request, "console/report.html", {"form": ReportForm(initial=initial), "error": None})
