@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from edge.daemons.journal import JournalHandler, stderr_is_journal
 from edge.daemons.notify import notify, watchdog_interval
 from edge.daemons.signals import StopSignals
 
@@ -30,14 +31,15 @@ class Service(Protocol):
         ...
 
 
-def setup_logging(level: str = "info") -> None:
-    """Log to stderr in a journald-friendly format."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+def setup_logging(level: str = "info", identifier: str = "edge") -> None:
+    """Log to the journal with priorities when systemd connected stderr to it (journal.py), else text on stderr."""
+    handler: logging.Handler
+    if stderr_is_journal():
+        handler = JournalHandler(identifier)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler], force=True)
 
 
 def run_service(name: str, service: Service, *, tick: float = 1.0, on_tick: Callable[[], None] | None = None) -> int:
