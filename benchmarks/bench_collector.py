@@ -38,7 +38,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from benchmarks.common import Measure, report, sized
+from benchmarks.common import Measure, report, sized, terminate
 from edge.contract import (
     Body,
     DeskOccupancy,
@@ -226,10 +226,9 @@ class Collector:
             recorder.close()
 
     def stop(self) -> None:
-        """SIGTERM and wait."""
+        """SIGTERM and wait (a collector that does not stop is killed and reported)."""
         if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(30)
+            terminate(self.proc)
 
     def rss_kb(self) -> int:
         """Resident set size now."""

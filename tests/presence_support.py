@@ -102,7 +102,7 @@ def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.
         watcher.close()
     recorder = Recorder(port, topic_filter)
     try:
-        recorder.wait_for(lambda ms: sum(m.retain for m in ms) >= expect, timeout)
+        recorder.wait_for(lambda ms: len({m.topic for m in ms if m.retain}) >= expect, timeout)  # one per topic
         return [m for m in recorder.messages if m.retain]
     finally:
         recorder.close()

@@ -120,14 +120,17 @@ def _build(payload: Mapping[str, Any]) -> SnapshotIndex:
     policy = _mapping(payload.get("policy", {}))
     by_token: dict[str, MemberEntry] = {}
     count = 0
-    for raw in payload["members"]:
+    positions: dict[str, int] = {}
+    # Errors name members by position, never by id: they end up in the door's log, kept longer than access records.
+    for position, raw in enumerate(payload["members"]):
         entry = _member(raw, plans, seats)
         count += 1
         for token in raw.get("tokens", ()):
             if not isinstance(token, str) or len(token) != 32:
-                raise ValueError(f"member {entry.id}: a badge token is 32 hex characters")
+                raise ValueError(f"members[{position}]: a badge token is 32 hex characters")
             if by_token.setdefault(token, entry) is not entry:
-                raise ValueError(f"member {entry.id}: badge token already belongs to {by_token[token].id}")
+                raise ValueError(f"members[{position}]: a badge token already belongs to members[{positions[token]}]")
+            positions[token] = position
     return SnapshotIndex(
         site=_text(payload["site"]),
         version=version,
