@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from edge.collector.lineprotocol import FieldValue, Point
@@ -36,6 +36,7 @@ from edge.contract import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
 NS_PER_MS = 1_000_000
 MAX_COUNTER_FIELDS = 64
 
@@ -249,7 +250,9 @@ def counter_field(name: str) -> str:
 
 def is_transition(envelope: Envelope, desk: DeskOccupancy) -> bool:
     """Whether a desk message announces a change: a change is published with `ts` = `since`, a heartbeat later."""
-    return ms_of(envelope.ts) == ms_of(desk.since)
+    if envelope.ts == desk.since:  # decoded times hold whole milliseconds: the usual case, and cheap
+        return True
+    return abs(envelope.ts - desk.since) < _ONE_MS and ms_of(envelope.ts) == ms_of(desk.since)
 
 
 def event_points(site: str, event: Event, time_ns: int | None = None) -> list[Point]:

@@ -308,8 +308,10 @@ class Store:
         for a in fresh:
             body = a.event.body
             if isinstance(body, DeskOccupancy):
-                t = min(ms_of(body.since), a.ts_ms)
-                if self._new_transition(db, (body.desk, t, STATE_CODES[body.state]), seen):
+                since = ms_of(body.since)
+                t = min(since, a.ts_ms)
+                # A change (ts = since) is new by its id; a heartbeat usually repeats a known change.
+                if since == a.ts_ms or self._new_transition(db, (body.desk, t, STATE_CODES[body.state]), seen):
                     desks.append((body.desk, body.zone, STATE_CODES[body.state], t))
                     self.marks.touch_instant(t)
             elif isinstance(body, DoorAccess):
