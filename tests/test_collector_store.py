@@ -337,3 +337,9 @@ def test_a_heartbeat_adds_no_desk_transition_and_does_not_make_the_past_be_deriv
 def test_a_heartbeat_whose_change_was_lost_still_gives_the_desk_its_transition(store: Store) -> None:
     store.commit([classify(TOPICS, *wire(desk_message(7, BASE + timedelta(minutes=5), BASE)))], 0)
     assert list(store.desk_transitions(0, ms_of(BASE) + HOUR_MS)) == [(ms_of(BASE), "d1", "z1", DeskState.OCCUPIED)]
+
+
+def test_a_change_and_its_heartbeat_in_one_batch_make_one_transition(store: Store) -> None:
+    messages = [desk_message(1, BASE, BASE), desk_message(2, BASE + timedelta(minutes=1), BASE)]
+    store.commit([classify(TOPICS, *wire(m)) for m in messages], 0)
+    assert (store.count("events"), store.count("desk_transitions")) == (2, 1)

@@ -310,9 +310,11 @@ class Store:
             if isinstance(body, DeskOccupancy):
                 since = ms_of(body.since)
                 t = min(since, a.ts_ms)
-                # A change (ts = since) is new by its id; a heartbeat usually repeats a known change.
-                if since == a.ts_ms or self._new_transition(db, (body.desk, t, STATE_CODES[body.state]), seen):
-                    desks.append((body.desk, body.zone, STATE_CODES[body.state], t))
+                change = (body.desk, t, STATE_CODES[body.state])
+                # A change (ts = since) is new by its id; a heartbeat usually repeats a change already stored.
+                if change not in seen and (since == a.ts_ms or not self._known_transition(db, change)):
+                    seen.add(change)
+                    desks.append((body.desk, body.zone, change[2], t))
                     self.marks.touch_instant(t)
             elif isinstance(body, DoorAccess):
                 accesses.append((a.ts_ms, body.door, body.reader, int(body.granted), str(body.reason)))
@@ -332,14 +334,11 @@ class Store:
         )
 
     @staticmethod
-    def _new_transition(db: sqlite3.Connection, key: tuple[str, int, int], seen: set[tuple[str, int, int]]) -> bool:
-        """Whether (desk, t_ms, state) is not known yet. A heartbeat repeats its change's `since`: it adds no row
-        and, above all, does not make the derived series recompute everything since the desk last changed."""
-        if key in seen:
-            return False
-        seen.add(key)
+    def _known_transition(db: sqlite3.Connection, key: tuple[str, int, int]) -> bool:
+        """Whether (desk, t_ms, state) is stored. A heartbeat repeats its change's `since`: it adds no row and,
+        above all, does not make the derived series recompute everything since the desk last changed."""
         row = db.execute("SELECT 1 FROM desk_transitions WHERE desk = ? AND t_ms = ? AND state = ? LIMIT 1", key)
-        return row.fetchone() is None
+        return row.fetchone() is not None
 
     @staticmethod
     def _quarantine(db: sqlite3.Connection, at_ms: int, source: str, rejected: Rejected) -> None:
