@@ -24,6 +24,7 @@ def test_an_empty_section_has_safe_defaults() -> None:
     assert settings is not None
     assert (settings.retention_days, settings.influx, settings.shared_group, settings.derive) == (90, None, None, True)
     assert settings.store_path is None  # state_dir/collector.sqlite3
+    assert settings.max_clock_ahead_s == 300  # events dated further ahead are stored at their receipt time
 
 
 @pytest.mark.parametrize(
@@ -43,6 +44,7 @@ def test_an_empty_section_has_safe_defaults() -> None:
             "collector.influx: token_file",
         ),
         ("collector:\n  retension_days: 30\n", "collector.retension_days: unknown key"),
+        ("collector:\n  max_clock_ahead_s: 0\n", "collector.max_clock_ahead_s:"),
         (
             "collector:\n  opening_hours: [{days: [mon], start: '25:00', end: '18:00'}]\n",
             'collector.opening_hours[0].start: "25:00": not a time of day',

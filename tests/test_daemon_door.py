@@ -517,7 +517,8 @@ def test_home_assistant_discovery_announces_the_node_and_the_door_retained(
         "  snapshot_keys: [keys/snapshot-signing.pub]\n  clock_trust: rtc\n"
         "  home_assistant: true\n  discovery_prefix: ha\n"
     )
-    door = Door(tmp_path, mosquitto.port, readers="", access=access)
+    # a contact, a lock sensor and a reader: every alarm can be raised
+    door = Door(tmp_path, mosquitto.port, door=FULL_DOOR.format(unlock_s=3) + LOCK_SENSOR, access=access)
     expected = 1 + 2 + len(Alarm)  # node, lock, open/closed, one problem sensor per alarm
     try:
         door.start()
@@ -538,7 +539,15 @@ def test_home_assistant_discovery_is_off_by_default_on_a_door(tmp_path: Path, mo
     try:
         door.start()
         door.service.bus.wait_connected(10)
-        assert door.service.discovery()  # what it would announce, were it on
+        # what it would announce, were it on: without a lock sensor or a reader, no alarm that could never come
+        names = [json.loads(payload)["name"] for _, payload in door.service.discovery()]
+        assert names == [
+            "Online",
+            "Door front lock",
+            "Door front open",
+            "Door front held open",
+            "Door front forced open",
+        ]
         assert retained_now(mosquitto.port, "homeassistant/#", expect=1, timeout=1) == []
     finally:
         door.close()

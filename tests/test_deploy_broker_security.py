@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from edge.contract import Topics
+from edge.contract.homeassistant import Discovery
 from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
 
 pytestmark = pytest.mark.slow
@@ -72,7 +74,11 @@ def inventory(tmp: Path, secrets_dir: Path, port: int) -> Path:
                             "hosts": {
                                 "desks-east": {
                                     "edge_node_daemons": ["presence"],
-                                    "edge_node_presence": {"desks": [{"name": "desk-01"}], "zones": [{"name": "east"}]},
+                                    "edge_node_presence": {
+                                        "desks": [{"name": "desk-01"}],
+                                        "zones": [{"name": "east"}],
+                                        "discovery_prefix": "ha-east",
+                                    },
                                 }
                             }
                         },
@@ -169,10 +175,17 @@ def test_door_cannot_publish_another_nodes_status(connect) -> None:
     assert door.publish(f"{P}/node/door-back/status") == "Not authorized"
 
 
+# What the daemons announce, as edge/contract/homeassistant.py names it (desks-east has its own discovery prefix).
+DOOR_FRONT_HA = Discovery(Topics(SITE), "door-front")
+DESKS_EAST_HA = Discovery(Topics(SITE), "desks-east", prefix="ha-east")
+
+
 def test_door_announces_only_its_own_home_assistant_entities(connect) -> None:
     door = connect("door-front")
-    assert door.publish("homeassistant/binary_sensor/door-front/door_front_lock/config") == "accepted"
-    assert door.publish("homeassistant/binary_sensor/desks-east/desk-01/config") == "Not authorized"
+    own = [DOOR_FRONT_HA.node_entity(), *DOOR_FRONT_HA.door("front")]
+    assert {door.publish(a.topic) for a in own} == {"accepted"}
+    assert door.publish(DESKS_EAST_HA.desk("desk-01", "east").topic) == "Not authorized"
+    assert door.publish(Discovery(Topics(SITE), "door-back").door("back")[0].topic) == "Not authorized"
 
 
 def test_door_receives_its_own_commands_and_the_member_snapshot_from_staff(connect) -> None:
@@ -214,26 +227,29 @@ def test_door_never_receives_another_doors_commands_whatever_it_subscribes_to(co
 
 def test_presence_node_publishes_only_its_desks_and_zones(connect) -> None:
     desks = connect("desks-east")
+    own_ha = [DESKS_EAST_HA.node_entity(), DESKS_EAST_HA.desk("desk-01", "east"), *DESKS_EAST_HA.zone("east")]
     codes = {
         topic: desks.publish(topic)
         for topic in [
             f"{P}/desk/desk-01/occupancy",
             f"{P}/zone/east/occupancy",
-            "homeassistant/binary_sensor/desks-east/desk-01/config",
+            *(a.topic for a in own_ha),
             f"{P}/desk/desk-99/occupancy",
             f"{P}/zone/west/occupancy",
             f"{P}/door/front/access",
-            "homeassistant/binary_sensor/door-front/front/config",
+            DOOR_FRONT_HA.door("front")[0].topic,
+            Discovery(Topics(SITE), "desks-east").desk("desk-01", "east").topic,  # not its discovery prefix
         ]
     }
     assert codes == {
         f"{P}/desk/desk-01/occupancy": "accepted",
         f"{P}/zone/east/occupancy": "accepted",
-        "homeassistant/binary_sensor/desks-east/desk-01/config": "accepted",
+        **{a.topic: "accepted" for a in own_ha},
         f"{P}/desk/desk-99/occupancy": "Not authorized",
         f"{P}/zone/west/occupancy": "Not authorized",
         f"{P}/door/front/access": "Not authorized",
-        "homeassistant/binary_sensor/door-front/front/config": "Not authorized",
+        DOOR_FRONT_HA.door("front")[0].topic: "Not authorized",
+        Discovery(Topics(SITE), "desks-east").desk("desk-01", "east").topic: "Not authorized",
     }
 
 

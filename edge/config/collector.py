@@ -72,6 +72,10 @@ class CollectorConfig(StrictModel):
     # How long a hole in a node's seq numbers must last before the collector asks the node to replay it.
     replay_after_s: float = Field(default=15.0, ge=1, le=3600)
     purge_interval_s: PositiveSeconds = 3600.0
+    # How far ahead of its receipt (collector clock) an event may be dated; a later date is replaced by the receipt
+    # time everywhere it ages or plots (store, InfluxDB, derived series), so a node whose clock runs ahead cannot
+    # make a record outlive its retention.
+    max_clock_ahead_s: int = Field(default=300, ge=1, le=7 * 86400)
 
     @field_validator("opening_hours")
     @classmethod

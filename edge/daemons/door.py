@@ -115,7 +115,12 @@ class DoorService:
         discovery = Discovery(self.bus.topics, self.config.node, prefix=self.access.discovery_prefix)
         announcements = [discovery.node_entity()]
         for door in self.config.doors:
-            announcements += discovery.door(door.name)
+            announcements += discovery.door(
+                door.name,
+                contact=door.contact is not None,
+                lock_sensor=door.lock_sensor is not None,
+                readers=bool(door.readers),
+            )
         return [(a.topic, a.payload) for a in announcements]
 
     # -- start and stop ----------------------------------------------------------------------------------
