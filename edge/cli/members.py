@@ -24,7 +24,8 @@ from edge.clock import SystemClock
 from edge.config import load_config
 from edge.contract.payloads import DoorMode
 from edge.errors import BrokerError, ConfigError, StoreError
-from edge.staff import check, edits, listing, render
+from edge.messages import say, say_n
+from edge.staff import check, edits, imports, listing, render
 from edge.staff.command import send_command
 from edge.staff.keygen import generate_site_keys
 from edge.staff.push import push_snapshot, read_record, record_path
@@ -46,7 +47,23 @@ def register(sub: Any) -> None:
     imp.add_argument("csv", type=Path, help="the CSV export")
     imp.add_argument("--format", choices=sorted(MAPPINGS), help="built-in column mapping")
     imp.add_argument("--mapping", type=Path, help="mapping YAML; with --format, only the keys that differ")
-    imp.add_argument("--dry-run", action="store_true", help="check the file and report, change nothing")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check the file, list who is added, changed, removed; change nothing"
+    )
+    imp.add_argument(
+        "--max-removed",
+        type=_percent,
+        default=imports.DEFAULT_MAX_REMOVED_SHARE * 100,
+        metavar="PERCENT",
+        help="largest share of the platform's members an import removes without --confirm-removals "
+        f"(default {imports.DEFAULT_MAX_REMOVED_SHARE * 100:g}); removing all of them always needs it",
+    )
+    imp.add_argument(
+        "--confirm-removals",
+        type=_count,
+        metavar="N",
+        help="confirm that the import removes exactly N members (the number the refusal or the dry run gives)",
+    )
     _members_arg(imp)
     imp.set_defaults(func=_guard(_import))
 
@@ -139,6 +156,22 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of members (0 or more)")
+    return int(text)
+
+
 def _guard(handler: Handler) -> Handler:
     """Turn the errors staff can fix into exit 2 and broker or disk failures into exit 1, each with a message."""
 
@@ -184,18 +217,30 @@ def _import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError([f"{args.csv}: cannot read: {exc.strerror}"]) from None
     result, report = import_csv(raw, mapping, members, source=str(args.csv))
+    # The guard decides; this command only shows the plan and saves what the guard allows.
+    plan = imports.plan_import(members, result, mapping.source)
+    verdict = imports.judge_removals(plan, max_share=args.max_removed / 100, confirmed=args.confirm_removals)
     for skipped in report.skipped:
-        print(f"skipped {skipped}")
-    summary = (
-        f"{report.imported} members from {report.source} (replacing {report.replaced}), "
-        f"{report.kept} other members kept"
-    )
+        print(say("import.skipped", what=skipped))
+    summary = render.import_summary(plan)
     if args.dry_run:
-        print(f"dry run: would import {summary}; {args.members} unchanged")
-        return 0
-    save_member_file(args.members, result)
-    print(f"imported {summary} into {args.members}")
-    print("send it to the doors: edge members push")
+        print(say("import.dry_run", summary=summary, file=args.members))
+    elif verdict.allowed:
+        save_member_file(args.members, result)
+        print(say("import.done", summary=summary, file=args.members))
+    else:
+        print(say("import.refused", summary=summary, file=args.members))
+    lists = render.import_lists(plan, added_and_changed=args.dry_run)
+    if lists:
+        print(lists)
+    if not verdict.allowed:
+        issues = verdict.reasons(plan)
+        if verdict.needs_confirmation:
+            hint = say_n("import.confirm_hint", verdict.removed, source=plan.source, option="--confirm-removals")
+            issues.append(hint)
+        raise ConfigError(issues)
+    if not args.dry_run:
+        print(say("import.push_hint"))
     return 0
 
 

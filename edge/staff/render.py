@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge.clock import rfc3339_ms
+from edge.messages import say, say_n
 from edge.staff.check import CheckResult
+from edge.staff.imports import ImportPlan, MemberChange, MemberRef
 from edge.staff.listing import MemberRow
 from edge.staff.status import Currency, StatusReport
 
@@ -113,6 +115,46 @@ def list_json(rows: Sequence[MemberRow]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def import_summary(plan: ImportPlan) -> str:
+    """One line: members the import brings and what happens to the source's members and the others."""
+    return say_n(
+        "import.summary",
+        plan.after,
+        source=plan.source,
+        added=len(plan.added),
+        changed=len(plan.changed),
+        unchanged=plan.unchanged,
+        removed=len(plan.removed),
+        kept=plan.kept,
+    )
+
+
+def import_lists(plan: ImportPlan, *, added_and_changed: bool, limit: int = 100) -> str:
+    """The members an import removes (always, every one), and with `added_and_changed` up to `limit` of those."""
+    parts = []
+    if added_and_changed:
+        parts.append(_members_list("import.list.added", plan.added, limit))
+        parts.append(_members_list("import.list.changed", plan.changed, limit))
+    parts.append(_members_list("import.list.removed", plan.removed, None))
+    return "\n".join(part for part in parts if part)
+
+
+def _members_list(key: str, members: Sequence[MemberRef | MemberChange], limit: int | None) -> str:
+    if not members:
+        return ""
+    shown = members if limit is None else members[:limit]
+    width = max(len(m.id) for m in shown)
+    lines = [say_n(key, len(members))]
+    for member in shown:
+        line = f"  {member.id.ljust(width)}  {member.name or say('import.no_name')}"
+        if isinstance(member, MemberChange):
+            line += f"  ({', '.join(member.fields)})"
+        lines.append(line)
+    if len(shown) < len(members):
+        lines.append("  " + say("import.list.more", count=len(members) - len(shown)))
+    return "\n".join(lines)
 
 
 def status_text(report: StatusReport) -> str:
