@@ -17,13 +17,17 @@ _SAVE_AS_UTF8 = (
 )
 
 MESSAGES: Mapping[str, str | tuple[str, str]] = {
+    # The mapping file.
+    "mapping.unreadable": "{path}: cannot read the mapping: {error}",
+    "mapping.not_a_mapping": "{path}: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)",
+    "mapping.unknown_encoding": "unknown encoding {encoding!r}; leave encoding: out to have it detected, or name one "
+    "(cp1252)",
     # Where a CSV problem is: prefixes of every CSV error.
     "csv.where.file": "{source}",
     "csv.where.line": "{source}, line {line}",
     "csv.where.column": "{source}, line {line}, column {column!r}",
     "csv.issue": "{where}: {reason}",
     # Reading the file as text.
-    "csv.fix.save_as_utf8": _SAVE_AS_UTF8,
     "csv.text.workbook": "this is a spreadsheet workbook ({kind}), not a CSV file: " + _SAVE_AS_UTF8,
     "csv.text.utf16_without_bom": (
         "NUL bytes: the file looks like UTF-16 text without its byte-order mark, or is not text at all; "

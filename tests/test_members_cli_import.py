@@ -158,3 +158,32 @@ def test_a_dry_run_that_would_go_through_exits_0(site: Path) -> None:
     assert code == 0, err
     assert "dry run: would import 0 members from nexudus" in out and "removed (5 members):" in out
     assert_untouched(site, before)
+
+
+# --- French Excel -----------------------------------------------------------------------------------------
+
+
+def french_excel(text: str) -> bytes:
+    """The export as Excel in French saves it: semicolons, CRLF, VRAI/FAUX, Windows-1252."""
+    text = text.replace(",", ";").replace(";True\n", ";VRAI\n").replace(";False\n", ";FAUX\n")
+    return text.replace("\n", "\r\n").encode("cp1252")
+
+
+def test_the_export_saved_again_by_french_excel_imports_as_the_same_members(site: Path) -> None:
+    before = {m.id: m for m in load_member_file(site / "members.yaml").members}
+    code, out, err = import_(site, csv=french_excel(NEXUDUS_HEAD + "".join(FIVE)))
+    assert code == 0, err
+    assert "imported 5 members from nexudus (0 new, 0 changed, 5 unchanged, 0 removed)" in out
+    after = {m.id: m for m in load_member_file(site / "members.yaml").members}
+    assert after == before
+    assert after["20483"].name == "Chloé Roux" and after["20485"].suspended
+
+
+def test_a_french_excel_export_with_an_unreadable_byte_names_line_and_column(site: Path) -> None:
+    before = (site / "members.yaml").read_bytes()
+    raw = french_excel(NEXUDUS_HEAD + "".join(FIVE)).replace(b"David", b"Da\x8fvid")
+    code, _, err = import_(site, csv=raw)
+    assert code == 2
+    assert f"error: {site / 'export.csv'}, line 5, column 'Full Name': byte 0x8F is not UTF-8 nor Windows-1252" in err
+    assert "'CSV UTF-8 (Comma delimited)'" in err
+    assert_untouched(site, before)

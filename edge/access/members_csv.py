@@ -5,43 +5,74 @@ headers; a site whose export differs copies one into a YAML file and edits the c
 An import is all-or-nothing: every bad row is reported (line, column, reason) and nothing changes unless the
 whole file is good. Imported members carry the mapping's `source`; a new import from the same source replaces
 them and leaves the members written by hand (or imported from another source) alone.
+
+Files as spreadsheets leave them are read without hand-editing: the encoding is detected (`edge.access.csv_text`),
+the delimiter sniffed from the header, French Excel's VRAI/FAUX and OUI/NON read as TRUE/FALSE and YES/NO,
+and every built-in mapping accepts the dd/mm/yyyy dates Excel in French writes back. Messages are by key
+(`edge.messages`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
+from edge.access.csv_text import AUTO, TextError, decode_export, locate, sniff_delimiter
 from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
+from edge.messages import say, say_n
 
 MAX_ERRORS = 200
 
+_SAME_FLAG = ({"true", "vrai"}, {"false", "faux"}, {"yes", "oui"}, {"no", "non"})
+"""Flag words French Excel writes in place of the English ones (it rewrites TRUE/FALSE cells as VRAI/FAUX)."""
+
+# What Excel writes for a long number it took a badge UID for: 1,23457E+13 (French) or 1.23457E+13.
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?E[+-][0-9]+$", re.IGNORECASE)
+
 
 class FlagColumn(StrictModel):
-    """A column read as a yes/no flag: cell values (case-insensitive) that set it, and those that clear it."""
+    """A column read as a yes/no flag: cell values (case-insensitive) that set it, and those that clear it.
+
+    A listed English word also accepts its French counterpart (true/vrai, false/faux, yes/oui, no/non).
+    """
 
     column: str
     true: tuple[str, ...]
     false: tuple[str, ...]
+
+    def values(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The lower-case cell values that set the flag and those that clear it, French counterparts included."""
+        return _with_counterparts(self.true), _with_counterparts(self.false)
+
+
+def _with_counterparts(words: tuple[str, ...]) -> tuple[str, ...]:
+    out = [word.lower() for word in words]
+    for word in list(out):
+        for same in _SAME_FLAG:
+            if word in same:
+                out.extend(sorted(same - {word}))
+    return tuple(dict.fromkeys(out))
 
 
 class CsvMapping(StrictModel):
     """How to read one platform's CSV export: column names, date formats, plan names, flag values."""
 
     source: Name
-    encoding: str = "utf-8-sig"
+    encoding: str = AUTO
     delimiter: Literal[",", ";", "\t"] | None = None
     id: str
     plan: str
@@ -56,6 +87,16 @@ class CsvMapping(StrictModel):
     badge_separators: str = ",; |"
     plan_names: dict[str, Name] = Field(default_factory=dict)
     skip_without_plan: bool = True
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value != AUTO:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(say("mapping.unknown_encoding", encoding=value)) from None
+        return value
 
     def columns(self) -> dict[str, str]:
         """Member field -> CSV column, for the columns this mapping reads."""
@@ -75,6 +116,8 @@ class CsvMapping(StrictModel):
 
 _YES = ("yes", "y", "true", "1", "x", "oui")
 _NO = ("no", "n", "false", "0", "", "non")
+# Excel in French writes dates back as dd/mm/yyyy whatever they were: every mapping reads them.
+_EXCEL_FR = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
 
 MAPPINGS: dict[str, CsvMapping] = {
     "generic": CsvMapping(
@@ -88,6 +131,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         account="account",
         suspended=FlagColumn(column="suspended", true=_YES, false=_NO),
         staff=FlagColumn(column="staff", true=_YES, false=_NO),
+        date_formats=("%Y-%m-%d", *_EXCEL_FR),
     ),
     "nexudus": CsvMapping(
         source="nexudus",
@@ -99,7 +143,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="End Date",
         account="Company Name",
         suspended=FlagColumn(column="Active", true=("false", "no", "0"), false=("true", "yes", "1")),
-        date_formats=("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"),
+        date_formats=(*_EXCEL_FR, "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"),
     ),
     "officernd": CsvMapping(
         source="officernd",
@@ -111,7 +155,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="End Date",
         account="Company",
         suspended=FlagColumn(column="Status", true=("inactive", "former", "suspended"), false=("active", "pending")),
-        date_formats=("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%d/%m/%Y"),
+        date_formats=("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", *_EXCEL_FR),
     ),
     "cobot": CsvMapping(
         source="cobot",
@@ -123,7 +167,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="Canceled To",
         account="Company",
         suspended=FlagColumn(column="Paused", true=("true", "yes"), false=("false", "no", "")),
-        date_formats=("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S %z"),
+        date_formats=("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S %z", *_EXCEL_FR),
     ),
 }
 """The built-in mappings, by format name; see docs/members.md for their columns."""
@@ -140,6 +184,17 @@ class ImportReport:
     skipped: tuple[str, ...]
 
 
+class _MappingLoader(yaml.SafeLoader):
+    """Safe YAML whose scalars stay text: YAML 1.1 reads the keys `true:`/`false:` and cells such as yes, no,
+    on, off as booleans and 0123 as a number, but in a mapping they are cell values and column names."""
+
+
+_MappingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping:
     """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
 
@@ -147,11 +202,11 @@ def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"{path}: cannot read the mapping: {exc}"]) from None
+        raise ConfigError([say("mapping.unreadable", path=path, error=exc)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)"])
+        raise ConfigError([say("mapping.not_a_mapping", path=path)])
     if base is not None:
         data = {**base.model_dump(mode="python"), **data}
     try:
@@ -168,10 +223,9 @@ def import_csv(
     Nothing is written here: the caller saves the returned file (atomically) only when this returns.
     """
     try:
-        text = raw.decode(mapping.encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        where = f" (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
-        raise ConfigError([f"{source}{where}: not {mapping.encoding} text; set `encoding:` in the mapping"]) from None
+        text = decode_export(raw, mapping.encoding).text
+    except TextError as exc:
+        raise ConfigError([_text_issue(exc, mapping, source)]) from None
     rows = _Rows(text, mapping, base, source)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
@@ -188,6 +242,26 @@ def import_csv(
     return result, report
 
 
+def _text_issue(exc: TextError, mapping: CsvMapping, source: str) -> str:
+    """The decoding problem with the line and column it is in, when there is one."""
+    reason = say(exc.key, **exc.params)
+    if exc.index is None:
+        return _issue(source, None, None, reason)
+    delimiter = mapping.delimiter or sniff_delimiter(exc.text, mapping.columns().values())
+    line, column = locate(exc.text, exc.index, delimiter)
+    return _issue(source, line, column, reason)
+
+
+def _issue(source: str, line: int | None, column: str | None, reason: str) -> str:
+    if line is None:
+        where = say("csv.where.file", source=source)
+    elif column is None:
+        where = say("csv.where.line", source=source, line=line)
+    else:
+        where = say("csv.where.column", source=source, line=line, column=column)
+    return say("csv.issue", where=where, reason=reason)
+
+
 class _Rows:
     """One pass over the CSV rows, collecting members, skipped rows and every error."""
 
@@ -199,8 +273,8 @@ class _Rows:
         self.errors: list[str] = []
         self.skipped: list[str] = []
         kept = [m for m in base.members if m.source != mapping.source]
-        self.ids: dict[str, str] = {m.id: "the member file" for m in kept}
-        self.badges: dict[str, str] = {uid: f"member {m.id} of the member file" for m in kept for uid in m.badges}
+        self.ids: dict[str, str] = {m.id: say("csv.owner.member_file") for m in kept}
+        self.badges: dict[str, str] = {uid: say("csv.owner.file_member", member=m.id) for m in kept for uid in m.badges}
 
     def read(self) -> list[dict[str, Any]]:
         """Parse every row; raise ConfigError with all errors if there is any."""
@@ -212,31 +286,31 @@ class _Rows:
         if self.errors:
             shown = self.errors[:MAX_ERRORS]
             if len(self.errors) > MAX_ERRORS:
-                shown.append(f"{self.source}: ... and {len(self.errors) - MAX_ERRORS} more errors")
+                more = say_n("csv.too_many_errors", len(self.errors) - MAX_ERRORS)
+                shown.append(_issue(self.source, None, None, more))
             raise ConfigError(shown)
         return members
 
     def _records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        first_line = self.text.split("\n", 1)[0]
-        delimiter: str = self.mapping.delimiter or max((",", ";", "\t"), key=first_line.count)
+        delimiter = self.mapping.delimiter or sniff_delimiter(self.text, self.mapping.columns().values())
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            self._error(1, None, f"not a readable CSV header: {exc}")
+            self._error(1, None, say("csv.header_unreadable", error=exc))
             return
         if header is None:
-            self._error(1, None, "the file is empty (a header line is needed)")
+            self._error(1, None, say("csv.empty"))
             return
         header = [name.strip() for name in header]
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
-            self._error(1, None, f"column names appear twice: {', '.join(duplicates)}")
+            self._error(1, None, say("csv.duplicate_columns", columns=", ".join(duplicates)))
         missing = [col for col in self.mapping.columns().values() if col not in header]
         if missing:
             found = ", ".join(repr(name) for name in header)
             for column in missing:
-                self._error(1, column, f"column is missing (columns found: {found})")
+                self._error(1, column, say("csv.missing_column", found=found))
         if duplicates or missing:
             return
         start = reader.line_num + 1
@@ -246,11 +320,11 @@ class _Rows:
                 if not any(cell.strip() for cell in record):
                     continue
                 if len(record) != len(header):
-                    self._error(line, None, f"{len(record)} fields where the header has {len(header)}")
+                    self._error(line, None, say("csv.field_count", count=len(record), expected=len(header)))
                     continue
                 yield line, dict(zip(header, record, strict=True))
         except csv.Error as exc:
-            self._error(start, None, f"not a readable CSV record: {exc}")
+            self._error(start, None, say("csv.record_unreadable", error=exc))
 
     def _member(self, line: int, cells: dict[str, str]) -> dict[str, Any] | None:
         mapping = self.mapping
@@ -260,7 +334,7 @@ class _Rows:
         member_id = cells[mapping.id].strip()
         plan_cell = cells[mapping.plan].strip()
         if not plan_cell and mapping.skip_without_plan:
-            self.skipped.append(f"line {line}: member {member_id or '?'} has no plan")
+            self.skipped.append(say("csv.skipped_no_plan", line=line, member=member_id or "?"))
             return None
         member["id"] = member_id
         member["plan"] = self._plan(line, plan_cell)
@@ -276,9 +350,9 @@ class _Rows:
             if flag is not None:
                 member[field] = self._flag(line, flag, cells[flag.column])
         if member_id in self.ids:
-            self._error(line, mapping.id, f"member {member_id} already appears in {self.ids[member_id]}")
+            self._error(line, mapping.id, say("csv.duplicate_id", member=member_id, where=self.ids[member_id]))
         elif member_id:
-            self.ids[member_id] = f"line {line}"
+            self.ids[member_id] = say("csv.owner.line", line=line)
         if len(self.errors) > before:
             return None
         try:
@@ -294,14 +368,13 @@ class _Rows:
         plan = self.mapping.plan_names.get(cell, cell)
         if plan not in self.base.plans:
             known = ", ".join(sorted(self.base.plans))
-            self._error(
-                line,
-                self.mapping.plan,
-                f"unknown plan {cell!r}: map it in the mapping's plan_names, or add it to plans: ({known})",
-            )
+            self._error(line, self.mapping.plan, say("csv.unknown_plan", plan=cell, known=known))
         return plan
 
     def _badges(self, line: int, cell: str, member_id: str) -> list[str]:
+        if _SCIENTIFIC.match(cell.strip()):
+            self._error(line, self.mapping.badges, say("csv.badge_as_number", cell=cell.strip()))
+            return []
         text = cell
         for separator in self.mapping.badge_separators[1:]:
             text = text.replace(separator, self.mapping.badge_separators[0])
@@ -310,13 +383,13 @@ class _Rows:
             try:
                 uid = normalise_uid(item)
             except ValueError as exc:
-                self._error(line, self.mapping.badges, f"{item!r}: {exc}")
+                self._error(line, self.mapping.badges, say("csv.bad_uid", item=item, reason=exc))
                 continue
             owner = self.badges.get(uid)
             if owner is not None:
-                self._error(line, self.mapping.badges, f"badge {mask_uid(uid)} is already given to {owner}")
+                self._error(line, self.mapping.badges, say("csv.badge_taken", badge=mask_uid(uid), owner=owner))
                 continue
-            self.badges[uid] = f"member {member_id or '?'} at line {line}"
+            self.badges[uid] = say("csv.owner.row_member", member=member_id or "?", line=line)
             uids.append(uid)
         return uids
 
@@ -327,21 +400,19 @@ class _Rows:
             except ValueError:
                 continue
         formats = ", ".join(self.mapping.date_formats)
-        self._error(line, column, f"{cell!r} is not a date in the mapping's formats ({formats})")
+        self._error(line, column, say("csv.bad_date", cell=cell, formats=formats))
         return None
 
     def _flag(self, line: int, flag: FlagColumn, cell: str) -> bool:
         value = cell.strip().lower()
-        if value in (v.lower() for v in flag.true):
+        true, false = flag.values()
+        if value in true:
             return True
-        if value in (v.lower() for v in flag.false):
+        if value in false:
             return False
-        allowed = ", ".join(repr(v) for v in (*flag.true, *flag.false))
-        self._error(line, flag.column, f"{cell.strip()!r} is not one of {allowed}")
+        allowed = ", ".join(repr(v) for v in (*true, *false))
+        self._error(line, flag.column, say("csv.bad_flag", cell=cell.strip(), allowed=allowed))
         return False
 
     def _error(self, line: int | None, column: str | None, reason: str) -> None:
-        where = f"{self.source}, line {line}" if line is not None else self.source
-        if column is not None:
-            where += f", column {column!r}"
-        self.errors.append(f"{where}: {reason}")
+        self.errors.append(_issue(self.source, line, column, reason))

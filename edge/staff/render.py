@@ -148,7 +148,8 @@ def _members_list(key: str, members: Sequence[MemberRef | MemberChange], limit: 
     width = max(len(m.id) for m in shown)
     lines = [say_n(key, len(members))]
     for member in shown:
-        line = f"  {member.id.ljust(width)}  {member.name or say('import.no_name')}"
+        name = member.name or say("import.no_name")
+        line = f"  {member.id.ljust(width)}  {name}"
         if isinstance(member, MemberChange):
             line += f"  ({', '.join(member.fields)})"
         lines.append(line)
