@@ -275,6 +275,12 @@ class _Rows:
         kept = [m for m in base.members if m.source != mapping.source]
         self.ids: dict[str, str] = {m.id: say("csv.owner.member_file") for m in kept}
         self.badges: dict[str, str] = {uid: say("csv.owner.file_member", member=m.id) for m in kept for uid in m.badges}
+        # Flag values with their French counterparts, worked out once rather than per row.
+        self.flags = {
+            field: (flag.column, *flag.values())
+            for field in ("suspended", "staff")
+            if (flag := getattr(mapping, field)) is not None
+        }
 
     def read(self) -> list[dict[str, Any]]:
         """Parse every row; raise ConfigError with all errors if there is any."""
@@ -345,10 +351,8 @@ class _Rows:
         for field in ("valid_from", "valid_until"):
             if field in columns and cells[columns[field]].strip():
                 member[field] = self._date(line, columns[field], cells[columns[field]].strip())
-        for field in ("suspended", "staff"):
-            flag: FlagColumn | None = getattr(mapping, field)
-            if flag is not None:
-                member[field] = self._flag(line, flag, cells[flag.column])
+        for field, (column, true, false) in self.flags.items():
+            member[field] = self._flag(line, column, true, false, cells[column])
         if member_id in self.ids:
             self._error(line, mapping.id, say("csv.duplicate_id", member=member_id, where=self.ids[member_id]))
         elif member_id:
@@ -403,15 +407,14 @@ class _Rows:
         self._error(line, column, say("csv.bad_date", cell=cell, formats=formats))
         return None
 
-    def _flag(self, line: int, flag: FlagColumn, cell: str) -> bool:
+    def _flag(self, line: int, column: str, true: tuple[str, ...], false: tuple[str, ...], cell: str) -> bool:
         value = cell.strip().lower()
-        true, false = flag.values()
         if value in true:
             return True
         if value in false:
             return False
         allowed = ", ".join(repr(v) for v in (*true, *false))
-        self._error(line, flag.column, say("csv.bad_flag", cell=cell.strip(), allowed=allowed))
+        self._error(line, column, say("csv.bad_flag", cell=cell.strip(), allowed=allowed))
         return False
 
     def _error(self, line: int | None, column: str | None, reason: str) -> None:
