@@ -185,8 +185,11 @@ class ImportReport:
 
 
 class _MappingLoader(yaml.SafeLoader):
-    """Safe YAML whose scalars stay text: YAML 1.1 reads the keys `true:`/`false:` and cells such as yes, no,
-    on, off as booleans and 0123 as a number, but in a mapping they are cell values and column names."""
+    """Safe YAML whose scalars stay text (null aside): a mapping's keys and values are column names and cells."""
+
+
+# YAML 1.1 would read the keys `true:`/`false:` of a flag and cells such as yes, no, on, off as booleans, and
+# 0123 as a number; pydantic turns the text of the mapping's few real booleans into booleans itself.
 
 
 _MappingLoader.yaml_implicit_resolvers = {
