@@ -19,6 +19,7 @@ from edge.staff.imports import (
     percent,
     plan_import,
 )
+from edge.staff.render import import_lists
 
 BASE = parse_member_file(
     """\
@@ -165,3 +166,19 @@ def test_an_unconfirmed_plan_is_allowed_exactly_when_it_removes_not_all_and_at_m
     assert verdict.allowed is expected
     confirmed = judge_removals(plan_of(before, removed), max_share=share, confirmed=removed)
     assert confirmed.allowed
+
+
+def test_the_preview_lists_added_and_changed_up_to_a_limit_and_every_removal() -> None:
+    plan = ImportPlan("nexudus", refs(3), (MemberChange("N-9", "", ("plan",)),), 0, refs(5), kept=0)
+    text = import_lists(plan, added_and_changed=True, limit=2)
+    assert text.splitlines() == [
+        "added (3 members):",
+        "  N-0  Name 0",
+        "  N-1  Name 1",
+        "  ... and 1 more",
+        "changed (1 member):",
+        "  N-9  (no name)  (plan)",
+        "removed (5 members):",
+        *(f"  N-{i}  Name {i}" for i in range(5)),
+    ]
+    assert import_lists(plan, added_and_changed=False).startswith("removed (5 members):")
