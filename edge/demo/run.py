@@ -75,6 +75,7 @@ class Demo:
         self.options = options
         self.root = options.workdir
         self.clock: ScaledClock | None = None
+        self.observer: Observer | None = None
         self._stop_view = threading.Event()
 
     def run(self) -> Outcome:
@@ -100,6 +101,7 @@ class Demo:
                 bridges[name] = PinBridgeClient(path)
             driver = Driver(site, clock, observer, broker, reader, radars, bridges, lambda m: self._revoke(site, m))
             driver.prepare()
+            self.observer = observer
             observer.note(f"{at(*DAY_START):%H:%M}  staff push the member snapshot (v{self._push(site)}) to the doors")
             view_thread = threading.Thread(target=self._view, args=(observer, broker, site), daemon=True)
             view_thread.start()
@@ -149,6 +151,10 @@ class Demo:
             clock=self.clock,
             timeout=10,
         )
+        # The day's cards are scripted against the pushed members: a busy machine must not let a card reach the
+        # door before the snapshot does (at --speed 600 a second of lag is ten simulated minutes).
+        if self.observer is not None and (behind := self.observer.wait_applied(record.version, 30)):
+            raise DemoError(f"snapshot v{record.version} not applied within 30 s by: {', '.join(behind)}")
         return record.version
 
     def _revoke(self, site: DemoSite, member_id: str) -> int:
