@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from edge.access.members import MemberFile, parse_member_file
 from edge.access.members_csv import MAPPINGS, CsvMapping, import_csv, load_mapping
 from edge.errors import ConfigError
+from edge.i18n import Formatter
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EN = Formatter("en")
 
 BASE_YAML = """\
 site: lyon
@@ -47,16 +49,16 @@ def errors(name: str, text: str, base: MemberFile = BASE) -> list[str]:
     return errors_raw(name, text.encode("utf-8"), base)
 
 
-def errors_raw(name: str, raw: bytes, base: MemberFile = BASE) -> list[str]:
-    """The errors an import of bytes raises."""
+def errors_raw(name: str, raw: bytes, base: MemberFile = BASE, fmt: Formatter = EN) -> list[str]:
+    """The errors an import of bytes raises, in English unless `fmt` says otherwise."""
     with pytest.raises(ConfigError) as caught:
-        import_csv(raw, mapping(name), base, source="export.csv")
+        import_csv(raw, mapping(name), base, source="export.csv", fmt=fmt)
     return caught.value.issues
 
 
 def test_the_nexudus_example_imports() -> None:
     raw = (EXAMPLES / "members-nexudus.csv").read_bytes()
-    members, report = import_csv(raw, mapping("nexudus"), BASE, source="members-nexudus.csv")
+    members, report = import_csv(raw, mapping("nexudus"), BASE, source="members-nexudus.csv", fmt=EN)
     by_id = {m.id: m for m in members.members}
     assert (report.imported, report.kept, report.replaced) == (5, 1, 0)
     assert report.skipped == ("line 7: member 20486 has no plan",)
@@ -257,8 +259,19 @@ def test_a_file_neither_utf8_nor_cp1252_is_named_by_line_and_column_with_the_fix
     raw = (GENERIC_HEAD + "m-1,Zoé,flex,04A1,,,no,,no\n").encode("cp1252") + b"m-2,Ab\x81c,flex,04A2,,,no,,no\n"
     assert errors_raw("generic", raw) == [
         "export.csv, line 3, column 'name': byte 0x81 is not UTF-8 nor Windows-1252 (cp1252) text; in Excel, open "
-        "it and use File > Save As > 'CSV UTF-8 (Comma delimited)' (French Excel: « CSV UTF-8 (délimité par des "
-        "virgules) »), then import that file"
+        "it and use File > Save As > 'CSV UTF-8 (Comma delimited)', then import that file"
+    ]
+
+
+def test_messages_are_in_french_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDGE_LANG", raising=False)
+    raw = (GENERIC_HEAD + "m-1,Zoé,flex,04A1,,,no,,no\n").encode("cp1252") + b"m-2,Ab\x81c,flex,04A2,,,no,,no\n"
+    with pytest.raises(ConfigError) as caught:
+        import_csv(raw, mapping("generic"), BASE, source="export.csv")
+    assert caught.value.issues == [
+        "export.csv, ligne 3, colonne 'name' : l'octet 0x81 n'est ni du texte UTF-8 ni du Windows-1252 (cp1252) ; "
+        "dans Excel, ouvrez-le puis Fichier > Enregistrer sous > « CSV UTF-8 (délimité par des virgules) », et "
+        "importez ce fichier"
     ]
 
 
@@ -279,7 +292,7 @@ def test_an_encoding_set_in_the_mapping_is_used_strictly() -> None:
     raw = (GENERIC_HEAD + "m-1,Zoë,flex,04A1,,,no,,no\n").encode("cp1252")
     utf8 = mapping("generic").model_copy(update={"encoding": "utf-8"})
     with pytest.raises(ConfigError) as caught:
-        import_csv(raw, utf8, BASE, source="export.csv")
+        import_csv(raw, utf8, BASE, source="export.csv", fmt=EN)
     assert caught.value.issues[0].startswith(
         "export.csv, line 2, column 'name': byte 0xEB is not utf-8 text, the encoding the mapping sets"
     )
@@ -292,7 +305,7 @@ def test_a_wrong_encoding_set_in_the_mapping_is_caught_by_its_control_characters
     raw = (GENERIC_HEAD + "m-1,L’Ane,flex,04A1,,,no,,no\n").encode("cp1252")
     latin1 = mapping("generic").model_copy(update={"encoding": "latin-1"})
     with pytest.raises(ConfigError, match=r"line 2, column 'name': control character U\+0092"):
-        import_csv(raw, latin1, BASE, source="export.csv")
+        import_csv(raw, latin1, BASE, source="export.csv", fmt=EN)
 
 
 def test_an_unknown_encoding_in_a_mapping_file_is_named(tmp_path: Path) -> None:

@@ -60,8 +60,8 @@ def site(tmp_path: Path) -> Path:
 
 
 def members(site: Path, *args: str) -> tuple[int, str, str]:
-    """Run `edge members ARGS --members site/members.yaml`-style commands; return code, stdout, stderr."""
-    result = run_edge("members", *args)
+    """Run `edge members ARGS --members site/members.yaml`-style commands, in English; code, stdout, stderr."""
+    result = run_edge("members", *args, EDGE_LANG="en")
     return result.returncode, result.stdout, result.stderr
 
 

@@ -45,8 +45,11 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def import_(site: Path, *extra: str, csv: bytes | str | None = None) -> tuple[int, str, str]:
-    """Write `csv` as the export (if given) and run `edge members import` on it with the Nexudus mapping."""
+def import_(site: Path, *extra: str, csv: bytes | str | None = None, lang: str = "en") -> tuple[int, str, str]:
+    """Write `csv` as the export (if given) and run `edge members import` on it with the Nexudus mapping.
+
+    In English unless `lang` says otherwise (`""`: the default language, French).
+    """
     if isinstance(csv, str):
         csv = csv.encode("utf-8")
     if csv is not None:
@@ -54,6 +57,7 @@ def import_(site: Path, *extra: str, csv: bytes | str | None = None) -> tuple[in
     result = run_edge(
         "members", "import", str(site / "export.csv"), "--format", "nexudus",
         "--mapping", str(site / "nexudus.yaml"), "--members", str(site / "members.yaml"), *extra,
+        EDGE_LANG=lang,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
 
@@ -84,11 +88,27 @@ def test_a_header_only_export_is_refused_and_changes_nothing(site: Path) -> None
     assert_untouched(site, before)
 
 
+def test_the_refusal_is_in_french_by_default(site: Path) -> None:
+    before = (site / "members.yaml").read_bytes()
+    code, out, err = import_(site, csv=NEXUDUS_HEAD, lang="")
+    assert code == 2
+    assert "error: cet import retire les 5 membres importés de nexudus, il n'en reste aucun" in err
+    assert "relancez l'import avec --confirm-removals 5" in err
+    assert "retirés (5 membres) :\n  20481  Alice Martin" in out
+    assert "non importé : 0 membre de nexudus (nouveaux : 0, modifiés : 0, inchangés : 0, retirés : 5)" in out
+    assert_untouched(site, before)
+
+
+def test_an_unsupported_language_is_refused_naming_the_variable(site: Path) -> None:
+    code, _, err = import_(site, lang="de")
+    assert code == 2 and "error: EDGE_LANG: unsupported language 'de': choose one of fr, en" in err
+
+
 def test_removing_more_than_a_fifth_is_refused_and_names_who_and_how_many(site: Path) -> None:
     before = (site / "members.yaml").read_bytes()
     code, out, err = import_(site, csv=NEXUDUS_HEAD + FIVE[0] + FIVE[1] + FIVE[4])
     assert code == 2
-    assert "this import removes 2 of the 5 members imported from nexudus (40 %), more than the 20 %" in err
+    assert "this import removes 2 of the 5 members imported from nexudus (40%), more than the 20%" in err
     assert "--confirm-removals 2" in err
     assert "removed (2 members):" in out and "20483  Chloé Roux" in out and "20484  David Leroy" in out
     assert "20481" not in out.split("removed (2 members):")[1]

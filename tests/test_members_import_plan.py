@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.access.members import MemberFile, parse_member_file, validate_member_data
+from edge.i18n import Formatter
 from edge.staff.imports import (
     DEFAULT_MAX_REMOVED_SHARE,
     ImportPlan,
@@ -21,6 +22,7 @@ from edge.staff.imports import (
 )
 from edge.staff.render import import_lists
 
+EN = Formatter("en")
 BASE = parse_member_file(
     """\
 site: lyon
@@ -128,15 +130,15 @@ def test_a_share_outside_0_to_1_is_a_programming_error(share: float) -> None:
 def test_refusals_say_how_many_of_how_many_and_the_share() -> None:
     verdict = judge_removals(plan_of(10, 3, added=1))
     assert verdict.needs_confirmation
-    assert verdict.reasons(plan_of(10, 3, added=1)) == [
-        "this import removes 3 of the 10 members imported from nexudus (30 %), more than the 20 % an import may "
+    assert verdict.reasons(plan_of(10, 3, added=1), EN) == [
+        "this import removes 3 of the 10 members imported from nexudus (30%), more than the 20% an import may "
         "remove without confirmation"
     ]
 
 
 def test_removing_everyone_from_an_empty_export_says_the_export_is_empty() -> None:
     plan = plan_of(5, 5)
-    assert judge_removals(plan).reasons(plan) == [
+    assert judge_removals(plan).reasons(plan, EN) == [
         "this import removes all 5 members imported from nexudus, leaving none",
         "the export has no member to import: was it filtered, or exported from the wrong view?",
     ]
@@ -144,12 +146,28 @@ def test_removing_everyone_from_an_empty_export_says_the_export_is_empty() -> No
 
 def test_an_allowed_plan_has_no_reasons() -> None:
     plan = plan_of(10, 1)
-    assert judge_removals(plan).reasons(plan) == []
+    assert judge_removals(plan).reasons(plan, EN) == []
 
 
-@pytest.mark.parametrize(("share", "text"), [(0.2, "20 %"), (0.125, "12.5 %"), (1.0, "100 %"), (2 / 3, "66.7 %")])
-def test_shares_read_as_percentages(share: float, text: str) -> None:
-    assert percent(share) == text
+@pytest.mark.parametrize(
+    ("share", "english", "french"),
+    [
+        (0.2, "20%", "20\u00a0%"),
+        (0.125, "12.5%", "12,5\u00a0%"),
+        (1.0, "100%", "100\u00a0%"),
+        (2 / 3, "66.7%", "66,7\u00a0%"),
+    ],
+)
+def test_shares_read_as_percentages_to_a_tenth_when_it_matters(share: float, english: str, french: str) -> None:
+    assert (percent(EN, share), percent(Formatter("fr"), share)) == (english, french)
+
+
+def test_refusals_read_in_french() -> None:
+    plan = plan_of(10, 3)
+    assert judge_removals(plan).reasons(plan, Formatter("fr")) == [
+        "cet import retire 3 des 10 membres importés de nexudus (30\u00a0%), plus que les 20\u00a0% qu'un import "
+        "peut retirer sans confirmation"
+    ]
 
 
 @given(
@@ -170,7 +188,7 @@ def test_an_unconfirmed_plan_is_allowed_exactly_when_it_removes_not_all_and_at_m
 
 def test_the_preview_lists_added_and_changed_up_to_a_limit_and_every_removal() -> None:
     plan = ImportPlan("nexudus", refs(3), (MemberChange("N-9", "", ("plan",)),), 0, refs(5), kept=0)
-    text = import_lists(plan, added_and_changed=True, limit=2)
+    text = import_lists(plan, EN, added_and_changed=True, limit=2)
     assert text.splitlines() == [
         "added (3 members):",
         "  N-0  Name 0",
@@ -181,4 +199,4 @@ def test_the_preview_lists_added_and_changed_up_to_a_limit_and_every_removal() -
         "removed (5 members):",
         *(f"  N-{i}  Name {i}" for i in range(5)),
     ]
-    assert import_lists(plan, added_and_changed=False).startswith("removed (5 members):")
+    assert import_lists(plan, EN, added_and_changed=False).startswith("removed (5 members):")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import enum
 import io
 import re
 from collections.abc import Collection
@@ -44,16 +45,28 @@ class Decoded:
     encoding: str
 
 
+class TextProblem(enum.Enum):
+    """Why bytes are not read as text; the caller words it for staff."""
+
+    WORKBOOK = "workbook"  # kind
+    NUL = "nul"
+    UNDECODABLE = "undecodable"  # byte
+    BAD_BOM = "bad_bom"  # encoding, byte
+    MIXED = "mixed"  # utf8_line
+    CONTROL = "control"  # char, encoding
+    EXPLICIT = "explicit"  # encoding, byte
+
+
 class TextError(ValueError):
-    """Bytes that are not text in a readable encoding: a message key and its fields, and where it happened.
+    """Bytes that are not text in a readable encoding: what is wrong (`kind`, `params`) and where.
 
     `text` is the file read leniently (bad bytes replaced) and `index` the character in it where the problem
     is, or None when the whole file is the problem.
     """
 
-    def __init__(self, key: str, params: dict[str, object], text: str = "", index: int | None = None) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, kind: TextProblem, params: dict[str, object], text: str = "", index: int | None = None) -> None:
+        super().__init__(kind.value)
+        self.kind = kind
         self.params = params
         self.text = text
         self.index = index
@@ -63,16 +76,16 @@ def decode_export(raw: bytes, encoding: str = AUTO) -> Decoded:
     """Read an export's bytes as text: in `encoding`, or detected when it is `auto`; raise TextError otherwise."""
     for magic, kind in _WORKBOOKS:
         if raw.startswith(magic):
-            raise TextError("csv.text.workbook", {"kind": kind})
+            raise TextError(TextProblem.WORKBOOK, {"kind": kind})
     if encoding != AUTO:
-        text = _strict(raw, encoding, "csv.text.explicit", {"encoding": encoding})
+        text = _strict(raw, encoding, TextProblem.EXPLICIT, {"encoding": encoding})
         return _checked(text.removeprefix("\ufeff"), encoding)
     for bom, codec, name in _BOMS:
         if raw.startswith(bom):
-            return _checked(_strict(raw[len(bom) :], codec, "csv.text.bad_bom", {"encoding": name}), codec)
+            return _checked(_strict(raw[len(bom) :], codec, TextProblem.BAD_BOM, {"encoding": name}), codec)
     nul = raw.find(b"\x00")
     if nul >= 0:
-        raise TextError("csv.text.utf16_without_bom", {}, *_lenient(raw, "utf-8", nul))
+        raise TextError(TextProblem.NUL, {}, *_lenient(raw, "utf-8", nul))
     try:
         return _checked(raw.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -80,16 +93,16 @@ def decode_export(raw: bytes, encoding: str = AUTO) -> Decoded:
     sequence = _UTF8_SEQUENCE.search(raw)
     if sequence is not None:
         utf8_line = raw.count(b"\n", 0, sequence.start()) + 1
-        raise TextError("csv.text.mixed", {"utf8_line": utf8_line}, *_lenient(raw, "utf-8", first_bad))
-    return _checked(_strict(raw, "cp1252", "csv.text.undecodable", {}), "cp1252")
+        raise TextError(TextProblem.MIXED, {"utf8_line": utf8_line}, *_lenient(raw, "utf-8", first_bad))
+    return _checked(_strict(raw, "cp1252", TextProblem.UNDECODABLE, {}), "cp1252")
 
 
-def _strict(raw: bytes, encoding: str, key: str, params: dict[str, object]) -> str:
+def _strict(raw: bytes, encoding: str, kind: TextProblem, params: dict[str, object]) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         byte = f"0x{raw[exc.start]:02X}"
-        raise TextError(key, {**params, "byte": byte}, *_lenient(raw, encoding, exc.start)) from None
+        raise TextError(kind, {**params, "byte": byte}, *_lenient(raw, encoding, exc.start)) from None
 
 
 def _lenient(raw: bytes, encoding: str, offset: int) -> tuple[str, int]:
@@ -103,7 +116,7 @@ def _checked(text: str, encoding: str) -> Decoded:
     control = _CONTROL.search(text)
     if control is not None:
         char = f"U+{ord(control.group()):04X}"
-        raise TextError("csv.text.control", {"char": char, "encoding": encoding}, text, control.start())
+        raise TextError(TextProblem.CONTROL, {"char": char, "encoding": encoding}, text, control.start())
     return Decoded(text, encoding)
 
 

@@ -8,8 +8,8 @@ them and leaves the members written by hand (or imported from another source) al
 
 Files as spreadsheets leave them are read without hand-editing: the encoding is detected (`edge.access.csv_text`),
 the delimiter sniffed from the header, French Excel's VRAI/FAUX and OUI/NON read as TRUE/FALSE and YES/NO,
-and every built-in mapping accepts the dd/mm/yyyy dates Excel in French writes back. Messages are by key
-(`edge.messages`).
+and every built-in mapping accepts the dd/mm/yyyy dates Excel in French writes back. Messages come from the
+catalogue (`edge.i18n`), in the language of the `Formatter` given.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from edge.access.csv_text import AUTO, TextError, decode_export, locate, sniff_delimiter
+from edge.access.csv_text import AUTO, TextError, TextProblem, decode_export, locate, sniff_delimiter
 from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
-from edge.messages import say, say_n
+from edge.i18n import Formatter
 
 MAX_ERRORS = 200
 
@@ -95,7 +95,9 @@ class CsvMapping(StrictModel):
             try:
                 codecs.lookup(value)
             except LookupError:
-                raise ValueError(say("mapping.unknown_encoding", encoding=value)) from None
+                raise ValueError(
+                    f"unknown encoding {value!r}; leave it out to have it detected, or name one (cp1252)"
+                ) from None
         return value
 
     def columns(self) -> dict[str, str]:
@@ -198,18 +200,22 @@ _MappingLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping:
+def load_mapping(path: str | Path, base: CsvMapping | None = None, *, fmt: Formatter | None = None) -> CsvMapping:
     """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
 
     With `base` (a built-in mapping), the file only lists what differs: its keys replace the base's.
     """
+    fmt = fmt or Formatter.for_language()
     path = Path(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([say("mapping.unreadable", path=path, error=exc)]) from None
+        raise ConfigError([fmt.gettext("%(path)s: cannot read the mapping: %(error)s", path=path, error=exc)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([say("mapping.not_a_mapping", path=path)])
+        problem = fmt.gettext(
+            "%(path)s: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)", path=path
+        )
+        raise ConfigError([problem])
     if base is not None:
         data = {**base.model_dump(mode="python"), **data}
     try:
@@ -219,17 +225,19 @@ def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping
 
 
 def import_csv(
-    raw: bytes, mapping: CsvMapping, base: MemberFile, *, source: str = "<csv>"
+    raw: bytes, mapping: CsvMapping, base: MemberFile, *, source: str = "<csv>", fmt: Formatter | None = None
 ) -> tuple[MemberFile, ImportReport]:
     """Return `base` with the members of `mapping.source` replaced by the CSV's rows; raise ConfigError otherwise.
 
-    Nothing is written here: the caller saves the returned file (atomically) only when this returns.
+    Nothing is written here: the caller saves the returned file (atomically) only when this returns. Messages
+    are in the language of `fmt` (default: `$EDGE_LANG`, else French).
     """
+    fmt = fmt or Formatter.for_language()
     try:
         text = decode_export(raw, mapping.encoding).text
     except TextError as exc:
-        raise ConfigError([_text_issue(exc, mapping, source)]) from None
-    rows = _Rows(text, mapping, base, source)
+        raise ConfigError([_text_issue(fmt, exc, mapping, source)]) from None
+    rows = _Rows(text, mapping, base, source, fmt)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
     data = base.model_dump(mode="python", by_alias=True)
@@ -245,30 +253,69 @@ def import_csv(
     return result, report
 
 
-def _text_issue(exc: TextError, mapping: CsvMapping, source: str) -> str:
+def _text_issue(fmt: Formatter, exc: TextError, mapping: CsvMapping, source: str) -> str:
     """The decoding problem with the line and column it is in, when there is one."""
-    reason = say(exc.key, **exc.params)
+    reason = _text_reason(fmt, exc)
     if exc.index is None:
-        return _issue(source, None, None, reason)
+        return _issue(fmt, source, None, None, reason)
     delimiter = mapping.delimiter or sniff_delimiter(exc.text, mapping.columns().values())
     line, column = locate(exc.text, exc.index, delimiter)
-    return _issue(source, line, column, reason)
+    return _issue(fmt, source, line, column, reason)
 
 
-def _issue(source: str, line: int | None, column: str | None, reason: str) -> str:
+def _text_reason(fmt: Formatter, exc: TextError) -> str:
+    fix = fmt.gettext("in Excel, open it and use File > Save As > 'CSV UTF-8 (Comma delimited)', then import that file")
+    params = {**exc.params, "fix": fix}
+    if exc.kind is TextProblem.WORKBOOK:
+        return fmt.gettext("this is a spreadsheet workbook (%(kind)s), not a CSV file: %(fix)s", **params)
+    if exc.kind is TextProblem.NUL:
+        return fmt.gettext(
+            "NUL bytes: the file looks like UTF-16 text without its byte-order mark, or is not text at all; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.UNDECODABLE:
+        return fmt.gettext("byte %(byte)s is not UTF-8 nor Windows-1252 (cp1252) text; %(fix)s", **params)
+    if exc.kind is TextProblem.BAD_BOM:
+        return fmt.gettext(
+            "the file starts with a %(encoding)s byte-order mark but byte %(byte)s is not %(encoding)s; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.MIXED:
+        return fmt.gettext(
+            "this line is not UTF-8 while line %(utf8_line)s is: the file mixes two encodings and no single "
+            "reading of it is right; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.CONTROL:
+        return fmt.gettext(
+            "control character %(char)s, which no member export contains: the file is probably not text in "
+            "%(encoding)s; %(fix)s",
+            **params,
+        )
+    return fmt.gettext(
+        "byte %(byte)s is not %(encoding)s text, the encoding the mapping sets (encoding:); remove encoding: from "
+        "the mapping to have it detected, or %(fix)s",
+        **params,
+    )
+
+
+def _issue(fmt: Formatter, source: str, line: int | None, column: str | None, reason: str) -> str:
     if line is None:
-        where = say("csv.where.file", source=source)
+        where = source
     elif column is None:
-        where = say("csv.where.line", source=source, line=line)
+        where = fmt.gettext("%(source)s, line %(line)s", source=source, line=line)
     else:
-        where = say("csv.where.column", source=source, line=line, column=column)
-    return say("csv.issue", where=where, reason=reason)
+        where = fmt.gettext(
+            "%(source)s, line %(line)s, column %(column)s", source=source, line=line, column=repr(column)
+        )
+    return fmt.gettext("%(where)s: %(reason)s", where=where, reason=reason)
 
 
 class _Rows:
     """One pass over the CSV rows, collecting members, skipped rows and every error."""
 
-    def __init__(self, text: str, mapping: CsvMapping, base: MemberFile, source: str) -> None:
+    def __init__(self, text: str, mapping: CsvMapping, base: MemberFile, source: str, fmt: Formatter) -> None:
+        self.fmt = fmt
         self.text = text
         self.mapping = mapping
         self.base = base
@@ -276,8 +323,10 @@ class _Rows:
         self.errors: list[str] = []
         self.skipped: list[str] = []
         kept = [m for m in base.members if m.source != mapping.source]
-        self.ids: dict[str, str] = {m.id: say("csv.owner.member_file") for m in kept}
-        self.badges: dict[str, str] = {uid: say("csv.owner.file_member", member=m.id) for m in kept for uid in m.badges}
+        self.ids: dict[str, str] = {m.id: fmt.gettext("the member file") for m in kept}
+        self.badges: dict[str, str] = {
+            uid: fmt.gettext("member %(member)s of the member file", member=m.id) for m in kept for uid in m.badges
+        }
         # Flag values with their French counterparts, worked out once rather than per row.
         self.flags = {
             field: (flag.column, *flag.values())
@@ -295,8 +344,10 @@ class _Rows:
         if self.errors:
             shown = self.errors[:MAX_ERRORS]
             if len(self.errors) > MAX_ERRORS:
-                more = say_n("csv.too_many_errors", len(self.errors) - MAX_ERRORS)
-                shown.append(_issue(self.source, None, None, more))
+                more = self.fmt.ngettext(
+                    "... and %(n)s more error", "... and %(n)s more errors", len(self.errors) - MAX_ERRORS
+                )
+                shown.append(_issue(self.fmt, self.source, None, None, more))
             raise ConfigError(shown)
         return members
 
@@ -306,20 +357,22 @@ class _Rows:
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            self._error(1, None, say("csv.header_unreadable", error=exc))
+            self._error(1, None, self.fmt.gettext("not a readable CSV header: %(error)s", error=exc))
             return
         if header is None:
-            self._error(1, None, say("csv.empty"))
+            self._error(1, None, self.fmt.gettext("the file is empty (a header line is needed)"))
             return
         header = [name.strip() for name in header]
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
-            self._error(1, None, say("csv.duplicate_columns", columns=", ".join(duplicates)))
+            self._error(
+                1, None, self.fmt.gettext("column names appear twice: %(columns)s", columns=", ".join(duplicates))
+            )
         missing = [col for col in self.mapping.columns().values() if col not in header]
         if missing:
             found = ", ".join(repr(name) for name in header)
             for column in missing:
-                self._error(1, column, say("csv.missing_column", found=found))
+                self._error(1, column, self.fmt.gettext("column is missing (columns found: %(found)s)", found=found))
         if duplicates or missing:
             return
         start = reader.line_num + 1
@@ -329,11 +382,17 @@ class _Rows:
                 if not any(cell.strip() for cell in record):
                     continue
                 if len(record) != len(header):
-                    self._error(line, None, say("csv.field_count", count=len(record), expected=len(header)))
+                    problem = self.fmt.ngettext(
+                        "%(n)s field where the header has %(expected)s",
+                        "%(n)s fields where the header has %(expected)s",
+                        len(record),
+                        expected=len(header),
+                    )
+                    self._error(line, None, problem)
                     continue
                 yield line, dict(zip(header, record, strict=True))
         except csv.Error as exc:
-            self._error(start, None, say("csv.record_unreadable", error=exc))
+            self._error(start, None, self.fmt.gettext("not a readable CSV record: %(error)s", error=exc))
 
     def _member(self, line: int, cells: dict[str, str]) -> dict[str, Any] | None:
         mapping = self.mapping
@@ -343,7 +402,10 @@ class _Rows:
         member_id = cells[mapping.id].strip()
         plan_cell = cells[mapping.plan].strip()
         if not plan_cell and mapping.skip_without_plan:
-            self.skipped.append(say("csv.skipped_no_plan", line=line, member=member_id or "?"))
+            skipped = self.fmt.gettext(
+                "line %(line)s: member %(member)s has no plan", line=line, member=member_id or "?"
+            )
+            self.skipped.append(skipped)
             return None
         member["id"] = member_id
         member["plan"] = self._plan(line, plan_cell)
@@ -357,9 +419,14 @@ class _Rows:
         for field, (column, true, false) in self.flags.items():
             member[field] = self._flag(line, column, true, false, cells[column])
         if member_id in self.ids:
-            self._error(line, mapping.id, say("csv.duplicate_id", member=member_id, where=self.ids[member_id]))
+            where = self.ids[member_id]
+            self._error(
+                line,
+                mapping.id,
+                self.fmt.gettext("member %(member)s already appears in %(where)s", member=member_id, where=where),
+            )
         elif member_id:
-            self.ids[member_id] = say("csv.owner.line", line=line)
+            self.ids[member_id] = self.fmt.gettext("line %(line)s", line=line)
         if len(self.errors) > before:
             return None
         try:
@@ -375,12 +442,23 @@ class _Rows:
         plan = self.mapping.plan_names.get(cell, cell)
         if plan not in self.base.plans:
             known = ", ".join(sorted(self.base.plans))
-            self._error(line, self.mapping.plan, say("csv.unknown_plan", plan=cell, known=known))
+            problem = self.fmt.gettext(
+                "unknown plan %(plan)s: map it in the mapping's plan_names, or add it to plans: (%(known)s)",
+                plan=repr(cell),
+                known=known,
+            )
+            self._error(line, self.mapping.plan, problem)
         return plan
 
     def _badges(self, line: int, cell: str, member_id: str) -> list[str]:
         if _SCIENTIFIC.match(cell.strip()):
-            self._error(line, self.mapping.badges, say("csv.badge_as_number", cell=cell.strip()))
+            problem = self.fmt.gettext(
+                "%(cell)s is a number Excel rewrote (scientific notation), not the card's UID: in the spreadsheet, "
+                "format the column as Text before saving, or export again from the platform without opening it in "
+                "Excel",
+                cell=repr(cell.strip()),
+            )
+            self._error(line, self.mapping.badges, problem)
             return []
         text = cell
         for separator in self.mapping.badge_separators[1:]:
@@ -390,13 +468,18 @@ class _Rows:
             try:
                 uid = normalise_uid(item)
             except ValueError as exc:
-                self._error(line, self.mapping.badges, say("csv.bad_uid", item=item, reason=exc))
+                self._error(line, self.mapping.badges, f"{item!r}: {exc}")
                 continue
             owner = self.badges.get(uid)
             if owner is not None:
-                self._error(line, self.mapping.badges, say("csv.badge_taken", badge=mask_uid(uid), owner=owner))
+                problem = self.fmt.gettext(
+                    "badge %(badge)s is already given to %(owner)s", badge=mask_uid(uid), owner=owner
+                )
+                self._error(line, self.mapping.badges, problem)
                 continue
-            self.badges[uid] = say("csv.owner.row_member", member=member_id or "?", line=line)
+            self.badges[uid] = self.fmt.gettext(
+                "member %(member)s at line %(line)s", member=member_id or "?", line=line
+            )
             uids.append(uid)
         return uids
 
@@ -407,7 +490,10 @@ class _Rows:
             except ValueError:
                 continue
         formats = ", ".join(self.mapping.date_formats)
-        self._error(line, column, say("csv.bad_date", cell=cell, formats=formats))
+        problem = self.fmt.gettext(
+            "%(cell)s is not a date in the mapping's formats (%(formats)s)", cell=repr(cell), formats=formats
+        )
+        self._error(line, column, problem)
         return None
 
     def _flag(self, line: int, column: str, true: tuple[str, ...], false: tuple[str, ...], cell: str) -> bool:
@@ -417,8 +503,9 @@ class _Rows:
         if value in false:
             return False
         allowed = ", ".join(repr(v) for v in (*true, *false))
-        self._error(line, column, say("csv.bad_flag", cell=cell.strip(), allowed=allowed))
+        problem = self.fmt.gettext("%(cell)s is not one of %(allowed)s", cell=repr(cell.strip()), allowed=allowed)
+        self._error(line, column, problem)
         return False
 
     def _error(self, line: int | None, column: str | None, reason: str) -> None:
-        self.errors.append(_issue(self.source, line, column, reason))
+        self.errors.append(_issue(self.fmt, self.source, line, column, reason))

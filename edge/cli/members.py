@@ -24,7 +24,7 @@ from edge.clock import SystemClock
 from edge.config import load_config
 from edge.contract.payloads import DoorMode
 from edge.errors import BrokerError, ConfigError, StoreError
-from edge.messages import say, say_n
+from edge.i18n import LANGUAGE_ENV, Formatter
 from edge.staff import check, edits, imports, listing, render
 from edge.staff.command import send_command
 from edge.staff.keygen import generate_site_keys
@@ -207,41 +207,57 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    fmt = _formatter()
     if args.format is None and args.mapping is None:
         raise ConfigError(["give --format (" + ", ".join(sorted(MAPPINGS)) + ") or --mapping FILE"])
     base_mapping = MAPPINGS[args.format] if args.format else None
-    mapping = load_mapping(args.mapping, base=base_mapping) if args.mapping else MAPPINGS[args.format]
+    mapping = load_mapping(args.mapping, base=base_mapping, fmt=fmt) if args.mapping else MAPPINGS[args.format]
     members = load_member_file(args.members)
     try:
         raw = args.csv.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{args.csv}: cannot read: {exc.strerror}"]) from None
-    result, report = import_csv(raw, mapping, members, source=str(args.csv))
+    result, report = import_csv(raw, mapping, members, source=str(args.csv), fmt=fmt)
     # The guard decides; this command only shows the plan and saves what the guard allows.
     plan = imports.plan_import(members, result, mapping.source)
     verdict = imports.judge_removals(plan, max_share=args.max_removed / 100, confirmed=args.confirm_removals)
     for skipped in report.skipped:
-        print(say("import.skipped", what=skipped))
-    summary = render.import_summary(plan)
+        print(fmt.gettext("skipped %(what)s", what=skipped))
+    summary = render.import_summary(plan, fmt)
     if args.dry_run:
-        print(say("import.dry_run", summary=summary, file=args.members))
+        print(fmt.gettext("dry run: would import %(summary)s; %(file)s unchanged", summary=summary, file=args.members))
     elif verdict.allowed:
         save_member_file(args.members, result)
-        print(say("import.done", summary=summary, file=args.members))
+        print(fmt.gettext("imported %(summary)s into %(file)s", summary=summary, file=args.members))
     else:
-        print(say("import.refused", summary=summary, file=args.members))
-    lists = render.import_lists(plan, added_and_changed=args.dry_run)
+        print(fmt.gettext("not imported: %(summary)s; %(file)s unchanged", summary=summary, file=args.members))
+    lists = render.import_lists(plan, fmt, added_and_changed=args.dry_run)
     if lists:
         print(lists)
     if not verdict.allowed:
-        issues = verdict.reasons(plan)
+        issues = verdict.reasons(plan, fmt)
         if verdict.needs_confirmation:
-            hint = say_n("import.confirm_hint", verdict.removed, source=plan.source, option="--confirm-removals")
+            hint = fmt.ngettext(
+                "if the member listed did leave %(source)s, run the import again with %(option)s %(count)s",
+                "if the members listed did leave %(source)s, run the import again with %(option)s %(count)s",
+                verdict.removed,
+                source=plan.source,
+                option="--confirm-removals",
+                count=verdict.removed,
+            )
             issues.append(hint)
         raise ConfigError(issues)
     if not args.dry_run:
-        print(say("import.push_hint"))
+        print(fmt.gettext("send it to the doors: edge members push"))
     return 0
+
+
+def _formatter() -> Formatter:
+    """Messages in `$EDGE_LANG` (French when unset); an unsupported language is an error staff can fix."""
+    try:
+        return Formatter.for_language()
+    except ValueError as exc:
+        raise ConfigError([f"{LANGUAGE_ENV}: {exc}"]) from None
 
 
 def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) -> int:

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from edge.access.members import Member, MemberFile
-from edge.messages import say, say_n
+from edge.i18n import Formatter
 
 DEFAULT_MAX_REMOVED_SHARE = 0.2
 """Largest share of a platform's members an import removes without confirmation.
@@ -108,28 +108,45 @@ class RemovalVerdict:
     confirmed: int | None = None
     refusal: Refusal | None = None
 
-    def reasons(self, plan: ImportPlan) -> list[str]:
+    def reasons(self, plan: ImportPlan, fmt: Formatter) -> list[str]:
         """The refusal in words for staff (empty when allowed); the caller adds how to confirm."""
         if self.refusal is None:
             return []
         if self.refusal is Refusal.MISMATCH:
             assert self.confirmed is not None
-            lines = [say_n("import.refused.mismatch", self.removed, confirmed=self.confirmed)]
+            lines = [
+                fmt.ngettext(
+                    "the removal of %(n)s member was confirmed, but this import removes %(count)s: check the list",
+                    "the removal of %(n)s members was confirmed, but this import removes %(count)s: check the list",
+                    self.confirmed,
+                    count=fmt.number(self.removed),
+                )
+            ]
         elif self.refusal is Refusal.ALL:
-            lines = [say_n("import.refused.all", self.removed, source=plan.source)]
+            lines = [
+                fmt.ngettext(
+                    "this import removes the only member imported from %(source)s, leaving none",
+                    "this import removes all %(n)s members imported from %(source)s, leaving none",
+                    self.removed,
+                    source=plan.source,
+                )
+            ]
         else:
             lines = [
-                say(
-                    "import.refused.share",
-                    count=self.removed,
-                    before=self.before,
+                fmt.gettext(
+                    "this import removes %(count)s of the %(before)s members imported from %(source)s (%(share)s), "
+                    "more than the %(limit)s an import may remove without confirmation",
+                    count=fmt.number(self.removed),
+                    before=fmt.number(self.before),
                     source=plan.source,
-                    share=percent(self.removed / self.before),
-                    limit=percent(self.max_share),
+                    share=percent(fmt, self.removed / self.before),
+                    limit=percent(fmt, self.max_share),
                 )
             ]
         if plan.after == 0 and self.removed:
-            lines.append(say("import.refused.empty_export"))
+            lines.append(
+                fmt.gettext("the export has no member to import: was it filtered, or exported from the wrong view?")
+            )
         return lines
 
 
@@ -165,6 +182,7 @@ def judge_removals(
     )
 
 
-def percent(share: float) -> str:
-    """A share as staff read it: `20 %`, `12.5 %`."""
-    return f"{round(share * 100, 1):g} %"
+def percent(fmt: Formatter, share: float) -> str:
+    """A share as staff read it, to a tenth of a percent when that matters: `20 %`, `12,5 %` in French."""
+    tenths = round(share * 1000)
+    return fmt.percent(tenths / 1000, places=0 if tenths % 10 == 0 else 1)
