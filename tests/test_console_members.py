@@ -140,7 +140,7 @@ def test_an_import_with_one_bad_row_changes_nothing(console_site: ConsoleSite) -
     before = console_site.members_path.read_bytes()
     page = _upload(client, NEXUDUS_HEADER + _nexudus_rows(2) + "N-9,Bad Plan,gold,0000B009,01/09/2026,,,true\n")
     text = page.content.decode()
-    assert "n’a pas été importé" in text and "unknown plan" in text
+    assert "n’a pas été importé" in text and "formule inconnue" in text
     assert console_site.members_path.read_bytes() == before
 
 

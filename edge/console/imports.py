@@ -1,10 +1,8 @@
-"""Importing a coworking platform's export from the console: the plan of who is added, changed and removed, and
-the guard against emptying the list.
+"""Importing a coworking platform's export from the console: the command line's plan and guard, one call.
 
-Pure (no Django). `plan_import` is the one call the import view makes; its guard follows the command line's
-(refuse an import that removes every member of its platform, or more than a fifth of them, unless the number
-removed is confirmed exactly). When `edge.staff.imports` (the command line's plan and guard) is on main, this
-module becomes a thin call to `edge.staff.imports.plan_import` and `judge_removals`.
+Pure (no Django). The plan of who is added, changed and removed and the guard against emptying the list are
+`edge.staff.imports`, the same functions `edge members import` uses; this module only runs the import and
+bundles what the preview page shows.
 """
 
 from __future__ import annotations
@@ -14,9 +12,10 @@ from pathlib import Path
 
 from edge.access.members import MemberFile
 from edge.access.members_csv import MAPPINGS, CsvMapping, ImportReport, import_csv, load_mapping
-from edge.console.changes import Diff, diff_members
-
-MAX_REMOVED_SHARE = 0.2
+from edge.i18n import Formatter
+from edge.staff import imports
+from edge.staff.imports import ImportPlan as Diff
+from edge.staff.imports import RemovalVerdict
 
 
 @dataclass(frozen=True)
@@ -26,9 +25,22 @@ class ImportPlan:
     result: MemberFile
     report: ImportReport
     diff: Diff
-    before: int
-    needs_confirmation: bool
-    refused: bool
+    verdict: RemovalVerdict
+
+    @property
+    def before(self) -> int:
+        """The platform's members before the import."""
+        return self.diff.before
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The import removes all, or too many, of the platform's members."""
+        return self.verdict.needs_confirmation
+
+    @property
+    def refused(self) -> bool:
+        """The guard refuses the import as confirmed (or not)."""
+        return not self.verdict.allowed
 
 
 def mapping_for(fmt: str, override: Path | None) -> CsvMapping:
@@ -37,14 +49,10 @@ def mapping_for(fmt: str, override: Path | None) -> CsvMapping:
     return load_mapping(override, base=base) if override is not None else base
 
 
-def plan_import(raw: bytes, mapping: CsvMapping, base: MemberFile, *, name: str, confirmed: int | None) -> ImportPlan:
-    """Import `raw` over `base` (ConfigError listing every bad row, nothing changed) and judge the removals."""
-    result, report = import_csv(raw, mapping, base, source=name)
-    mine_before = base.model_copy(update={"members": tuple(m for m in base.members if m.source == mapping.source)})
-    mine_after = result.model_copy(update={"members": tuple(m for m in result.members if m.source == mapping.source)})
-    diff = diff_members(mine_before, mine_after)
-    before = len(mine_before.members)
-    removed = len(diff.removed)
-    needs = removed > 0 and (removed == before or removed - MAX_REMOVED_SHARE * before > 1e-9)
-    refused = (needs and confirmed is None) or (confirmed is not None and confirmed != removed)
-    return ImportPlan(result, report, Diff(diff.added, diff.changed, diff.removed), before, needs, refused)
+def plan_import(
+    raw: bytes, mapping: CsvMapping, base: MemberFile, *, name: str, confirmed: int | None, fmt: Formatter
+) -> ImportPlan:
+    """Import `raw` over `base` (ConfigError listing every bad row in `fmt`'s language) and judge the removals."""
+    result, report = import_csv(raw, mapping, base, source=name, fmt=fmt)
+    diff = imports.plan_import(base, result, mapping.source)
+    return ImportPlan(result, report, diff, imports.judge_removals(diff, confirmed=confirmed))

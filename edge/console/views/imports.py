@@ -11,17 +11,18 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from edge.access.members import MemberFile
 from edge.console import audit
-from edge.console.imports import mapping_for, plan_import
+from edge.console.imports import ImportPlan, mapping_for, plan_import
 from edge.console.permissions import manager_required
 from edge.console.runtime import current
 from edge.console.views.common import loaded
 from edge.errors import ConfigError
+from edge.i18n import Formatter
 from edge.staff import edits
 from edge.staff.memberstore import MemberFileChanged
 
@@ -46,6 +47,10 @@ class ConfirmImportForm(forms.Form):
     confirm_removals = forms.IntegerField(required=False, min_value=0)
 
 
+def _formatter() -> Formatter:
+    return Formatter.for_language(get_language())
+
+
 def _uploads() -> Path:
     folder = current().state_dir / "imports"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -65,7 +70,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     current_file = loaded()
     try:
         mapping = mapping_for(platform, current().console.import_mapping)
-        plan = plan_import(raw, mapping, current_file.members, name=name, confirmed=None)
+        plan = plan_import(raw, mapping, current_file.members, name=name, confirmed=None, fmt=_formatter())
     except ConfigError as exc:
         return render(request, "console/import.html", {"form": form, "errors": exc.issues})
     token = secrets.token_urlsafe(24)
@@ -99,7 +104,12 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
 
     def change(members: MemberFile) -> edits.Edit:
         plan = plan_import(
-            raw, mapping_for(platform, current().console.import_mapping), members, name=name, confirmed=confirmed
+            raw,
+            mapping_for(platform, current().console.import_mapping),
+            members,
+            name=name,
+            confirmed=confirmed,
+            fmt=_formatter(),
         )
         if plan.refused:
             raise ConfigError([_("The import removes too many members: confirm the exact number removed.")])
@@ -122,7 +132,7 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
         return redirect("import")
     path.unlink(missing_ok=True)
     plan = outcome["plan"]
-    assert hasattr(plan, "diff")
+    assert isinstance(plan, ImportPlan)
     audit.record(
         request,
         "import",
