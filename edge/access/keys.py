@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.access.ed25519 import KeyFormatError, PublicKey
+from edge.access.ed25519 import KeyFormatError, PublicKey, WeakKeyError
 from edge.access.signing import TrustedKeys, key_id, public_key_of
 from edge.errors import ConfigError
 
@@ -79,10 +79,12 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: str | Path) -> PublicKey:
-    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable or not Ed25519."""
+    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable, not Ed25519, or weak (small order)."""
     path = Path(path)
     try:
         return PublicKey.from_pem(_read(path))
+    except WeakKeyError as exc:
+        raise ConfigError([f"{path}: refused: {exc}; a real key (`edge members keygen`) never is one"]) from None
     except KeyFormatError as exc:
         raise ConfigError([f"{path}: not an Ed25519 PEM public key ({exc})"]) from None
 
