@@ -17,17 +17,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from edge.access.commands import Action, ReplayGuard, verify_command
 from edge.access.door_schedule import scheduled_unlocked
-from edge.access.ed25519 import PublicKey
 from edge.access.files import write_atomic
 from edge.access.index import SnapshotIndex
-from edge.access.keys import load_public_key
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot
@@ -35,14 +32,14 @@ from edge.access.store import load_replay_guard, load_snapshot, load_tracking, s
 from edge.access.tracking import PassbackState, SeatState
 from edge.bus import Bus, Message
 from edge.clock import ScaledClock, SystemClock
-from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.contract import DoorAccess, DoorMode, Reason, badge_token
 from edge.contract.homeassistant import Discovery
 from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
-from edge.errors import ConfigError, PayloadError, StoreError
+from edge.daemons.node_files import load_access_keys, load_node_badge_key
+from edge.errors import PayloadError, StoreError
 from edge.hardware import BadgeReader, build_reader
 from edge.hardware.door_io import DoorHardware
 from edge.metrics import Counters
@@ -56,20 +53,6 @@ TRACKING_FILE = "tracking.json"
 READERS_OPEN_S = 2.0
 
 
-def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
-    """Read a list of public key files; ConfigError naming `key_path[i]` for each one that cannot be used."""
-    keys: list[PublicKey] = []
-    issues: list[str] = []
-    for position, file in enumerate(files):
-        try:
-            keys.append(load_public_key(file))
-        except ConfigError as exc:
-            issues.extend(f"{key_path}[{position}]: {issue}" for issue in exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    return TrustedKeys(keys)
-
-
 class DoorService:
     """Every door of the node, their readers, the member snapshot and the command channel."""
 
@@ -81,15 +64,16 @@ class DoorService:
         self.state_dir = self.config.state_dir
         self.state_dir.mkdir(parents=True, exist_ok=True)
         access = self.config.access
-        assert access is not None and self.config.badge_key_file is not None  # enforced by the config's cross-check
+        assert access is not None  # enforced by the config's cross-check
         self.access: AccessConfig = access
-        self._key = read_secret(self.config.badge_key_file)
+        self._key = load_node_badge_key(self.config)
         # Reader timings (Wiegand gaps, card re-arm) are physical: readers run on real time even under --sim-clock.
         self._reader_clock = SystemClock()
         # Whether the kernel says NTP synchronised the clock (injectable: the clock is a test boundary).
         self._clock_sync = clock_sync
-        self.snapshot_keys = load_keys("access.snapshot_keys", access.snapshot_keys)
-        self.command_keys = load_keys("access.command_keys", access.command_keys) if access.command_keys else None
+        keys = load_access_keys(access)
+        self.snapshot_keys: TrustedKeys = keys.snapshot
+        self.command_keys: TrustedKeys | None = keys.command
         self.bus = Bus(self.config, "door", clock=self.clock, counters=self.counters, status_extra=self._status)
         if access.home_assistant:
             self.bus.announce(self.discovery())

@@ -21,12 +21,12 @@ def check_snapshot(ctx: Context) -> Iterable[Result]:
         return
     path = config.state_dir / SNAPSHOT_FILE
     try:
-        keys = load_trusted_keys(config.access.snapshot_keys)
+        keys = load_trusted_keys(config.access.snapshot_keys, key_path="access.snapshot_keys")
     except ConfigError as exc:
         yield Result(
             "member snapshot",
             Status.FAIL,
-            "cannot read access.snapshot_keys: " + "; ".join(exc.issues),
+            "; ".join(exc.issues),
             "copy snapshot-signing.pub from the site's secrets to the path in the config",
         )
         return
