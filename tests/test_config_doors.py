@@ -171,6 +171,10 @@ ACCESS_CASES = [
     ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha-lyon", None),
     ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha/#", "access.discovery_prefix: "),
     ("snapshot_keys: [s.pub]\n  home_assistant: maybe", "access.home_assistant: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: 1764149000000", None),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: -1", "access.min_snapshot_version: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: true", "access.min_snapshot_version: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: '17'", "access.min_snapshot_version: "),
 ]
 
 

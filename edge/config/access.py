@@ -20,6 +20,9 @@ class AccessConfig(StrictModel):
     # so the time is right from boot. Until trusted, only the plans the snapshot admits without a clock get in.
     clock_trust: Literal["ntp", "rtc"] = "ntp"
     command_max_skew_s: float = Field(default=30.0, ge=1, le=600)
+    # The oldest member snapshot version this door may ever apply (0: none). For a new door (or a new SD card), set it
+    # to the version last pushed, so an older genuine snapshot re-published on the broker is refused from the start.
+    min_snapshot_version: int = Field(default=0, ge=0, strict=True)
     # Home Assistant MQTT discovery for this node's doors (lock, open/closed, one problem sensor per alarm).
     home_assistant: bool = False
     discovery_prefix: Name = "homeassistant"  # Home Assistant's `discovery_prefix` (its MQTT integration setting)

@@ -7,7 +7,8 @@ version or freshness and nonce) and applied; a refused message is counted and lo
 
 Node status counters (`P/node/{node}/status`): `access.granted`, `access.denied.<reason>`,
 `command_obeyed.<action>`, `command_refused.<reason>`, `snapshots_applied`, `snapshot_refused.<reason>`,
-`reader.<name>.<health counter>` and `reader.<name>.down`, `door.<name>.<controller counter>`, `members_version`.
+`snapshot_floor.<missing|corrupt>`, `reader.<name>.<health counter>` and `reader.<name>.down`,
+`door.<name>.<controller counter>`, `members_version`, `members_floor`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from edge.access.commands import Action, ReplayGuard, verify_command
 from edge.access.door_schedule import scheduled_unlocked
 from edge.access.files import write_atomic
+from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor, starting_floor
 from edge.access.index import SnapshotIndex
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
 from edge.access.signing import TrustedKeys
@@ -48,6 +50,7 @@ from edge.timesync import clock_synchronised
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "members.snapshot"
+FLOOR_FILE = "members.floor"
 REPLAY_FILE = "commands.json"
 TRACKING_FILE = "tracking.json"
 READERS_OPEN_S = 2.0
@@ -80,6 +83,7 @@ class DoorService:
         self.members = MembersInfo()
         self.index: SnapshotIndex | None = None
         self._applied_digest: bytes | None = None
+        self.floor: VersionFloor | None = None  # the oldest snapshot this door may still apply (edge.access.floor)
         self._load_stored_snapshot()
         self.guard: ReplayGuard = load_replay_guard(self.state_dir / REPLAY_FILE, now=self.clock.now().timestamp())
         self.clock_trusted = self._clock_trusted()
@@ -313,21 +317,66 @@ class DoorService:
     # -- member snapshots --------------------------------------------------------------------------------
 
     def _load_stored_snapshot(self) -> None:
+        """The stored snapshot, if it verifies and its floor admits it; the floor from its file, that snapshot and
+        the configured minimum."""
+        saved, state = load_floor(self.state_dir / FLOOR_FILE)
+        floor = starting_floor(saved, self.access.min_snapshot_version)
         path = self.state_dir / SNAPSHOT_FILE
         try:
-            self.index = load_snapshot(path, self.snapshot_keys, site=self.config.site)
-        except (PayloadError, StoreError) as exc:
+            index = load_snapshot(path, self.snapshot_keys, site=self.config.site)
+            digest = hashlib.sha256(path.read_bytes()).digest() if index is not None else b""
+            if index is not None and floor is not None:
+                floor.check(index.version, digest.hex())  # an older genuine snapshot put back on the card
+        except (PayloadError, StoreError, OSError) as exc:
             reason = exc.reason if isinstance(exc, PayloadError) else "unreadable"
             self.counters.inc(f"snapshot_refused.{reason}")
             log.error("stored member snapshot refused (%s): deciding with no members until a new one arrives", exc)
-            return
-        if self.index is not None:
-            self._applied_digest = hashlib.sha256(path.read_bytes()).digest()
+            index = None
+        if index is not None:
+            self.index = index
+            self._applied_digest = digest
+            floor = VersionFloor(index.version, digest.hex()).raised_to(floor)
             applied = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # written when it was applied
-            self.members = MembersInfo(self.index.version, applied)
-            log.info("member snapshot v%s (%d members) loaded from disk", self.index.version, self.index.member_count)
+            self.members = MembersInfo(index.version, applied)
+            log.info("member snapshot v%s (%d members) loaded from disk", index.version, index.member_count)
         else:
-            log.warning("no member snapshot yet: every badge is unknown until one is pushed")
+            log.warning("no member snapshot: every badge is unknown until one is pushed")
+        self.floor = floor
+        self._check_floor_file(state, saved)
+
+    def _check_floor_file(self, state: FloorState, saved: VersionFloor | None) -> None:
+        """Say loudly when the floor file was lost or corrupt, and write the floor in force back to it."""
+        path = self.state_dir / FLOOR_FILE
+        if state is not FloorState.OK:
+            self.counters.inc(f"snapshot_floor.{state}")
+            if self.floor is not None:
+                source = "the stored snapshot" if self.index is not None else "access.min_snapshot_version"
+                rebuilt = f"rebuilt at version {self.floor.version} from {source}"
+                log.error("member snapshot floor %s is %s: %s", path, state, rebuilt)
+            elif state is FloorState.MISSING:
+                log.warning(
+                    "no member snapshot and no snapshot floor yet (a new door, or its state was lost): the first "
+                    "genuine snapshot is applied whatever its version; access.min_snapshot_version sets a minimum"
+                )
+            else:
+                log.error(
+                    "member snapshot floor %s is corrupt and there is no stored snapshot nor "
+                    "access.min_snapshot_version: the first genuine snapshot will be applied whatever its version",
+                    path,
+                )
+        if self.floor is not None and self.floor != saved:
+            self._save_floor(self.floor)
+
+    def _save_floor(self, floor: VersionFloor) -> None:
+        try:
+            save_floor(self.state_dir / FLOOR_FILE, floor)
+        except Exception as exc:
+            self.counters.inc("store_errors")
+            log.error(
+                "could not persist the member snapshot floor (%s): if the snapshot file is lost too, an older "
+                "snapshot could be applied after a restart",
+                exc,
+            )
 
     def _on_members(self, message: Message) -> None:
         with self._snapshot_ready:  # verifying 100,000 members takes a second: not on the network thread
@@ -354,6 +403,8 @@ class DoorService:
         current = self.index.version if self.index is not None else None
         try:
             index = apply_snapshot(raw, self.snapshot_keys, site=self.config.site, applied_version=current)
+            if self.floor is not None:
+                self.floor.check(index.version, digest.hex())  # also when the stored snapshot was lost
         except PayloadError as exc:
             # `not_newer` here is a genuine but older (or different, same-version) snapshot: a rollback attempt.
             self.counters.inc(f"snapshot_refused.{exc.reason}")
@@ -364,6 +415,10 @@ class DoorService:
         except Exception as exc:
             self.counters.inc("store_errors")
             log.error("could not persist the member snapshot (%s); applying it anyway", exc)
+        # After the snapshot (a crash in between finds the new floor in the stored snapshot), before it is in force.
+        # A floor that cannot be written is counted; the snapshot still applies: a revocation must not wait for disk.
+        self.floor = VersionFloor(index.version, digest.hex())
+        self._save_floor(self.floor)
         with self._decide_lock:
             self.index = index
             self._applied_digest = digest
@@ -459,4 +514,5 @@ class DoorService:
                 counters[f"reader.{reader.name}.{key}"] = value
             counters[f"reader.{reader.name}.down"] = int(reader.fault is not None)
         counters["members_version"] = self.members.version or 0
+        counters["members_floor"] = self.floor.version if self.floor is not None else 0
         return {"clock_synced": self.clock_trusted, "counters": counters}
