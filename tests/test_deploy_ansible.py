@@ -59,6 +59,10 @@ DOORS = [
     }
 ]
 
+# Bootstrapping a Debian root and converging it takes minutes, many more on a busy machine: the session fixtures
+# that do it count against the first test that uses them.
+pytestmark = pytest.mark.timeout(1500)
+
 
 def debian_mirror() -> str:
     """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""

@@ -66,9 +66,12 @@ def test_announcements_are_retained_and_republished_after_a_broker_restart(
     bus = Bus(config, "presence")
     announcement = DISCOVERY.desk("d-01", "open-space")
     bus.announce([(announcement.topic, announcement.payload)])
+    watcher = Recorder(mosquitto.port, "homeassistant/#")  # sees the announcement published, live
     bus.start()
     assert bus.wait_connected(10)
-    first = Recorder(mosquitto.port, "homeassistant/#")
+    assert watcher.wait_for(lambda ms: any(m.topic == announcement.topic for m in ms))
+    watcher.close()
+    first = Recorder(mosquitto.port, "homeassistant/#")  # a newcomer gets it from the broker's retained store
     assert first.wait_for(lambda ms: any(m.retain and m.topic == announcement.topic for m in ms))
     first.close()
     mosquitto.kill()  # a crash loses retained messages that were not saved yet; the bus announces again

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from edge.access.schedule import WindowSpec, compile_week, parse_days, parse_time
 from edge.errors import PayloadError
+from edge.schedule import Window, compile_week, make_window
 
 SNAPSHOT_FORMAT = 1
 _NO_START = dt.date.min.toordinal()
@@ -22,7 +22,7 @@ _NO_END = dt.date.max.toordinal()
 
 @dataclass(frozen=True, slots=True)
 class CompiledPlan:
-    """A plan's name and its minute-of-week table (see `edge.access.schedule`)."""
+    """A plan's name and its minute-of-week table (see `edge.schedule`)."""
 
     name: str
     week: bytes = field(repr=False)
@@ -157,9 +157,11 @@ def _member(raw: Mapping[str, Any], plans: Mapping[str, CompiledPlan], seats: Ma
     )
 
 
-def _window(raw: Mapping[str, Any]) -> WindowSpec:
-    end = parse_time(_text(raw["to"]), end=True)
-    return WindowSpec(parse_days(raw["days"]), parse_time(_text(raw["from"])), end % 1440)
+def _window(raw: Mapping[str, Any]) -> Window:
+    days = raw["days"]
+    if not isinstance(days, list):
+        raise TypeError("a window's days are a list")
+    return make_window(days, _text(raw["from"]), _text(raw["to"]))
 
 
 def _admit(raw: Mapping[str, Any], plans: Mapping[str, CompiledPlan]) -> AdmitRule:

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge.access.commands import Action, ReplayGuard, verify_command
-from edge.access.door_schedule import scheduled_unlocked
 from edge.access.files import write_atomic
 from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor, starting_floor
 from edge.access.index import SnapshotIndex
@@ -219,9 +218,9 @@ class DoorService:
         index = self.index
         closed_days = frozenset(index.closures) if index is not None else frozenset()
         for door in self.config.doors:
-            if door.unlocked_schedule:
+            if door.unlocked_schedule.windows:
                 # An untrusted clock ends the schedule: judged on a wrong clock it could unlock a door at night.
-                active = trusted and scheduled_unlocked(door.unlocked_schedule, now, self.config.tz, closed_days)
+                active = trusted and door.unlocked_schedule.active_at(now, self.config.tz, closed_days)
                 self.units[door.name].set_scheduled_unlocked(active)
 
     def _clock_trusted(self) -> bool:
