@@ -294,6 +294,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         "command_keys": ["/etc/edge/secrets/command-signing.pub"],
         "clock_trust": "ntp",
         "home_assistant": False,
+        "min_snapshot_version": 0,
     }
     assert config["doors"] == DOORS
     assert (

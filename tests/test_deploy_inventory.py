@@ -151,6 +151,7 @@ def test_door_trusts_the_snapshot_and_command_keys_installed_by_the_role(rendere
         "command_keys": ["/etc/edge/secrets/command-signing.pub"],
         "clock_trust": "ntp",
         "home_assistant": True,
+        "min_snapshot_version": 0,
     }
 
 
@@ -160,6 +161,7 @@ def test_door_without_remote_commands_lists_no_command_key(rendered: Rendered) -
         "command_keys": [],
         "clock_trust": "rtc",
         "home_assistant": False,
+        "min_snapshot_version": 0,
     }
 
 
@@ -202,3 +204,20 @@ def test_role_refuses_remote_commands_given_as_text(tmp_path: Path, site_secrets
     done = render(tmp_path, site_secrets, "--limit", "door-front", "-e", "edge_node_remote_commands=no")
     assert done.run.returncode != 0
     assert "edge_node_remote_commands (no) must be true or false" in done.run.output
+
+
+def test_an_installers_minimum_snapshot_version_reaches_the_door_config(tmp_path: Path, site_secrets: Path) -> None:
+    done = render(tmp_path, site_secrets, "--limit", "door-back", "-e", "edge_node_min_snapshot_version=1764149000000")
+    assert done.run.returncode == 0, done.run.output[-5000:]
+    assert done.config("door-back")["access"]["min_snapshot_version"] == 1764149000000  # type: ignore[index]
+    assert check_config(done.out / "door-back.yaml").returncode == 0
+
+
+@pytest.mark.parametrize("value", ['"-1"', '"v12"', "true", "1.5"])
+def test_role_refuses_a_minimum_snapshot_version_that_is_not_a_whole_number(
+    tmp_path: Path, site_secrets: Path, value: str
+) -> None:
+    extra = json.dumps({"edge_node_min_snapshot_version": json.loads(value)})
+    done = render(tmp_path, site_secrets, "--limit", "door-back", "-e", extra)
+    assert done.run.returncode != 0
+    assert "edge_node_min_snapshot_version" in done.run.output and "must be a whole number" in done.run.output

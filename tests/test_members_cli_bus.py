@@ -296,14 +296,11 @@ def test_a_command_is_published_not_retained_and_signed_for_that_door(
     assert message.retain is False
     trusted = load_trusted_keys([staff / "keys/command-signing.pub"])
     now = dt.datetime.now(dt.UTC)
-    verified = verify_command(
-        message.payload, retained=False, trusted=trusted, site="lyon", door="front", now=now, guard=ReplayGuard()
-    )
+    check = {"retained": False, "trusted": trusted, "site": "lyon", "now": now, "max_skew_s": 30.0}
+    verified = verify_command(message.payload, door="front", guard=ReplayGuard(), **check)
     assert verified.action == action
     with pytest.raises(PayloadError) as other_door:
-        verify_command(
-            message.payload, retained=False, trusted=trusted, site="lyon", door="back", now=now, guard=ReplayGuard()
-        )
+        verify_command(message.payload, door="back", guard=ReplayGuard(), **check)
     assert other_door.value.reason == "wrong_door"
     assert retained_snapshot(mosquitto.port) is None  # nothing else was published retained
 

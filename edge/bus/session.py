@@ -10,7 +10,8 @@ import threading
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.config import MqttConfig, read_secret
+from edge.config import MqttConfig, TlsConfig, read_secret
+from edge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +29,48 @@ def make_client(config: MqttConfig, client_id: str, *, clean: bool = True) -> mq
         password = read_secret(config.password_file).decode() if config.password_file else None
         client.username_pw_set(config.username, password)
     if config.tls is not None:
-        client.tls_set(
-            ca_certs=str(config.tls.ca_file),
-            certfile=str(config.tls.cert_file) if config.tls.cert_file else None,
-            keyfile=str(config.tls.key_file) if config.tls.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-        )
+        client.tls_set_context(tls_context(config.tls))
         client.tls_insecure_set(config.tls.insecure_skip_verify)
     client.max_inflight_messages_set(config.max_inflight)
     client.max_queued_messages_set(0)
     client.reconnect_delay_set(min_delay=max(1, round(config.reconnect_min_s)), max_delay=round(config.reconnect_max_s))
     return client
+
+
+def tls_context(tls: TlsConfig) -> ssl.SSLContext:
+    """The TLS context for the broker (its CA, the client certificate if any); ConfigError naming the config key of
+    each file that cannot be used. `edge check-config` runs it too, so it cannot pass files a daemon then refuses."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the broker's certificate and host name
+    issues: list[str] = []
+    try:
+        context.load_verify_locations(cafile=str(tls.ca_file))
+    except OSError as exc:  # ssl.SSLError included
+        issues.append(f"mqtt.tls.ca_file: {tls.ca_file}: {_tls_problem(exc, 'not a PEM CA certificate')}")
+    if tls.cert_file is not None and tls.key_file is not None:
+        asked: list[bool] = []
+
+        def no_password() -> bytes:
+            asked.append(True)  # else OpenSSL would prompt on a terminal a daemon does not have
+            return b""
+
+        try:
+            context.load_cert_chain(str(tls.cert_file), str(tls.key_file), password=no_password)
+        except OSError as exc:
+            problem = (
+                "the key is encrypted: a daemon cannot type its passphrase (store it unencrypted, mode 0640)"
+                if asked
+                else _tls_problem(exc, "not a PEM certificate and its matching private key")
+            )
+            issues.append(f"mqtt.tls.cert_file, mqtt.tls.key_file: {tls.cert_file}, {tls.key_file}: {problem}")
+    if issues:
+        raise ConfigError(issues)
+    return context
+
+
+def _tls_problem(exc: OSError, unusable: str) -> str:
+    if isinstance(exc, ssl.SSLError) or not exc.strerror:
+        return f"{unusable} ({getattr(exc, 'reason', None) or exc})"
+    return f"cannot read: {exc.strerror}"
 
 
 class NetworkLoop:
