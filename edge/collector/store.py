@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge.collector.egress import LEAVES_SITE
 from edge.collector.ingest import Accepted, Ignored, Outcome, Rejected
 from edge.collector.lineprotocol import Point
 from edge.collector.schema import Completeness, Retention, ms_of
@@ -90,6 +91,8 @@ STATE_NAMES = {code: state for state, code in STATE_CODES.items()}
 RETAINED_KINDS = frozenset({Kind.DESK_OCCUPANCY, Kind.DOOR_STATE, Kind.ZONE_OCCUPANCY, Kind.NODE_STATUS})
 HOUR_MS = 3_600_000
 NO_MARK = -1
+NETWORK_CURSOR = "cursor_network"  # the network stream's cursor (edge.collector.outqueue, stream `network`)
+NETWORK_CORRECTIONS = "network_corrections"
 _PURGE_CHUNK = 5000
 
 
@@ -416,20 +419,36 @@ class Store:
 
         Returns how many points were new or changed.
         """
-        changed = 0
+        changed = corrected = 0
         with self._transaction() as db:
+            sent_upto = self._meta(NETWORK_CURSOR)  # NO_MARK when the site belongs to no network
             for point in points:
                 series, t_ms, line = point.series_key(), point.time_ns // 1_000_000, point.line()
-                row = db.execute("SELECT line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)).fetchone()
-                if row is not None and row[0] == line:
+                row = db.execute(
+                    "SELECT rid, line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)
+                ).fetchone()
+                if row is not None and row[1] == line:
                     continue
                 if row is not None:
                     db.execute("DELETE FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms))
+                    if row[0] <= sent_upto and point.measurement in LEAVES_SITE:
+                        corrected += 1
                 db.execute("INSERT INTO derived (series, t_ms, line) VALUES (?, ?, ?)", (series, t_ms, line))
                 changed += 1
             self.marks = marks
             self._save_marks(db)
+            if corrected:
+                self._set_meta(NETWORK_CORRECTIONS, self._meta(NETWORK_CORRECTIONS, 0) + corrected)
         return changed
+
+    def network_corrections(self) -> int:
+        """Derived rows of series that leave the site, changed after the network stream had sent them.
+
+        The central store keeps the first value it was sent for such a row (or the larger one): a figure that
+        should stay 0 (docs/architecture.md, "Settling"); raise `collector.network.settle_s` when it grows.
+        """
+        with self._lock:
+            return self._meta(NETWORK_CORRECTIONS, 0)
 
     def holes(self) -> dict[str, list[tuple[int, int]]]:
         """Per node, the seq ranges not received (see NodeSeqs.holes)."""

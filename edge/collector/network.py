@@ -1,0 +1,154 @@
+"""The site's second output: its anonymous, derived series to the network's central store.
+
+A second forwarder with its own cursor (`cursor_network`) over the store's derived table: the rows are already
+durable on the site (SQLite, `synchronous=FULL`), so a central outage of any length, a collector killed at any
+moment or a power cut costs nothing but time. Every row passes the allow-list (edge.collector.egress) on its
+way out. The central store is VictoriaMetrics (docs/architecture.md, "The network"), reached through vmauth
+over HTTPS with this site's own user, which also forces the `site` label of everything the site writes.
+
+Two things differ from the InfluxDB output:
+
+* **Rows leave once settled.** VictoriaMetrics keeps one sample per series and millisecond (with
+  `-dedup.minScrapeInterval=1ms`), the largest when two arrive: it cannot overwrite a value as InfluxDB does.
+  A derived row that late events correct (a desk Pi's backlog after a Wi-Fi cut) is rewritten on the site
+  with a new rid, so a row leaves only when no newer version of it appeared for `settle_s` (`Settling`).
+  A row corrected after it left is counted in the store (`network_corrections`, edge.collector.store).
+* **Nothing is quarantined.** Every failure, 4xx included, is retried with backoff: vmauth answers a wrong
+  password with 400, which must never make a site drop its rows. The central store accepts everything our own
+  encoder writes, so a stuck stream means a configuration to fix (logged, `network_retries`).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import ssl
+import threading
+import urllib.parse
+from collections import deque
+from collections.abc import Callable
+
+from edge.clock import Clock
+from edge.collector.egress import EgressFilter
+from edge.collector.forward import CounterNames, Forwarder
+from edge.collector.outqueue import NETWORK, ForwardQueue
+from edge.collector.writers import WriteFailed
+from edge.config import read_secret
+from edge.config.collector import NetworkConfig
+from edge.metrics import Counters
+
+WRITE_PATH = "/api/v2/write"  # VictoriaMetrics' InfluxDB line protocol endpoint, as vmauth routes it
+NETWORK_COUNTERS = CounterNames(
+    forwarded="network_forwarded",
+    retries="network_retries",
+    refused_prefix="network_refused_",
+    errors="network_errors",
+    withheld="network_withheld",
+)
+MARK_EVERY_S = 1.0
+
+
+class NetworkWriter:
+    """POSTs line protocol to the central store over one kept-alive HTTPS connection, with basic auth."""
+
+    def __init__(self, url: str, username: str, password: str, *, ca_file: str | None, timeout_s: float) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if self._https else 80)
+        self._path = parts.path.rstrip("/") + WRITE_PATH + "?precision=ns"
+        self._timeout = timeout_s
+        self._auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._context = ssl.create_default_context(cafile=ca_file) if self._https else None
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            if self._https:
+                self._conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self._timeout, context=self._context
+                )
+            else:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        return self._conn
+
+    def write(self, bucket: str, body: str) -> None:
+        """POST the body; any answer but a 2xx raises WriteFailed (the forwarder retries it)."""
+        headers = {"Authorization": self._auth, "Content-Type": "text/plain; charset=utf-8"}
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.request("POST", self._path, body=body.encode(), headers=headers)
+                response = conn.getresponse()
+                detail = response.read()[:500].decode(errors="replace").strip()
+                status = response.status
+            except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+                self._drop()
+                raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
+            if response.will_close:
+                self._drop()
+        if not 200 <= status < 300:
+            raise WriteFailed(f"HTTP {status}: {detail}")
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._drop()
+
+
+class Settling:
+    """The highest rid that has been the table's latest for at least `settle_s`: rows up to it have settled.
+
+    Samples (time, latest rid) as the forwarder asks; a rid is settled once a sample at least `settle_s` old
+    already saw it. After a restart nothing is known about the rows' ages, so they settle `settle_s` later.
+    """
+
+    def __init__(self, settle_s: float, latest_rid: Callable[[], int], monotonic: Callable[[], float]) -> None:
+        self.settle_s = settle_s
+        self._latest_rid = latest_rid
+        self._monotonic = monotonic
+        self._marks: deque[tuple[float, int]] = deque()
+        self._settled = 0
+
+    def ceiling(self) -> int:
+        """The highest settled rid now."""
+        now = self._monotonic()
+        if not self._marks or now - self._marks[-1][0] >= MARK_EVERY_S or self.settle_s == 0:
+            self._marks.append((now, self._latest_rid()))
+        while self._marks and now - self._marks[0][0] >= self.settle_s:
+            self._settled = max(self._settled, self._marks.popleft()[1])
+        return self._settled
+
+
+def network_forwarder(
+    settings: NetworkConfig, site: str, queue: ForwardQueue, *, clock: Clock, counters: Counters
+) -> Forwarder:
+    """The forwarder of the network stream: settled derived rows, through the allow-list, to the central store."""
+    password = read_secret(settings.password_file).decode()
+    writer = NetworkWriter(
+        settings.url,
+        settings.username or site,
+        password,
+        ca_file=str(settings.ca_file) if settings.ca_file else None,
+        timeout_s=settings.timeout_s,
+    )
+    settling = Settling(settings.settle_s, lambda: queue.latest_rid(NETWORK), clock.monotonic)
+    return Forwarder(
+        queue,
+        writer,
+        {NETWORK: ""},
+        clock=clock,
+        counters=counters,
+        batch_size=settings.batch_size,
+        backoff_max_s=settings.backoff_max_s,
+        select=EgressFilter(settings.min_desks).select,
+        ceiling=settling.ceiling,
+        names=NETWORK_COUNTERS,
+        server="the network's central store",
+    )
