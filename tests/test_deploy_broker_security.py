@@ -134,6 +134,19 @@ def test_role_converges_and_a_second_run_changes_nothing(broker: Broker) -> None
     assert second.recap("broker")["changed"] == 0, second.changed_tasks()
 
 
+def test_role_refuses_a_client_running_two_daemons(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    path = inventory(tmp_path, make_secrets(tmp_path / "secrets", USERS), free_port(), free_port())
+    doc = yaml.safe_load(path.read_text())
+    doors = doc["all"]["children"]["edge_nodes"]["children"]["edge_doors"]["hosts"]
+    doors["door-front"]["edge_node_daemons"] = ["door", "badge"]
+    path.write_text(yaml.safe_dump(doc))
+    run = run_playbook(tmp_path, path, "site.yml", "--limit", "broker")
+    assert run.returncode != 0
+    assert "door-front runs ['door', 'badge']: a broker client must run exactly one daemon" in run.output
+    assert not (tmp_path / "mosquitto.conf").exists()
+
+
 def test_anonymous_client_is_refused(broker: Broker) -> None:
     client = Client(broker.port, broker.secrets / "ca.crt", None, None)
     try:
