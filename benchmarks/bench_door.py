@@ -12,7 +12,7 @@
 3. Memory of that daemon while it applies snapshots pushed through the broker: one of 10,000 members, then the
    largest one the site broker carries (LARGE_PACKET_BYTES), then another of that size while it still holds the
    first (the worst legitimate peak, which the unit's MemoryMax= must leave room for). Peak (VmHWM) and resident
-   memory after each.
+   memory after each. Quick mode fills 2 MiB packets instead of the broker's 8 MiB.
 
 Targets (issue 5): frame -> relay p99 < 5 ms with the broker up and down; resident memory < 40 MB.
 Run from the repository root: `python -m benchmarks.bench_door [--samples N] [--idle-s S]`.
@@ -235,10 +235,10 @@ def snapshot_of(folder: Path, count: int, version: int) -> bytes:
     return sign_snapshot(payload, load_signing_key(folder / "keys/snapshot-signing.key"))
 
 
-def largest_snapshot(folder: Path, version: int, per_member: float, topic: str) -> tuple[int, bytes]:
-    """The snapshot with the most members that still fits in the broker's largest packet."""
-    count = int(largest_payload(topic, LARGE_PACKET_BYTES) / per_member)
-    while len(raw := snapshot_of(folder, count, version)) > largest_payload(topic, LARGE_PACKET_BYTES):
+def largest_snapshot(folder: Path, version: int, per_member: float, topic: str, limit: int) -> tuple[int, bytes]:
+    """The snapshot with the most members that still fits in a packet of `limit` bytes."""
+    count = int(largest_payload(topic, limit) / per_member)
+    while len(raw := snapshot_of(folder, count, version)) > largest_payload(topic, limit):
         count = int(count * 0.99)
     return count, raw
 
@@ -257,7 +257,7 @@ def peak_mb(pid: int) -> float:
     return float("nan")
 
 
-def snapshot_memory(folder: Path, broker: Mosquitto, members: int) -> None:
+def snapshot_memory(folder: Path, broker: Mosquitto, members: int, limit: int) -> None:
     make_site(folder)
     path = door_config(folder, broker.port, status_interval_s=60)
     state = folder / "state" / "door-1"
@@ -265,10 +265,11 @@ def snapshot_memory(folder: Path, broker: Mosquitto, members: int) -> None:
     write_atomic(state / "members.snapshot", signed_snapshot(folder, 1, member_file(1000)))
     topics = Topics(SITE)
     small = snapshot_of(folder, members, 2)
-    count, large = largest_snapshot(folder, 3, len(small) / members, topics.members())
+    count, large = largest_snapshot(folder, 3, len(small) / members, topics.members(), limit)
+    which = "the broker's limit" if limit == LARGE_PACKET_BYTES else f"{limit / 2**20:.0f} MiB packets (quick)"
     steps = [
         (f"{members:,} members ({len(small) / 2**20:.1f} MiB)", small, 2),
-        (f"{count:,} members ({len(large) / 2**20:.1f} MiB, the broker's limit)", large, 3),
+        (f"{count:,} members ({len(large) / 2**20:.1f} MiB, {which})", large, 3),
         (f"{count:,} members replacing {count:,}", snapshot_of(folder, count, 4), 4),
     ]
     recorder = Recorder(broker.port, topics.filter(Kind.DOOR_STATE))
@@ -303,6 +304,12 @@ def main() -> int:
         "--idle-s", type=float, default=sized(10.0, 3.0), help="seconds over which idle CPU is measured"
     )
     parser.add_argument("--snapshot-members", type=int, default=10_000, help="members of the first pushed snapshot")
+    parser.add_argument(
+        "--snapshot-limit",
+        type=int,
+        default=int(sized(LARGE_PACKET_BYTES, 2 * 1024 * 1024)),
+        help="packet size the largest pushed snapshots fill (default: the site broker's limit)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-door-") as tmp:
         folder = Path(tmp)
@@ -312,7 +319,7 @@ def main() -> int:
             latency(folder / "up", broker, args.samples)
             latency(folder / "down", None, args.samples)
             footprint(folder / "footprint", broker, args.idle_s)
-            snapshot_memory(folder / "snapshots", broker, args.snapshot_members)
+            snapshot_memory(folder / "snapshots", broker, args.snapshot_members, args.snapshot_limit)
         finally:
             broker.kill()
     report(MEASURES)
