@@ -31,7 +31,7 @@ def check_broker(ctx: Context) -> Iterable[Result]:
         return
     running = running_daemon(config)
     if running is not None:
-        yield from _check_reachable(config, ctx.timeout, f"{running} is running and holds this node's connection")
+        yield from _check_reachable(config, ctx.timeout, running)
     elif config.collector is not None:
         yield from _check_reachable(
             config, ctx.timeout, "this node's collector keeps a persistent session that logging in would discard"
@@ -41,26 +41,28 @@ def check_broker(ctx: Context) -> Iterable[Result]:
 
 
 def running_daemon(config: NodeConfig) -> str | None:
-    """Which daemon of this node holds its store lock right now ("the door daemon (pid 812)"), or None."""
+    """Why the node's broker connection may be in use ("the door daemon (pid 812) is running ..."), or None."""
+    # Every daemon holds an exclusive lock on its outbox (or the collector on its store) while it runs.
     locks = sorted(config.state_dir.glob("outbox-*.sqlite3.lock"))
     store = (config.collector.store_path if config.collector else None) or config.state_dir / "collector.sqlite3"
     locks.append(store.with_suffix(store.suffix + ".lock"))
     for lock in locks:
-        holder = _lock_holder(lock)
+        name = lock.name.removeprefix("outbox-").split(".", 1)[0]
+        try:
+            holder = _lock_holder(lock)
+        except OSError as exc:
+            return f"cannot tell whether the {name} daemon is running ({lock}: {exc.strerror}; run the doctor as root)"
         if holder is not None:
-            name = lock.name.removeprefix("outbox-").split(".", 1)[0]
-            return f"the {name} daemon ({holder})"
+            return f"the {name} daemon ({holder}) is running and holds this node's connection"
     return None
 
 
 def _lock_holder(path: Path) -> str | None:
-    """What the lock file says of the process holding it, or None when nobody holds it (or it does not exist)."""
+    """What the lock file says of the process holding it; None when nobody holds it or there is no such file."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        return f"cannot tell: {exc.strerror}; run the doctor as root"
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
