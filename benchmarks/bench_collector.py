@@ -15,6 +15,9 @@ run); a 1-hour backlog drained well under a minute; resident memory < 60 MB what
    (raw events and derived series) once it is back.
 3. Resident memory: idle with and without InfluxDB configured, and the peak while a large backlog is ingested
    with VictoriaMetrics down and then drained.
+4. Keeping the derived series up to date on a live site (in-process store and deriver, a manual clock): 200
+   desks that change every ~5 minutes and send a heartbeat every minute otherwise; each minute's messages are
+   committed and the grid derived up to that minute. CPU seconds for ingesting and for deriving.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from benchmarks.common import Measure, report, sized
+from benchmarks.common import Measure, report, sized, terminate
 from edge.contract import (
     Body,
     DeskOccupancy,
@@ -226,10 +229,9 @@ class Collector:
             recorder.close()
 
     def stop(self) -> None:
-        """SIGTERM and wait."""
+        """SIGTERM and wait (a collector that does not stop is killed and reported)."""
         if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(30)
+            terminate(self.proc)
 
     def rss_kb(self) -> int:
         """Resident set size now."""
@@ -395,6 +397,51 @@ def memory(tmp: Path, backlog: int) -> dict[str, float]:
         victoria.kill()
 
 
+# -- derived series on a live site ------------------------------------------------------------------------------
+
+
+def live_site_cpu(hours: int, desks: int = 200) -> dict[str, float]:
+    """CPU seconds to ingest and to derive `hours` of a live site, minute by minute (see the module docstring)."""
+    from zoneinfo import ZoneInfo
+
+    from edge.clock import ManualClock
+    from edge.collector.deriver import Deriver
+    from edge.collector.ingest import classify
+    from edge.collector.store import Store
+
+    rng = random.Random(7)
+    start = datetime(2026, 11, 26, 7, tzinfo=UTC)
+    clock = ManualClock(start)
+    state = {f"d{i}": DeskState.VACANT for i in range(desks)}
+    since = dict.fromkeys(state, start)
+    seq, ingest_s, derive_s = 0, 0.0, 0.0
+    with tempfile.TemporaryDirectory() as name:
+        store = Store(Path(name) / "live.sqlite3", synchronous="OFF")  # CPU, not the disk
+        deriver = Deriver(store, site=SITE, clock=clock, tz=ZoneInfo("Europe/Paris"))
+        for minute in range(hours * 60):
+            now = start + timedelta(minutes=minute)
+            messages = []
+            for i, desk in enumerate(state):
+                seq += 1
+                ts = now + timedelta(milliseconds=i)
+                if minute == 0 or rng.random() < 0.2:  # a change: ts = since
+                    state[desk] = DeskState.OCCUPIED if state[desk] is DeskState.VACANT else DeskState.VACANT
+                    since[desk] = ts
+                body = DeskOccupancy(desk=desk, zone=f"z{i % 10}", state=state[desk], since=since[desk])
+                messages.append(wire(body, seq, ts, "desks"))
+            clock.set(now + timedelta(seconds=1))
+            began = time.process_time()
+            store.commit([classify(TOPICS, topic, payload) for topic, payload in messages], 0)
+            ingested = time.process_time()
+            clock.set(now + timedelta(seconds=59))
+            while deriver.run() or deriver.behind:
+                pass
+            ingest_s += ingested - began
+            derive_s += time.process_time() - ingested
+        store.close()
+    return {"ingest": ingest_s, "derive": derive_s, "events": float(seq)}
+
+
 def main() -> None:
     """Run everything and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -406,6 +453,8 @@ def main() -> None:
         t = throughput(tmp, args.events)
         h = hour_backlog(tmp)
         m = memory(tmp, args.backlog)
+    live_hours = int(sized(3, 1))
+    live = live_site_cpu(live_hours)
     print(
         f"collector benchmark — Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPU(s); Mosquitto and VictoriaMetrics on loopback"
@@ -413,6 +462,7 @@ def main() -> None:
     ratio = t["forwarded"] / t["ceiling"]
     hour = f"1-hour backlog ({h['events']:,.0f} events, {h['derived']:,.0f} derived) drained after VM returned"
     backlog = f"{m['backlog']:,.0f}-event backlog"
+    site = f"live site, {live_hours} h of 200 desks with heartbeats ({live['events']:,.0f} events)"
     report(
         [
             Measure("collector", "bare paho QoS 1 subscriber (ceiling, same run)", t["ceiling"], "msg/s"),
@@ -430,6 +480,8 @@ def main() -> None:
             Measure("collector", f"RSS peak ingesting a {backlog}", m["ingest"], "MB", "< 60 MB", m["ingest"] < 60),
             Measure("collector", f"RSS peak draining the {backlog}", m["drain"], "MB", "< 60 MB", m["drain"] < 60),
             Measure("collector", f"store size for the {backlog}", m["store_mb"], "MB"),
+            Measure("collector", f"{site}: ingest CPU", live["ingest"], "s"),
+            Measure("collector", f"{site}: derived series CPU", live["derive"], "s"),
         ]
     )  # fmt: skip
     sys.stdout.flush()

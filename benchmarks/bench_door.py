@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized
+from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized, terminate
 from edge.access.files import write_atomic
 from edge.access.keys import load_badge_key, load_signing_key
 from edge.access.members import MemberFile
@@ -210,8 +210,7 @@ def footprint(folder: Path, broker: Mosquitto, idle_s: float) -> None:
         rss = rss_mb(proc.pid)
         cpu = idle_cpu_percent(proc.pid, idle_s)
     finally:
-        proc.terminate()
-        proc.wait(15)
+        terminate(proc)
         reader.close()
     print(f"  edge door (1,000 members, 2 readers): RSS {rss:.1f} MB, idle CPU {cpu:.2f} % of a core")
     MEASURES.append(Measure("door", "edge door resident memory", rss, "MB", "< 40 MB", rss < 40))

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import Measure, cpu_seconds, pss_and_shared_mb, report, rss_mb, sized
+from benchmarks.common import Measure, cpu_seconds, pss_and_shared_mb, report, rss_mb, sized, terminate
 from edge.access.files import write_atomic
 from edge.contract import Topics
 from edge.hardware.sim.serial_devices import Rdm6300Sim
@@ -108,20 +108,14 @@ def spawn(daemon: Daemon, broker: Mosquitto, log: Path) -> tuple[subprocess.Pope
         recorder.client.loop_stop()
         recorder.client.disconnect()
     if ready_at is None or online_at is None:
-        proc.terminate()
-        proc.wait(30)
+        terminate(proc)
         raise TimeoutError(f"{daemon.label} was not ready and online within 90 s:\n{log.read_text()[-3000:]}")
     return proc, Start(ready_at - began, online_at - began, ready_ms)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM and wait."""
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """SIGTERM and wait (a daemon that does not stop is killed and reported)."""
+    terminate(proc)
 
 
 def cpu_percent(pids: list[int], seconds: float) -> float:

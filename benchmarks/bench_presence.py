@@ -31,7 +31,6 @@ import contextlib
 import json
 import multiprocessing
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ from benchmarks.common import (
     report,
     rss_mb,
     sized,
+    terminate,
 )
 from edge.clock import SystemClock
 from edge.config import parse_config
@@ -377,8 +377,7 @@ def bench_daemon_idle(idle_s: float, radar_desks: int) -> None:
             pss, shared = pss_and_shared_mb(proc.pid)
             threads = len(list(Path(f"/proc/{proc.pid}/task").iterdir()))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(30)
+            code = terminate(proc)
             log.close()
             broker.kill()
     print(f"  edge presence subprocess: {threads} threads, exit code {code} after SIGTERM")

@@ -27,6 +27,7 @@ from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode
 from edge.contract.token import badge_token
+from edge.staff.imports import judge_removals, plan_import
 
 MEASURES: list[Measure] = []
 
@@ -151,9 +152,20 @@ def main() -> None:
         f"C-{n:06d},Member {n},flex,{n + 10**9:010X},2026-01-01,2026-12-31,no,,no\n" for n in range(args.members)
     )
     base = MemberFile.model_validate({"site": "bench", "plans": PLANS})
-    timed(
+    imported, _ = timed(
         f"CSV import of {args.members} rows (staff machine)",
         lambda: import_csv((header + rows).encode(), MAPPINGS["generic"], base),
+    )
+    # The same export saved again by Excel in French: Windows-1252, semicolons, FAUX, dd/mm/yyyy dates.
+    french = (header + rows).replace(",", ";").replace(";no;", ";FAUX;").replace("2026-01-01", "01/01/2026")
+    timed(
+        "CSV import, the same saved by French Excel",
+        lambda: import_csv(french.encode("cp1252"), MAPPINGS["generic"], base),
+    )
+    again, _ = import_csv((header + rows).encode(), MAPPINGS["generic"], imported)
+    timed(
+        f"import plan + removal guard, {args.members} members",
+        lambda: judge_removals(plan_import(imported, again, "generic")),
     )
     report(MEASURES)
 

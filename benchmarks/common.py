@@ -6,7 +6,9 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -71,6 +73,18 @@ def idle_cpu_percent(pid: int, seconds: float) -> float:
     start_cpu, start = cpu_seconds(pid), time.monotonic()
     time.sleep(seconds)
     return 100 * (cpu_seconds(pid) - start_cpu) / (time.monotonic() - start)
+
+
+def terminate(proc: subprocess.Popen[bytes], within_s: float = 30.0) -> int:
+    """SIGTERM a daemon and wait for its exit code; one still running after `within_s` is killed and reported."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(within_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"pid {proc.pid} still ran {within_s:.0f} s after SIGTERM: killed") from None
 
 
 def machine() -> str:

@@ -23,7 +23,7 @@ import random
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,6 @@ from edge.clock import ManualClock
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
 from edge.collector.store import Store
-from edge.config.doors import WeeklyWindow
 from edge.contract import (
     Alarm,
     Body,
@@ -48,6 +47,7 @@ from edge.contract import (
     Topics,
     encode,
 )
+from edge.schedule import parse_schedule
 from tests.rig.servers import InfluxDB16
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -59,10 +59,7 @@ WEEK_END = WEEK_START + timedelta(days=7)
 ZONES = {"open-space": 12, "quiet": 10, "studio": 8}
 DESKS = sum(ZONES.values())
 USE = {"open-space": 0.8, "quiet": 0.6, "studio": 0.4}  # chance a desk is used on a working day
-OPENING_HOURS = (
-    WeeklyWindow(days=("mon", "tue", "wed", "thu", "fri"), start=time(8), end=time(19)),
-    WeeklyWindow(days=("sat",), start=time(9), end=time(13)),
-)
+OPENING_HOURS = parse_schedule("mon-fri 08:00-19:00; sat 09:00-13:00")
 DIRECTIONS = {"front-out": "out"}
 NODES = ("door-front", "door-back", "desks-east", "desks-west", "hub")
 DOORS = ("front", "back")

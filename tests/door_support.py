@@ -14,7 +14,7 @@ from edge.access.members import parse_member_file
 from edge.access.snapshot import build_snapshot, sign_snapshot
 from edge.contract import Kind, decode
 from edge.staff.keygen import generate_site_keys
-from tests.rig.mqtt import Received, Recorder
+from tests.rig.mqtt import Received, Recorder, first_deliveries
 
 SITE = "lyon"
 PREFIX = f"edge/{SITE}"
@@ -107,10 +107,31 @@ def signed_command(
     return sign_command(command, load_signing_key(folder / f"keys/{key}-signing.key"))
 
 
+SUFFIXES = {Kind.DOOR_ACCESS: "/access", Kind.DOOR_ALARM: "/alarm", Kind.DOOR_STATE: "/state"}
+
+
 def events(recorder: Recorder, kind: Kind) -> list[Any]:
-    """Bodies of every event of `kind` the recorder has seen, in arrival order."""
-    suffix = {Kind.DOOR_ACCESS: "/access", Kind.DOOR_ALARM: "/alarm", Kind.DOOR_STATE: "/state"}[kind]
+    """Bodies of every event of `kind` the recorder has seen, in arrival order (a QoS 1 duplicate twice)."""
+    suffix = SUFFIXES[kind]
     return [decode(kind, m.payload).body for m in list(recorder.messages) if m.topic.endswith(suffix) and m.payload]
+
+
+def event_ids(recorder: Recorder, kind: Kind) -> set[str]:
+    """The distinct ids of the `kind` events the recorder has seen."""
+    suffix = SUFFIXES[kind]
+    return {m.event_id for m in list(recorder.messages) if m.topic.endswith(suffix) and m.event_id is not None}
+
+
+def wait_events(recorder: Recorder, kind: Kind, count: int, timeout: float = 20) -> bool:
+    """Wait until `count` distinct events of `kind` arrived: a QoS 1 duplicate does not count twice."""
+    return recorder.wait_for(lambda _ms: len(event_ids(recorder, kind)) >= count, timeout)
+
+
+def events_since(recorder: Recorder, kind: Kind, seen: set[str]) -> list[Any]:
+    """Bodies of the `kind` events whose id is not in `seen`, each once, in the order they first arrived."""
+    suffix = SUFFIXES[kind]
+    mine = [m for m in first_deliveries(list(recorder.messages)) if m.topic.endswith(suffix) and m.payload]
+    return [decode(kind, m.payload).body for m in mine if m.event_id not in seen]
 
 
 def envelopes(recorder: Recorder, suffix: str) -> list[Any]:

@@ -90,10 +90,19 @@ def wait_counter(recorder: Recorder, node: str, key: str, check: Any, timeout: f
 
 
 def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.0) -> list[Received]:
-    """What a NEW subscriber receives as retained messages right after subscribing (proves retention)."""
+    """What a NEW subscriber receives as retained messages right after subscribing (proves retention).
+
+    First waits until `expect` topics have been published at all: a subscriber that arrives before the publisher
+    receives the messages live, flagged not retained, and would prove nothing either way.
+    """
+    watcher = Recorder(port, topic_filter)
+    try:
+        watcher.wait_for(lambda ms: len({m.topic for m in ms}) >= expect, timeout)
+    finally:
+        watcher.close()
     recorder = Recorder(port, topic_filter)
     try:
-        recorder.wait_for(lambda ms: sum(m.retain for m in ms) >= expect, timeout)
+        recorder.wait_for(lambda ms: len({m.topic for m in ms if m.retain}) >= expect, timeout)  # one per topic
         return [m for m in recorder.messages if m.retain]
     finally:
         recorder.close()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from edge.access.members import dump_member_file, load_member_file, parse_member_file, save_member_file
 from edge.errors import ConfigError
+from edge.schedule import parse_schedule
 from tests.access_support import SITE_YAML
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "members.yaml"
@@ -29,8 +30,7 @@ def test_a_good_file_reads() -> None:
     members = parse_member_file(SITE_YAML)
     assert members.site == "lyon"
     assert len(members.members) == 11
-    flex = members.plans["flex"].schedule[0]
-    assert (flex.start, flex.end, flex.days) == ("08:00", "19:00", ("mon-fri",))
+    assert members.plans["flex"].schedule == parse_schedule("mon-fri 08:00-19:00")
     assert members.members[2].valid_from == dt.date(2026, 12, 1)
     assert members.accounts["acme"].seats == 2
 
@@ -43,7 +43,7 @@ def test_the_shipped_example_is_valid() -> None:
 def test_unquoted_times_stay_times() -> None:
     # YAML 1.1 reads 19:00 as the base-60 integer 1140; the member file reader does not.
     members = parse_member_file("site: s\nplans: {p: {schedule: [{days: mon, from: 8:00, to: 19:00}]}}\n")
-    assert members.plans["p"].schedule[0].end == "19:00"
+    assert members.plans["p"].schedule.windows[0].end == 19 * 60
 
 
 def test_badges_are_stored_normalised() -> None:
@@ -102,10 +102,27 @@ BAD_FILES = [
     (
         "empty window",
         "site: lyon\nplans:\n  p: {schedule: [{days: mon, from: 08:00, to: 08:00}]}\n",
-        "plans.p.schedule[0]: from and to",
+        'plans.p.schedule[0]: "08:00-08:00": opens and closes at the same time; write 00:00-24:00 for a whole day',
         3,
     ),
-    ("bad schedule word", "site: lyon\nplans:\n  p: {schedule: sometimes}\n", "plans.p.schedule: write 'always'", 3),
+    (
+        "bad schedule word",
+        "site: lyon\nplans:\n  p: {schedule: sometimes}\n",
+        'plans.p.schedule: "sometimes": write always, never, or windows such as "mon-fri 08:00-19:00"',
+        3,
+    ),
+    (
+        "bad window text",
+        "site: lyon\nplans:\n  p:\n    schedule:\n      - mon-fri 08:00-19:00\n      - sat 9h-12h\n",
+        'plans.p.schedule[1]: "9h-12h": write a time range as HH:MM-HH:MM',
+        6,
+    ),
+    (
+        "closed days in a plan",
+        "site: lyon\nplans:\n  p: {schedule: ['mon-fri 08:00-19:00', 'closed 2026-12-25']}\n",
+        "plans.p.schedule: a plan's schedule has no closed days: list them under closures:",
+        3,
+    ),
     ("bad plan name", "site: lyon\nplans:\n  Gold Plan: {schedule: always}\n", "plans.Gold Plan", 3),
     ("bad time zone", HEAD + "timezone: Mars/Olympus\n", "timezone: unknown time zone", 4),
     (

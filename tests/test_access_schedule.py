@@ -1,23 +1,13 @@
-"""Schedules in wall-clock time: DST nights in Paris, windows past midnight, closures, leap day, validity edges."""
+"""Plans' schedules at the door, in wall-clock time: DST nights in Paris, windows past midnight, closures, leap day,
+validity edges. The schedule syntax and its table are tested in test_schedule.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from edge.access.rules import AccessRequest, DoorContext, decide
-from edge.access.schedule import (
-    MINUTES_PER_DAY,
-    PREVIOUS_DAY,
-    SAME_DAY,
-    WindowSpec,
-    compile_week,
-    parse_days,
-    parse_time,
-)
 from edge.contract.payloads import Reason
 from tests.access_support import index_of, paris, token
 
@@ -132,83 +122,3 @@ MIDNIGHT_AND_CLOSURE_CASES = [
 )
 def test_midnight_windows_closures_and_leap_day(case: str, badge: str, when: str, expected: Reason) -> None:
     assert reason(badge, paris(when)) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "days"),
-    [
-        (["mon"], {0}),
-        (["mon-fri"], {0, 1, 2, 3, 4}),
-        (["fri-mon"], {4, 5, 6, 0}),
-        (["sat", "sun"], {5, 6}),
-        (["MON-wed", "fri"], {0, 1, 2, 4}),
-        (["mon-sun"], set(range(7))),
-    ],
-)
-def test_days_and_ranges(text: list[str], days: set[int]) -> None:
-    assert parse_days(text) == frozenset(days)
-
-
-@pytest.mark.parametrize("text", [["funday"], ["mon-"], ["mon-fry"], [], ["monday"]])
-def test_bad_days_are_refused(text: list[str]) -> None:
-    with pytest.raises(ValueError):
-        parse_days(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "end", "minutes"),
-    [("00:00", False, 0), ("08:00", False, 480), ("8:05", False, 485), ("23:59", False, 1439), ("24:00", True, 1440)],
-)
-def test_times(text: str, end: bool, minutes: int) -> None:
-    assert parse_time(text, end=end) == minutes
-
-
-@pytest.mark.parametrize(
-    ("text", "end"),
-    [
-        ("24:00", False),
-        ("24:01", True),
-        ("12:60", False),
-        ("12", False),
-        ("", False),
-        ("1:2", False),
-        ("ab:cd", False),
-        ("123:00", True),
-    ],
-)
-def test_bad_times_are_refused(text: str, end: bool) -> None:
-    with pytest.raises(ValueError):
-        parse_time(text, end=end)
-
-
-def oracle(window: WindowSpec, minute_of_week: int) -> int:
-    """Flags a window gives one minute of the week, computed directly from its definition."""
-    day, minute = divmod(minute_of_week, MINUTES_PER_DAY)
-    flags = 0
-    if window.end > window.start:
-        if day in window.days and window.start <= minute < window.end:
-            flags |= SAME_DAY
-    else:
-        if day in window.days and minute >= window.start:
-            flags |= SAME_DAY
-        if (day - 1) % 7 in window.days and minute < window.end:
-            flags |= PREVIOUS_DAY
-    return flags
-
-
-windows = st.builds(
-    WindowSpec,
-    days=st.frozensets(st.integers(0, 6), min_size=1),
-    start=st.integers(0, MINUTES_PER_DAY - 1),
-    end=st.integers(0, MINUTES_PER_DAY - 1),
-).filter(lambda w: w.start != w.end or w.start == 0)
-
-
-@given(st.lists(windows, min_size=1, max_size=4), st.lists(st.integers(0, 7 * MINUTES_PER_DAY - 1), max_size=50))
-def test_compiled_week_agrees_with_the_definition(specs: list[WindowSpec], probes: list[int]) -> None:
-    table = compile_week(specs)
-    for minute in probes:
-        expected = 0
-        for spec in specs:
-            expected |= oracle(spec, minute)
-        assert table[minute] == expected

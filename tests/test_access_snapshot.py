@@ -150,6 +150,26 @@ def test_a_signed_but_malformed_snapshot_is_refused_not_crashed(case: str, edit)
     assert refusal(sign_snapshot(payload, KEY)) in {"malformed", "unsupported_format"}
 
 
+@pytest.mark.parametrize(
+    ("edit", "detail"),
+    [
+        (lambda p: p["members"][1].update(tokens=["abc"]), "members[1]: a badge token is 32 hex characters"),
+        (
+            lambda p: p["members"][2].update(tokens=p["members"][0]["tokens"]),
+            "members[2]: a badge token already belongs to members[0]",
+        ),
+    ],
+)
+def test_a_refusal_names_members_by_position_not_by_id(edit, detail: str) -> None:
+    # The door logs the refusal, and its log outlives access records: no member id in it.
+    payload = build_snapshot(MEMBERS, version=5, badge_key=BADGE_KEY, created_at=CREATED)
+    edit(payload)
+    with pytest.raises(PayloadError) as caught:
+        apply_snapshot(sign_snapshot(payload, KEY), TRUSTED, site="lyon", applied_version=None)
+    assert detail in str(caught.value)
+    assert not any(m["id"] in str(caught.value) for m in payload["members"])
+
+
 def test_a_snapshot_never_passes_as_another_kind() -> None:
     payload = build_snapshot(MEMBERS, version=5, badge_key=BADGE_KEY, created_at=CREATED)
     assert refusal(sign("edge-door-command/1", payload, KEY)) == "wrong_kind"

@@ -59,7 +59,7 @@ def test_events_arrive_in_order_with_increasing_seq(mosquitto: Mosquitto, tmp_pa
     bus.start()
     for i in range(50):
         bus.publish_event(BadgeScan(reader="r1", token=token(i)))
-    recorder.wait_count(50)
+    recorder.wait_events(50)
     bus.stop()
     got = scans(recorder)
     assert [g["token"] for g in got] == [token(i) for i in range(50)]
@@ -88,14 +88,14 @@ def test_events_stored_while_broker_is_down_arrive_once_in_order_after_restart(
     assert bus.wait_connected(10)
     for i in range(20):
         bus.publish_event(BadgeScan(reader="r1", token=token(i)))
-    recorder.wait_count(20)
+    recorder.wait_events(20)
     mosquitto.stop()
     for i in range(20, 120):
         bus.publish_event(BadgeScan(reader="r1", token=token(i)))
     assert bus.outbox.depth >= 100 - bus.config.mqtt.max_inflight
     mosquitto.start()
     assert bus.wait_drained(30)
-    recorder.wait_count(120, timeout=30)
+    recorder.wait_events(120, timeout=30)
     bus.stop()
     got = scans(recorder)
     unique = list(dict.fromkeys(g["id"] for g in got))
@@ -127,7 +127,7 @@ def test_killed_publisher_loses_nothing_after_restart(mosquitto: Mosquitto, tmp_
     # A restarted publisher delivers the 150 survivors before its own new 300.
     proc = subprocess.run(cmd, capture_output=True, text=True, env=edge_env(), cwd=REPO, timeout=120)
     assert "drained" in proc.stdout, proc.stderr
-    recorder.wait_count(stored + 300, timeout=30)
+    recorder.wait_events(stored + 300, timeout=30)
     recorder.close()
     got = list({g["id"]: g for g in scans(recorder)}.values())
     # Every event reported stored arrives; one more may have been stored before its line was printed.
@@ -314,10 +314,10 @@ def test_a_replay_request_publishes_kept_events_again_with_their_ids_and_not_ret
             bus.publish_event(DeskOccupancy(desk=f"d{i}", zone="z", state=DeskState.OCCUPIED, since=bus.clock.now()))
         assert bus.wait_drained(10)  # acknowledged by the broker
         recorder = Recorder(mosquitto.port, "edge/testsite/desk/#")
-        recorder.wait_count(6)  # the retained states, as a new subscriber gets them
+        recorder.wait_events(6)  # the retained states, as a new subscriber gets them
         recorder.messages.clear()
         publish(mosquitto.port, "edge/testsite/node/n1/replay", ReplayRequest(2, 4).encode())
-        again = recorder.wait_count(3)
+        again = recorder.wait_events(3)
         envelopes = [json.loads(m.payload) for m in again]
         assert [e["seq"] for e in envelopes] == [2, 3, 4]
         assert not any(m.retain for m in again)  # an old state must not replace the retained current one

@@ -24,6 +24,7 @@ def test_an_empty_section_has_safe_defaults() -> None:
     assert settings is not None
     assert (settings.retention_days, settings.influx, settings.shared_group, settings.derive) == (90, None, None, True)
     assert settings.store_path is None  # state_dir/collector.sqlite3
+    assert settings.max_clock_ahead_s == 300  # events dated further ahead are stored at their receipt time
 
 
 @pytest.mark.parametrize(
@@ -43,9 +44,18 @@ def test_an_empty_section_has_safe_defaults() -> None:
             "collector.influx: token_file",
         ),
         ("collector:\n  retension_days: 30\n", "collector.retension_days: unknown key"),
+        ("collector:\n  max_clock_ahead_s: 0\n", "collector.max_clock_ahead_s:"),
         (
             "collector:\n  opening_hours: [{days: [mon], start: '25:00', end: '18:00'}]\n",
-            "collector.opening_hours[0].start:",
+            'collector.opening_hours[0].start: "25:00": not a time of day',
+        ),
+        (
+            "collector:\n  opening_hours: 'mon-fri 08:00-19:00; sat 9-13'\n",
+            'collector.opening_hours: "9-13": write a time range as HH:MM-HH:MM',
+        ),
+        (
+            "collector:\n  opening_hours: ['mon-fri 08:00-19:00', 'closed 2026-12-32']\n",
+            'collector.opening_hours[1]: "closed 2026-12-32": 2026-12-32 is not a date',
         ),
     ],
 )
@@ -83,14 +93,21 @@ def test_subscriptions_share_the_load_but_a_deriving_member_sees_every_desk_and_
     assert subscriptions(Topics("demo"), settings) == filters
 
 
-def test_opening_hours_are_weekly_windows_in_site_time() -> None:
-    text = "collector:\n  opening_hours:\n    - {days: [mon, tue, wed, thu, fri], start: '08:30', end: '19:00'}\n"
-    settings = parse_config(BASE + text).collector
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "opening_hours:\n    - {days: [mon, tue, wed, thu, fri], start: '08:30', end: '19:00'}\n",
+            "mon-fri 08:30-19:00",
+        ),
+        ("opening_hours: 'mon-fri 08:30-19:00; sat 09:00-13:00'\n", "mon-fri 08:30-19:00; sat 09:00-13:00"),
+        ("opening_hours: ['mon-fri 08:00-19:00', 'closed 2026-12-25']\n", "mon-fri 08:00-19:00; closed 2026-12-25"),
+        ("{}\n", "always"),
+        ("opening_hours: []\n", "always"),  # before schedules had one syntax, an empty list meant "always open"
+        ("opening_hours: ['closed 2026-12-25']\n", "always; closed 2026-12-25"),
+    ],
+)
+def test_opening_hours_are_a_weekly_schedule_in_site_time(text: str, expected: str) -> None:
+    settings = parse_config(BASE + "collector:\n  " + text).collector
     assert settings is not None
-    [window] = settings.opening_hours
-    assert (window.days, window.start.hour, window.start.minute, window.end.hour) == (
-        ("mon", "tue", "wed", "thu", "fri"),
-        8,
-        30,
-        19,
-    )
+    assert str(settings.opening_hours) == expected

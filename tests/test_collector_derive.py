@@ -14,8 +14,8 @@ from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
 from edge.collector.schema import DeskUsage, HourCounts, StateCounts, ms_of
 from edge.collector.store import Store
-from edge.config.doors import WeeklyWindow
 from edge.contract import DeskOccupancy, DeskState, Event, Reason, encode
+from edge.schedule import parse_schedule
 from tests.collector_support import TOPICS, access_event, event
 
 OCC, V, U = DeskState.OCCUPIED, DeskState.VACANT, DeskState.UNKNOWN
@@ -256,10 +256,9 @@ def test_desk_hours_are_written_once_complete_and_cover_the_whole_hour(store: St
 
 def test_opening_hours_mark_grid_instants_and_desk_hours(store: Store) -> None:
     # START is 09:00 in Paris on a Thursday; open from 09:30
-    window = WeeklyWindow(days=("thu",), start="09:30", end="18:00")  # type: ignore[arg-type]
     clock = ManualClock(START + timedelta(hours=1, seconds=30))
     store_events(store, [desk(1, 0, "d1", OCC)])
-    make_deriver(store, clock, opening_hours=(window,)).run()
+    make_deriver(store, clock, opening_hours=parse_schedule("thu 09:30-18:00")).run()
     site = derived(store, "site_occupancy")
     assert "in_hours=0i" in site[ms_of(START + timedelta(minutes=29))]
     assert "in_hours=1i" in site[ms_of(START + timedelta(minutes=30))]

@@ -15,12 +15,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from edge.bus import Bus
+from edge.clock import ManualClock
+from edge.collector.service import Collector
 from edge.config import parse_config
 from edge.config.collector import CollectorConfig
 from edge.contract import DeskOccupancy, DeskState, Topics
@@ -33,6 +35,7 @@ from tests.collector_support import (
     collector_yaml,
     desk_event,
     desk_timestamps,
+    event,
     kill_leftovers,
     samples,
     store_ids,
@@ -93,7 +96,7 @@ def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     assert wait_until(lambda: status_counters(mosquitto.port).get("forward_retries", 0) >= 2, timeout=15)
     victoria.start()
     publisher.send(messages[2500:])
-    assert wait_until(lambda: len(timestamps(victoria)) >= 3000, timeout=30), collector.output()[-2000:]
+    assert wait_until(lambda: len(set(timestamps(victoria))) >= 3000, timeout=30), collector.output()[-2000:]
     time.sleep(1)  # anything sent twice would show up now
     assert timestamps(victoria) == desk_timestamps(3000)
     publisher.close()
@@ -154,7 +157,7 @@ def test_a_broker_restart_loses_nothing_and_duplicates_nothing(
     publish(1000, 1000)
     assert bus.wait_drained(30)
     bus.stop()
-    assert wait_until(lambda: len(timestamps(victoria)) >= 2000, timeout=30), collector.output()[-2000:]
+    assert wait_until(lambda: len(set(timestamps(victoria))) >= 2000, timeout=30), collector.output()[-2000:]
     time.sleep(1)
     assert timestamps(victoria) == desk_timestamps(2000)
     assert (
@@ -180,7 +183,7 @@ def test_malformed_payloads_are_quarantined_and_counted_and_the_rest_flows(
         ("edge/testsite/lift/l1/state", b"{}"),
     ]
     publisher.send(good[:50] + bad + good[50:])
-    assert wait_until(lambda: len(timestamps(victoria)) >= 100, timeout=20), collector.output()[-2000:]
+    assert wait_until(lambda: len(set(timestamps(victoria))) >= 100, timeout=20), collector.output()[-2000:]
     assert timestamps(victoria) == desk_timestamps(100)
     store = tmp_path / "state" / "collector.sqlite3"
     assert store_value(store, "SELECT COUNT(*) FROM quarantine") == 5
@@ -305,4 +308,80 @@ def test_after_its_connection_drops_the_collector_says_online_again_at_once(
         assert watcher.wait_for(lambda ms: states(ms)[-1] == "online", timeout=10), states(watcher.messages)
     finally:
         watcher.close()
+    assert collector.terminate() == 0
+
+
+def desk_points(victoria: VictoriaMetrics, field: str) -> dict[str, list[tuple[int, float]]]:
+    """Each desk's samples of `desk_state_<field>` as (timestamp ms, value), in time order."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for series in victoria.export(f'{{__name__="desk_state_{field}"}}'):
+        desk = str(dict(series["metric"])["desk"])  # type: ignore[call-overload]
+        points = zip(series["timestamps"], series["values"], strict=True)  # type: ignore[call-overload]
+        out[desk] = sorted(out.get(desk, []) + [(int(t), float(v)) for t, v in points])
+    return out
+
+
+def test_an_event_dated_years_ahead_is_written_at_its_receipt_time_and_expires_with_it(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    publisher = Publisher(mosquitto.port)
+    ahead = BASE + timedelta(days=5 * 365)  # a Pi whose clock runs five years ahead
+    late = BASE - timedelta(hours=5)  # an outbox replayed hours after an outage
+    events = [
+        event(DeskOccupancy(desk="d-ahead", zone="z1", state=DeskState.OCCUPIED, since=ahead), 1, ahead, "pi-ahead"),
+        event(DeskOccupancy(desk="d-late", zone="z1", state=DeskState.VACANT, since=late), 1, late, "pi-late"),
+        desk_event(0),
+    ]
+    before = int(time.time() * 1000)
+    publisher.send([wire(e) for e in events])
+    store = tmp_path / "state" / "collector.sqlite3"
+    assert wait_until(lambda: len(store_ids(store)) == 3, timeout=20), collector.output()[-2000:]
+    after = int(time.time() * 1000)
+    assert wait_until(lambda: len(desk_points(victoria, "occupied")) == 3, timeout=20), collector.output()[-2000:]
+    points = desk_points(victoria, "occupied")
+    [(at, occupied)] = points["d-ahead"]
+    assert before <= at <= after and occupied == 1  # at its receipt, not in five years
+    assert points["d-late"] == [(int(late.timestamp() * 1000), 0)]  # a late replay keeps its own time
+    assert points["d0"] == [(desk_timestamps(1)[0], 0)]
+    assert wait_until(lambda: status_counters(mosquitto.port).get("clock_ahead") == 1, timeout=10)
+    assert "node pi-ahead: 1 event(s) dated up to" in collector.output()
+    publisher.close()
+    assert collector.terminate() == 0
+    # The store the process wrote, purged 90 days (the default retention) and a minute after the receipt: the
+    # anonymous desk events stay for raw_retention_days, so purge as if that were 90 days too.
+    config = parse_config(
+        collector_yaml(mosquitto.port, tmp_path / "state") + "  raw_retention_days: 90\n", check_secrets=False
+    )
+    clock = ManualClock(datetime.fromtimestamp(after / 1000, UTC) + timedelta(days=90, minutes=1))
+    later = Collector(config, clock=clock)
+    later.purge()
+    assert store_ids(store) == []  # the event dated five years ahead went with the others
+    later.stop()
+
+
+def test_heartbeats_reach_influx_as_points_that_are_not_transitions(
+    mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
+) -> None:
+    collector = start_collector(tmp_path, mosquitto, victoria)
+    publisher = Publisher(mosquitto.port)
+    since = BASE
+    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=since)
+    vacant = DeskOccupancy(desk="d1", zone="z1", state=DeskState.VACANT, since=since + timedelta(minutes=3))
+    messages = [
+        event(body, 1, since),  # the change: ts = since
+        event(body, 2, since + timedelta(minutes=1)),  # heartbeats: the same since, ts = when sent
+        event(body, 3, since + timedelta(minutes=2)),
+        event(vacant, 4, since + timedelta(minutes=3)),
+        event(vacant, 5, since + timedelta(minutes=4)),
+    ]
+    publisher.send([wire(e) for e in messages])
+    assert wait_until(lambda: len(desk_points(victoria, "transition").get("d1", [])) == 5, timeout=20), (
+        collector.output()[-2000:]
+    )
+    assert [v for _, v in desk_points(victoria, "transition")["d1"]] == [1, 0, 0, 1, 0]
+    assert [v for _, v in desk_points(victoria, "occupied")["d1"]] == [1, 1, 1, 0, 0]
+    store = tmp_path / "state" / "collector.sqlite3"
+    assert store_value(store, "SELECT COUNT(*) FROM desk_transitions") == 2
+    publisher.close()
     assert collector.terminate() == 0

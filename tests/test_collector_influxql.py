@@ -27,9 +27,11 @@ TIME_FILTER = (
 )
 
 
-def desk(seq: int, minutes: int, name: str, zone: str, state: DeskState) -> Event:
+def desk(seq: int, minutes: int, name: str, zone: str, state: DeskState, *, since: int | None = None) -> Event:
+    """A desk change (ts = since), or with `since` a heartbeat re-confirming the state it took then."""
     ts = START + timedelta(minutes=minutes)
-    return event(DeskOccupancy(desk=name, zone=zone, state=state, since=ts), seq, ts, node="desks")
+    changed = START + timedelta(minutes=minutes if since is None else since)
+    return event(DeskOccupancy(desk=name, zone=zone, state=state, since=changed), seq, ts, node="desks")
 
 
 def scenario() -> list[Event]:
@@ -39,6 +41,10 @@ def scenario() -> list[Event]:
         desk(2, 0, "d2", "z1", DeskState.VACANT),
         desk(3, 0, "d3", "z2", DeskState.UNKNOWN),
         desk(4, 60, "d1", "z1", DeskState.VACANT),
+        # heartbeats: points in desk_state, but no transition
+        desk(7, 30, "d1", "z1", DeskState.OCCUPIED, since=0),
+        desk(8, 90, "d1", "z1", DeskState.VACANT, since=60),
+        desk(9, 90, "d2", "z1", DeskState.VACANT, since=0),
     ]
     minute = START + timedelta(minutes=1)
     decisions = [
@@ -134,7 +140,16 @@ def test_people_present_counts_exits_when_an_exit_reader_is_configured(loaded: I
 
 def test_data_completeness_shows_events_announced_but_not_received(loaded: InfluxDB16) -> None:
     by_node = {s["tags"]["node"]: rows(s)[0] for s in run(loaded, "data_completeness")}
-    assert (by_node["desks"]["expected"], by_node["desks"]["received"], by_node["desks"]["missing"]) == (6, 4, 2)
+    # seqs 1..9 numbered, 5 and 6 never received
+    assert (by_node["desks"]["expected"], by_node["desks"]["received"], by_node["desks"]["missing"]) == (9, 7, 2)
+
+
+def test_desk_transitions_count_changes_and_not_heartbeats(loaded: InfluxDB16) -> None:
+    transitions = {s["tags"]["desk"]: rows(s)[0]["transitions"] for s in run(loaded, "desk_transitions")}
+    assert transitions == {"d1": 2, "d2": 1, "d3": 1}
+    answer = loaded.query('SELECT count("occupied") FROM "desk_state" GROUP BY "desk"', db="edge")
+    points = {s["tags"]["desk"]: s["values"][0][1] for s in answer["results"][0]["series"]}  # type: ignore[index]
+    assert points == {"d1": 4, "d2": 2, "d3": 1}  # every message is a point: the state is known in any interval
 
 
 def test_node_health(loaded: InfluxDB16) -> None:

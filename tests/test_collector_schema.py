@@ -125,7 +125,24 @@ def test_the_same_event_always_gives_the_same_line() -> None:
 def test_unknown_desks_are_their_own_state_never_vacant() -> None:
     body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.UNKNOWN, since=TS)
     [point] = event_points("s", Event(envelope(), body))
-    assert point.fields == {"occupied": 0, "vacant": 0, "unknown": 1}
+    assert point.fields == {"occupied": 0, "vacant": 0, "unknown": 1, "transition": 1}
+
+
+def test_a_desk_change_is_a_transition_and_a_heartbeat_is_not() -> None:
+    # edge presence publishes a change with ts = since and re-publishes the unchanged state later (docs/mqtt.md).
+    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=TS)
+    [change] = event_points("s", Event(envelope(seq=1), body))
+    [heartbeat] = event_points("s", Event(envelope(seq=2, ts=TS + timedelta(minutes=1)), body))
+    assert (change.fields["transition"], heartbeat.fields["transition"]) == (1, 0)
+    assert (change.fields["occupied"], heartbeat.fields["occupied"]) == (1, 1)
+    assert MEASUREMENTS["desk_state"].conforms(heartbeat) == []
+
+
+def test_a_point_time_given_for_an_event_replaces_its_own_but_keeps_the_seq_digits() -> None:
+    at_ns = int((TS + timedelta(hours=1)).timestamp()) * 1_000_000_000
+    [point] = event_points("s", Event(envelope(seq=7), BODIES[0]), at_ns + 7)
+    assert point.time_ns == at_ns + 7
+    assert point.fields["transition"] == 1  # judged on the event's own ts, not on the time it is stored at
 
 
 def test_optional_door_fields_are_left_out_when_unknown() -> None:
@@ -210,7 +227,8 @@ def test_any_valid_desk_event_maps_to_a_conforming_point_at_its_own_time(
     assert MEASUREMENTS["desk_state"].conforms(point) == []
     assert point.time_ns // NS_PER_MS == int((ts - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
     assert point.time_ns % NS_PER_MS == seq % NS_PER_MS
-    assert sum(point.fields.values()) == 1  # type: ignore[arg-type]
+    assert point.fields["occupied"] + point.fields["vacant"] + point.fields["unknown"] == 1  # type: ignore[operator]
+    assert point.fields["transition"] == 1
     assert (point.tags["desk"], point.tags["zone"], point.tags["node"]) == (desk, zone, node)
 
 

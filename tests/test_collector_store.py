@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from edge.clock import ManualClock
-from edge.collector.ingest import Accepted, Ignored, Rejected, classify
+from edge.collector.ingest import Accepted, Ignored, Receipt, Rejected, classify
+from edge.collector.link import Inbound
 from edge.collector.outqueue import ForwardQueue
-from edge.collector.schema import Bucket, ms_of
+from edge.collector.schema import NS_PER_MS, Bucket, ms_of
 from edge.collector.service import Collector
-from edge.collector.store import Store
+from edge.collector.store import HOUR_MS, NO_MARK, Store
 from edge.config import parse_config
-from edge.contract import BadgeScan, DeskOccupancy, DeskState, NodeStatus, encode
+from edge.contract import BadgeScan, DeskOccupancy, DeskState, Event, NodeStatus, encode
 from edge.errors import StoreError
-from tests.collector_support import BASE, SITE, TOKEN, TOPICS, access_event, desk_event, event, wire
+from tests.collector_support import (
+    BASE,
+    SITE,
+    TOKEN,
+    TOPICS,
+    access_event,
+    desk_event,
+    event,
+    store_ids,
+    wire,
+)
 
 
 @pytest.fixture
@@ -207,3 +218,128 @@ def test_node_statuses_expire_after_the_health_retention(tmp_path: Path) -> None
         assert [r[0] for r in db.execute("SELECT kind FROM events")] == ["desk_occupancy"]
     assert col.store.completeness()["n1"].expected == 3  # what the status announced is kept in the seq figures
     col.stop()
+
+
+# -- events dated ahead of the collector's clock ------------------------------------------------------------------
+
+YEARS_AHEAD = timedelta(days=5 * 365)
+RECEIPT = Receipt(ms_of(BASE), 300_000)
+
+
+def received(col: Collector, *events: Event) -> None:
+    """Hand events to the collector as its link would (QoS 0: nothing to acknowledge)."""
+    col.ingest([Inbound(*wire(e), mid=0, qos=0, generation=0) for e in events])
+
+
+def test_an_event_dated_years_ahead_is_stored_and_forwarded_at_its_receipt_time() -> None:
+    future = access_event(1, BASE + YEARS_AHEAD)
+    outcome = classify(TOPICS, *wire(future), RECEIPT)
+    assert isinstance(outcome, Accepted)
+    assert outcome.ts_ms == RECEIPT.at_ms
+    assert outcome.ahead_ms == ms_of(BASE + YEARS_AHEAD) - RECEIPT.at_ms
+    assert int(outcome.lines.rsplit(" ", 1)[1]) == RECEIPT.at_ms * NS_PER_MS + 1  # the InfluxDB point time
+    assert outcome.payload == wire(future)[1]  # what the node sent is kept as sent
+
+
+def test_events_dated_in_the_past_or_slightly_ahead_keep_their_own_time() -> None:
+    for ts in (BASE - timedelta(hours=6), BASE - timedelta(days=30), BASE + timedelta(seconds=299)):
+        outcome = classify(TOPICS, *wire(access_event(1, ts)), RECEIPT)
+        assert isinstance(outcome, Accepted)
+        assert (outcome.ts_ms, outcome.ahead_ms) == (ms_of(ts), 0)
+        assert int(outcome.lines.rsplit(" ", 1)[1]) == ms_of(ts) * NS_PER_MS + 1
+
+
+def test_events_dated_ahead_are_counted_per_node_once_stored(store: Store) -> None:
+    future = wire(access_event(1, BASE + YEARS_AHEAD))
+    result = store.commit([classify(TOPICS, *m, RECEIPT) for m in (future, future, wire(desk_event(0)))], 0)
+    assert result.clock_ahead == {"n1": 1}  # the duplicate is not stored, so not counted again
+    assert result.ahead_ms["n1"] >= YEARS_AHEAD / timedelta(milliseconds=1)
+
+
+def test_a_record_dated_years_ahead_does_not_outlive_its_retention_and_late_replays_are_kept(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock)
+    future = access_event(1, BASE + YEARS_AHEAD)  # a door Pi whose clock runs 5 years ahead
+    replayed = access_event(2, BASE - timedelta(hours=6))  # an outbox replayed after an outage
+    received(col, future, replayed, desk_event(3))
+    assert col.counters.get("clock_ahead") == 1
+    assert col.store.count("events") == 3
+    clock.advance(90 * 86400 - 7 * 3600)  # the replayed record is 90 days minus an hour old
+    col.purge()
+    assert store_ids(col.store.path) == [e.envelope.id for e in (future, replayed, desk_event(3))]
+    clock.advance(2 * 3600)  # the replayed record expires 90 days after its own time
+    col.purge()
+    assert store_ids(col.store.path) == [future.envelope.id, desk_event(3).envelope.id]
+    clock.advance(5 * 3600 + 60)  # the other 90 days after it was received, not 5 years later
+    col.purge()
+    assert store_ids(col.store.path) == [desk_event(3).envelope.id]  # the anonymous desk event stays
+    assert col.store.count("accesses") == 0
+    assert col.counters.get("purged_pseudonymous_events") == 2
+    col.stop()
+
+
+def test_a_record_stored_years_ahead_before_the_bound_existed_is_purged_by_its_receipt_time(tmp_path: Path) -> None:
+    clock = ManualClock(BASE)
+    col = collector(tmp_path, clock)
+    legacy = classify(TOPICS, *wire(access_event(1, BASE + YEARS_AHEAD)))  # no receipt: as a store from before
+    col.store.commit([legacy], ms_of(BASE))
+    clock.advance(89 * 86400)
+    col.purge()
+    assert col.store.count("events") == 1
+    clock.advance(2 * 86400)
+    col.purge()
+    assert col.store.count("events") == 0
+    col.stop()
+
+
+def test_an_event_dated_years_ahead_makes_no_derived_point_beyond_the_collectors_clock(tmp_path: Path) -> None:
+    clock = ManualClock(BASE + timedelta(hours=2))
+    col = collector(tmp_path, clock)
+    ahead = BASE + YEARS_AHEAD
+    received(
+        col,
+        access_event(1, ahead),
+        event(DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=ahead), 2, ahead),
+    )
+    assert col.deriver is not None
+    while col.deriver.run():
+        pass
+    limit = ms_of(clock.now()) + HOUR_MS
+    with sqlite3.connect(col.store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM derived").fetchone()[0] > 0
+        assert db.execute("SELECT MAX(t_ms) FROM derived").fetchone()[0] < limit
+        assert db.execute("SELECT MAX(t_ms) FROM accesses").fetchone()[0] < limit
+        assert db.execute("SELECT MAX(t_ms) FROM desk_transitions").fetchone()[0] < limit
+    col.stop()
+
+
+# -- desk heartbeats ------------------------------------------------------------------------------------------------
+
+
+def desk_message(seq: int, ts: datetime, since: datetime, state: DeskState = DeskState.OCCUPIED) -> Event:
+    return event(DeskOccupancy(desk="d1", zone="z1", state=state, since=since), seq, ts)
+
+
+def test_a_heartbeat_adds_no_desk_transition_and_does_not_make_the_past_be_derived_again(tmp_path: Path) -> None:
+    clock = ManualClock(BASE + timedelta(hours=3))
+    col = collector(tmp_path, clock)
+    received(col, desk_message(1, BASE, BASE))
+    assert col.deriver is not None
+    while col.deriver.run():
+        pass
+    received(col, *(desk_message(seq, BASE + timedelta(minutes=seq), BASE) for seq in range(2, 6)))
+    assert col.store.count("events") == 5
+    assert col.store.count("desk_transitions") == 1
+    assert col.store.marks.dirty_from == NO_MARK  # three hours of grid are not recomputed for nothing
+    col.stop()
+
+
+def test_a_heartbeat_whose_change_was_lost_still_gives_the_desk_its_transition(store: Store) -> None:
+    store.commit([classify(TOPICS, *wire(desk_message(7, BASE + timedelta(minutes=5), BASE)))], 0)
+    assert list(store.desk_transitions(0, ms_of(BASE) + HOUR_MS)) == [(ms_of(BASE), "d1", "z1", DeskState.OCCUPIED)]
+
+
+def test_a_change_and_its_heartbeat_in_one_batch_make_one_transition(store: Store) -> None:
+    messages = [desk_message(1, BASE, BASE), desk_message(2, BASE + timedelta(minutes=1), BASE)]
+    store.commit([classify(TOPICS, *wire(m)) for m in messages], 0)
+    assert (store.count("events"), store.count("desk_transitions")) == (2, 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from edge.config import load_config, parse_config
 from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
+from edge.schedule import NEVER, Window
 from tests.rig.fixtures import run_edge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def test_a_minimal_door_gets_safe_defaults() -> None:
     assert (door.unlock_s, door.held_open_s, door.mode) == (5.0, 30.0, "normal")
     assert door.relay.active_high is False  # most Pi relay boards are active-low
     assert door.relay.wired_to is None
-    assert (door.contact, door.rex, door.lock_sensor, door.feedback, door.unlocked_schedule) == (None,) * 4 + ((),)
+    assert (door.contact, door.rex, door.lock_sensor, door.feedback, door.unlocked_schedule) == (None,) * 4 + (NEVER,)
 
 
 def test_a_full_door_parses() -> None:
@@ -61,9 +61,22 @@ def test_a_full_door_parses() -> None:
     assert door.rex is not None and door.rex.unlocks is False
     assert door.lock_sensor is not None and door.lock_sensor.grace_s == 1.5
     assert door.feedback is not None and door.feedback.buzzer is not None and not door.feedback.buzzer.active_high
-    first, second = door.unlocked_schedule
-    assert (first.start, first.end) == (time(8, 30), time(18, 0))  # unquoted 18:00 is a YAML base-60 number
-    assert (second.start, second.end) == (time(22, 0), time(0, 0))  # 24:00: midnight at the end of the day
+    # unquoted 18:00 is a YAML base-60 number; 24:00 is midnight at the end of the day
+    assert door.unlocked_schedule.windows == (
+        Window(frozenset(range(5)), 510, 1080),
+        Window(frozenset({5}), 1320, 1440),
+    )
+
+
+def test_the_unlocked_schedule_takes_the_one_schedule_syntax() -> None:
+    (door,) = doors(
+        """
+        - name: front
+          relay: {pin: 17, lock_type: fail_secure}
+          unlocked_schedule: ["mon-fri 08:30-12:00,14:00-18:00", "fri-sun 22:00-02:00", "closed 2026-12-25"]
+        """
+    )
+    assert str(door.unlocked_schedule) == "mon-fri 08:30-12:00,14:00-18:00; fri-sun 22:00-02:00; closed 2026-12-25"
 
 
 REFUSED = [
@@ -80,10 +93,27 @@ REFUSED = [
     ("lock_sensor: {pin: 23, grace_s: 0}", "doors[0].lock_sensor.grace_s: Input should be greater than 0"),
     ("feedback: {}", "doors[0].feedback: give led, buzzer or both"),
     ("mode: open", "doors[0].mode: Input should be 'normal', 'lockdown' or 'unlocked'"),
-    ("unlocked_schedule: [{days: [], start: '08:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].days: Tuple"),
-    ("unlocked_schedule: [{days: [monday], start: '08:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].days[0]"),
-    ("unlocked_schedule: [{days: [mon], start: '25:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].start"),
-    ("unlocked_schedule: [{days: [mon], start: 08:00, end: 1500}]", "doors[0].unlocked_schedule[0].end: must be a"),
+    ("unlocked_schedule: [{days: [], start: '08:00', end: '18:00'}]", "doors[0].unlocked_schedule[0].days: no day"),
+    (
+        "unlocked_schedule: [{days: [monday], start: '08:00', end: '18:00'}]",
+        'doors[0].unlocked_schedule[0].days: "monday": unknown day "monday" (write it "mon")',
+    ),
+    (
+        "unlocked_schedule: [{days: [mon], start: '25:00', end: '18:00'}]",
+        'doors[0].unlocked_schedule[0].start: "25:00": not a time of day',
+    ),
+    (
+        "unlocked_schedule: [{days: [mon], start: 08:00, end: 1500}]",
+        "doors[0].unlocked_schedule[0].end: 1500 is not a time of day",
+    ),
+    (
+        "unlocked_schedule: ['mon-fri 08:00-18:00', 'mon-fryday 08:00-18:00']",
+        'doors[0].unlocked_schedule[1]: "mon-fryday": unknown day "fryday"; write days as mon, tue, ... or a range',
+    ),
+    (
+        "unlocked_schedule: [{days: [mon, tue], start: '00:00', end: '00:00'}]",
+        'doors[0].unlocked_schedule[0]: "00:00-00:00": opens and closes at the same time; write 00:00-24:00',
+    ),
 ]
 
 

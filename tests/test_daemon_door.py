@@ -38,11 +38,14 @@ from tests.door_support import (
     WIEGAND_UNKNOWN,
     counter,
     door_config,
+    event_ids,
     events,
+    events_since,
     make_site,
     signed_command,
     signed_snapshot,
     wait_counter,
+    wait_events,
 )
 from tests.presence_support import retained_now
 from tests.rig.mqtt import Recorder, publish
@@ -80,7 +83,7 @@ def test_a_grant_unlocks_the_relay_for_unlock_s_then_locks_it(door: Door, record
     assert door.sim.relay_locked
     door.badge(WIEGAND_RESIDENT)
     wait_until(lambda: runs(door.history()) == [True, False, True], what="unlock then relock")
-    recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 1)
+    wait_events(recorder, Kind.DOOR_ACCESS, 1)
     (access,) = events(recorder, Kind.DOOR_ACCESS)
     assert (access.granted, access.reason, access.member, access.reader) == (True, Reason.GRANTED, "M-1", "outside")
     assert access.latency_ms > 0
@@ -91,7 +94,7 @@ def test_a_grant_unlocks_the_relay_for_unlock_s_then_locks_it(door: Door, record
 
 def test_an_unknown_card_is_denied_and_never_moves_the_relay(door: Door, recorder: Recorder) -> None:
     door.badge(WIEGAND_UNKNOWN)
-    recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 1)
+    wait_events(recorder, Kind.DOOR_ACCESS, 1)
     (access,) = events(recorder, Kind.DOOR_ACCESS)
     assert (access.granted, access.reason, access.member) == (False, Reason.UNKNOWN_BADGE, None)
     assert runs(door.history()) == [True]
@@ -118,7 +121,7 @@ def test_a_door_held_open_raises_held_open_and_closing_clears_it(door: Door, rec
     door.sim.open_door()
     assert recorder.wait_for(lambda ms: any(a.alarm == Alarm.HELD_OPEN for a in events(recorder, Kind.DOOR_ALARM)))
     door.sim.close_door()
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 2)
+    assert wait_events(recorder, Kind.DOOR_ALARM, 2)
     assert [(a.alarm, a.active) for a in events(recorder, Kind.DOOR_ALARM)] == [
         (Alarm.HELD_OPEN, True),
         (Alarm.HELD_OPEN, False),
@@ -128,9 +131,9 @@ def test_a_door_held_open_raises_held_open_and_closing_clears_it(door: Door, rec
 
 def test_opening_without_a_grant_raises_forced_open_until_closed(door: Door, recorder: Recorder) -> None:
     door.sim.open_door()
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 1)
+    assert wait_events(recorder, Kind.DOOR_ALARM, 1)
     door.sim.close_door()
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 2)
+    assert wait_events(recorder, Kind.DOOR_ALARM, 2)
     assert [(a.alarm, a.active) for a in events(recorder, Kind.DOOR_ALARM)] == [
         (Alarm.FORCED_OPEN, True),
         (Alarm.FORCED_OPEN, False),
@@ -155,9 +158,9 @@ def test_the_exit_button_unlocks_and_excuses_the_opening(door: Door, recorder: R
 @pytest.mark.parametrize("door", [{"door": FULL_DOOR.format(unlock_s=3) + LOCK_SENSOR}], indirect=True)
 def test_a_lock_sensor_disagreeing_beyond_its_grace_raises_lock_fault(door: Door, recorder: Recorder) -> None:
     door.sim.set_lock_sensor(False)  # the magnet lost its bond while the relay says locked
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 1)
+    assert wait_events(recorder, Kind.DOOR_ALARM, 1)
     door.sim.set_lock_sensor(True)
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 2)
+    assert wait_events(recorder, Kind.DOOR_ALARM, 2)
     assert [(a.alarm, a.active) for a in events(recorder, Kind.DOOR_ALARM)] == [
         (Alarm.LOCK_FAULT, True),
         (Alarm.LOCK_FAULT, False),
@@ -228,7 +231,7 @@ def test_a_relay_write_that_fails_leaves_the_door_locked_and_running(tmp_path: P
         assert door.service.alive()
         door.badge(WIEGAND_RESIDENT)  # the next grant works again
         wait_until(lambda: not door.sim.relay_locked, what="unlock after the failure")
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 2)
+        assert wait_events(recorder, Kind.DOOR_ACCESS, 2)
         first, second = events(recorder, Kind.DOOR_ACCESS)[:2]
         # The member did not get in the first time: the event says so rather than "granted".
         assert (first.granted, first.reason, first.member) == (False, Reason.DOOR_FAULT, "M-1")
@@ -272,16 +275,16 @@ def test_a_reader_that_fails_raises_reader_fault_and_clears_it_when_back(tmp_pat
     try:
         door.start()
         reader.unplug()
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 1)
+        assert wait_events(recorder, Kind.DOOR_ALARM, 1)
         assert wait_counter(recorder, "reader.inside.down")
         reader.replug()
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ALARM)) >= 2)
+        assert wait_events(recorder, Kind.DOOR_ALARM, 2)
         assert [(a.alarm, a.active) for a in events(recorder, Kind.DOOR_ALARM)] == [
             (Alarm.READER_FAULT, True),
             (Alarm.READER_FAULT, False),
         ]
         door.badge(WIEGAND_RESIDENT)  # the other reader worked throughout
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 1)
+        assert wait_events(recorder, Kind.DOOR_ACCESS, 1)
     finally:
         door.close()
         reader.close()
@@ -301,7 +304,7 @@ def test_every_decision_reason_reaches_the_access_topic_and_the_counters(door: D
     key = (door.folder / "keys/badge.key").read_bytes().strip()
     for card in cards:
         door.service.on_badge("front", "outside", Direction.IN, badge_token(key, card), time.monotonic())
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= len(cards))
+    assert wait_events(recorder, Kind.DOOR_ACCESS, len(cards))
     assert [a.reason for a in events(recorder, Kind.DOOR_ACCESS)] == list(cards.values())
     assert wait_counter(recorder, "access.granted", 2)
     for reason in ("outside_schedule", "suspended", "expired", "unknown_badge"):
@@ -313,11 +316,11 @@ def test_a_snapshot_on_the_broker_is_applied_and_reported_in_the_state(
     door: Door, recorder: Recorder, mosquitto: Mosquitto
 ) -> None:
     door.badge(WIEGAND_RESIDENT)
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 1)
+    assert wait_events(recorder, Kind.DOOR_ACCESS, 1)
     publish(mosquitto.port, "edge/lyon/members", signed_snapshot(door.folder, 7), retain=True)
     assert recorder.wait_for(lambda ms: any(s.members_version == 7 for s in events(recorder, Kind.DOOR_STATE)))
     door.badge(WIEGAND_RESIDENT)
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 2)
+    assert wait_events(recorder, Kind.DOOR_ACCESS, 2)
     assert [a.reason for a in events(recorder, Kind.DOOR_ACCESS)] == [Reason.UNKNOWN_BADGE, Reason.GRANTED]
     state = next(s for s in events(recorder, Kind.DOOR_STATE) if s.members_version == 7)
     assert state.members_applied_at is not None
@@ -449,31 +452,31 @@ def test_a_door_state_stored_late_by_another_thread_never_replaces_a_newer_one(d
     # Let start-up settle first (the contact's debounced first reading, the snapshot's state): a state another
     # thread publishes between the two steps below is a true one, not the stale one this test is about.
     wait_until(lambda: unit.controller.status().door == "closed", what="the contact read closed")
-    before = settled_count(door, recorder, Kind.DOOR_STATE)
+    before = settled_ids(door, recorder, Kind.DOOR_STATE)
     opened: list = []
     closed: list = []
     unit.step(lambda now: unit.controller.contact_changed(False, now), deferred=opened)  # built first
     unit.step(lambda now: unit.controller.contact_changed(True, now), deferred=closed)  # built second
     unit.publish(closed)
     unit.publish(opened)  # e.g. a reader thread that was slower to reach the outbox
-    assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_STATE)) > before)
+    assert recorder.wait_for(lambda ms: bool(event_ids(recorder, Kind.DOOR_STATE) - before))
     door.service.bus.wait_drained(10)
     time.sleep(0.2)
-    states = events(recorder, Kind.DOOR_STATE)[before:]
+    states = events_since(recorder, Kind.DOOR_STATE, before)
     assert [s.open for s in states] == [False]  # the stale "open" state was dropped, not stored after
 
 
-def settled_count(door: Door, recorder: Recorder, kind: Kind, quiet_s: float = 0.5) -> int:
-    """The number of `kind` events once the door's outbox is drained and none arrived for `quiet_s`."""
+def settled_ids(door: Door, recorder: Recorder, kind: Kind, quiet_s: float = 0.5) -> set[str]:
+    """The ids of the `kind` events once the door's outbox is drained and no new one arrived for `quiet_s`."""
     deadline = time.monotonic() + 30
-    count = -1
+    seen: set[str] | None = None
     while time.monotonic() < deadline:
         door.service.bus.wait_drained(10)
         time.sleep(quiet_s)
-        now = len(events(recorder, kind))
-        if now == count:
-            return count
-        count = now
+        now = event_ids(recorder, kind)
+        if now == seen:
+            return seen
+        seen = now
     raise AssertionError(f"{kind} events kept arriving for 30 s")
 
 
@@ -514,7 +517,8 @@ def test_home_assistant_discovery_announces_the_node_and_the_door_retained(
         "  snapshot_keys: [keys/snapshot-signing.pub]\n  clock_trust: rtc\n"
         "  home_assistant: true\n  discovery_prefix: ha\n"
     )
-    door = Door(tmp_path, mosquitto.port, readers="", access=access)
+    # a contact, a lock sensor and a reader: every alarm can be raised
+    door = Door(tmp_path, mosquitto.port, door=FULL_DOOR.format(unlock_s=3) + LOCK_SENSOR, access=access)
     expected = 1 + 2 + len(Alarm)  # node, lock, open/closed, one problem sensor per alarm
     try:
         door.start()
@@ -535,7 +539,15 @@ def test_home_assistant_discovery_is_off_by_default_on_a_door(tmp_path: Path, mo
     try:
         door.start()
         door.service.bus.wait_connected(10)
-        assert door.service.discovery()  # what it would announce, were it on
+        # what it would announce, were it on: without a lock sensor or a reader, no alarm that could never come
+        names = [json.loads(payload)["name"] for _, payload in door.service.discovery()]
+        assert names == [
+            "Online",
+            "Door front lock",
+            "Door front open",
+            "Door front held open",
+            "Door front forced open",
+        ]
         assert retained_now(mosquitto.port, "homeassistant/#", expect=1, timeout=1) == []
     finally:
         door.close()

@@ -32,6 +32,7 @@ from tests.door_support import (
     events,
     signed_command,
     wait_counter,
+    wait_events,
 )
 from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder, publish
@@ -64,7 +65,7 @@ def badge(site: Site, card: str) -> None:
 
 
 def wait_access(recorder: Recorder, count: int, timeout: float = 30) -> list[Any]:
-    recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= count, timeout)
+    wait_events(recorder, Kind.DOOR_ACCESS, count, timeout)
     return events(recorder, Kind.DOOR_ACCESS)
 
 

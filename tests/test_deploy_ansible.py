@@ -60,6 +60,10 @@ DOORS = [
     }
 ]
 
+# Bootstrapping a Debian root and converging it takes minutes, many more on a busy machine: the session fixtures
+# that do it count against the first test that uses them.
+pytestmark = pytest.mark.timeout(1500)
+
 
 def debian_mirror() -> str:
     """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
@@ -315,6 +319,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         ("/var/lib/edge", "edge", "edge", 0o750),
         ("/opt/edge/venv/bin/edge", "root", "root", 0o755),
         ("/etc/systemd/system/edge-door.service", "root", "root", 0o644),
+        ("/etc/systemd/journald@edge.conf", "root", "root", 0o644),
         ("/etc/systemd/system.conf.d/edge-watchdog.conf", "root", "root", 0o644),
         ("/etc/udev/rules.d/70-edge-serial.rules", "root", "root", 0o644),
     ],
@@ -348,6 +353,22 @@ def test_unit_is_installed_byte_for_byte_as_shipped_and_enabled(node: Node, seco
     wants = node.path("/etc/systemd/system/multi-user.target.wants/edge-door.service")
     assert os.readlink(wants) == "/etc/systemd/system/edge-door.service"
     assert not node.path("/etc/systemd/system/edge-collector.service").exists()
+
+
+@pytest.mark.slow
+def test_installed_unit_passes_systemd_analyze_verify_against_the_root(node: Node, second_run: PlaybookRun) -> None:
+    # Against the node's own systemd: its journald@.socket units are what LogNamespace=edge pulls in.
+    result = run(
+        "systemd-analyze", "verify", "--man=no", f"--root={node.root}", "/etc/systemd/system/edge-door.service"
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "")
+
+
+@pytest.mark.slow
+def test_edge_journal_config_is_installed_byte_for_byte_as_shipped(node: Node, second_run: PlaybookRun) -> None:
+    installed = node.path("/etc/systemd/journald@edge.conf")
+    assert installed.read_bytes() == (REPO / "systemd/journald@edge.conf").read_bytes()
+    assert node.path("/usr/lib/systemd/system/systemd-journald@.service").exists()  # the namespace's journald
 
 
 @pytest.mark.slow

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from edge.access.members import MemberFile
 from edge.access.signing import TrustedKeys, public_key_of
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.contract import Topics
+from edge.contract.homeassistant import Discovery
 from edge.contract.limits import LARGE_PACKET_BYTES, default_max_packet_size, largest_payload, publish_packet_size
 from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
 
@@ -63,8 +65,7 @@ def inventory(tmp: Path, secrets_dir: Path, port: int, local_port: int) -> Path:
         "edge_broker_tls_address": "127.0.0.1",
         "edge_broker_local_port": local_port,
     }
-    staff = {"edge_broker_staff_users": ["staff", "console"]}  # a staff machine and a staff console
-    site_vars = {"edge_site": SITE, "edge_secrets_dir": str(secrets_dir)} | staff
+    site_vars = {"edge_site": SITE, "edge_secrets_dir": str(secrets_dir)}  # users staff and console by default
     doc = {
         "all": {
             "vars": site_vars,
@@ -83,7 +84,11 @@ def inventory(tmp: Path, secrets_dir: Path, port: int, local_port: int) -> Path:
                             "hosts": {
                                 "desks-east": {
                                     "edge_node_daemons": ["presence"],
-                                    "edge_node_presence": {"desks": [{"name": "desk-01"}], "zones": [{"name": "east"}]},
+                                    "edge_node_presence": {
+                                        "desks": [{"name": "desk-01"}],
+                                        "zones": [{"name": "east"}],
+                                        "discovery_prefix": "ha-east",
+                                    },
                                 }
                             }
                         },
@@ -195,10 +200,17 @@ def test_door_cannot_publish_another_nodes_status(connect) -> None:
     assert door.publish(f"{P}/node/door-back/status") == "Not authorized"
 
 
+# What the daemons announce, as edge/contract/homeassistant.py names it (desks-east has its own discovery prefix).
+DOOR_FRONT_HA = Discovery(Topics(SITE), "door-front")
+DESKS_EAST_HA = Discovery(Topics(SITE), "desks-east", prefix="ha-east")
+
+
 def test_door_announces_only_its_own_home_assistant_entities(connect) -> None:
     door = connect("door-front")
-    assert door.publish("homeassistant/binary_sensor/door-front/door_front_lock/config") == "accepted"
-    assert door.publish("homeassistant/binary_sensor/desks-east/desk-01/config") == "Not authorized"
+    own = [DOOR_FRONT_HA.node_entity(), *DOOR_FRONT_HA.door("front")]
+    assert {door.publish(a.topic) for a in own} == {"accepted"}
+    assert door.publish(DESKS_EAST_HA.desk("desk-01", "east").topic) == "Not authorized"
+    assert door.publish(Discovery(Topics(SITE), "door-back").door("back")[0].topic) == "Not authorized"
 
 
 def test_door_receives_its_own_commands_and_the_member_snapshot_from_staff(connect) -> None:
@@ -240,26 +252,29 @@ def test_door_never_receives_another_doors_commands_whatever_it_subscribes_to(co
 
 def test_presence_node_publishes_only_its_desks_and_zones(connect) -> None:
     desks = connect("desks-east")
+    own_ha = [DESKS_EAST_HA.node_entity(), DESKS_EAST_HA.desk("desk-01", "east"), *DESKS_EAST_HA.zone("east")]
     codes = {
         topic: desks.publish(topic)
         for topic in [
             f"{P}/desk/desk-01/occupancy",
             f"{P}/zone/east/occupancy",
-            "homeassistant/binary_sensor/desks-east/desk-01/config",
+            *(a.topic for a in own_ha),
             f"{P}/desk/desk-99/occupancy",
             f"{P}/zone/west/occupancy",
             f"{P}/door/front/access",
-            "homeassistant/binary_sensor/door-front/front/config",
+            DOOR_FRONT_HA.door("front")[0].topic,
+            Discovery(Topics(SITE), "desks-east").desk("desk-01", "east").topic,  # not its discovery prefix
         ]
     }
     assert codes == {
         f"{P}/desk/desk-01/occupancy": "accepted",
         f"{P}/zone/east/occupancy": "accepted",
-        "homeassistant/binary_sensor/desks-east/desk-01/config": "accepted",
+        **{a.topic: "accepted" for a in own_ha},
         f"{P}/desk/desk-99/occupancy": "Not authorized",
         f"{P}/zone/west/occupancy": "Not authorized",
         f"{P}/door/front/access": "Not authorized",
-        "homeassistant/binary_sensor/door-front/front/config": "Not authorized",
+        DOOR_FRONT_HA.door("front")[0].topic: "Not authorized",
+        Discovery(Topics(SITE), "desks-east").desk("desk-01", "east").topic: "Not authorized",
     }
 
 
@@ -330,7 +345,7 @@ def test_another_nodes_credentials_cannot_erase_the_collectors_persistent_sessio
     connect("hub", local=True, client_id=collector_id).close()  # a clean start ends the session this test made
 
 
-def test_each_staff_user_keeps_its_own_connection(connect) -> None:
+def test_a_staff_tool_and_the_console_keep_their_own_connections(connect) -> None:
     staff = connect("staff")
     connect("console")
     assert staff.publish(f"{P}/members", b"snapshot") == "accepted"

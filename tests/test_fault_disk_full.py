@@ -14,7 +14,7 @@ import pytest
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.door_site import Site
-from tests.door_support import PREFIX, RESIDENT, SUSPENDED, UNKNOWN, counter, events, wait_counter
+from tests.door_support import PREFIX, RESIDENT, SUSPENDED, UNKNOWN, counter, events, wait_counter, wait_events
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
@@ -76,9 +76,7 @@ def test_a_full_disk_is_reported_and_the_door_keeps_deciding_and_loses_nothing(
         assert wait_counter(recorder, "store_errors", 1), counter(recorder, "store_errors")
         assert wait_counter(recorder, "access.granted", ROUNDS)
         filler.unlink()  # room again: what was kept in memory is written, then published
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= badged, 30), len(
-            events(recorder, Kind.DOOR_ACCESS)
-        )
+        assert wait_events(recorder, Kind.DOOR_ACCESS, badged, 30), len(events(recorder, Kind.DOOR_ACCESS))
         time.sleep(1)
         accesses = events(recorder, Kind.DOOR_ACCESS)
         assert [a.reason for a in accesses] == ["granted", "unknown_badge", "suspended"] * ROUNDS

@@ -14,7 +14,7 @@ from edge.contract import Alarm, Kind, Reason
 from edge.hardware.sim import gpio_standin
 from edge.hardware.sim.mfrc522_sim import Mfrc522Sim
 from tests.door_service import WIEGAND, Door
-from tests.door_support import WIEGAND_RESIDENT, events, wait_counter
+from tests.door_support import WIEGAND_RESIDENT, events, wait_counter, wait_events
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
@@ -50,17 +50,17 @@ def test_a_silent_spi_reader_raises_reader_fault_and_reads_again_when_it_answers
         door.start()
         for n in range(1, SILENCES + 1):
             chip.present(STRANGER)
-            assert recorder.wait_for(lambda ms, n=n: len(events(recorder, Kind.DOOR_ACCESS)) >= 2 * n - 1)  # type: ignore[misc]
+            assert wait_events(recorder, Kind.DOOR_ACCESS, 2 * n - 1)
             chip.remove()
             chip.go_silent()
             assert recorder.wait_for(lambda ms, n=n: faults(recorder) == [True, False] * (n - 1) + [True])  # type: ignore[misc]
             assert wait_counter(recorder, "reader.inside.down")
             door.badge(WIEGAND_RESIDENT)  # the Wiegand reader is unaffected
-            assert recorder.wait_for(lambda ms, n=n: len(events(recorder, Kind.DOOR_ACCESS)) >= 2 * n)  # type: ignore[misc]
+            assert wait_events(recorder, Kind.DOOR_ACCESS, 2 * n)
             chip.answer_again()
             assert recorder.wait_for(lambda ms, n=n: faults(recorder) == [True, False] * n)  # type: ignore[misc]
         chip.present(STRANGER)
-        assert recorder.wait_for(lambda ms: len(events(recorder, Kind.DOOR_ACCESS)) >= 2 * SILENCES + 1)
+        assert wait_events(recorder, Kind.DOOR_ACCESS, 2 * SILENCES + 1)
         accesses = events(recorder, Kind.DOOR_ACCESS)
         assert [(a.reader, a.reason) for a in accesses] == [
             ("inside", Reason.UNKNOWN_BADGE),

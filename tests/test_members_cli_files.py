@@ -60,8 +60,8 @@ def site(tmp_path: Path) -> Path:
 
 
 def members(site: Path, *args: str) -> tuple[int, str, str]:
-    """Run `edge members ARGS --members site/members.yaml`-style commands; return code, stdout, stderr."""
-    result = run_edge("members", *args)
+    """Run `edge members ARGS --members site/members.yaml`-style commands, in English; code, stdout, stderr."""
+    result = run_edge("members", *args, EDGE_LANG="en")
     return result.returncode, result.stdout, result.stderr
 
 
@@ -128,7 +128,7 @@ def test_import_adds_the_platforms_members_and_keeps_the_others(site: Path) -> N
         "--members", str(site / "members.yaml"),
     )  # fmt: skip
     assert code == 0, err
-    assert "imported 2 members from nexudus (replacing 0), 4 other members kept" in out
+    assert "imported 2 members from nexudus (2 new, 0 changed, 0 unchanged, 0 removed), 4 other members kept" in out
     assert "skipped line 4: member 20483 has no plan" in out
     result = {m.id: m for m in load_member_file(site / "members.yaml").members}
     assert result["20481"].badges == ("04AABBCC",) and result["20481"].source == "nexudus"

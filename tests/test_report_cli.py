@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import sqlite3
 from pathlib import Path
 
@@ -40,6 +42,15 @@ def test_a_report_from_a_store_file(store: Path, tmp_path: Path) -> None:
     assert "visits,testsite,method,estimated" in csv_text(out)  # no exit reader given: every reader is an entry
 
 
+def test_opening_hours_take_the_one_schedule_syntax(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    hours = "mon-fri 08:00-12:00,14:00-19:00; sat 09:00-13:00; closed 2026-12-25"
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "--hours", hours, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(csv_text(out))))
+    assert ["report", "testsite", "opening_hours", hours] in [row[:4] for row in rows]
+
+
 def test_a_collector_config_gives_the_store_the_site_and_the_exit_readers(store: Path, tmp_path: Path) -> None:
     config = tmp_path / "collector.yaml"
     config.write_text(
@@ -59,8 +70,19 @@ def test_a_collector_config_gives_the_store_the_site_and_the_exit_readers(store:
         (["--store", "{store}"], "a report needs a day"),
         (["--store", "{store}", "--day", "2026-11-24", "--from", "2026-11-01"], "either a day or a start"),
         (["--store", "{store}", "--from", "2026-11-30", "--to", "2026-11-01"], "before it starts"),
-        (["--store", "{store}", "--day", "2026-11-24", "--hours", "8h-19h"], "HH:MM-HH:MM"),
-        (["--store", "{store}", "--day", "2026-11-24", "--days", "weekdays"], "day names"),
+        (
+            ["--store", "{store}", "--day", "2026-11-24", "--hours", "8h-19h"],
+            '--hours: "8h-19h": write a time range as',
+        ),
+        (["--store", "{store}", "--day", "2026-11-24", "--days", "weekdays"], '--days: "weekdays": unknown day'),
+        (
+            ["--store", "{store}", "--day", "2026-11-24", "--hours", "mon-fryday 08:00-19:00"],
+            '--hours: "mon-fryday": unknown day "fryday"; write days as mon, tue, ... or a range mon-fri',
+        ),
+        (
+            ["--store", "{store}", "--day", "2026-11-24", "--hours", "mon-fri 08:00-19:00", "--days", "mon-sat"],
+            "--days goes with times-only --hours",
+        ),
         (["--store", "{store}", "--day", "2026-11-24", "--timezone", "Mars/Olympus"], "unknown time zone"),
         (["--store", "{store}", "--day", "2026-11-24", "--min-count", "0"], "at least 1"),
         (["--store", "{store}", "--day", "2026-11-24", "--step", "7"], "divide an hour"),

@@ -29,12 +29,13 @@ import pytest
 
 from edge.report.figures import VISIT_BINS, compute, people, site_samples, time_on_site
 from edge.report.model import DoorHour, NodeCompleteness, Passage, ReportData, Withheld, ZoneSample
-from edge.report.period import Assumptions, OpeningHours, Period
+from edge.report.period import Assumptions, Period
+from edge.schedule import parse_schedule
 
 TZ = ZoneInfo("Europe/Paris")
 MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 PERIOD = Period(MON, WED, TZ)
-HOURS = OpeningHours.parse("09:00-12:00", "mon-fri")
+HOURS = parse_schedule("mon-fri 09:00-12:00")
 K = 2
 ASSUMPTIONS = Assumptions(commute_km_per_member_day=20.0, kg_co2_per_km=0.193, min_count=K)
 HOUR_MS = 3_600_000

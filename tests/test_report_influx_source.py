@@ -20,15 +20,16 @@ from edge.contract import DeskOccupancy, DeskState, DoorAccess, Event, NodeStatu
 from edge.errors import SourceError
 from edge.report.build import make_report
 from edge.report.influx_source import InfluxSettings, InfluxSource, quote, windows
-from edge.report.period import Assumptions, OpeningHours, Period
+from edge.report.period import Assumptions, Period
 from edge.report.store_source import StoreSource
+from edge.schedule import parse_schedule
 from tests.collector_support import SITE, TOPICS, event, wire
 from tests.rig.servers import InfluxDB16, free_port
 
 TZ = ZoneInfo("Europe/Paris")
 MON, TUE = dt.date(2026, 11, 23), dt.date(2026, 11, 24)
 DIRECTIONS = {"front-out": "out"}
-HOURS = OpeningHours.parse("08:00-19:00", "mon-fri")
+HOURS = parse_schedule("mon-fri 08:00-19:00")
 
 
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

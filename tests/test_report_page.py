@@ -19,6 +19,7 @@ from edge.contract import DeskOccupancy, DeskState, DoorAccess, Event, Reason
 from edge.report import csvfile, page
 from edge.report.build import csv_path, write_report
 from edge.report.figures import compute
+from edge.schedule import parse_schedule
 from tests.collector_support import TOPICS, event, wire
 from tests.test_report_figures import ASSUMPTIONS, HOURS, PERIOD, data
 
@@ -191,3 +192,23 @@ def test_write_report_writes_the_csv_next_to_the_page(tmp_path: Path) -> None:
     assert out == tmp_path / "r.html"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".csv")) == ["r.csv", "r.html"]
     assert "No member-days in the period" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("hours", "outlines"),
+    [
+        ("mon-fri 09:00-12:00", [(0, 9, 11), (1, 9, 11), (2, 9, 11)]),
+        ("mon,wed 08:30-12:00,14:00-18:00", [(0, 8, 11), (0, 14, 17), (2, 8, 11), (2, 14, 17)]),
+        ("mon 22:00-02:00", [(0, 22, 23), (1, 0, 1)]),  # the night runs into Tuesday's row
+    ],
+)
+def test_the_heatmap_outlines_every_window_of_the_opening_hours(
+    hours: str, outlines: list[tuple[int, int, int]]
+) -> None:
+    ctx = page.Context("site", PERIOD, parse_schedule(hours), ASSUMPTIONS, "test", 3600, "now")
+    html = page.render(compute(data(), PERIOD, ctx.hours, ASSUMPTIONS), ctx)
+    # outlines are (row, first hour, last hour); the heatmap's cells are 40 x 28 from (44, 22)
+    drawn = re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="28" fill="none"', html)
+    assert sorted(drawn) == sorted(
+        (str(44 + first * 40), str(22 + row * 28), str((last - first + 1) * 40)) for row, first, last in outlines
+    )

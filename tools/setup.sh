@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything edge needs on a Debian 12 machine (idempotent): system packages, then a virtualenv
-# in .venv with the package, its test extra and the deployment tooling. Run as root or with sudo rights.
+# in .venv with the package, its test extra, the deployment tooling and the staff console.
+# Run as root or with sudo rights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,deploy]"
+.venv/bin/python -m pip install -q -e ".[test,deploy,console]"
 # The MFRC522 library itself, without RPi.GPIO/spidev (Pi-only): the tests and the demo run it against our
 # register-level chip simulator through stand-ins for those two modules. On a Pi, `pip install .[pi]` instead.
 .venv/bin/python -m pip install -q --no-deps "mfrc522==0.0.7"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from edge.access.schedule import WindowSpec, compile_week, parse_days, parse_time
 from edge.errors import PayloadError
+from edge.schedule import Window, compile_week, make_window
 
 SNAPSHOT_FORMAT = 1
 _NO_START = dt.date.min.toordinal()
@@ -22,7 +22,7 @@ _NO_END = dt.date.max.toordinal()
 
 @dataclass(frozen=True, slots=True)
 class CompiledPlan:
-    """A plan's name and its minute-of-week table (see `edge.access.schedule`)."""
+    """A plan's name and its minute-of-week table (see `edge.schedule`)."""
 
     name: str
     week: bytes = field(repr=False)
@@ -120,14 +120,17 @@ def _build(payload: Mapping[str, Any]) -> SnapshotIndex:
     policy = _mapping(payload.get("policy", {}))
     by_token: dict[str, MemberEntry] = {}
     count = 0
-    for raw in payload["members"]:
+    positions: dict[str, int] = {}
+    # Errors name members by position, never by id: they end up in the door's log, kept longer than access records.
+    for position, raw in enumerate(payload["members"]):
         entry = _member(raw, plans, seats)
         count += 1
         for token in raw.get("tokens", ()):
             if not isinstance(token, str) or len(token) != 32:
-                raise ValueError(f"member {entry.id}: a badge token is 32 hex characters")
+                raise ValueError(f"members[{position}]: a badge token is 32 hex characters")
             if by_token.setdefault(token, entry) is not entry:
-                raise ValueError(f"member {entry.id}: badge token already belongs to {by_token[token].id}")
+                raise ValueError(f"members[{position}]: a badge token already belongs to members[{positions[token]}]")
+            positions[token] = position
     return SnapshotIndex(
         site=_text(payload["site"]),
         version=version,
@@ -157,9 +160,11 @@ def _member(raw: Mapping[str, Any], plans: Mapping[str, CompiledPlan], seats: Ma
     )
 
 
-def _window(raw: Mapping[str, Any]) -> WindowSpec:
-    end = parse_time(_text(raw["to"]), end=True)
-    return WindowSpec(parse_days(raw["days"]), parse_time(_text(raw["from"])), end % 1440)
+def _window(raw: Mapping[str, Any]) -> Window:
+    days = raw["days"]
+    if not isinstance(days, list):
+        raise TypeError("a window's days are a list")
+    return make_window(days, _text(raw["from"]), _text(raw["to"]))
 
 
 def _admit(raw: Mapping[str, Any], plans: Mapping[str, CompiledPlan]) -> AdmitRule:

@@ -15,18 +15,18 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import AfterValidator, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from edge.access.files import write_atomic
-from edge.access.schedule import MINUTES_PER_DAY, WindowSpec, parse_days, parse_time
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
 from edge.config.loader import format_issues, issue_from_error, line_index
+from edge.config.schedule import ScheduleField
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
+from edge.schedule import Schedule
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 MANUAL_SOURCE = "manual"
-_ALWAYS = {"days": ("mon-sun",), "from": "00:00", "to": "24:00"}
 
 
 def _check_member_id(value: str) -> str:
@@ -64,77 +64,26 @@ AccountName = Annotated[str, AfterValidator(_check_account)]
 """A company or team account, as the coworking platform names it."""
 
 
-class Window(StrictModel):
-    """A weekly opening window in the site's wall-clock time; `to` before `from` runs past midnight."""
-
-    days: tuple[str, ...]
-    start: str = Field(alias="from")
-    end: str = Field(alias="to")
-
-    @field_validator("days", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else value
-
-    @field_validator("days")
-    @classmethod
-    def _known_days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        parse_days(value)
-        return value
-
-    @field_validator("start")
-    @classmethod
-    def _start_time(cls, value: str) -> str:
-        parse_time(value)
-        return value
-
-    @field_validator("end")
-    @classmethod
-    def _end_time(cls, value: str) -> str:
-        parse_time(value, end=True)
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> Window:
-        start, end = parse_time(self.start), parse_time(self.end, end=True)
-        if start == end:
-            raise ValueError("from and to are the same time; write from: '00:00', to: '24:00' for a whole day")
-        return self
-
-    def spec(self) -> WindowSpec:
-        """The window as weekday numbers and minutes, ready to compile."""
-        return WindowSpec(
-            parse_days(self.days), parse_time(self.start), parse_time(self.end, end=True) % MINUTES_PER_DAY
-        )
-
-
 class Plan(StrictModel):
-    """A membership plan: when its members may enter. `schedule: always` means 24/7."""
+    """A membership plan: when its members may enter (a weekly schedule; `always` means 24/7)."""
 
     description: str = ""
-    schedule: tuple[Window, ...]
+    schedule: ScheduleField
 
-    @field_validator("schedule", mode="before")
+    @field_validator("schedule")
     @classmethod
-    def _always(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if value.strip().lower() != "always":
-                raise ValueError("write 'always' or a list of windows (days, from, to)")
-            return (_ALWAYS,)
+    def _no_closed_days(cls, value: Schedule) -> Schedule:
+        if value.closed:
+            raise ValueError(
+                "a plan's schedule has no closed days: list them under closures: (open_to names the plans that stay"
+                " open)"
+            )
         return value
-
-    @field_serializer("schedule")
-    def _dump_schedule(self, value: tuple[Window, ...]) -> Any:
-        if self.is_always:
-            return "always"
-        return [{"days": list(w.days), "from": w.start, "to": w.end} for w in value]
 
     @property
     def is_always(self) -> bool:
         """True when the plan is open around the clock, every day."""
-        return any(
-            parse_days(w.days) == frozenset(range(7)) and w.start == "00:00" and w.end == "24:00" for w in self.schedule
-        )
+        return self.schedule.is_always
 
 
 class Closure(StrictModel):
@@ -186,6 +135,8 @@ class Member(StrictModel):
 
     id: MemberId
     name: str = Field(default="", max_length=200)
+    # Staff side only (search, contact), never in a snapshot.
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     plan: Name
     badges: tuple[BadgeUid, ...] = ()
     valid_from: dt.date | None = None

@@ -5,43 +5,74 @@ headers; a site whose export differs copies one into a YAML file and edits the c
 An import is all-or-nothing: every bad row is reported (line, column, reason) and nothing changes unless the
 whole file is good. Imported members carry the mapping's `source`; a new import from the same source replaces
 them and leaves the members written by hand (or imported from another source) alone.
+
+Files as spreadsheets leave them are read without hand-editing: the encoding is detected (`edge.access.csv_text`),
+the delimiter sniffed from the header, French Excel's VRAI/FAUX and OUI/NON read as TRUE/FALSE and YES/NO,
+and every built-in mapping accepts the dd/mm/yyyy dates Excel in French writes back. Messages come from the
+catalogue (`edge.i18n`), in the language of the `Formatter` given.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
+from edge.access.csv_text import AUTO, TextError, TextProblem, decode_export, locate, sniff_delimiter
 from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
+from edge.i18n import Formatter
 
 MAX_ERRORS = 200
 
+_SAME_FLAG = ({"true", "vrai"}, {"false", "faux"}, {"yes", "oui"}, {"no", "non"})
+"""Flag words French Excel writes in place of the English ones (it rewrites TRUE/FALSE cells as VRAI/FAUX)."""
+
+# What Excel writes for a long number it took a badge UID for: 1,23457E+13 (French) or 1.23457E+13.
+_SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?E[+-][0-9]+$", re.IGNORECASE)
+
 
 class FlagColumn(StrictModel):
-    """A column read as a yes/no flag: cell values (case-insensitive) that set it, and those that clear it."""
+    """A column read as a yes/no flag: cell values (case-insensitive) that set it, and those that clear it.
+
+    A listed English word also accepts its French counterpart (true/vrai, false/faux, yes/oui, no/non).
+    """
 
     column: str
     true: tuple[str, ...]
     false: tuple[str, ...]
+
+    def values(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The lower-case cell values that set the flag and those that clear it, French counterparts included."""
+        return _with_counterparts(self.true), _with_counterparts(self.false)
+
+
+def _with_counterparts(words: tuple[str, ...]) -> tuple[str, ...]:
+    out = [word.lower() for word in words]
+    for word in list(out):
+        for same in _SAME_FLAG:
+            if word in same:
+                out.extend(sorted(same - {word}))
+    return tuple(dict.fromkeys(out))
 
 
 class CsvMapping(StrictModel):
     """How to read one platform's CSV export: column names, date formats, plan names, flag values."""
 
     source: Name
-    encoding: str = "utf-8-sig"
+    encoding: str = AUTO
     delimiter: Literal[",", ";", "\t"] | None = None
     id: str
     plan: str
@@ -56,6 +87,18 @@ class CsvMapping(StrictModel):
     badge_separators: str = ",; |"
     plan_names: dict[str, Name] = Field(default_factory=dict)
     skip_without_plan: bool = True
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value != AUTO:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {value!r}; leave it out to have it detected, or name one (cp1252)"
+                ) from None
+        return value
 
     def columns(self) -> dict[str, str]:
         """Member field -> CSV column, for the columns this mapping reads."""
@@ -75,6 +118,8 @@ class CsvMapping(StrictModel):
 
 _YES = ("yes", "y", "true", "1", "x", "oui")
 _NO = ("no", "n", "false", "0", "", "non")
+# Excel in French writes dates back as dd/mm/yyyy whatever they were: every mapping reads them.
+_EXCEL_FR = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
 
 MAPPINGS: dict[str, CsvMapping] = {
     "generic": CsvMapping(
@@ -88,6 +133,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         account="account",
         suspended=FlagColumn(column="suspended", true=_YES, false=_NO),
         staff=FlagColumn(column="staff", true=_YES, false=_NO),
+        date_formats=("%Y-%m-%d", *_EXCEL_FR),
     ),
     "nexudus": CsvMapping(
         source="nexudus",
@@ -99,7 +145,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="End Date",
         account="Company Name",
         suspended=FlagColumn(column="Active", true=("false", "no", "0"), false=("true", "yes", "1")),
-        date_formats=("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"),
+        date_formats=(*_EXCEL_FR, "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"),
     ),
     "officernd": CsvMapping(
         source="officernd",
@@ -111,7 +157,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="End Date",
         account="Company",
         suspended=FlagColumn(column="Status", true=("inactive", "former", "suspended"), false=("active", "pending")),
-        date_formats=("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%d/%m/%Y"),
+        date_formats=("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", *_EXCEL_FR),
     ),
     "cobot": CsvMapping(
         source="cobot",
@@ -123,7 +169,7 @@ MAPPINGS: dict[str, CsvMapping] = {
         valid_until="Canceled To",
         account="Company",
         suspended=FlagColumn(column="Paused", true=("true", "yes"), false=("false", "no", "")),
-        date_formats=("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S %z"),
+        date_formats=("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S %z", *_EXCEL_FR),
     ),
 }
 """The built-in mappings, by format name; see docs/members.md for their columns."""
@@ -140,18 +186,36 @@ class ImportReport:
     skipped: tuple[str, ...]
 
 
-def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping:
+class _MappingLoader(yaml.SafeLoader):
+    """Safe YAML whose scalars stay text (null aside): a mapping's keys and values are column names and cells."""
+
+
+# YAML 1.1 would read the keys `true:`/`false:` of a flag and cells such as yes, no, on, off as booleans, and
+# 0123 as a number; pydantic turns the text of the mapping's few real booleans into booleans itself.
+
+
+_MappingLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_mapping(path: str | Path, base: CsvMapping | None = None, *, fmt: Formatter | None = None) -> CsvMapping:
     """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
 
     With `base` (a built-in mapping), the file only lists what differs: its keys replace the base's.
     """
+    fmt = fmt or Formatter.for_language()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"{path}: cannot read the mapping: {exc}"]) from None
+        raise ConfigError([fmt.gettext("%(path)s: cannot read the mapping: %(error)s", path=path, error=exc)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)"])
+        problem = fmt.gettext(
+            "%(path)s: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)", path=path
+        )
+        raise ConfigError([problem])
     if base is not None:
         data = {**base.model_dump(mode="python"), **data}
     try:
@@ -161,18 +225,19 @@ def load_mapping(path: str | Path, base: CsvMapping | None = None) -> CsvMapping
 
 
 def import_csv(
-    raw: bytes, mapping: CsvMapping, base: MemberFile, *, source: str = "<csv>"
+    raw: bytes, mapping: CsvMapping, base: MemberFile, *, source: str = "<csv>", fmt: Formatter | None = None
 ) -> tuple[MemberFile, ImportReport]:
     """Return `base` with the members of `mapping.source` replaced by the CSV's rows; raise ConfigError otherwise.
 
-    Nothing is written here: the caller saves the returned file (atomically) only when this returns.
+    Nothing is written here: the caller saves the returned file (atomically) only when this returns. Messages
+    are in the language of `fmt` (default: `$EDGE_LANG`, else French).
     """
+    fmt = fmt or Formatter.for_language()
     try:
-        text = raw.decode(mapping.encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        where = f" (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
-        raise ConfigError([f"{source}{where}: not {mapping.encoding} text; set `encoding:` in the mapping"]) from None
-    rows = _Rows(text, mapping, base, source)
+        text = decode_export(raw, mapping.encoding).text
+    except TextError as exc:
+        raise ConfigError([_text_issue(fmt, exc, mapping, source)]) from None
+    rows = _Rows(text, mapping, base, source, fmt)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
     data = base.model_dump(mode="python", by_alias=True)
@@ -188,10 +253,69 @@ def import_csv(
     return result, report
 
 
+def _text_issue(fmt: Formatter, exc: TextError, mapping: CsvMapping, source: str) -> str:
+    """The decoding problem with the line and column it is in, when there is one."""
+    reason = _text_reason(fmt, exc)
+    if exc.index is None:
+        return _issue(fmt, source, None, None, reason)
+    delimiter = mapping.delimiter or sniff_delimiter(exc.text, mapping.columns().values())
+    line, column = locate(exc.text, exc.index, delimiter)
+    return _issue(fmt, source, line, column, reason)
+
+
+def _text_reason(fmt: Formatter, exc: TextError) -> str:
+    fix = fmt.gettext("in Excel, open it and use File > Save As > 'CSV UTF-8 (Comma delimited)', then import that file")
+    params = {**exc.params, "fix": fix}
+    if exc.kind is TextProblem.WORKBOOK:
+        return fmt.gettext("this is a spreadsheet workbook (%(kind)s), not a CSV file: %(fix)s", **params)
+    if exc.kind is TextProblem.NUL:
+        return fmt.gettext(
+            "NUL bytes: the file looks like UTF-16 text without its byte-order mark, or is not text at all; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.UNDECODABLE:
+        return fmt.gettext("byte %(byte)s is not UTF-8 nor Windows-1252 (cp1252) text; %(fix)s", **params)
+    if exc.kind is TextProblem.BAD_BOM:
+        return fmt.gettext(
+            "the file starts with a %(encoding)s byte-order mark but byte %(byte)s is not %(encoding)s; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.MIXED:
+        return fmt.gettext(
+            "this line is not UTF-8 while line %(utf8_line)s is: the file mixes two encodings and no single "
+            "reading of it is right; %(fix)s",
+            **params,
+        )
+    if exc.kind is TextProblem.CONTROL:
+        return fmt.gettext(
+            "control character %(char)s, which no member export contains: the file is probably not text in "
+            "%(encoding)s; %(fix)s",
+            **params,
+        )
+    return fmt.gettext(
+        "byte %(byte)s is not %(encoding)s text, the encoding the mapping sets (encoding:); remove encoding: from "
+        "the mapping to have it detected, or %(fix)s",
+        **params,
+    )
+
+
+def _issue(fmt: Formatter, source: str, line: int | None, column: str | None, reason: str) -> str:
+    if line is None:
+        where = source
+    elif column is None:
+        where = fmt.gettext("%(source)s, line %(line)s", source=source, line=line)
+    else:
+        where = fmt.gettext(
+            "%(source)s, line %(line)s, column %(column)s", source=source, line=line, column=repr(column)
+        )
+    return fmt.gettext("%(where)s: %(reason)s", where=where, reason=reason)
+
+
 class _Rows:
     """One pass over the CSV rows, collecting members, skipped rows and every error."""
 
-    def __init__(self, text: str, mapping: CsvMapping, base: MemberFile, source: str) -> None:
+    def __init__(self, text: str, mapping: CsvMapping, base: MemberFile, source: str, fmt: Formatter) -> None:
+        self.fmt = fmt
         self.text = text
         self.mapping = mapping
         self.base = base
@@ -199,8 +323,16 @@ class _Rows:
         self.errors: list[str] = []
         self.skipped: list[str] = []
         kept = [m for m in base.members if m.source != mapping.source]
-        self.ids: dict[str, str] = {m.id: "the member file" for m in kept}
-        self.badges: dict[str, str] = {uid: f"member {m.id} of the member file" for m in kept for uid in m.badges}
+        self.ids: dict[str, str] = {m.id: fmt.gettext("the member file") for m in kept}
+        self.badges: dict[str, str] = {
+            uid: fmt.gettext("member %(member)s of the member file", member=m.id) for m in kept for uid in m.badges
+        }
+        # Flag values with their French counterparts, worked out once rather than per row.
+        self.flags = {
+            field: (flag.column, *flag.values())
+            for field in ("suspended", "staff")
+            if (flag := getattr(mapping, field)) is not None
+        }
 
     def read(self) -> list[dict[str, Any]]:
         """Parse every row; raise ConfigError with all errors if there is any."""
@@ -212,31 +344,35 @@ class _Rows:
         if self.errors:
             shown = self.errors[:MAX_ERRORS]
             if len(self.errors) > MAX_ERRORS:
-                shown.append(f"{self.source}: ... and {len(self.errors) - MAX_ERRORS} more errors")
+                more = self.fmt.ngettext(
+                    "... and %(n)s more error", "... and %(n)s more errors", len(self.errors) - MAX_ERRORS
+                )
+                shown.append(_issue(self.fmt, self.source, None, None, more))
             raise ConfigError(shown)
         return members
 
     def _records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        first_line = self.text.split("\n", 1)[0]
-        delimiter: str = self.mapping.delimiter or max((",", ";", "\t"), key=first_line.count)
+        delimiter = self.mapping.delimiter or sniff_delimiter(self.text, self.mapping.columns().values())
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            self._error(1, None, f"not a readable CSV header: {exc}")
+            self._error(1, None, self.fmt.gettext("not a readable CSV header: %(error)s", error=exc))
             return
         if header is None:
-            self._error(1, None, "the file is empty (a header line is needed)")
+            self._error(1, None, self.fmt.gettext("the file is empty (a header line is needed)"))
             return
         header = [name.strip() for name in header]
         duplicates = sorted({name for name in header if header.count(name) > 1})
         if duplicates:
-            self._error(1, None, f"column names appear twice: {', '.join(duplicates)}")
+            self._error(
+                1, None, self.fmt.gettext("column names appear twice: %(columns)s", columns=", ".join(duplicates))
+            )
         missing = [col for col in self.mapping.columns().values() if col not in header]
         if missing:
             found = ", ".join(repr(name) for name in header)
             for column in missing:
-                self._error(1, column, f"column is missing (columns found: {found})")
+                self._error(1, column, self.fmt.gettext("column is missing (columns found: %(found)s)", found=found))
         if duplicates or missing:
             return
         start = reader.line_num + 1
@@ -246,11 +382,17 @@ class _Rows:
                 if not any(cell.strip() for cell in record):
                     continue
                 if len(record) != len(header):
-                    self._error(line, None, f"{len(record)} fields where the header has {len(header)}")
+                    problem = self.fmt.ngettext(
+                        "%(n)s field where the header has %(expected)s",
+                        "%(n)s fields where the header has %(expected)s",
+                        len(record),
+                        expected=len(header),
+                    )
+                    self._error(line, None, problem)
                     continue
                 yield line, dict(zip(header, record, strict=True))
         except csv.Error as exc:
-            self._error(start, None, f"not a readable CSV record: {exc}")
+            self._error(start, None, self.fmt.gettext("not a readable CSV record: %(error)s", error=exc))
 
     def _member(self, line: int, cells: dict[str, str]) -> dict[str, Any] | None:
         mapping = self.mapping
@@ -260,7 +402,10 @@ class _Rows:
         member_id = cells[mapping.id].strip()
         plan_cell = cells[mapping.plan].strip()
         if not plan_cell and mapping.skip_without_plan:
-            self.skipped.append(f"line {line}: member {member_id or '?'} has no plan")
+            skipped = self.fmt.gettext(
+                "line %(line)s: member %(member)s has no plan", line=line, member=member_id or "?"
+            )
+            self.skipped.append(skipped)
             return None
         member["id"] = member_id
         member["plan"] = self._plan(line, plan_cell)
@@ -271,14 +416,17 @@ class _Rows:
         for field in ("valid_from", "valid_until"):
             if field in columns and cells[columns[field]].strip():
                 member[field] = self._date(line, columns[field], cells[columns[field]].strip())
-        for field in ("suspended", "staff"):
-            flag: FlagColumn | None = getattr(mapping, field)
-            if flag is not None:
-                member[field] = self._flag(line, flag, cells[flag.column])
+        for field, (column, true, false) in self.flags.items():
+            member[field] = self._flag(line, column, true, false, cells[column])
         if member_id in self.ids:
-            self._error(line, mapping.id, f"member {member_id} already appears in {self.ids[member_id]}")
+            where = self.ids[member_id]
+            self._error(
+                line,
+                mapping.id,
+                self.fmt.gettext("member %(member)s already appears in %(where)s", member=member_id, where=where),
+            )
         elif member_id:
-            self.ids[member_id] = f"line {line}"
+            self.ids[member_id] = self.fmt.gettext("line %(line)s", line=line)
         if len(self.errors) > before:
             return None
         try:
@@ -294,14 +442,24 @@ class _Rows:
         plan = self.mapping.plan_names.get(cell, cell)
         if plan not in self.base.plans:
             known = ", ".join(sorted(self.base.plans))
-            self._error(
-                line,
-                self.mapping.plan,
-                f"unknown plan {cell!r}: map it in the mapping's plan_names, or add it to plans: ({known})",
+            problem = self.fmt.gettext(
+                "unknown plan %(plan)s: map it in the mapping's plan_names, or add it to plans: (%(known)s)",
+                plan=repr(cell),
+                known=known,
             )
+            self._error(line, self.mapping.plan, problem)
         return plan
 
     def _badges(self, line: int, cell: str, member_id: str) -> list[str]:
+        if _SCIENTIFIC.match(cell.strip()):
+            problem = self.fmt.gettext(
+                "%(cell)s is a number Excel rewrote (scientific notation), not the card's UID: in the spreadsheet, "
+                "format the column as Text before saving, or export again from the platform without opening it in "
+                "Excel",
+                cell=repr(cell.strip()),
+            )
+            self._error(line, self.mapping.badges, problem)
+            return []
         text = cell
         for separator in self.mapping.badge_separators[1:]:
             text = text.replace(separator, self.mapping.badge_separators[0])
@@ -314,9 +472,14 @@ class _Rows:
                 continue
             owner = self.badges.get(uid)
             if owner is not None:
-                self._error(line, self.mapping.badges, f"badge {mask_uid(uid)} is already given to {owner}")
+                problem = self.fmt.gettext(
+                    "badge %(badge)s is already given to %(owner)s", badge=mask_uid(uid), owner=owner
+                )
+                self._error(line, self.mapping.badges, problem)
                 continue
-            self.badges[uid] = f"member {member_id or '?'} at line {line}"
+            self.badges[uid] = self.fmt.gettext(
+                "member %(member)s at line %(line)s", member=member_id or "?", line=line
+            )
             uids.append(uid)
         return uids
 
@@ -327,21 +490,22 @@ class _Rows:
             except ValueError:
                 continue
         formats = ", ".join(self.mapping.date_formats)
-        self._error(line, column, f"{cell!r} is not a date in the mapping's formats ({formats})")
+        problem = self.fmt.gettext(
+            "%(cell)s is not a date in the mapping's formats (%(formats)s)", cell=repr(cell), formats=formats
+        )
+        self._error(line, column, problem)
         return None
 
-    def _flag(self, line: int, flag: FlagColumn, cell: str) -> bool:
+    def _flag(self, line: int, column: str, true: tuple[str, ...], false: tuple[str, ...], cell: str) -> bool:
         value = cell.strip().lower()
-        if value in (v.lower() for v in flag.true):
+        if value in true:
             return True
-        if value in (v.lower() for v in flag.false):
+        if value in false:
             return False
-        allowed = ", ".join(repr(v) for v in (*flag.true, *flag.false))
-        self._error(line, flag.column, f"{cell.strip()!r} is not one of {allowed}")
+        allowed = ", ".join(repr(v) for v in (*true, *false))
+        problem = self.fmt.gettext("%(cell)s is not one of %(allowed)s", cell=repr(cell.strip()), allowed=allowed)
+        self._error(line, column, problem)
         return False
 
     def _error(self, line: int | None, column: str | None, reason: str) -> None:
-        where = f"{self.source}, line {line}" if line is not None else self.source
-        if column is not None:
-            where += f", column {column!r}"
-        self.errors.append(f"{where}: {reason}")
+        self.errors.append(_issue(self.fmt, self.source, line, column, reason))

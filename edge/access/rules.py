@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from edge.access.index import CompiledPlan, MemberEntry, SnapshotIndex
-from edge.access.schedule import MINUTES_PER_DAY, PREVIOUS_DAY, SAME_DAY
 from edge.access.tracking import PassbackState, SeatState
 from edge.contract.payloads import DoorMode, Reason
+from edge.schedule import MINUTES_PER_DAY, PREVIOUS_DAY, SAME_DAY
 
 
 class Direction(StrEnum):

@@ -12,12 +12,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from edge.access.index import SNAPSHOT_FORMAT, SnapshotIndex
-from edge.access.members import Member, MemberFile, Window
-from edge.access.schedule import DAY_NAMES, parse_days
+from edge.access.members import Member, MemberFile
 from edge.access.signing import TrustedKeys, open_signed, sign
 from edge.clock import rfc3339_ms
 from edge.contract.token import badge_token
 from edge.errors import PayloadError
+from edge.schedule import DAY_NAMES, Window, format_time
 
 if TYPE_CHECKING:  # signing is the staff machine's job; doors verify without `cryptography`
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -43,7 +43,7 @@ def build_snapshot(members: MemberFile, *, version: int, badge_key: bytes, creat
         "version": version,
         "created_at": rfc3339_ms(created_at),
         "timezone": members.timezone,
-        "plans": {name: [_window(w) for w in plan.schedule] for name, plan in members.plans.items()},
+        "plans": {name: [_window(w) for w in plan.schedule.windows] for name, plan in members.plans.items()},
         "closures": closures,
         "accounts": {name: account.seats for name, account in members.accounts.items() if account.seats},
         "policy": {
@@ -85,7 +85,8 @@ def apply_snapshot(raw: bytes, trusted: TrustedKeys, *, site: str, applied_versi
 
 
 def _window(window: Window) -> dict[str, Any]:
-    return {"days": [DAY_NAMES[d] for d in sorted(parse_days(window.days))], "from": window.start, "to": window.end}
+    days = [DAY_NAMES[d] for d in sorted(window.days)]
+    return {"days": days, "from": format_time(window.start), "to": format_time(window.end)}
 
 
 def _member(member: Member, badge_key: bytes) -> dict[str, Any]:

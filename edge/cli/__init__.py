@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "demo",
     "collector",
     "report",
+    "console",
 ]
 
 EXIT_OK = 0

@@ -18,15 +18,17 @@ from typing import Any
 
 from edge.access.commands import DEFAULT_VALID_FOR_S, Action
 from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import MemberFile, load_member_file, save_member_file
+from edge.access.members import MemberFile, load_member_file
 from edge.access.members_csv import MAPPINGS, import_csv, load_mapping
 from edge.clock import SystemClock
 from edge.config import load_config
 from edge.contract.payloads import DoorMode
 from edge.errors import BrokerError, ConfigError, StoreError
-from edge.staff import check, edits, listing, render
+from edge.i18n import LANGUAGE_ENV, Formatter
+from edge.staff import check, edits, imports, listing, render
 from edge.staff.command import send_command
 from edge.staff.keygen import generate_site_keys
+from edge.staff.memberstore import MemberStore
 from edge.staff.push import push_snapshot, read_record, record_path
 from edge.staff.status import collect_status
 
@@ -46,7 +48,23 @@ def register(sub: Any) -> None:
     imp.add_argument("csv", type=Path, help="the CSV export")
     imp.add_argument("--format", choices=sorted(MAPPINGS), help="built-in column mapping")
     imp.add_argument("--mapping", type=Path, help="mapping YAML; with --format, only the keys that differ")
-    imp.add_argument("--dry-run", action="store_true", help="check the file and report, change nothing")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="check the file, list who is added, changed, removed; change nothing"
+    )
+    imp.add_argument(
+        "--max-removed",
+        type=_percent,
+        default=imports.DEFAULT_MAX_REMOVED_SHARE * 100,
+        metavar="PERCENT",
+        help="largest share of the platform's members an import removes without --confirm-removals "
+        f"(default {imports.DEFAULT_MAX_REMOVED_SHARE * 100:g}); removing all of them always needs it",
+    )
+    imp.add_argument(
+        "--confirm-removals",
+        type=_count,
+        metavar="N",
+        help="confirm that the import removes exactly N members (the number the refusal or the dry run gives)",
+    )
     _members_arg(imp)
     imp.set_defaults(func=_guard(_import))
 
@@ -139,6 +157,22 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of members (0 or more)")
+    return int(text)
+
+
 def _guard(handler: Handler) -> Handler:
     """Turn the errors staff can fix into exit 2 and broker or disk failures into exit 1, each with a message."""
 
@@ -174,35 +208,64 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    fmt = _formatter()
     if args.format is None and args.mapping is None:
         raise ConfigError(["give --format (" + ", ".join(sorted(MAPPINGS)) + ") or --mapping FILE"])
     base_mapping = MAPPINGS[args.format] if args.format else None
-    mapping = load_mapping(args.mapping, base=base_mapping) if args.mapping else MAPPINGS[args.format]
-    members = load_member_file(args.members)
+    mapping = load_mapping(args.mapping, base=base_mapping, fmt=fmt) if args.mapping else MAPPINGS[args.format]
     try:
         raw = args.csv.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{args.csv}: cannot read: {exc.strerror}"]) from None
-    result, report = import_csv(raw, mapping, members, source=str(args.csv))
+    store = MemberStore(args.members)
+    loaded = store.load()
+    members = loaded.members
+    result, report = import_csv(raw, mapping, members, source=str(args.csv), fmt=fmt)
+    # The guard decides; this command only shows the plan and saves what the guard allows.
+    plan = imports.plan_import(members, result, mapping.source)
+    verdict = imports.judge_removals(plan, max_share=args.max_removed / 100, confirmed=args.confirm_removals)
     for skipped in report.skipped:
-        print(f"skipped {skipped}")
-    summary = (
-        f"{report.imported} members from {report.source} (replacing {report.replaced}), "
-        f"{report.kept} other members kept"
-    )
+        print(fmt.gettext("skipped %(what)s", what=skipped))
+    summary = render.import_summary(plan, fmt)
     if args.dry_run:
-        print(f"dry run: would import {summary}; {args.members} unchanged")
-        return 0
-    save_member_file(args.members, result)
-    print(f"imported {summary} into {args.members}")
-    print("send it to the doors: edge members push")
+        print(fmt.gettext("dry run: would import %(summary)s; %(file)s unchanged", summary=summary, file=args.members))
+    elif verdict.allowed:
+        # Saved only if nobody changed the file since it was read for the import (the console may be editing it).
+        store.edit(lambda _current: edits.Edit(result, summary), based_on=loaded.version)
+        print(fmt.gettext("imported %(summary)s into %(file)s", summary=summary, file=args.members))
+    else:
+        print(fmt.gettext("not imported: %(summary)s; %(file)s unchanged", summary=summary, file=args.members))
+    lists = render.import_lists(plan, fmt, added_and_changed=args.dry_run)
+    if lists:
+        print(lists)
+    if not verdict.allowed:
+        issues = verdict.reasons(plan, fmt)
+        if verdict.needs_confirmation:
+            hint = fmt.ngettext(
+                "if the member listed did leave %(source)s, run the import again with %(option)s %(count)s",
+                "if the members listed did leave %(source)s, run the import again with %(option)s %(count)s",
+                verdict.removed,
+                source=plan.source,
+                option="--confirm-removals",
+                count=verdict.removed,
+            )
+            issues.append(hint)
+        raise ConfigError(issues)
+    if not args.dry_run:
+        print(fmt.gettext("send it to the doors: edge members push"))
     return 0
 
 
+def _formatter() -> Formatter:
+    """Messages in `$EDGE_LANG` (French when unset); an unsupported language is an error staff can fix."""
+    try:
+        return Formatter.for_language()
+    except ValueError as exc:
+        raise ConfigError([f"{LANGUAGE_ENV}: {exc}"]) from None
+
+
 def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) -> int:
-    edit = change(load_member_file(args.members))
-    if edit.changed:
-        save_member_file(args.members, edit.members)
+    edit, _saved = MemberStore(args.members).edit(change)
     print(edit.summary)
     for warning in edit.warnings:
         print(f"warning: {warning}", file=sys.stderr)

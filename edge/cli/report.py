@@ -18,9 +18,10 @@ from edge.config import NodeConfig, load_config
 from edge.errors import ConfigError, SourceError
 from edge.report.build import DEFAULT_STEP_S, csv_path, make_report, resolve_period, save
 from edge.report.influx_source import InfluxSettings, InfluxSource, secret
-from edge.report.period import Assumptions, OpeningHours
+from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions
 from edge.report.source import Source
 from edge.report.store_source import StoreSource
+from edge.schedule import Schedule, ScheduleError, parse_days, parse_schedule, parse_times
 
 
 class UsageError(ValueError):
@@ -53,8 +54,12 @@ def register(sub: Any) -> None:
     when.add_argument("--day", type=_date, help="one local day, YYYY-MM-DD")
     when.add_argument("--from", dest="start", type=_date, help="first local day, YYYY-MM-DD (inclusive)")
     when.add_argument("--to", dest="end", type=_date, help="last local day, YYYY-MM-DD (inclusive)")
-    when.add_argument("--hours", default="08:00-19:00", help="opening hours, HH:MM-HH:MM (default 08:00-19:00)")
-    when.add_argument("--days", default="mon-fri", help="opening days, e.g. mon-fri, mon-sat, mon,wed,fri")
+    when.add_argument(
+        "--hours",
+        help='opening hours as a schedule, e.g. "mon-fri 08:00-19:00; sat 09:00-12:00; closed 2026-12-25", or only'
+        f" times on --days, e.g. 08:00-19:00 (default {DEFAULT_OPENING_HOURS})",
+    )
+    when.add_argument("--days", help="opening days for times-only --hours, e.g. mon-fri, mon-sat, mon,wed,fri")
     est = parser.add_argument_group("assumptions")
     defaults = Assumptions()
     est.add_argument(
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         timezone = args.timezone or (config.timezone if config else "Europe/Paris")
         tz = _zone(timezone)
         period = resolve_period(tz, args.day, args.start, args.end)
-        hours = OpeningHours.parse(args.hours, args.days)
+        hours = opening_hours(args.hours, args.days)
         assumptions = Assumptions(args.commute_km, args.co2_per_km, args.min_count)
         source = _source(args, config)
     except ConfigError as exc:
@@ -123,6 +128,27 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
     return 0
+
+
+def opening_hours(hours: str | None, days: str | None) -> Schedule:
+    """The opening hours from `--hours` (a schedule, or times only) and `--days` (for times only; mon-fri)."""
+    if hours is None and days is None:
+        return DEFAULT_OPENING_HOURS
+    text = ("08:00-19:00" if hours is None else hours).strip()
+    try:
+        if text[:1].isdigit():
+            try:
+                opening = parse_days("mon-fri" if days is None else days)
+            except ScheduleError as exc:
+                raise UsageError(f"--days: {exc}") from None
+            return Schedule(tuple(parse_times(opening, text)))
+        if days is not None:
+            raise UsageError(
+                '--days goes with times-only --hours; here write the days in --hours ("mon-fri 08:00-19:00")'
+            )
+        return parse_schedule(text)
+    except ScheduleError as exc:
+        raise UsageError(f"--hours: {exc}") from None
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -9,11 +9,10 @@ replaces it: late data corrects the past instead of piling up beside it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from edge.access.door_schedule import scheduled_unlocked
 from edge.clock import Clock
 from edge.collector import derive
 from edge.collector.lineprotocol import Point
@@ -27,7 +26,7 @@ from edge.collector.schema import (
     zone_occupancy_point,
 )
 from edge.collector.store import HOUR_MS, NO_MARK, DirtyMarks, Store
-from edge.config.doors import WeeklyWindow
+from edge.schedule import ALWAYS, Schedule
 
 GRACE_MS = 2000  # events of the last instants may still be in flight; later ones trigger a recomputation
 # The grid is never (re)computed further back than this: an event stamped years ago by a node whose clock was
@@ -49,7 +48,7 @@ class Deriver:
         directions: Mapping[str, str] | None = None,
         assumed_stay_h: float = 4.0,
         max_instants: int = 240,
-        opening_hours: Sequence[WeeklyWindow] = (),
+        opening_hours: Schedule = ALWAYS,
     ) -> None:
         self.store = store
         self.site = site
@@ -59,7 +58,7 @@ class Deriver:
         self.directions = dict(directions or {})
         self.stay_ms = int(assumed_stay_h * HOUR_MS)
         self.max_instants = max_instants
-        self.opening_hours = tuple(opening_hours)
+        self.opening_hours = opening_hours
         self.behind = False  # the last pass stopped short of now: call again soon
 
     def day_start(self, t_ms: int) -> int:
@@ -69,11 +68,11 @@ class Deriver:
         return ms_of(midnight.astimezone(UTC))
 
     def in_hours(self, t_ms: int) -> bool:
-        """Whether t_ms falls within the site's opening hours; always, when none are configured."""
-        if not self.opening_hours:
+        """Whether t_ms falls within the site's opening hours (`collector.opening_hours`, always by default)."""
+        if self.opening_hours.is_always:
             return True
-        # The same weekly windows as a door's unlocked schedule, so the same window test (DST handled there).
-        return scheduled_unlocked(self.opening_hours, datetime.fromtimestamp(t_ms / 1000, UTC), self.tz)
+        # A real instant, as for a door's unlocked schedule: `active_at` (see edge.schedule for DST nights).
+        return self.opening_hours.active_at(datetime.fromtimestamp(t_ms / 1000, UTC), self.tz)
 
     def run(self) -> int:
         """One pass; returns how many derived points were new or changed."""

@@ -2,13 +2,19 @@
 
 Pure: no I/O. Malformed input never raises out of `classify`; it becomes a `Rejected` with a short reason that
 the store counts and keeps (truncated) in its quarantine table.
+
+Event times come from the node's clock. An event dated later than its receipt plus the allowed clock skew (a Pi
+whose clock runs years ahead) is kept, but at its receipt time: everything that ages, purges or plots by time
+(the store's time columns, the InfluxDB point, the derived series) then sees a time the collector can vouch for,
+so the record cannot outlive its retention. Events dated in the past (an outbox replayed after an outage) keep
+their own time. The payload is stored as received.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.collector.schema import Retention, event_points, ms_of, retention_of
+from edge.collector.schema import Retention, event_points, ms_of, point_time_ns, retention_of
 from edge.contract import Event, Kind, NodeStatus, Topics, decode
 from edge.errors import PayloadError
 
@@ -20,8 +26,20 @@ NOT_EVENTS = frozenset({Kind.MEMBERS, Kind.DOOR_COMMAND, Kind.NODE_REPLAY})
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """When a message was received (collector clock, ms) and how far ahead of that an event may be dated."""
+
+    at_ms: int
+    max_ahead_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
-    """A valid event, ready to store: its decoded form, raw payload and line protocol."""
+    """A valid event, ready to store: its decoded form, raw payload, effective time and line protocol.
+
+    `ts_ms` is the event's own time, or its receipt time when it was dated beyond the allowed skew; `ahead_ms`
+    is then how far ahead of its receipt the node dated it (0 otherwise).
+    """
 
     event: Event
     subject: str
@@ -29,6 +47,7 @@ class Accepted:
     retention: Retention
     payload: bytes
     lines: str
+    ahead_ms: int = 0
 
     @property
     def kind(self) -> Kind:
@@ -56,8 +75,8 @@ class Ignored:
 Outcome = Accepted | Rejected | Ignored
 
 
-def classify(topics: Topics, topic: str, payload: bytes) -> Outcome:
-    """Decide what to do with one message received on `topic`."""
+def classify(topics: Topics, topic: str, payload: bytes, receipt: Receipt | None = None) -> Outcome:
+    """Decide what to do with one message received on `topic`; with a `receipt`, bound the event's time."""
     match = topics.parse(topic)
     if match is None:
         return Rejected(topic, "unknown_topic", "", payload[:QUARANTINE_BYTES])
@@ -73,12 +92,19 @@ def classify(topics: Topics, topic: str, payload: bytes) -> Outcome:
     if subject != match.name:
         detail = f"topic names {match.name!r}, payload names {subject!r}"
         return Rejected(topic, "topic_mismatch", detail, payload[:QUARANTINE_BYTES])
-    lines = "\n".join(p.line() for p in event_points(topics.site, event))
+    ts_ms = ms_of(event.envelope.ts)
+    ahead_ms = 0
+    time_ns = None
+    if receipt is not None and ts_ms > receipt.at_ms + receipt.max_ahead_ms:
+        ahead_ms, ts_ms = ts_ms - receipt.at_ms, receipt.at_ms
+        time_ns = point_time_ns(ts_ms, event.envelope.seq)
+    lines = "\n".join(p.line() for p in event_points(topics.site, event, time_ns))
     return Accepted(
         event=event,
         subject=subject,
-        ts_ms=ms_of(event.envelope.ts),
+        ts_ms=ts_ms,
         retention=retention_of(event.kind),
         payload=payload,
         lines=lines,
+        ahead_ms=ahead_ms,
     )

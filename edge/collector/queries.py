@@ -47,6 +47,11 @@ QUERIES: dict[str, str] = {
         'SELECT last("expected") AS "expected", last("received") AS "received", last("missing") AS "missing"'
         ' FROM "data_completeness" WHERE "site" = \'$site\' AND $timeFilter GROUP BY "node"'
     ),
+    # Desk state changes per desk: heartbeats re-confirm a state (transition = 0) and are not counted.
+    "desk_transitions": (
+        'SELECT sum("transition") AS "transitions" FROM "desk_state"'
+        ' WHERE "site" = \'$site\' AND $timeFilter GROUP BY "desk"'
+    ),
     # Node health: availability, outbox depth and drops.
     "node_health": (
         'SELECT last("online") AS "online", last("outbox_depth") AS "outbox_depth",'

@@ -7,7 +7,8 @@ Rules (docs/data-model.md explains them):
   InfluxDB 3 stores them as typed columns, and VictoriaMetrics keeps them (it stores string fields as 0).
 * A field name is never also a tag name in the same measurement; a field always has the same type.
 * Raw event points are timestamped at the event's `ts` (ms) plus `seq mod 10^6` in the sub-millisecond digits, so
-  two events of one node in the same millisecond are two points, and a re-sent event is the same point.
+  two events of one node in the same millisecond are two points, and a re-sent event is the same point. An event
+  dated further ahead of the collector's clock than it allows is timestamped at its receipt instead (ingest.py).
 * Raw points go to the raw bucket (set its retention, see docs); derived series to the aggregate bucket.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from edge.collector.lineprotocol import FieldValue, Point
@@ -35,6 +36,7 @@ from edge.contract import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
 NS_PER_MS = 1_000_000
 MAX_COUNTER_FIELDS = 64
 
@@ -106,8 +108,9 @@ MEASUREMENTS: dict[str, Measurement] = {
             "desk_state",
             Bucket.RAW,
             ("site", "zone", "desk", "node"),
-            {"occupied": int, "vacant": int, "unknown": int},
-            doc="one point per desk occupancy transition; exactly one of the three flags is 1",
+            {"occupied": int, "vacant": int, "unknown": int, "transition": int},
+            doc="one point per desk message: a change of state (transition=1) or a heartbeat re-confirming it "
+            "(transition=0); exactly one of the three state flags is 1",
         ),
         Measurement(
             "door_access",
@@ -223,9 +226,14 @@ def ms_of(when: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
+def point_time_ns(t_ms: int, seq: int) -> int:
+    """A raw point's time: t_ms with seq mod 10^6 in the sub-millisecond digits."""
+    return t_ms * NS_PER_MS + seq % NS_PER_MS
+
+
 def event_time_ns(envelope: Envelope) -> int:
     """The event's point time: its ts in ms, with seq mod 10^6 in the sub-millisecond digits."""
-    return ms_of(envelope.ts) * NS_PER_MS + envelope.seq % NS_PER_MS
+    return point_time_ns(ms_of(envelope.ts), envelope.seq)
 
 
 def _flag(value: bool) -> int:
@@ -240,16 +248,27 @@ def counter_field(name: str) -> str:
     return "counter_" + _NOT_NAME.sub("_", name.lower())[:48]
 
 
-def event_points(site: str, event: Event) -> list[Point]:
-    """The raw points for one event (every kind of the contract maps to exactly one point)."""
+def is_transition(envelope: Envelope, desk: DeskOccupancy) -> bool:
+    """Whether a desk message announces a change: a change is published with `ts` = `since`, a heartbeat later."""
+    if envelope.ts == desk.since:  # decoded times hold whole milliseconds: the usual case, and cheap
+        return True
+    return abs(envelope.ts - desk.since) < _ONE_MS and ms_of(envelope.ts) == ms_of(desk.since)
+
+
+def event_points(site: str, event: Event, time_ns: int | None = None) -> list[Point]:
+    """The raw points for one event (every kind of the contract maps to exactly one point).
+
+    `time_ns` replaces the point time the event's own `ts` gives (for an event dated ahead of the collector).
+    """
     env, body = event.envelope, event.body
-    t = event_time_ns(env)
+    t = event_time_ns(env) if time_ns is None else time_ns
     fields: dict[str, FieldValue]
     if isinstance(body, DeskOccupancy):
         fields = {
             "occupied": _flag(body.state is DeskState.OCCUPIED),
             "vacant": _flag(body.state is DeskState.VACANT),
             "unknown": _flag(body.state is DeskState.UNKNOWN),
+            "transition": _flag(is_transition(env, body)),
         }
         return [Point("desk_state", {"site": site, "zone": body.zone, "desk": body.desk, "node": env.node}, fields, t)]
     if isinstance(body, DoorAccess):

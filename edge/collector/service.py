@@ -18,12 +18,14 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
+from datetime import timedelta
 
 from edge import __version__
 from edge.clock import Clock, SystemClock
 from edge.collector.deriver import Deriver
 from edge.collector.forward import Forwarder
-from edge.collector.ingest import Outcome, Rejected, classify
+from edge.collector.ingest import Outcome, Receipt, Rejected, classify
 from edge.collector.link import Inbound, Link
 from edge.collector.outqueue import ForwardQueue
 from edge.collector.replays import ReplayPlanner
@@ -36,12 +38,14 @@ from edge.contract import Envelope, Event, Kind, NodeStatus, Topics, encode
 from edge.errors import StoreError
 from edge.ids import new_event_id
 from edge.metrics import Counters
+from edge.timesync import clock_synchronised
 
 log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 1.0
 REPLAY_CHECK_S = 5.0
 STALL_S = 30.0
+CLOCK_AHEAD_LOG_S = 600.0  # at most one warning per node this often about events dated ahead of our clock
 
 
 def subscriptions(topics: Topics, settings: CollectorConfig) -> list[str]:
@@ -75,6 +79,8 @@ class Collector:
         self._next_purge = 0.0
         self._next_derive = 0.0
         self._next_replay_check = 0.0
+        self._clock_ahead_logged: dict[str, float] = {}  # node -> monotonic time of its last warning
+        self._clock_ahead_unlogged: dict[str, tuple[int, int]] = {}  # node -> (events, furthest ahead ms) since
         # A member of a shared group sees only its share of the events: every other member's would look missing.
         self.replays = (
             ReplayPlanner(grace_s=self.settings.replay_after_s) if self.settings.shared_group is None else None
@@ -185,6 +191,7 @@ class Collector:
         body = NodeStatus(
             state=state,  # type: ignore[arg-type]
             version=__version__,
+            clock_synced=clock_synchronised(),  # our clock is the reference for every event's time bound
             uptime_s=round(time.monotonic() - self._started, 1),
             outbox_depth=counters.get("backlog_raw", 0) + counters.get("backlog_derived", 0),
             outbox_dropped=0,
@@ -212,7 +219,7 @@ class Collector:
             self.heartbeat = time.monotonic()
             batch = self._take_batch()
             if batch:
-                self._ingest(batch)
+                self.ingest(batch)
             elif self._stopping.is_set():
                 return
             try:
@@ -237,18 +244,22 @@ class Collector:
                 break
         return batch
 
-    def _classify(self, message: Inbound) -> Outcome:
+    def _classify(self, message: Inbound, receipt: Receipt) -> Outcome:
         try:
-            return classify(self.topics, message.topic, message.payload)
+            return classify(self.topics, message.topic, message.payload, receipt)
         except Exception as exc:  # a decoder bug must not stop the collector: quarantine the message
             return Rejected(message.topic, "internal_error", repr(exc)[:200], message.payload[:1024])
 
-    def _ingest(self, batch: list[Inbound]) -> None:
-        outcomes = [self._classify(m) for m in batch]
+    def ingest(self, batch: list[Inbound]) -> None:
+        """Store a batch of received messages (time-bounded by their receipt), then acknowledge them."""
+        # Every message of the batch was received by now: its receipt bounds how far ahead an event may be dated.
+        received_ms = ms_of(self.clock.now())
+        receipt = Receipt(received_ms, self.settings.max_clock_ahead_s * 1000)
+        outcomes = [self._classify(m, receipt) for m in batch]
         self.counters.inc("received", len(batch))
         while True:
             try:
-                result = self.store.commit(outcomes, ms_of(self.clock.now()))
+                result = self.store.commit(outcomes, received_ms)
                 break
             except StoreError as exc:
                 # Nothing was stored, so nothing is acknowledged: the broker keeps the messages. Retry.
@@ -262,6 +273,8 @@ class Collector:
         self.counters.inc("ignored", result.ignored)
         if result.seq_reused:
             self.counters.inc("seq_reused", result.seq_reused)
+        if result.clock_ahead:
+            self._report_clock_ahead(result.clock_ahead, result.ahead_ms)
         for reason, count in result.quarantined.items():
             self.counters.inc("quarantined", count)
             self.counters.inc(f"quarantined_{reason}", count)
@@ -274,6 +287,28 @@ class Collector:
             self.link.ack(generation, mids)
         if self.forwarder is not None:
             self.forwarder.wake.set()
+
+    def _report_clock_ahead(self, counts: Mapping[str, int], ahead_ms: Mapping[str, int]) -> None:
+        """Count events dated ahead of our clock and warn about each node at most every CLOCK_AHEAD_LOG_S."""
+        self.counters.inc("clock_ahead", sum(counts.values()))
+        now = time.monotonic()
+        for node, count in counts.items():
+            seen, furthest = self._clock_ahead_unlogged.get(node, (0, 0))
+            seen, furthest = seen + count, max(furthest, ahead_ms.get(node, 0))
+            last = self._clock_ahead_logged.get(node)
+            if last is not None and now - last < CLOCK_AHEAD_LOG_S:
+                self._clock_ahead_unlogged[node] = (seen, furthest)
+                continue
+            self._clock_ahead_logged[node] = now
+            self._clock_ahead_unlogged.pop(node, None)
+            log.warning(
+                "node %s: %d event(s) dated up to %s ahead of this collector's clock (more than %d s); stored and "
+                "forwarded at their receipt time instead: check that node's clock",
+                node,
+                seen,
+                timedelta(milliseconds=furthest),
+                self.settings.max_clock_ahead_s,
+            )
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -309,7 +344,8 @@ class Collector:
                 Retention.PSEUDONYMOUS: cutoff(self.settings.retention_days),
                 Retention.ANONYMOUS: cutoff(self.settings.raw_retention_days),
                 Retention.HEALTH: cutoff(self.settings.health_retention_days),
-            }
+            },
+            dated_after_ms=now_ms + self.settings.max_clock_ahead_s * 1000,
         )
         for what, count in removed.items():
             if count:

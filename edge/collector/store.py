@@ -5,8 +5,12 @@ those messages to the broker. Events are deduplicated by `id`; per-node seq rang
 retained topic, typed desk transitions and door decisions (for the derived series) and the quarantine are
 updated in the same transaction, so a crash leaves all of them consistent with the events table.
 
-Tables: events (raw events, forwarded in `rid` order), desk_transitions, accesses (no pseudonym), latest,
-seq_ranges, nodes, quarantine, derived (the derived series, forwarded in `rid` order), meta.
+Tables: events (raw events, forwarded in `rid` order), desk_transitions (one row per change of a desk's state:
+a heartbeat that re-confirms a known state adds nothing), accesses (no pseudonym), latest, seq_ranges, nodes,
+quarantine, derived (the derived series, forwarded in `rid` order), meta.
+
+Every time column holds the event's effective time (`Accepted.ts_ms`): never later than its receipt plus the
+collector's allowed clock skew, so purging by time also bounds how long after its receipt a record is kept.
 """
 
 from __future__ import annotations
@@ -98,6 +102,8 @@ class CommitResult:
     ignored: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     seq_reused: int = 0
+    clock_ahead: Counter[str] = field(default_factory=Counter)  # per node: events stored at their receipt time
+    ahead_ms: dict[str, int] = field(default_factory=dict)  # per node: the furthest ahead such an event was dated
 
 
 @dataclass
@@ -227,6 +233,11 @@ class Store:
             self.marks = marks_before
             raise
         result.stored = len(fresh)
+        for a in fresh:
+            if a.ahead_ms:
+                node = a.event.envelope.node
+                result.clock_ahead[node] += 1
+                result.ahead_ms[node] = max(result.ahead_ms.get(node, 0), a.ahead_ms)
         return result
 
     def _fresh(self, accepted: list[Accepted]) -> list[Accepted]:
@@ -292,13 +303,19 @@ class Store:
 
     def _insert_typed(self, db: sqlite3.Connection, fresh: list[Accepted]) -> None:
         desks, accesses = [], []
+        seen: set[tuple[str, int, int]] = set()
         latest: dict[tuple[str, str], tuple[str, str, int, bytes]] = {}  # newest per subject within the batch
         for a in fresh:
             body = a.event.body
             if isinstance(body, DeskOccupancy):
-                t = min(ms_of(body.since), a.ts_ms)
-                desks.append((body.desk, body.zone, STATE_CODES[body.state], t))
-                self.marks.touch_instant(t)
+                since = ms_of(body.since)
+                t = min(since, a.ts_ms)
+                change = (body.desk, t, STATE_CODES[body.state])
+                # A change (ts = since) is new by its id; a heartbeat usually repeats a change already stored.
+                if change not in seen and (since == a.ts_ms or not self._known_transition(db, change)):
+                    seen.add(change)
+                    desks.append((body.desk, body.zone, change[2], t))
+                    self.marks.touch_instant(t)
             elif isinstance(body, DoorAccess):
                 accesses.append((a.ts_ms, body.door, body.reader, int(body.granted), str(body.reason)))
                 self.marks.touch_instant(a.ts_ms)
@@ -315,6 +332,13 @@ class Store:
             " WHERE excluded.ts_ms >= latest.ts_ms",
             list(latest.values()),
         )
+
+    @staticmethod
+    def _known_transition(db: sqlite3.Connection, key: tuple[str, int, int]) -> bool:
+        """Whether (desk, t_ms, state) is stored. A heartbeat repeats its change's `since`: it adds no row and,
+        above all, does not make the derived series recompute everything since the desk last changed."""
+        row = db.execute("SELECT 1 FROM desk_transitions WHERE desk = ? AND t_ms = ? AND state = ? LIMIT 1", key)
+        return row.fetchone() is not None
 
     @staticmethod
     def _quarantine(db: sqlite3.Connection, at_ms: int, source: str, rejected: Rejected) -> None:
@@ -419,10 +443,13 @@ class Store:
 
     # -- retention -----------------------------------------------------------------------------------------
 
-    def purge(self, before_ms: Mapping[Retention, int | None]) -> Counter[str]:
+    def purge(self, before_ms: Mapping[Retention, int | None], *, dated_after_ms: int | None = None) -> Counter[str]:
         """Delete raw events older than their class's cutoff (None: keep), and with the pseudonymous cutoff the
         door decisions behind the derived series and the quarantine (a malformed payload may hold a pseudonym).
         Derived series and each desk's latest transition stay.
+
+        Events dated after `dated_after_ms` (now plus the allowed clock skew) cannot have been stored with the
+        clock bound in place; a store written before it may hold some. Those go by their receipt time instead.
         """
         removed: Counter[str] = Counter()
         for retention, cutoff in before_ms.items():
@@ -432,6 +459,12 @@ class Store:
                     " (SELECT rid FROM events WHERE retention = ? AND ts_ms < ? LIMIT ?)",
                     (int(retention), cutoff),
                 )
+                if dated_after_ms is not None:
+                    removed[f"{retention.name.lower()}_events"] += self._purge_chunks(
+                        "DELETE FROM events WHERE rid IN (SELECT rid FROM events"
+                        " WHERE retention = ? AND ts_ms > ? AND received_ms < ? LIMIT ?)",
+                        (int(retention), dated_after_ms, cutoff),
+                    )
         personal = before_ms.get(Retention.PSEUDONYMOUS)
         if personal is not None:
             removed["accesses"] = self._purge_chunks(

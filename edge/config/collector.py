@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import FilePath, Issue, Name, PositiveSeconds, SecretFile, StrictModel
-from edge.config.doors import WeeklyWindow
+from edge.config.schedule import ScheduleField
+from edge.schedule import ALWAYS, Schedule
 
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
@@ -65,12 +66,22 @@ class CollectorConfig(StrictModel):
     derive_step_s: int = Field(default=60, ge=10, le=3600)
     assumed_stay_h: float = Field(default=4.0, gt=0, le=24)
     directions: dict[Name, Literal["in", "out"]] = Field(default_factory=dict)
-    # The site's opening hours (site time zone): utilisation "within opening hours" counts only these; none = always.
-    opening_hours: tuple[WeeklyWindow, ...] = ()
+    # The site's opening hours (site time zone): utilisation "within opening hours" counts only these.
+    opening_hours: ScheduleField = ALWAYS
     backoff_max_s: PositiveSeconds = 60.0
     # How long a hole in a node's seq numbers must last before the collector asks the node to replay it.
     replay_after_s: float = Field(default=15.0, ge=1, le=3600)
     purge_interval_s: PositiveSeconds = 3600.0
+    # How far ahead of its receipt (collector clock) an event may be dated; a later date is replaced by the receipt
+    # time everywhere it ages or plots (store, InfluxDB, derived series), so a node whose clock runs ahead cannot
+    # make a record outlive its retention.
+    max_clock_ahead_s: int = Field(default=300, ge=1, le=7 * 86400)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _no_window_is_always(cls, value: Schedule) -> Schedule:
+        # Before schedules had one syntax an empty list meant "no opening hours": every instant counts as open.
+        return value if value.windows else Schedule(ALWAYS.windows, value.closed)
 
     @field_validator("derive_step_s")
     @classmethod

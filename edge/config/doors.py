@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import time
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from edge.config.base import GpioPin, Issue, Name, StrictModel
 from edge.config.readers import ReaderConfig
+from edge.config.schedule import ScheduleField
+from edge.schedule import NEVER
 
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
 
 Level = Literal["low", "high"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Debounce = Annotated[float, Field(ge=0, le=1)]
 """Seconds a contact level must be stable before it counts; 0 turns debouncing off."""
-
-
-def _clock_time(value: Any) -> Any:
-    # YAML 1.1 reads an unquoted 18:00 as the base-60 number 1080, and 24:00 as 1440: turn them back.
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value <= 1440:
-            raise ValueError("must be a time of day such as '08:30'")
-        value = f"{value // 60:02d}:{value % 60:02d}"
-    if value == "24:00":
-        return time(0, 0)  # as an end: midnight at the end of the day
-    return value
-
-
-ClockTime = Annotated[time, BeforeValidator(_clock_time)]
-"""A time of day, "HH:MM", in the site's time zone."""
 
 
 class RelayConfig(StrictModel):
@@ -95,14 +79,6 @@ class FeedbackConfig(StrictModel):
         return self
 
 
-class WeeklyWindow(StrictModel):
-    """Days and local times, e.g. mon-fri 08:30-18:00; an end at or before the start runs past midnight."""
-
-    days: tuple[Weekday, ...] = Field(min_length=1)
-    start: ClockTime
-    end: ClockTime
-
-
 class DoorReaderConfig(StrictModel):
     """A reader bound to a door, on its way in or its way out."""
 
@@ -124,7 +100,7 @@ class DoorConfig(StrictModel):
     lock_sensor: LockSensorConfig | None = None
     feedback: FeedbackConfig | None = None
     mode: Literal["normal", "lockdown", "unlocked"] = "normal"
-    unlocked_schedule: tuple[WeeklyWindow, ...] = ()
+    unlocked_schedule: ScheduleField = NEVER  # when the door stays unlocked (reception hours)
 
     def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
         """Door names are unique on the node (they name MQTT topics and events)."""

@@ -22,6 +22,7 @@ from edge.config.base import (
     iter_sections,
 )
 from edge.config.collector import CollectorConfig
+from edge.config.console import ConsoleConfig
 from edge.config.desks import PresenceConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
@@ -55,6 +56,7 @@ class NodeConfig(StrictModel):
     access: AccessConfig | None = None
     presence: PresenceConfig | None = None
     collector: CollectorConfig | None = None
+    console: ConsoleConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,19 +1,39 @@
 """Home Assistant MQTT discovery: what a space that runs Home Assistant sees without writing YAML.
 
-Discovery configs are retained on `{discovery_prefix}/{component}/{node}/{object}/config`. Every entity is
-unavailable while its node is offline; desks are also unavailable while their state is `unknown`, so Home
-Assistant never shows an unknown desk as free.
+Discovery configs are retained on `{discovery_prefix}/{component}/{node_id}/{object}/config`, `node_id` being
+`edge_{site}_{node}` (the broker's ACL lets each node write under its own). Every payload carries a `unique_id`,
+a `default_entity_id` (`<domain>.<slug>`: `object_id` was deprecated in Home Assistant 2025.10 and is no longer
+honoured from 2026.4), the node as its `device` and edge as its `origin`. Every entity but the node's own
+connectivity sensor is unavailable while its node is offline; desks are also unavailable while their state is
+`unknown`, so Home Assistant never shows an unknown desk as free. A door announces only what its hardware can
+report: no open/closed sensor and no held-open or forced-open alarm without a contact, no lock fault without a
+lock sensor, no reader fault without a reader.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from edge import __version__
 from edge.contract.payloads import Alarm
 from edge.contract.topics import Topics
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# What each alarm needs to ever be raised: a contact for held/forced open, a lock sensor, a reader.
+_ALARM_NEEDS = {
+    Alarm.HELD_OPEN: "contact",
+    Alarm.FORCED_OPEN: "contact",
+    Alarm.LOCK_FAULT: "lock_sensor",
+    Alarm.READER_FAULT: "readers",
+}
+
+
+def slug(text: str) -> str:
+    """Text as Home Assistant accepts it in an entity id: a-z and 0-9 runs joined by single underscores."""
+    return _NOT_SLUG.sub("_", text.lower()).strip("_")
 
 
 @dataclass(frozen=True)
@@ -50,32 +70,40 @@ class Discovery:
             "payload_not_available": "offline",
         }
 
-    def _message(self, component: str, object_id: str, config: dict[str, Any]) -> Announcement:
+    def _message(
+        self, component: str, object_id: str, config: dict[str, Any], *, follows_node: bool = True
+    ) -> Announcement:
         unique = f"{self._uid}_{object_id}".replace("-", "_")
-        body = {
+        body: dict[str, Any] = {
             "unique_id": unique,
-            "object_id": unique,
+            "default_entity_id": f"{component}.{slug(unique)}",
             "device": self._device(),
-            "availability": [self._node_availability(), *config.pop("availability", [])],
-            "availability_mode": "all",
-            **config,
+            "origin": {"name": "edge", "sw_version": __version__},
         }
+        availability = [self._node_availability()] if follows_node else []
+        availability += config.pop("availability", [])
+        if availability:
+            body["availability"] = availability
+            body["availability_mode"] = "all"
+        body.update(config)
         topic = f"{self.prefix}/{component}/{self._uid}/{object_id.replace('-', '_')}/config"
         return Announcement(topic, json.dumps(body, separators=(",", ":")).encode())
 
     def node_entity(self) -> Announcement:
-        """The node's connectivity."""
+        """The node's connectivity: on while online, off when its status (or its last will) says offline."""
+        status = self.topics.node_status(self.node_name)
         return self._message(
             "binary_sensor",
             "online",
             {
                 "name": "Online",
                 "device_class": "connectivity",
-                "state_topic": self.topics.node_status(self.node_name),
+                "entity_category": "diagnostic",
+                "state_topic": status,
                 "value_template": "{{ 'ON' if value_json.state == 'online' else 'OFF' }}",
-                "availability": [],
-                "json_attributes_topic": self.topics.node_status(self.node_name),
+                "json_attributes_topic": status,
             },
+            follows_node=False,  # unavailable while offline would hide exactly what this entity is for
         )
 
     def desk(self, desk: str, zone: str) -> Announcement:
@@ -120,8 +148,10 @@ class Discovery:
             for field in ("occupied", "vacant", "unknown")
         ]
 
-    def door(self, door: str) -> list[Announcement]:
-        """A door: lock state, open/closed, and one problem sensor per alarm."""
+    def door(
+        self, door: str, *, contact: bool = True, lock_sensor: bool = True, readers: bool = True
+    ) -> list[Announcement]:
+        """A door: lock state, open/closed (with a contact), and a problem sensor per alarm its hardware can raise."""
         state = self.topics.door_state(door)
         alarm = self.topics.door_alarm(door)
         out = [
@@ -129,26 +159,32 @@ class Discovery:
                 "binary_sensor",
                 f"door_{door}_lock",
                 {
-                    "name": f"Door {door} unlocked",
-                    "device_class": "lock",
+                    "name": f"Door {door} lock",
+                    "device_class": "lock",  # on = unlocked
                     "state_topic": state,
                     "value_template": "{{ 'OFF' if value_json.locked else 'ON' }}",
                     "json_attributes_topic": state,
                 },
-            ),
-            self._message(
-                "binary_sensor",
-                f"door_{door}_open",
-                {
-                    "name": f"Door {door} open",
-                    "device_class": "door",
-                    "state_topic": state,
-                    "value_template": "{% if value_json.open is not none %}"
-                    "{{ 'ON' if value_json.open else 'OFF' }}{% endif %}",
-                },
-            ),
+            )
         ]
+        if contact:
+            out.append(
+                self._message(
+                    "binary_sensor",
+                    f"door_{door}_open",
+                    {
+                        "name": f"Door {door} open",
+                        "device_class": "door",
+                        "state_topic": state,
+                        "value_template": "{% if value_json.open is not none %}"
+                        "{{ 'ON' if value_json.open else 'OFF' }}{% endif %}",
+                    },
+                )
+            )
+        hardware = {"contact": contact, "lock_sensor": lock_sensor, "readers": readers}
         for kind in Alarm:
+            if not hardware[_ALARM_NEEDS[kind]]:
+                continue
             out.append(
                 self._message(
                     "binary_sensor",

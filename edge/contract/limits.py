@@ -3,8 +3,9 @@
 The broker refuses any packet above `LARGE_PACKET_BYTES` (Mosquitto's `max_packet_size`, set by the edge_broker
 role to the same number) and disconnects whoever sends one. Each client also announces an MQTT 5 Maximum Packet
 Size when it connects, and the broker never sends it anything larger: a client that reads the signed member
-snapshot (a door, the staff tools) announces the broker's limit; every other daemon receives only events, node
-statuses and replay requests, and announces `SMALL_PACKET_BYTES`, so a huge retained message is never even read.
+snapshot (a door, the staff tools, the console) announces the broker's limit; every other daemon receives only
+events, node statuses and replay requests, and announces `SMALL_PACKET_BYTES`, so a huge retained message is never
+even read.
 Sizes are of the whole packet (header, topic, properties and payload); see docs/security.md for the numbers.
 """
 
@@ -18,7 +19,7 @@ LARGE_PACKET_BYTES = 8 * 1024 * 1024
 SMALL_PACKET_BYTES = 4 * MAX_EVENT_BYTES
 """What a daemon that reads no snapshot accepts: an event (at most MAX_EVENT_BYTES) with room to spare."""
 
-SNAPSHOT_READERS = frozenset({"door", "staff"})
+SNAPSHOT_READERS = frozenset({"door", "staff", "console"})
 """The clients that receive the member snapshot on P/members."""
 
 

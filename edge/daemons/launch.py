@@ -56,7 +56,8 @@ def prepare(args: argparse.Namespace) -> Launch | int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 2
-    setup_logging(config.log_level)
+    command = getattr(args, "command", None)
+    setup_logging(config.log_level, identifier=f"edge-{command}" if command else "edge")
     clock: Clock = SystemClock()
     if args.sim_clock:
         if not args.simulate:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Protocol
 
+from edge.daemons.journal import JournalHandler, stderr_is_journal
 from edge.daemons.notify import notify, watchdog_interval
+from edge.daemons.signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -32,48 +31,46 @@ class Service(Protocol):
         ...
 
 
-def setup_logging(level: str = "info") -> None:
-    """Log to stderr in a journald-friendly format."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+def setup_logging(level: str = "info", identifier: str = "edge") -> None:
+    """Log to the journal with priorities when systemd connected stderr to it (journal.py), else text on stderr."""
+    handler: logging.Handler
+    if stderr_is_journal():
+        handler = JournalHandler(identifier)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler], force=True)
 
 
 def run_service(name: str, service: Service, *, tick: float = 1.0, on_tick: Callable[[], None] | None = None) -> int:
-    """Start a service, report ready, feed the watchdog while it is alive, stop it on SIGTERM/SIGINT; exit code."""
-    stop = threading.Event()
+    """Start a service, report ready, feed the watchdog while it is alive, stop it on SIGTERM/SIGINT; exit code.
 
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s: received %s, stopping", name, signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    started = time.monotonic()
-    try:
-        service.start()
-    except BaseException:
-        log.exception("%s: failed to start", name)
-        service.stop()
-        return 1
-    log.info("%s: ready in %.0f ms", name, (time.monotonic() - started) * 1000)
-    notify("READY=1")
-    interval = watchdog_interval()
-    period = min(tick, interval) if interval else tick
-    try:
-        while not stop.wait(period):
-            if on_tick is not None:
-                on_tick()
-            if service.alive():
-                notify("WATCHDOG=1")
-            else:
-                log.error("%s: a loop stopped making progress; withholding the watchdog ping", name)
-    finally:
-        notify("STOPPING=1")
-        service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        log.info("%s: stopped", name)
+    Must run in the main thread (signals are delivered there). The signal handler takes no lock (see signals.py).
+    """
+    with StopSignals() as stop:
+        started = time.monotonic()
+        try:
+            service.start()
+        except BaseException:
+            log.exception("%s: failed to start", name)
+            service.stop()
+            return 1
+        log.info("%s: ready in %.0f ms", name, (time.monotonic() - started) * 1000)
+        notify("READY=1")
+        interval = watchdog_interval()
+        period = min(tick, interval) if interval else tick
+        try:
+            while not stop.wait(period):
+                if on_tick is not None:
+                    on_tick()
+                if service.alive():
+                    notify("WATCHDOG=1")
+                else:
+                    log.error("%s: a loop stopped making progress; withholding the watchdog ping", name)
+            assert stop.received is not None
+            log.info("%s: received %s, stopping", name, stop.received.name)
+        finally:
+            notify("STOPPING=1")
+            service.stop()
+            log.info("%s: stopped", name)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,6 +147,21 @@ class Observer:
         with self.lock:
             view = self.view
             return {node: view.event_seq.get(node, 0) >= seq for node, seq in view.status_seq.items()}
+
+    def wait_applied(self, version: int, timeout: float) -> list[str]:
+        """Wait (real time) until every door reports member snapshot `version` or newer; the doors still behind."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                behind = sorted(
+                    door for door, state in self.view.doors.items() if (state.members_version or 0) < version
+                )
+                seen = bool(self.view.doors)
+            if seen and not behind:
+                return []
+            if time.monotonic() >= deadline:
+                return behind or ["(no door reported its state)"]
+            time.sleep(0.02)
 
     def note(self, line: str) -> None:
         """Add a line to the view's log (the driver's narration)."""

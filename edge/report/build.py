@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from edge.report import csvfile, page
 from edge.report.figures import compute
 from edge.report.model import Figures
-from edge.report.period import Assumptions, OpeningHours, Period
+from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions, Period
 from edge.report.source import Source, read
 from edge.report.store_source import StoreSource
+from edge.schedule import Schedule
 
 DEFAULT_STEP_S = 300
 
@@ -34,7 +35,7 @@ class Report:
 def make_report(
     source: Source,
     period: Period,
-    hours: OpeningHours,
+    hours: Schedule,
     assumptions: Assumptions,
     *,
     step_s: int = DEFAULT_STEP_S,
@@ -93,7 +94,7 @@ def write_report(
     start: dt.date | None = None,
     end: dt.date | None = None,
     timezone: str = "Europe/Paris",
-    hours: OpeningHours | None = None,
+    hours: Schedule | None = None,
     assumptions: Assumptions | None = None,
     directions: Mapping[str, str] | None = None,
     site: str | None = None,
@@ -111,7 +112,7 @@ def write_report(
         report = make_report(
             source,
             period,
-            hours or OpeningHours(),
+            hours or DEFAULT_OPENING_HOURS,
             assumptions or Assumptions(),
             step_s=step_s,
             generated=generated or dt.datetime.now(tz).strftime("%Y-%m-%d %H:%M %Z"),

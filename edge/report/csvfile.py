@@ -41,7 +41,7 @@ def rows(f: Figures, ctx: Context) -> list[list[str]]:
     add("report", ctx.site, "first_day", str(ctx.period.first))
     add("report", ctx.site, "last_day", str(ctx.period.last))
     add("report", ctx.site, "timezone", ctx.period.tz.key)
-    add("report", ctx.site, "opening_hours", f"{ctx.hours.days_label()} {ctx.hours.hours_label()}")
+    add("report", ctx.site, "opening_hours", str(ctx.hours))
     add("report", ctx.site, "opening_days", f.open_days, "days")
     add("report", ctx.site, "source", ctx.source)
     add("report", ctx.site, "sampling_step", ctx.step_s, "s")

@@ -39,7 +39,8 @@ from edge.report.model import (
     Withheld,
     ZoneSample,
 )
-from edge.report.period import Assumptions, OpeningHours, Period
+from edge.report.period import Assumptions, Period
+from edge.schedule import Schedule
 
 SITE = "site"
 HOUR_S = 3600
@@ -194,7 +195,7 @@ def commuting(member_days: int, assumptions: Assumptions) -> Commuting:
     return Commuting(member_days, km, km * assumptions.kg_co2_per_km)
 
 
-def open_instants(period: Period, hours: OpeningHours, step_ms: int) -> int:
+def open_instants(period: Period, hours: Schedule, step_ms: int) -> int:
     """Grid instants of the period that fall inside opening hours."""
     first = -(-period.start_ms // step_ms) * step_ms
     return sum(1 for t in range(first, period.end_ms, step_ms) if hours.contains(period.local(t)))
@@ -213,7 +214,7 @@ def completeness(
     )
 
 
-def compute(data: ReportData, period: Period, hours: OpeningHours, assumptions: Assumptions) -> Figures:
+def compute(data: ReportData, period: Period, hours: Schedule, assumptions: Assumptions) -> Figures:
     """Every figure of the report for one period."""
     k = assumptions.min_count
     inside = [s for s in data.samples if period.start_ms <= s.t_ms < period.end_ms]
@@ -235,7 +236,7 @@ def compute(data: ReportData, period: Period, hours: OpeningHours, assumptions: 
     zones = [occupancy(z, [s for s in inside if s.zone == z], is_open) for z in zone_names]
     hours_in = [h for h in data.door_hours if period.start_ms <= h.hour_ms < period.end_ms]
     entries_by_day = _entries_by_day(hours_in, day_of)
-    open_days = [d for d in period.days() if hours.is_open_day(d)]
+    open_days = [d for d in period.days() if hours.opens_on(d)]
 
     passages = None
     if data.passages is not None:
@@ -287,7 +288,7 @@ def _average_per_open_day(daily: dict[dt.date, int], open_days: Sequence[dt.date
 
 def _days(
     period: Period,
-    hours: OpeningHours,
+    hours: Schedule,
     site: Sequence[ZoneSample],
     is_open: Callable[[int], bool],
     day_of: Callable[[int], dt.date],
@@ -304,7 +305,7 @@ def _days(
         out.append(
             DayFigures(
                 day=day,
-                open=hours.is_open_day(day),
+                open=hours.opens_on(day),
                 peak=figures.peak if day in per_day else None,
                 average_open=figures.average_open,
                 utilisation_open=figures.utilisation_open,

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from edge.report import fmt, svg
 from edge.report.fmt import html
 from edge.report.model import DayFigures, Figures, OccupancyFigures, Withheld
-from edge.report.period import Assumptions, OpeningHours, Period
+from edge.report.period import Assumptions, Period
+from edge.schedule import Schedule
 
 TEAL, AMBER, SLATE = "#2a9d8f", "#e9a23b", "#64748b"
 
@@ -42,7 +43,7 @@ class Context:
 
     site: str
     period: Period
-    hours: OpeningHours
+    hours: Schedule
     assumptions: Assumptions
     source: str
     step_s: int
@@ -57,7 +58,7 @@ def render(figures: Figures, ctx: Context) -> str:
         [
             "<header><h1>Occupancy and impact report</h1>",
             f'<p class="sub">{html(ctx.site)} · {html(ctx.period.label())} ({html(ctx.period.tz.key)}) · open '
-            f"{html(ctx.hours.days_label())} {html(ctx.hours.hours_label())} · source: {html(ctx.source)}</p></header>",
+            f"{html(str(ctx.hours))} · source: {html(ctx.source)}</p></header>",
             "".join(f'<div class="note">{html(n)}</div>' for n in ctx.notes),
             _cards(figures, ctx),
             _heatmap(figures, ctx),
@@ -116,6 +117,18 @@ def _cards(f: Figures, ctx: Context) -> str:
     )
 
 
+def _open_hours(hours: Schedule, weekday: int) -> list[tuple[int, int]]:
+    """Runs of hours of the day (first, last) with some minute inside opening hours, for the heatmap's outline."""
+    runs: list[tuple[int, int]] = []
+    for hour in range(24):
+        if hours.open_in_hour(weekday, hour):
+            if runs and runs[-1][1] == hour - 1:
+                runs[-1] = (runs[-1][0], hour)
+            else:
+                runs.append((hour, hour))
+    return runs
+
+
 def _heatmap(f: Figures, ctx: Context) -> str:
     weekdays = sorted({d.weekday() for d in ctx.period.days()})  # a short period shows only its own weekdays
     row = {weekday: i for i, weekday in enumerate(weekdays)}
@@ -129,9 +142,7 @@ def _heatmap(f: Figures, ctx: Context) -> str:
         for c in f.heatmap
         if c.weekday in row
     }
-    closes = ctx.hours.closes
-    last_hour = closes.hour - (1 if (closes.minute, closes.second, closes.microsecond) == (0, 0, 0) else 0)
-    outlined = [(row[d], ctx.hours.opens.hour, last_hour) for d in sorted(ctx.hours.weekdays) if d in row]
+    outlined = [(row[d], first, last) for d in weekdays for first, last in _open_hours(ctx.hours, d)]
     chart = svg.heatmap(
         [fmt.WEEKDAYS[d] for d in weekdays],
         [f"{h:02d}" for h in range(24)],
@@ -353,7 +364,7 @@ def _method(f: Figures, ctx: Context) -> str:
     a = ctx.assumptions
     items = [
         f"Period: {ctx.period.label()}, local days in {ctx.period.tz.key}, both ends included.",
-        f"Opening hours: {ctx.hours.days_label()} {ctx.hours.hours_label()}; {f.open_days} opening days. Utilisation"
+        f"Opening hours: {ctx.hours}; {f.open_days} opening days. Utilisation"
         " and average occupancy count only instants inside opening hours; peaks count every instant.",
         f"Desk states are sampled every {_step(ctx.step_s)}; each sample stands for the interval that follows it."
         " A desk whose sensor is offline or warming up is 'unknown' and counts neither as occupied nor as vacant.",

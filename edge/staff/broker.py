@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -27,6 +27,33 @@ from edge.bus.session import connect_properties, make_client
 from edge.config import NodeConfig
 from edge.contract.limits import largest_payload, publish_packet_size
 from edge.errors import BrokerError
+
+
+class BrokerLink(Protocol):
+    """What publishing a snapshot or a command needs of a broker connection (a short session or the console's)."""
+
+    @property
+    def where(self) -> str:
+        """host:port of the broker, for messages."""
+        ...
+
+    def read_retained(self, filters: Sequence[str]) -> list[Message]:
+        """Every retained message the broker holds on `filters`."""
+        ...
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool) -> None:
+        """Publish at QoS 1 and return once the broker acknowledged it; BrokerError otherwise."""
+        ...
+
+
+def check_fits(where: str, topic: str, payload: bytes, limit: int | None) -> None:
+    """BrokerError, before publishing, for a message above the Maximum Packet Size the broker announced (if any)."""
+    # The broker would drop the connection rather than take the message: say why before trying.
+    if limit is not None and publish_packet_size(topic, len(payload)) > limit:
+        raise BrokerError(
+            f"the message for {topic} is {len(payload):,} bytes; the broker at {where} accepts at most "
+            f"{largest_payload(topic, limit):,} there (its max_packet_size, edge_broker_max_packet_size)"
+        )
 
 
 @dataclass(frozen=True)
@@ -139,13 +166,7 @@ class BrokerSession:
 
     def publish(self, topic: str, payload: bytes, *, retain: bool) -> None:
         """Publish at QoS 1 and wait for the broker's PUBACK; raise BrokerError when refused or not acknowledged."""
-        limit = self.broker_max_packet
-        if limit is not None and publish_packet_size(topic, len(payload)) > limit:
-            # The broker would drop the connection rather than take it: say why before trying.
-            raise BrokerError(
-                f"the message for {topic} is {len(payload):,} bytes; the broker at {self.where} accepts at most "
-                f"{largest_payload(topic, limit):,} there (its max_packet_size, edge_broker_max_packet_size)"
-            )
+        check_fits(self.where, topic, payload, self.broker_max_packet)
         info = self._client.publish(topic, payload, qos=1, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"cannot publish on {self.where}: {mqtt.error_string(info.rc)}")

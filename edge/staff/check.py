@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from edge.access.door_schedule import scheduled_unlocked
 from edge.access.index import SnapshotIndex
 from edge.access.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
 from edge.access.rules import AccessRequest, DoorContext, decide
@@ -116,11 +115,7 @@ def door_situation(
     configured = DoorMode(config.mode)
     closed = frozenset(day.toordinal() for closure in closures for day in closure.days())
     # The door never applies its unlocked schedule on an untrusted clock: a wrong clock would unlock it.
-    if (
-        configured is DoorMode.NORMAL
-        and clock_trusted
-        and scheduled_unlocked(config.unlocked_schedule, at, node.tz, closed)
-    ):
+    if configured is DoorMode.NORMAL and clock_trusted and config.unlocked_schedule.active_at(at, node.tz, closed):
         return DoorSituation(door, DoorMode.UNLOCKED, "unlocked schedule", clock_trusted)
     return DoorSituation(door, configured, "door config", clock_trusted)
 
@@ -218,11 +213,7 @@ class _Explainer:
 
 def schedule_text(plan: Plan) -> str:
     """A plan's schedule in one line: `24/7`, `never`, or `mon-fri 08:00-19:00; sat 10:00-14:00`."""
-    if plan.is_always:
-        return "24/7"
-    if not plan.schedule:
-        return "never"
-    return "; ".join(f"{','.join(w.days)} {w.start}-{w.end}" for w in plan.schedule)
+    return "24/7" if plan.is_always else str(plan.schedule)
 
 
 def _admitted(rule: Admit) -> str:

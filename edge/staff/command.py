@@ -8,6 +8,7 @@ shows the mode they are in (`edge members status`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from edge.config import NodeConfig
 from edge.contract.payloads import NAME_PATTERN
 from edge.contract.topics import Topics
 from edge.errors import ConfigError
-from edge.staff.broker import BrokerSession
+from edge.staff.broker import BrokerLink, BrokerSession
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,19 @@ def send_command(
     clock: Clock,
     timeout: float,
     valid_for_s: int = DEFAULT_VALID_FOR_S,
+    link: BrokerLink | None = None,
 ) -> SentCommand:
-    """Sign and publish one command (QoS 1, not retained) and wait for the broker's acknowledgement."""
+    """Sign and publish one command (QoS 1, not retained) and wait for the broker's acknowledgement.
+
+    Publishes through `link` when given (the console's own connection), otherwise through a short session.
+    """
     if not re.match(NAME_PATTERN, door):
         raise ConfigError([f"--door: {door!r} is not a door name (a-z, 0-9, - and _)"])
     if not 1 <= valid_for_s <= MAX_VALID_FOR_S:
         raise ConfigError([f"--valid-for: must be 1-{MAX_VALID_FOR_S} seconds"])
     topics = Topics(config.site, config.mqtt.prefix)
-    with BrokerSession(config, "command", timeout=timeout) as session:
+    with contextlib.ExitStack() as stack:
+        session = link if link is not None else stack.enter_context(BrokerSession(config, "command", timeout=timeout))
         known = bool(session.read_retained([topics.door_state(door)]))
         # Signed as late as possible: the validity window starts now.
         command = make_command(config.site, door, action, now=clock.now(), valid_for_s=valid_for_s)

@@ -42,9 +42,12 @@ def add_member(
     valid_until: dt.date | None = None,
     account: str | None = None,
     staff: bool = False,
+    email: str | None = None,
 ) -> Edit:
     """Add a new member written by hand (source `manual`); refuse a known id, an unknown plan or a taken badge."""
     data: dict[str, Any] = {"id": member_id, "plan": plan, "badges": badges, "name": name, "staff": staff}
+    if email is not None:
+        data["email"] = email
     data.update({k: v for k, v in (("valid_from", valid_from), ("valid_until", valid_until)) if v is not None})
     if account is not None:
         data["account"] = account
@@ -106,6 +109,49 @@ def remove_member(members: MemberFile, member_id: str) -> Edit:
     count = len(member.badges)
     summary = f"removed member {member.id} ({count} badge{'' if count == 1 else 's'} revoked)"
     return Edit(result, summary, warnings=_import_warning(member))
+
+
+def update_member(members: MemberFile, member_id: str, **changes: Any) -> Edit:
+    """Change some fields of a member (name, email, plan, badges, validity, account, staff); the id and the source
+    stay. Refuse an unknown plan or a badge another member holds, naming that member."""
+    allowed = {"name", "email", "plan", "badges", "valid_from", "valid_until", "account", "staff"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(unknown)}")
+    index, member = _require(members, member_id)
+    data = {**member.model_dump(mode="python"), **changes}
+    try:
+        updated = Member.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_option_issue(err, data) for err in exc.errors()]) from None
+    problems: list[str] = []
+    if updated.plan not in members.plans:
+        problems.append(f"--plan: unknown plan {updated.plan!r} (plans: {', '.join(sorted(members.plans))})")
+    owners = _badge_owners(members)
+    problems.extend(
+        f"--badge: badge {mask_uid(uid)} already belongs to member {owners[uid]}"
+        for uid in updated.badges
+        if owners.get(uid, member.id) != member.id
+    )
+    if problems:
+        raise ConfigError(problems)
+    if updated == member:
+        return Edit(members, f"member {member.id} unchanged", changed=False)
+    fields = sorted(name for name in allowed if getattr(updated, name) != getattr(member, name))
+    result = _revalidate(members, [*members.members[:index], updated, *members.members[index + 1 :]])
+    return Edit(result, f"changed {', '.join(fields)} of member {member.id}", warnings=_import_warning(member))
+
+
+def set_account_seats(members: MemberFile, account: str, seats: int | None) -> Edit:
+    """Set (or, with None, lift) the seat limit of a company or team account, adding the account if needed."""
+    current = members.accounts.get(account)
+    if current is not None and current.seats == seats:
+        return Edit(members, f"account {account} unchanged", changed=False)
+    data = members.model_dump(mode="python", by_alias=True)
+    data["accounts"] = {**data["accounts"], account: {"seats": seats}}
+    result = validate_member_data(data, source="the edited member file")
+    limit = f"{seats} seats" if seats is not None else "no seat limit"
+    return Edit(result, f"account {account}: {limit}")
 
 
 def _find(members: MemberFile, member_id: str) -> tuple[int, Member] | None:

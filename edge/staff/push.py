@@ -8,6 +8,7 @@ the current time in milliseconds, the last version pushed from this member file 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -25,7 +26,7 @@ from edge.clock import Clock, parse_rfc3339, rfc3339_ms
 from edge.config import NodeConfig
 from edge.contract.topics import Topics
 from edge.errors import ConfigError
-from edge.staff.broker import BrokerSession
+from edge.staff.broker import BrokerLink, BrokerSession
 
 RECORD_SUFFIX = ".pushed.json"
 
@@ -108,14 +109,19 @@ def push_snapshot(
     badge_key: bytes,
     clock: Clock,
     timeout: float,
+    link: BrokerLink | None = None,
 ) -> PushRecord:
-    """Build, sign, self-verify and publish the snapshot (retained, QoS 1, acknowledged), then record the push."""
+    """Build, sign, self-verify and publish the snapshot (retained, QoS 1, acknowledged), then record the push.
+
+    Publishes through `link` when given (the console's own connection), otherwise through a short session.
+    """
     if members.site != config.site:
         raise ConfigError([f"{members_path}: site {members.site!r} is not the staff config's site {config.site!r}"])
     topics = Topics(config.site, config.mqtt.prefix)
     path = record_path(members_path)
     previous = read_record(path)
-    with BrokerSession(config, "push", timeout=timeout) as session:
+    with contextlib.ExitStack() as stack:
+        session = link if link is not None else stack.enter_context(BrokerSession(config, "push", timeout=timeout))
         retained = session.read_retained([topics.members()])
         on_broker = snapshot_version(retained[-1].payload) if retained else None
         now = clock.now()

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge.clock import rfc3339_ms
+from edge.i18n import Formatter
 from edge.staff.check import CheckResult
+from edge.staff.imports import ImportPlan, MemberChange, MemberRef
 from edge.staff.listing import MemberRow
 from edge.staff.status import Currency, StatusReport
 
@@ -113,6 +115,53 @@ def list_json(rows: Sequence[MemberRow]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def import_summary(plan: ImportPlan, fmt: Formatter) -> str:
+    """One line: members the import brings and what happens to the source's members and the others."""
+    return fmt.ngettext(
+        "%(n)s member from %(source)s (%(added)s new, %(changed)s changed, %(unchanged)s unchanged, "
+        "%(removed)s removed), %(kept)s other members kept",
+        "%(n)s members from %(source)s (%(added)s new, %(changed)s changed, %(unchanged)s unchanged, "
+        "%(removed)s removed), %(kept)s other members kept",
+        plan.after,
+        source=plan.source,
+        added=fmt.number(len(plan.added)),
+        changed=fmt.number(len(plan.changed)),
+        unchanged=fmt.number(plan.unchanged),
+        removed=fmt.number(len(plan.removed)),
+        kept=fmt.number(plan.kept),
+    )
+
+
+def import_lists(plan: ImportPlan, fmt: Formatter, *, added_and_changed: bool, limit: int = 100) -> str:
+    """The members an import removes (always, every one), and with `added_and_changed` up to `limit` of those."""
+    parts = []
+    if added_and_changed:
+        head = fmt.ngettext("added (%(n)s member):", "added (%(n)s members):", len(plan.added))
+        parts.append(_members_list(fmt, head, plan.added, limit))
+        head = fmt.ngettext("changed (%(n)s member):", "changed (%(n)s members):", len(plan.changed))
+        parts.append(_members_list(fmt, head, plan.changed, limit))
+    head = fmt.ngettext("removed (%(n)s member):", "removed (%(n)s members):", len(plan.removed))
+    parts.append(_members_list(fmt, head, plan.removed, None))
+    return "\n".join(part for part in parts if part)
+
+
+def _members_list(fmt: Formatter, head: str, members: Sequence[MemberRef | MemberChange], limit: int | None) -> str:
+    if not members:
+        return ""
+    shown = members if limit is None else members[:limit]
+    width = max(len(m.id) for m in shown)
+    lines = [head]
+    for member in shown:
+        name = member.name or fmt.gettext("(no name)")
+        line = f"  {member.id.ljust(width)}  {name}"
+        if isinstance(member, MemberChange):
+            line += f"  ({', '.join(member.fields)})"
+        lines.append(line)
+    if len(shown) < len(members):
+        lines.append("  " + fmt.gettext("... and %(count)s more", count=fmt.number(len(members) - len(shown))))
+    return "\n".join(lines)
 
 
 def status_text(report: StatusReport) -> str:

@@ -65,8 +65,16 @@ def edge_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "edge", *args]
 
 
-def run_edge(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI to completion and capture its output."""
+def run_edge(
+    *args: str, timeout: float = 60, input_text: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI to completion (with `input_text` on its standard input) and capture its output."""
     return subprocess.run(
-        edge_command(*args), capture_output=True, text=True, timeout=timeout, env=edge_env(**env), cwd=REPO
+        edge_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=edge_env(**env),
+        cwd=REPO,
+        input=input_text,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -20,6 +22,34 @@ class Received:
     topic: str
     payload: bytes
     retain: bool
+
+    @cached_property
+    def event_id(self) -> str | None:
+        """The envelope's `id`, or None when the payload has none (parsed once: waits look at it often)."""
+        try:
+            data = json.loads(self.payload)
+        except ValueError:
+            return None
+        value = data.get("id") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+
+
+def event_id(message: Received) -> str | None:
+    """The event id a message carries (the envelope's `id`), or None (a node status, a command, a foreign payload)."""
+    return message.event_id
+
+
+def first_deliveries(messages: Iterable[Received]) -> list[Received]:
+    """Each event once, as first delivered, in arrival order: what a consumer deduplicating on `id` keeps."""
+    seen: set[str] = set()
+    firsts = []
+    for message in messages:
+        key = event_id(message)
+        if key is None or key not in seen:
+            firsts.append(message)
+            if key is not None:
+                seen.add(key)
+    return firsts
 
 
 class Recorder:
@@ -61,10 +91,29 @@ class Recorder:
             return self._cond.wait_for(lambda: predicate(self.messages), timeout)
 
     def wait_count(self, n: int, timeout: float = 20.0, topic_part: str = "") -> list[Received]:
-        """Block until at least n messages (whose topic contains `topic_part`) arrived; return them."""
+        """Block until at least n messages (whose topic contains `topic_part`) arrived; return them.
+
+        Counts deliveries: a QoS 1 duplicate counts twice. To wait for events, use `wait_events` or `wait_ids`.
+        """
         self.wait_for(lambda ms: sum(topic_part in m.topic for m in ms) >= n, timeout)
         with self._cond:
             return [m for m in self.messages if topic_part in m.topic]
+
+    def wait_events(self, n: int, timeout: float = 20.0, topic_part: str = "") -> list[Received]:
+        """Block until at least n distinct events (by id) arrived on topics containing `topic_part`; return every
+        delivery on those topics, duplicates included, so that a test can still check for them."""
+
+        def distinct(messages: list[Received]) -> bool:
+            return len({event_id(m) for m in messages if topic_part in m.topic} - {None}) >= n
+
+        self.wait_for(distinct, timeout)
+        with self._cond:
+            return [m for m in self.messages if topic_part in m.topic]
+
+    def wait_ids(self, ids: Iterable[str], timeout: float = 20.0) -> bool:
+        """Block until an event with each of these ids arrived; False on timeout."""
+        wanted = set(ids)
+        return self.wait_for(lambda ms: wanted <= {event_id(m) for m in ms}, timeout)
 
     def close(self) -> None:
         """Disconnect."""

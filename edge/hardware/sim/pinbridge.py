@@ -49,9 +49,14 @@ class PinBridgeServer:
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        self._server = socketserver.ThreadingUnixStreamServer(str(path), Handler)
+        # Bound and listening under a temporary name, then renamed: whoever sees the path can connect.
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            staging.unlink()
+        self._server = socketserver.ThreadingUnixStreamServer(str(staging), Handler)
         self._server.daemon_threads = True
-        os.chmod(path, 0o600)
+        os.chmod(staging, 0o600)
+        os.replace(staging, path)
         self._thread = threading.Thread(target=self._server.serve_forever, name="pinbridge", daemon=True)
 
     def start(self) -> None:

@@ -1,4 +1,5 @@
-"""The unlocked schedule: inside/outside at local times, next change, midnight spans and DST days (Europe/Paris)."""
+"""Schedules at real instants (`active_at`, `next_change`): a door's unlocked schedule and the collector's opening
+hours. Inside/outside at local times, next change, midnight spans, closures and DST days (Europe/Paris)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.access.door_schedule import next_schedule_change, scheduled_unlocked
-from edge.config.doors import WeeklyWindow
+from edge.schedule import NEVER, Schedule, parse_schedule
 
 PARIS = ZoneInfo("Europe/Paris")
+RECEPTION = parse_schedule("mon,tue,wed,thu,fri 08:30-18:00; sat 22:00-02:00")  # Saturday's runs into Sunday
 
 
-def window(days: str, start: str, end: str) -> WeeklyWindow:
-    return WeeklyWindow.model_validate({"days": days.split(","), "start": start, "end": end})
+def scheduled_unlocked(
+    schedule: Schedule, when: datetime, tz: ZoneInfo, closed_days: frozenset[int] = frozenset()
+) -> bool:
+    return schedule.active_at(when, tz, closed_days)
 
 
-RECEPTION = (
-    window("mon,tue,wed,thu,fri", "08:30", "18:00"),
-    window("sat", "22:00", "02:00"),  # runs past midnight into Sunday
-)
+def next_schedule_change(schedule: Schedule, when: datetime, tz: ZoneInfo) -> datetime | None:
+    return schedule.next_change(when, tz)
 
 
 def local(text: str, fold: int = 0) -> datetime:
@@ -62,36 +63,36 @@ def test_next_change(when: str, expected: str) -> None:
 
 
 def test_overlapping_and_adjacent_windows_change_only_at_their_outer_edges() -> None:
-    windows = (window("mon", "08:00", "12:00"), window("mon", "11:00", "13:00"), window("mon", "13:00", "14:00"))
+    windows = parse_schedule("mon 08:00-12:00; mon 11:00-13:00; mon 13:00-14:00")
     assert next_schedule_change(windows, local("2026-03-02T09:00:00"), PARIS) == local("2026-03-02T14:00:00")
 
 
 def test_no_windows_never_unlock() -> None:
-    assert not scheduled_unlocked((), local("2026-03-02T12:00:00"), PARIS)
-    assert next_schedule_change((), local("2026-03-02T12:00:00"), PARIS) is None
+    assert not scheduled_unlocked(NEVER, local("2026-03-02T12:00:00"), PARIS)
+    assert next_schedule_change(NEVER, local("2026-03-02T12:00:00"), PARIS) is None
 
 
 def test_a_window_starting_and_ending_at_midnight_every_day_never_changes() -> None:
-    always = (window("mon,tue,wed,thu,fri,sat,sun", "00:00", "00:00"),)
+    always = parse_schedule("mon,tue,wed,thu,fri,sat,sun 00:00-24:00")
     assert scheduled_unlocked(always, local("2026-03-04T03:00:00"), PARIS)
     assert next_schedule_change(always, local("2026-03-04T03:00:00"), PARIS) is None
 
 
 def test_spring_forward_night_window_lasts_one_hour_less() -> None:
-    night = (window("sun", "01:00", "04:00"),)  # 2026-03-29: 02:00 CET jumps to 03:00 CEST
+    night = parse_schedule("sun 01:00-04:00")  # 2026-03-29: 02:00 CET jumps to 03:00 CEST
     start = next_schedule_change(night, local("2026-03-29T00:30:00"), PARIS)
     assert start == datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
     assert next_schedule_change(night, start, PARIS) == datetime(2026, 3, 29, 2, 0, tzinfo=UTC)
 
 
 def test_a_start_inside_the_spring_forward_gap_begins_an_hour_later_on_the_wall_clock() -> None:
-    gap = (window("sun", "02:30", "05:00"),)
+    gap = parse_schedule("sun 02:30-05:00")
     assert not scheduled_unlocked(gap, local("2026-03-29T03:29:00"), PARIS)
     assert scheduled_unlocked(gap, local("2026-03-29T03:30:00"), PARIS)
 
 
 def test_an_ambiguous_autumn_start_means_its_first_occurrence() -> None:
-    repeated = (window("sun", "02:30", "06:00"),)  # 2026-10-25: 03:00 CEST falls back to 02:00 CET
+    repeated = parse_schedule("sun 02:30-06:00")  # 2026-10-25: 03:00 CEST falls back to 02:00 CET
     assert next_schedule_change(repeated, local("2026-10-25T01:00:00"), PARIS) == datetime(
         2026, 10, 25, 0, 30, tzinfo=UTC
     )
@@ -115,3 +116,17 @@ def test_a_window_past_midnight_belongs_to_the_day_it_opened() -> None:
     sunday = saturday + 1
     assert scheduled_unlocked(RECEPTION, local("2026-03-08T01:00:00"), PARIS, closed_days={sunday})
     assert not scheduled_unlocked(RECEPTION, local("2026-03-08T01:00:00"), PARIS, closed_days={saturday})
+
+
+def test_the_schedules_own_closed_days_suspend_it_like_the_snapshots() -> None:
+    closed = parse_schedule("mon-fri 08:30-18:00; sat 22:00-02:00; closed 2026-12-25; closed 2026-03-07")
+    assert not closed.active_at(local("2026-12-25T10:00:00"), PARIS)
+    assert closed.active_at(local("2026-12-24T10:00:00"), PARIS)
+    assert not closed.active_at(local("2026-03-08T01:00:00"), PARIS)  # the night belongs to the closed Saturday
+    assert closed.next_change(local("2026-12-24T19:00:00"), PARIS) == local("2026-12-26T22:00:00")  # skips the 25th
+
+
+def test_a_window_that_ends_at_midnight_ends_at_the_start_of_the_next_day() -> None:
+    evening = parse_schedule("mon 20:00-24:00")
+    assert evening.active_at(local("2026-03-02T23:59:59"), PARIS)
+    assert evening.next_change(local("2026-03-02T21:00:00"), PARIS) == local("2026-03-03T00:00:00")

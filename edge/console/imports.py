@@ -1,0 +1,58 @@
+"""Importing a coworking platform's export from the console: the command line's plan and guard, one call.
+
+Pure (no Django). The plan of who is added, changed and removed and the guard against emptying the list are
+`edge.staff.imports`, the same functions `edge members import` uses; this module only runs the import and
+bundles what the preview page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.access.members import MemberFile
+from edge.access.members_csv import MAPPINGS, CsvMapping, ImportReport, import_csv, load_mapping
+from edge.i18n import Formatter
+from edge.staff import imports
+from edge.staff.imports import ImportPlan as Diff
+from edge.staff.imports import RemovalVerdict
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing an export would do: the new file, the report, the changes by member, the guard's verdict."""
+
+    result: MemberFile
+    report: ImportReport
+    diff: Diff
+    verdict: RemovalVerdict
+
+    @property
+    def before(self) -> int:
+        """The platform's members before the import."""
+        return self.diff.before
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The import removes all, or too many, of the platform's members."""
+        return self.verdict.needs_confirmation
+
+    @property
+    def refused(self) -> bool:
+        """The guard refuses the import as confirmed (or not)."""
+        return not self.verdict.allowed
+
+
+def mapping_for(fmt: str, override: Path | None) -> CsvMapping:
+    """The built-in mapping of a platform, with the site's own mapping file (plan names ...) on top."""
+    base = MAPPINGS[fmt]
+    return load_mapping(override, base=base) if override is not None else base
+
+
+def plan_import(
+    raw: bytes, mapping: CsvMapping, base: MemberFile, *, name: str, confirmed: int | None, fmt: Formatter
+) -> ImportPlan:
+    """Import `raw` over `base` (ConfigError listing every bad row in `fmt`'s language) and judge the removals."""
+    result, report = import_csv(raw, mapping, base, source=name, fmt=fmt)
+    diff = imports.plan_import(base, result, mapping.source)
+    return ImportPlan(result, report, diff, imports.judge_removals(diff, confirmed=confirmed))
