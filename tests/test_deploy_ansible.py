@@ -239,7 +239,7 @@ def test_node_role_installs_the_units_from_the_repo_systemd_directory() -> None:
     assert defaults["edge_node_venv"] == "{{ edge_node_prefix }}/venv" and defaults["edge_node_prefix"] == "/opt/edge"
 
 
-@pytest.mark.parametrize("role", ["edge_node", "edge_broker", "edge_collector", "edge_grafana"])
+@pytest.mark.parametrize("role", ["edge_node", "edge_broker", "edge_collector", "edge_grafana", "edge_central"])
 def test_role_variables_are_prefixed_and_documented(role: str) -> None:
     defaults = yaml.safe_load((DEPLOY / "roles" / role / "defaults/main.yml").read_text())
     readme = (DEPLOY / "roles" / role / "README.md").read_text()
