@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from edge.contract import DeskOccupancy, DeskState, DoorAccess, Envelope, Event, Reason, Topics, encode
@@ -105,9 +105,10 @@ class SimulatedNetwork:
             site.names.update(site.desks)
             site.names.update({"front", "front-in"})
 
-    def start(self) -> None:
-        """Start the central store, then each site's broker and collector."""
-        self.central.start()
+    def start(self, *, central: bool = True) -> None:
+        """Start the central store (unless it is to be away from the start), then each site's broker and collector."""
+        if central:
+            self.central.start()
         for site in self.sites:
             site.broker.start()
             self.start_collector(site)
@@ -136,6 +137,25 @@ class SimulatedNetwork:
             messages += [site.access_message(f"m-{site.name}-{i}", REASONS[i % len(REASONS)], when)
                          for i in range(accesses)]  # fmt: skip
             site.send(messages)
+
+    def past(self, start: datetime, end: datetime, every_s: float, changes: int = 2) -> int:
+        """A stretch of history: every `every_s` from `start` to `end`, `changes` desks change state and a member
+        badges, at every site (sent in chunks); returns how many events were published."""
+        sent = 0
+        for site in self.sites:
+            messages = []
+            when = start
+            while when < end:
+                for desk in self.random.sample(sorted(site.desks), changes):
+                    busy = site.states.get(desk) is DeskState.OCCUPIED
+                    messages.append(site.desk_message(desk, DeskState.VACANT if busy else DeskState.OCCUPIED, when))
+                member = f"m-{site.name}-{self.random.randrange(40)}"
+                messages.append(site.access_message(member, self.random.choice(REASONS), when))
+                when += timedelta(seconds=every_s)
+            for first in range(0, len(messages), 2000):
+                site.send(messages[first : first + 2000])
+            sent += len(messages)
+        return sent
 
     def activity(self, changes: int = 3, accesses: int = 2) -> None:
         """Now: a few desks change state and a few members badge, at every site."""
