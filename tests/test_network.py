@@ -11,9 +11,12 @@ event id, desk, door or reader name anywhere.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +25,7 @@ from edge.collector.schema import MEASUREMENTS
 from tests.collector_support import kill_leftovers, wait_until
 from tests.fault_nodes import DeskNode
 from tests.network_support import central_samples, holds, sent_by_site, store_meta
+from tests.rig.fixtures import run_edge
 from tests.rig.network import SimulatedNetwork
 
 pytestmark = pytest.mark.slow
@@ -106,3 +110,25 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
     assert not label_values & below_zone, "a desk, door or reader name reached the central store"
     assert not any(p in value for value in label_values for p in personal)
     assert sum(s.published for s in network.sites) > 0
+
+    portfolio = network.folder / "portfolio"
+    portfolio.mkdir()
+    (portfolio / "reader.password").write_text(network.central.reader[1])
+    sites = "".join(f"    - {{id: {name}, name: Tiers-lieu {i}}}\n" for i, name in enumerate(network.names, 1))
+    (portfolio / "network.yaml").write_text(
+        f"network:\n  url: {network.central.url}\n  password_file: reader.password\n  ca_file: {network.central.ca}\n"
+        f"  delay_h: 0\n  sites:\n{sites}"
+    )
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    done = run_edge("report", "--network", "-c", str(portfolio / "network.yaml"), "--day", today,
+                    "-o", str(portfolio / "p.html"), EDGE_LANG="fr")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = list(csv.DictReader(io.StringIO((portfolio / "p.csv").read_text()), delimiter=";"))
+    by_site = {r["Identifiant du site"]: r for r in rows}
+    assert set(by_site) == {*network.names, ""}
+    # site-hourly figures cover complete hours: the real presence node's 6 desks count once their first hour ends
+    assert by_site[network.names[0]]["Postes"] in {"12", "18"}
+    assert [by_site[name]["Postes"] for name in network.names[1:]] == ["12"] * (SITES - 1)
+    for name in network.names:  # every event each site's nodes numbered today reached the central store's figures
+        assert by_site[name]["Événements reçus"] == by_site[name]["Événements attendus"] != "0", by_site[name]
+        assert by_site[name]["Taux d'occupation"], by_site[name]

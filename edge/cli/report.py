@@ -1,8 +1,9 @@
 """`edge report`: the occupancy and impact report for a period, as one HTML page and a CSV of its figures.
 
 Reads the collector's local store (`-c` collector config, or `--store`) or InfluxDB (`--influx` with the
-collector config's `influx` section, or `--influx-url` and `--influx-db`). Exit codes: 0 written; 1 the data
-source could not be read; 2 an option or the config must be fixed.
+collector config's `influx` section, or `--influx-url` and `--influx-db`). With `--network`, the portfolio of a
+network of sites from its central store (`-c` is then the network report's file). Exit codes: 0 written; 1 the
+data source could not be read; 2 an option or the config must be fixed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def register(sub: Any) -> None:
     )
     where = parser.add_argument_group("data source")
     where.add_argument("-c", "--config", type=Path, help="the collector node's YAML config")
+    where.add_argument(
+        "--network",
+        action="store_true",
+        help="the network's portfolio across its sites, from its central store (-c: the network report's file)",
+    )
     where.add_argument("--store", type=Path, help="collector store file (default: the config's store)")
     where.add_argument("--influx", action="store_true", help="read the InfluxDB of the config's collector.influx")
     where.add_argument("--influx-url", help="read InfluxDB at this URL (derived series, InfluxQL)")
@@ -94,6 +100,10 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     """Build the source, make the report, write it."""
+    if args.network:
+        from edge.cli.report_network import run_network
+
+        return run_network(args)
     try:
         config = load_config(args.config, check_secrets=False) if args.config else None
         timezone = args.timezone or (config.timezone if config else "Europe/Paris")

@@ -1,20 +1,23 @@
-"""The only YAML reader: turns a node's file into a validated `NodeConfig` or a list of located issues."""
+"""The only YAML reader: turns a node's file into a validated `NodeConfig` (and a network report's file into a
+`NetworkReportConfig`), or a list of located issues."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from edge.config.base import Issue, iter_secrets
+from edge.config.network import NetworkFile, NetworkReportConfig
 from edge.config.node import NodeConfig, cross_check
 from edge.errors import ConfigError
 
 _SECRET_WORDS = ("password", "secret", "key", "token")
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_config(path: str | Path, *, check_secrets: bool = True) -> NodeConfig:
@@ -27,10 +30,8 @@ def load_config(path: str | Path, *, check_secrets: bool = True) -> NodeConfig:
     return parse_config(text, base_dir=path.parent, source=str(path), check_secrets=check_secrets)
 
 
-def parse_config(
-    text: str, *, base_dir: Path | None = None, source: str = "<config>", check_secrets: bool = True
-) -> NodeConfig:
-    """Validate YAML text into a NodeConfig; relative paths are taken from `base_dir`."""
+def _read_yaml(text: str, source: str, expected: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The YAML mapping in `text` and the line of each key path; ConfigError when it is not a mapping."""
     try:
         root_node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -39,14 +40,39 @@ def parse_config(
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}: the file must be a YAML mapping (site:, node:, ...)"])
-    lines = line_index(root_node)
-    context = {"base_dir": base_dir}
+        raise ConfigError([f"{source}: the file must be a YAML mapping ({expected})"])
+    return data, line_index(root_node)
+
+
+def _validate(model: type[M], data: dict[str, Any], lines: dict[str, int], source: str, base_dir: Path | None) -> M:
     try:
-        config = NodeConfig.model_validate(data, context=context)
+        return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         issues = [issue_from_error(err, data) for err in exc.errors()]
         raise ConfigError(format_issues(issues, lines, source)) from None
+
+
+def load_network_config(path: str | Path, *, check_secrets: bool = True) -> NetworkReportConfig:
+    """Read and validate a network report's file (`network:`); ConfigError listing every issue with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    data, lines = _read_yaml(text, str(path), "network:")
+    config = _validate(NetworkFile, data, lines, str(path), path.parent)
+    issues = _secret_issues(config) if check_secrets else []
+    if issues:
+        raise ConfigError(format_issues(issues, lines, str(path)))
+    return config.network
+
+
+def parse_config(
+    text: str, *, base_dir: Path | None = None, source: str = "<config>", check_secrets: bool = True
+) -> NodeConfig:
+    """Validate YAML text into a NodeConfig; relative paths are taken from `base_dir`."""
+    data, lines = _read_yaml(text, source, "site:, node:, ...")
+    config = _validate(NodeConfig, data, lines, source, base_dir)
     issues = cross_check(config)
     if check_secrets:
         issues.extend(_secret_issues(config))
@@ -55,7 +81,7 @@ def parse_config(
     return config
 
 
-def _secret_issues(config: NodeConfig) -> list[Issue]:
+def _secret_issues(config: BaseModel) -> list[Issue]:
     issues = []
     for key_path, file in iter_secrets(config):
         if not file.is_file():

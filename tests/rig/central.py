@@ -156,9 +156,13 @@ class Central:
             body: bytes = response.read()
         return body
 
+    def flush(self) -> None:
+        """Make what VictoriaMetrics received searchable now (it buffers new samples for a second or so)."""
+        urllib.request.urlopen(f"{self.victoria.url}/internal/force_flush", timeout=10).read()
+
     def export(self, match: str = '{__name__=~".+"}') -> list[dict[str, Any]]:
         """Everything VictoriaMetrics holds that matches, read through vmauth as the portfolio reader."""
-        urllib.request.urlopen(f"{self.victoria.url}/internal/force_flush", timeout=10).read()
+        self.flush()
         body = self.get("/api/v1/export", {"match[]": match})
         return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
 
