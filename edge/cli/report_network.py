@@ -62,10 +62,8 @@ def run_network(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"edge report --network: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    flagged = len(made.portfolio.flagged)
-    print(
-        f"portfolio: {out}\nfigures: {csv_path(out)}\nsites: {len(made.portfolio.sites)}, {flagged} with incomplete data"
-    )
+    sites, flagged = len(made.portfolio.sites), len(made.portfolio.flagged)
+    print(f"portfolio: {out}\nfigures: {csv_path(out)}\nsites: {sites}, {flagged} with incomplete data")
     return 0
 
 
