@@ -30,10 +30,11 @@ from edge.collector.schema import (
     site_hourly_point,
     site_occupancy_point,
 )
+from edge.config.loader import load_network_config
 from edge.report.central import SiteReadings
 from edge.report.portfolio import Flag, compute, hours_expected
 from tests.rig.central import Central
-from tests.rig.fixtures import run_edge
+from tests.rig.fixtures import REPO, run_edge
 
 PARIS = ZoneInfo("Europe/Paris")
 DAY = dt.date(2026, 11, 24)
@@ -240,6 +241,12 @@ def test_options_that_read_one_site_are_refused_with_the_network(central: Centra
     done = run_edge("report", "--network", "-c", str(config), "--day", str(DAY), "--store", "x.sqlite3")
     assert done.returncode == 2
     assert "--store" in done.stderr
+
+
+def test_the_example_network_file_is_valid() -> None:
+    config = load_network_config(REPO / "examples" / "network.yaml", check_secrets=False)
+    assert [site.id for site in config.sites] == ["la-ruche", "le-hangar", "la-fabrique"]
+    assert config.url.startswith("https://")
 
 
 # -- the arithmetic alone ------------------------------------------------------------------------------------------
