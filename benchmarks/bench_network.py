@@ -30,7 +30,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import Measure, cpu_seconds, report, rss_mb, sized
+from benchmarks.common import QUICK, Measure, cpu_seconds, report, rss_mb, sized
 from tests.collector_support import kill_leftovers, wait_until
 from tests.network_support import central_samples, derived_rows, sent_by_site, store_meta
 from tests.rig.network import SimulatedNetwork
@@ -152,7 +152,7 @@ def vmagent_probe(samples: int, folder: Path, *, kill: bool) -> dict[str, float]
         with urllib.request.urlopen(f"{central.url}/api/v1/export?{query}", timeout=30) as response:
             return sum(len(json.loads(line)["timestamps"]) for line in response.read().decode().splitlines())
 
-    wait_until(lambda: delivered() >= samples, timeout=sized(30, 10), interval=0.5)
+    wait_until(lambda: delivered() >= samples, timeout=sized(30, 3), interval=0.5)
     got = delivered()
     proc.kill()
     proc.wait()
@@ -163,14 +163,15 @@ def vmagent_probe(samples: int, folder: Path, *, kill: bool) -> dict[str, float]
 def main() -> None:
     """Run both parts and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sites", type=int, default=int(sized(5, 3)))
-    parser.add_argument("--hours", type=float, default=sized(24, 2))
-    parser.add_argument("--vmagent-samples", type=int, default=int(sized(100_000, 20_000)))
+    parser.add_argument("--sites", type=int, default=int(sized(5, 2)))
+    parser.add_argument("--hours", type=float, default=sized(24, 1))
+    parser.add_argument("--vmagent-samples", type=int, default=int(sized(100_000, 10_000)))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-network-") as tmp:
         c = catch_up(args.sites, args.hours, Path(tmp) / "network")
         killed = vmagent_probe(args.vmagent_samples, Path(tmp) / "vmagent-kill", kill=True)
-        stopped = vmagent_probe(args.vmagent_samples, Path(tmp) / "vmagent-term", kill=False)
+        # quick mode (CI) skips the clean stop: it only shows that vmagent keeps its queue when stopped cleanly
+        stopped = None if QUICK else vmagent_probe(args.vmagent_samples, Path(tmp) / "vmagent-term", kill=False)
     outage = f"{args.sites} sites, central away for {args.hours:g} h of data"
     report(
         [
@@ -187,8 +188,9 @@ def main() -> None:
             Measure("network", "vmagent RSS idle", killed["idle"], "MB"),
             Measure("network", f"vmagent RSS holding {args.vmagent_samples:,} samples", killed["loaded"], "MB"),
             Measure("network", "vmagent killed while the central is away: lost", killed["lost"], "%"),
-            Measure("network", "vmagent stopped cleanly while the central is away: lost", stopped["lost"], "%"),
         ]
+        + ([Measure("network", "vmagent stopped cleanly while the central is away: lost", stopped["lost"], "%")]
+           if stopped else [])
     )  # fmt: skip
 
 
