@@ -143,6 +143,7 @@ def test_the_cli_adds_a_token_badge_and_with_the_key_refuses_its_uid_elsewhere(t
                      "--badge", f"token:{token}", EDGE_LANG="en")  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert parse_member_file(path.read_text()).members[-1].badges == (f"token:{token}",)
+    key = str(tmp_path / "badge.key")
     refused = run_edge("members", "add", "--members", str(path), "--id", "M-10", "--plan", "resident",
-                       "--badge", "5B:00:A1:C2:D3", "--badge-key", str(tmp_path / "badge.key"), EDGE_LANG="en")  # fmt: skip
+                       "--badge", "5B:00:A1:C2:D3", "--badge-key", key, EDGE_LANG="en")  # fmt: skip
     assert refused.returncode == 2 and "already belongs to member M-9" in refused.stderr
