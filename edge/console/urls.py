@@ -32,6 +32,7 @@ urlpatterns = [
     path("log/export.csv", doorlog.door_log_csv, name="door_log_csv"),
     path("report/", report.report, name="report"),
     path("audit/", audit.audit_log, name="audit"),
+    path("audit/<int:entry_id>/restore/", audit.restore, name="audit_restore"),
     path("staff/", staff.staff_list, name="staff"),
     path("staff/add/", staff.staff_add, name="staff_add"),
     path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),

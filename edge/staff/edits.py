@@ -161,7 +161,8 @@ def restore_member(members: MemberFile, record: dict[str, Any], *, badge_key: by
         raise ConfigError(problems)
     result = _revalidate(members, [*members.members, member])
     count = len(member.badges)
-    return Edit(result, f"restored member {member.id} ({count} badge{'' if count == 1 else 's'})")
+    summary = f"restored member {member.id} ({count} badge{'' if count == 1 else 's'})"
+    return Edit(result, summary, warnings=_import_warning(member))
 
 
 def remove_member(members: MemberFile, member_id: str) -> Edit:
