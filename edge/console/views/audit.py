@@ -106,7 +106,7 @@ def restore(request: HttpRequest, entry_id: int) -> HttpResponseBase:
     except ConfigError as exc:
         messages.error(request, _("Not restored: %(reason)s") % {"reason": "; ".join(exc.issues)})
         return redirect("audit")
-    audit.record(request, "member.restore", target=member_id, from_entry=entry.id, file_version=saved.version)
+    audit.record(request, "member.restore", target=member_id, from_entry=entry.pk, file_version=saved.version)
     for warning in edit.warnings:
         messages.warning(request, warning)
     messages.success(request, _("Member restored. Publish to let their badges in again."))
