@@ -236,6 +236,12 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
     openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
     openssl("genpkey", "-algorithm", "ed25519", "-out", "command-signing.key", cwd=directory)
     openssl("pkey", "-in", "command-signing.key", "-pubout", "-out", "command-signing.pub", cwd=directory)
+    # The staff console's HTTPS certificate (signed by the site's CA) and its first manager's password.
+    openssl("req", "-new", *ec, "-keyout", "console.key", "-out", "console.csr", "-subj", "/CN=localhost",
+            cwd=directory)  # fmt: skip
+    openssl("x509", "-req", "-in", "console.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "console.crt", "-days", "2", "-extfile", "san.ext", cwd=directory)  # fmt: skip
+    (directory / "console-manager.password").write_text(secrets.token_urlsafe(18) + "\n")
     return directory
 
 
