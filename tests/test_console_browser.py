@@ -165,6 +165,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     desks: PinBridgeClient | None = None
     try:
         site.start_door()
+        assert site.pins is not None
+        site.pins.drive(27, 0)  # the door contact: the door is shut
         procs.append(_start(folder, "collector", "collector", "-c", str(_collector_config(folder, broker.port))))
         procs.append(_start(folder, "desks", "presence", "-c", str(_presence_config(folder, broker.port)),
                             "--simulate", str(folder / "sim")))  # fmt: skip
