@@ -188,3 +188,28 @@ def test_a_card_not_presented_lately_cannot_be_enrolled(console_site: ConsoleSit
 def test_the_member_page_leads_a_manager_to_enrolment_but_not_a_viewer(console_site: ConsoleSite) -> None:
     assert "/members/M-0004/enrol/" in logged_in("alice", "manager").get("/members/M-0004/").content.decode()
     assert "/enrol/" not in logged_in("victor", "viewer").get("/members/M-0004/").content.decode()
+
+
+def test_a_card_enrolled_by_token_cannot_be_typed_in_or_imported_for_someone_else(
+    console_site: ConsoleSite, view: object
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.console_support import field_value
+
+    client = logged_in("alice", "manager")
+    presented = tap(console_site, view, NEW_CARD)
+    client.post("/members/M-0004/enrol/", {"presentation": presented})
+    # The same card by its number, typed in for a new member: the console has the badge key and knows it is one card.
+    add = client.get("/members/add/")
+    form = {"member_id": "M-0100", "name": "Zoé", "plan": "flex", "new_badges": "66:77:88:99:00",
+            "based_on": field_value(add, "based_on")}  # fmt: skip
+    assert "already belongs to member M-0004" in client.post("/members/add/", form).content.decode()
+    # ... or in an export.
+    export = (
+        "member_id,name,plan,badges,valid_from,valid_until,account,suspended,staff\n"
+        "G-1,Zoé,flex,6677889900,,,,non,non\n"
+    )
+    upload = SimpleUploadedFile("export.csv", export.encode(), content_type="text/csv")
+    page = client.post("/members/import/", {"export": upload, "platform": "generic"}).content.decode()
+    assert "is the same card as" in page and "M-0004" in page
