@@ -127,8 +127,8 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
     by_site = {r["Identifiant du site"]: r for r in rows}
     assert set(by_site) == {*network.names, ""}
     # site-hourly figures cover complete hours: the real presence node's 6 desks count once their first hour ends
-    assert by_site[network.names[0]]["Postes"] in {"12", "18"}
-    assert [by_site[name]["Postes"] for name in network.names[1:]] == ["12"] * (SITES - 1)
+    assert by_site[network.names[0]]["Postes de travail"] in {"12", "18"}
+    assert [by_site[name]["Postes de travail"] for name in network.names[1:]] == ["12"] * (SITES - 1)
     for name in network.names:  # every event each site's nodes numbered today reached the central store's figures
         assert by_site[name]["Événements reçus"] == by_site[name]["Événements attendus"] != "0", by_site[name]
         assert by_site[name]["Taux d'occupation"], by_site[name]

@@ -147,7 +147,7 @@ def test_each_site_gets_its_utilisation_average_desk_hours_and_peak_within_its_o
     _html, rows = french
     ruche = row(rows, "la-ruche")
     # 10 open hours: 9 x 5 + 8 occupied desks = 53 desk-hours of 100 known; 53 / 10 h = 5.3 desks on average
-    assert (ruche["Postes"], ruche["Heures d'ouverture"]) == ("10", "10,0")
+    assert (ruche["Postes de travail"], ruche["Heures d'ouverture"]) == ("10", "10,0")
     assert (ruche["Taux d'occupation"], ruche["Postes occupés en moyenne"]) == ("0,5300", "5,30")
     assert ruche["Heures-poste occupées"] == "53,0"
     assert (ruche["Pic"], ruche["Pic le"]) == ("9", "2026-11-24T12:30:00+01:00")
@@ -164,7 +164,7 @@ def test_the_network_row_adds_desks_and_desk_hours_and_recomputes_utilisation_fr
     _html, rows = french
     network = row(rows, "")
     assert network["Site"] == "Réseau"
-    assert network["Postes"] == "14"  # 10 + 4 + 0: le-garage is not in the network's list
+    assert network["Postes de travail"] == "14"  # 10 + 4 + 0: le-garage is not in the network's list
     assert network["Taux d'occupation"] == "0,5315"  # (190,800 + 21,600) / (360,000 + 39,600) desk-seconds
     assert network["Heures-poste occupées"] == "59,0"
     assert (network["Pic"], network["Postes occupés en moyenne"]) == ("", "")  # peaks and averages do not add up
