@@ -127,6 +127,15 @@ def test_the_writer_retries_a_refused_password_instead_of_dropping_rows(central:
     writer.close()
 
 
+def test_the_writer_reconnects_at_once_when_the_server_closed_its_idle_connection(central: Central) -> None:
+    writer = NetworkWriter(central.url, SITE, central.passwords[SITE], ca_file=str(central.ca), timeout_s=5)
+    writer.write("", "site_occupancy occupied=3i 1000000000000000000")
+    central.vmauth.restart()  # the kept-alive connection is gone, as after vmauth's idle timeout
+    writer.write("", "site_occupancy occupied=4i 1000000000001000000")  # no failure to retry, no backoff
+    writer.close()
+    assert len(central_samples(central)[0]) == 2
+
+
 def test_the_writer_refuses_a_server_whose_certificate_it_cannot_verify(central: Central) -> None:
     writer = NetworkWriter(central.url, SITE, central.passwords[SITE], ca_file=None, timeout_s=5)
     with pytest.raises(WriteFailed, match=r"SSL|certificate"):

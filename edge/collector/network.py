@@ -74,22 +74,36 @@ class NetworkWriter:
         return self._conn
 
     def write(self, bucket: str, body: str) -> None:
-        """POST the body; any answer but a 2xx raises WriteFailed (the forwarder retries it)."""
-        headers = {"Authorization": self._auth, "Content-Type": "text/plain; charset=utf-8"}
+        """POST the body; any answer but a 2xx raises WriteFailed (the forwarder retries it).
+
+        A kept-alive connection the server closed while idle fails on its next request: that request is sent
+        once more on a new connection (at worst the server gets it twice, which the central store dedupes).
+        """
         with self._lock:
+            reused = self._conn is not None
             try:
-                conn = self._connection()
-                conn.request("POST", self._path, body=body.encode(), headers=headers)
-                response = conn.getresponse()
-                detail = response.read()[:500].decode(errors="replace").strip()
-                status = response.status
-            except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+                status, detail = self._post(body.encode())
+            except (OSError, http.client.HTTPException) as exc:
                 self._drop()
-                raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
-            if response.will_close:
-                self._drop()
+                if not reused:
+                    raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
+                try:
+                    status, detail = self._post(body.encode())
+                except (OSError, http.client.HTTPException) as again:
+                    self._drop()
+                    raise WriteFailed(f"{type(again).__name__}: {again}") from None
         if not 200 <= status < 300:
             raise WriteFailed(f"HTTP {status}: {detail}")
+
+    def _post(self, body: bytes) -> tuple[int, str]:
+        headers = {"Authorization": self._auth, "Content-Type": "text/plain; charset=utf-8"}
+        conn = self._connection()
+        conn.request("POST", self._path, body=body, headers=headers)
+        response = conn.getresponse()
+        detail = response.read()[:500].decode(errors="replace").strip()
+        if response.will_close:
+            self._drop()
+        return response.status, detail
 
     def _drop(self) -> None:
         if self._conn is not None:
