@@ -8,6 +8,9 @@ The case, one local day (Tuesday 24 November 2026, Europe/Paris), every figure w
 * le-hangar: figures for 00:00-12:00 only (12 of 24 hours); 4 desks, open 09:00-12:00 (3 h), 2 occupied each open
   hour, one desk's state unknown from 09:00 to 10:00; peak 3 at 10:00; its node numbered 50 events, 45 received.
 * la-fabrique: in the network's list, sent nothing.
+* member aggregates (written as a site's collector writes them, issue 16): la-ruche had 23 members that day, 31
+  entries, 20 measured visits of 3 h each; 45 different members in November, an estimated 120 ± 4 in 2026;
+  le-hangar 3 members and 4 entries that day, 2 measured visits, 4 members in November: all withheld (below 5).
 * le-garage: sent figures but is not in the network's list.
 """
 
@@ -89,6 +92,23 @@ def hangar_lines() -> list[str]:
     return lines
 
 
+def member_lines() -> dict[str, list[str]]:
+    ns = 1_000_000  # line protocol times in nanoseconds
+    midnight, november = local_ms(0) * ns, local_ms(0, 0, dt.date(2026, 11, 1)) * ns
+    new_year = local_ms(0, 0, dt.date(2026, 1, 1)) * ns
+    return {
+        "la-ruche": [
+            f"members_daily,site=la-ruche members=23i,entries=31i,measured=20i,visit_s={20 * 3 * 3600}i {midnight}",
+            f"members_monthly,site=la-ruche members=45i,member_days=300i,days=30i {november}",
+            f"members_yearly,site=la-ruche members=120i,error=4i,member_days=2000i,days=334i,final=0i {new_year}",
+        ],
+        "le-hangar": [
+            f"members_daily,site=le-hangar members=3i,entries=4i,measured=2i,visit_s=7200i {midnight}",
+            f"members_monthly,site=le-hangar members=4i,member_days=9i,days=30i {november}",
+        ],
+    }
+
+
 def garage_lines() -> list[str]:
     return [site_hourly_point("le-garage", local_ms(hour), SiteUsage(desks=3, open_s=0)).line() for hour in range(24)]
 
@@ -97,8 +117,9 @@ def garage_lines() -> list[str]:
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
     server = Central(tmp_path_factory.mktemp("central"), SITES)
     server.start()
+    members = member_lines()
     for site, lines in (("la-ruche", ruche_lines()), ("le-hangar", hangar_lines()), ("le-garage", garage_lines())):
-        assert server.write_as(site, "\n".join(lines)) == 204
+        assert server.write_as(site, "\n".join(lines + members.get(site, []))) == 204
     server.flush()
     yield server
     server.kill()
@@ -125,7 +146,8 @@ def network_file(folder: Path, central: Central, *, extra: str = "") -> Path:
 def report(folder: Path, central: Central, *args: str, **env: str) -> tuple[str, list[dict[str, str]]]:
     config = network_file(folder, central)
     out = folder / "portfolio.html"
-    done = run_edge("report", "--network", "-c", str(config), "--day", str(DAY), "-o", str(out), *args, **env)
+    period = args or ("--day", str(DAY))
+    done = run_edge("report", "--network", "-c", str(config), *period, "-o", str(out), **env)
     assert done.returncode == 0, done.stdout + done.stderr
     text = (folder / "portfolio.csv").read_text(encoding="utf-8")
     delimiter = ";" if env.get("EDGE_LANG", "fr") == "fr" else ","
@@ -183,6 +205,40 @@ def test_sites_without_complete_data_are_flagged_with_the_reason(french: tuple[s
     assert row(rows, "le-garage")["Données incomplètes"] == "absent de la liste des sites du réseau"
     assert "3 sites ont des données incomplètes pour cette période" in html
     assert "dernières données : 24 nov. 2026, 11:00" in html
+
+
+def test_member_days_entries_and_visits_come_from_each_sites_daily_aggregates_small_counts_withheld(
+    french: tuple[str, list[dict[str, str]]],
+) -> None:
+    html, rows = french
+    ruche, hangar, network = row(rows, "la-ruche"), row(rows, "le-hangar"), row(rows, "")
+    assert (ruche["Journées-membres"], ruche["Entrées"], ruche["Visite moyenne (secondes)"]) == ("23", "31", "10800")
+    assert (hangar["Journées-membres"], hangar["Entrées"], hangar["Visite moyenne (secondes)"]) == ("", "", "")
+    assert "comptes de membres inférieurs à 5 non publiés" in hangar["Données incomplètes"]
+    # the network adds member-days (23 + 3) and entries (31 + 4); its visit is 20 x 3 h + 2 h over 22 visits
+    assert (network["Journées-membres"], network["Entrées"], network["Visite moyenne (secondes)"]) == (
+        "26",
+        "35",
+        "10145",
+    )
+    assert ruche["Membres uniques"] == "" and "choisissez un mois ou une année" in html  # one day: not counted
+    assert "3 h 00" in html and "&lt;5" in html
+
+
+def test_a_calendar_month_shows_each_sites_unique_members_and_never_a_network_total(
+    central: Central, tmp_path: Path
+) -> None:
+    html, rows = report(tmp_path, central, "--from", "2026-11-01", "--to", "2026-11-30", EDGE_LANG="fr")
+    assert (row(rows, "la-ruche")["Membres uniques"], row(rows, "le-hangar")["Membres uniques"]) == ("45", "")
+    assert row(rows, "")["Membres uniques"] == ""
+    assert "Les membres uniques du mois sont comptés par chaque site." in html
+
+
+def test_a_calendar_year_shows_each_sites_estimate_with_its_error(central: Central, tmp_path: Path) -> None:
+    html, rows = report(tmp_path, central, "--from", "2026-01-01", "--to", "2026-12-31", EDGE_LANG="fr")
+    ruche = row(rows, "la-ruche")
+    assert (ruche["Membres uniques"], ruche["Membres uniques : erreur type"]) == ("120", "4")
+    assert "≈ 120 ± 4" in html
 
 
 def test_the_page_is_french_with_french_numbers_and_names_no_member(french: tuple[str, list[dict[str, str]]]) -> None:

@@ -50,6 +50,8 @@ class NetworkReportConfig(StrictModel):
     timezone: TimeZoneName = "Europe/Paris"
     # The sites, in the order the report lists them; sites the central store holds but this list lacks are added.
     sites: tuple[NetworkSite, ...] = ()
+    # Counts of people from 1 to this minus one are withheld (as in each site's own report).
+    min_count: int = Field(default=5, ge=1, le=100)
     # Hours that ended less than this before the report are not expected yet (sites send settled rows only).
     delay_h: float = Field(default=2.0, ge=0, le=48)
     # A site whose desks had no known state for more than this share of its opening hours is flagged.

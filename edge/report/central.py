@@ -6,7 +6,9 @@ costs a handful of queries. An instant query at T with window W reads the sample
 [start, end) is T = end - 1 ms, W = end - start.
 
 What it reads is what sites send (edge.collector.egress): `site_hourly` (desk-time per hour within opening hours),
-`site_occupancy` (the peak) and `data_completeness` (events numbered by each node versus events received).
+`site_occupancy` (the peak), `data_completeness` (events numbered by each node versus events received), and the
+member aggregates of a site's collector (`members_daily` per local day, `members_monthly`, `members_yearly`: a
+period that is one calendar month or year has its unique members).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from edge.errors import ConfigError, SourceError
 
 HOURLY_SUMS = ("open_s", "open_occupied_s", "open_known_s", "open_desk_s", "occupied_s", "known_s")
 COMPLETENESS = ("expected", "received", "gaps")
+MEMBER_SUMS = ("members", "entries", "measured", "visit_s")  # members_daily fields summed over the period's days
+UNIQUE = ("members", "error", "final")  # members_monthly or members_yearly fields of the period's month or year
 COMPLETENESS_LOOKBACK_MS = 400 * 86_400_000  # how far before a period the last completeness figures are looked for
 
 
@@ -44,6 +48,8 @@ class SiteReadings:
         default_factory=dict
     )  # node -> expected, received, gaps
     completeness_end: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    members: dict[str, float] = field(default_factory=dict)  # sums of members_daily fields over the period's days
+    unique: dict[str, float] = field(default_factory=dict)  # the period's month or year: members (error, final)
 
 
 class CentralStore:
@@ -96,9 +102,12 @@ class CentralStore:
     def _per_site(self, expr: str, at_ms: int) -> dict[str, float]:
         return {labels["site"]: value for labels, value in self.query(expr, at_ms) if "site" in labels}
 
-    def read(self, start_ms: int, end_ms: int, expected_end_ms: int) -> dict[str, SiteReadings]:
+    def read(
+        self, start_ms: int, end_ms: int, expected_end_ms: int, unique: str | None = None
+    ) -> dict[str, SiteReadings]:
         """What the central store holds about each site for [start_ms, end_ms); hours are expected up to
-        `expected_end_ms` (sites send settled rows only, so the last hours before now are not there yet)."""
+        `expected_end_ms` (sites send settled rows only, so the last hours before now are not there yet).
+        `unique` is `monthly` or `yearly` when the period is one calendar month or year (its unique members)."""
         out: dict[str, SiteReadings] = {}
 
         def site(name: str) -> SiteReadings:
@@ -129,4 +138,12 @@ class CentralStore:
                         figures.setdefault((labels["site"], labels["node"]), [0, 0, 0])[index] = round(value)
             for (s, node), (expected, received, gaps) in figures.items():
                 getattr(site(s), attribute)[node] = (expected, received, gaps)
+        for name in MEMBER_SUMS:
+            for s, value in self._per_site(f"sum_over_time(members_daily_{name}[{window}])", at).items():
+                site(s).members[name] = value
+        if unique is not None:
+            for name in UNIQUE if unique == "yearly" else UNIQUE[:1]:
+                expr = f"last_over_time(members_{unique}_{name}[{window}])"
+                for s, value in self._per_site(expr, at).items():
+                    site(s).unique[name] = value
         return out

@@ -8,7 +8,11 @@ Indicators (docs/report.md, "The network's portfolio"), all within each site's o
 * the peak: the most desks occupied at one instant (at any hour; peaks of sites do not add up);
 * unknown desk-time: the share of desk-time while open with no known state (sensors offline);
 * coverage: the hours of the period the central store has figures for, of those it should have by now;
-* events received: of the events the site's nodes numbered during the period (their seq numbers).
+* events received: of the events the site's nodes numbered during the period (their seq numbers);
+* member-days, entries and the average visit (from each site's daily member aggregates), and unique members when
+  the period is one calendar month or year (a site's monthly count, or its yearly estimate). Counts of people from
+  1 to `min_count` - 1 are withheld (`Withheld`), as in each site's own report; unique members do not add up
+  across sites (a member may use two), so the network has none.
 
 The network's row adds what adds up (desks, desk-time, hours, events) and recomputes ratios from those sums, over
 the sites of the network's list (a site the central store holds but the list lacks is shown, flagged, left out).
@@ -36,6 +40,36 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """A count of people from 1 to `below` - 1, not shown (and what is computed from it)."""
+
+    below: int
+
+
+Count = int | Withheld | None
+
+
+def people(value: float | None, min_count: int) -> Count:
+    """A count of people as it may be shown: None when unknown, Withheld when small but not zero."""
+    if value is None:
+        return None
+    count = round(value)
+    return Withheld(min_count) if 0 < count < min_count else count
+
+
+@dataclass(frozen=True)
+class Members:
+    """A site's member figures for the period (all None when the central store has none)."""
+
+    member_days: Count = None
+    entries: Count = None
+    visit_avg_s: float | Withheld | None = None
+    unique: Count = None
+    unique_error: int | None = None  # the yearly estimate's standard error
+    unique_final: bool | None = None  # the yearly estimate is final (its year closed)
+
+
+@dataclass(frozen=True)
 class SiteFigures:
     """One site's indicators for the period (or the network's, with `id` empty)."""
 
@@ -54,6 +88,7 @@ class SiteFigures:
     events_expected: int
     events_received: int
     flags: tuple[Flag, ...] = ()
+    members: Members = Members()
 
     @property
     def coverage(self) -> float | None:
@@ -101,8 +136,36 @@ def events(readings: SiteReadings) -> tuple[int, int]:
     return expected, min(received, expected)
 
 
+def member_figures(readings: SiteReadings, min_count: int) -> Members:
+    """A site's member figures, small counts withheld."""
+    m, u = readings.members, readings.unique
+    if not m and not u:
+        return Members()
+    measured = round(m.get("measured", 0))
+    visit: float | Withheld | None = None
+    if measured >= min_count:
+        visit = m.get("visit_s", 0) / measured
+    elif measured:
+        visit = Withheld(min_count)
+    return Members(
+        member_days=people(m.get("members"), min_count) if m else None,
+        entries=people(m.get("entries"), min_count) if m else None,
+        visit_avg_s=visit,
+        unique=people(u.get("members"), min_count) if "members" in u else None,
+        unique_error=round(u["error"]) if "error" in u else None,
+        unique_final=bool(u["final"]) if "final" in u else None,
+    )
+
+
 def site_figures(
-    site: str, name: str, readings: SiteReadings, expected_hours: int, *, listed: bool, max_unknown_share: float
+    site: str,
+    name: str,
+    readings: SiteReadings,
+    expected_hours: int,
+    *,
+    listed: bool,
+    max_unknown_share: float,
+    min_count: int = 5,
 ) -> SiteFigures:
     """One site's indicators and flags."""
     h = readings.hourly
@@ -136,14 +199,27 @@ def site_figures(
         events_expected=expected,
         events_received=received,
         flags=tuple(flags),
+        members=member_figures(readings, min_count),
     )
 
 
-def network_figures(sites: Sequence[SiteFigures], readings: Mapping[str, SiteReadings]) -> SiteFigures:
-    """The network's row: sums of what adds up, ratios recomputed from the sums; no peak (peaks do not add up)."""
+def network_figures(
+    sites: Sequence[SiteFigures], readings: Mapping[str, SiteReadings], min_count: int = 5
+) -> SiteFigures:
+    """The network's row: sums of what adds up, ratios recomputed from the sums; no peak (peaks do not add up) and
+    no unique members (a member may use two sites)."""
 
     def total(name: str) -> float:
         return sum(r.hourly.get(name, 0) for r in readings.values())
+
+    def members(name: str) -> float | None:
+        values = [r.members[name] for r in readings.values() if name in r.members]
+        return sum(values) if values else None
+
+    measured, visit_s = members("measured"), members("visit_s")
+    visit: float | Withheld | None = None
+    if measured and visit_s is not None:
+        visit = visit_s / measured if measured >= min_count else Withheld(min_count)
 
     return SiteFigures(
         id="",
@@ -160,6 +236,11 @@ def network_figures(sites: Sequence[SiteFigures], readings: Mapping[str, SiteRea
         hours_with_data=sum(s.hours_with_data for s in sites),
         events_expected=sum(s.events_expected for s in sites),
         events_received=sum(s.events_received for s in sites),
+        members=Members(
+            member_days=people(members("members"), min_count),
+            entries=people(members("entries"), min_count),
+            visit_avg_s=visit,
+        ),
     )
 
 
@@ -171,6 +252,7 @@ def compute(
     expected_end_ms: int,
     *,
     max_unknown_share: float = 0.1,
+    min_count: int = 5,
 ) -> Portfolio:
     """The portfolio of the listed sites (id, name), in that order, then of any other site the store holds."""
     expected_hours = hours_expected(start_ms, end_ms, expected_end_ms)
@@ -184,10 +266,11 @@ def compute(
             expected_hours,
             listed=site in names or not names,
             max_unknown_share=max_unknown_share,
+            min_count=min_count,
         )
         for site in order
     ]
     # The network's row is the network's list: a site the store holds but the list lacks is shown and flagged only.
     members = [s for s in sites if s.id in names] if names else sites
     considered = {s.id: readings.get(s.id, SiteReadings()) for s in members}
-    return Portfolio(sites, network_figures(members, considered), [s for s in sites if not s.complete])
+    return Portfolio(sites, network_figures(members, considered, min_count), [s for s in sites if not s.complete])

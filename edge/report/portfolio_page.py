@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import get_decimal_symbol
 
 from edge.i18n import Formatter, template_environment
-from edge.report.portfolio import Flag, Portfolio, SiteFigures
+from edge.report.portfolio import Count, Flag, Members, Portfolio, SiteFigures, Withheld
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class PortfolioContext:
     source: str
     generated: dt.datetime
     delay_h: float
+    unique: str | None = None  # `monthly` or `yearly`: the period is one calendar month or year
+    min_count: int = 5  # counts of people below this are withheld
 
 
 class PortfolioFormat:
@@ -50,6 +52,30 @@ class PortfolioFormat:
         if t_ms is None:
             return "—"
         return self.fmt.datetime(dt.datetime.fromtimestamp(t_ms / 1000, self.tz), "d MMM y, HH:mm")
+
+    def count(self, value: Count) -> str:
+        """A count of people: a dash when unknown, `<5` when withheld."""
+        if value is None:
+            return "—"
+        if isinstance(value, Withheld):
+            return f"<{value.below}"
+        return self.fmt.number(value)
+
+    def duration(self, seconds: float | Withheld | None) -> str:
+        """A visit length as hours and minutes (`3 h 05`), a dash, or `<5` members behind it."""
+        if seconds is None:
+            return "—"
+        if isinstance(seconds, Withheld):
+            return f"<{seconds.below}"
+        minutes = round(seconds / 60)
+        return f"{minutes // 60} h {minutes % 60:02d}"
+
+    def unique(self, members: Members) -> str:
+        """Unique members, with the yearly estimate's error (`≈ 120 ± 4`)."""
+        shown = self.count(members.unique)
+        if members.unique_error is None or not isinstance(members.unique, int):
+            return shown
+        return f"≈ {shown} ± {self.fmt.number(members.unique_error)}"
 
     def period(self, first: dt.date, last: dt.date) -> str:
         """`5 décembre 2026`, or `1 novembre 2026 – 30 novembre 2026`."""
@@ -74,6 +100,8 @@ def render_html(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
         "source": ctx.source,
         "generated": fmt.when(int(ctx.generated.timestamp() * 1000)),
         "delay_h": ctx.delay_h,
+        "unique": ctx.unique,
+        "k": ctx.min_count,
     }
     return str(template.render(p=portfolio, ctx=page, fmt=fmt))
 
@@ -133,8 +161,20 @@ def render_csv(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
         f.gettext("Events received"),
         f.gettext("Events expected"),
         f.gettext("Desk-time with unknown state"),
+        f.gettext("Member-days"),
+        f.gettext("Entries"),
+        f.gettext("Average visit (seconds)"),
+        f.gettext("Unique members"),
+        f.gettext("Unique members: standard error"),
         f.gettext("Incomplete data"),
     ]
+
+    withheld = f.gettext("member counts below %(k)s withheld", k=ctx.min_count)
+
+    def people(value: Count | float, places: int = 0) -> str:
+        if value is None or isinstance(value, Withheld):
+            return ""  # a withheld count is left empty, and the row says why
+        return number(value, places) if places or isinstance(value, float) else str(value)
 
     def row(s: SiteFigures) -> list[str]:
         peak_at = "" if s.peak_ms is None else dt.datetime.fromtimestamp(s.peak_ms / 1000, fmt.tz).isoformat()
@@ -153,7 +193,12 @@ def render_csv(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
             str(s.events_received),
             str(s.events_expected),
             number(s.unknown_share, 4),
-            " ; ".join(flag_text(flag, fmt) for flag in s.flags),
+            people(s.members.member_days),
+            people(s.members.entries),
+            people(s.members.visit_avg_s, 0),
+            people(s.members.unique),
+            "" if s.members.unique_error is None else str(s.members.unique_error),
+            " ; ".join([flag_text(flag, fmt) for flag in s.flags] + ([withheld] if has_withheld(s.members) else [])),
         ]
 
     out = io.StringIO()
@@ -162,3 +207,8 @@ def render_csv(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
     for site in [*portfolio.sites, portfolio.network]:
         writer.writerow(row(site))
     return out.getvalue()
+
+
+def has_withheld(members: Members) -> bool:
+    """Whether any of a site's member figures is withheld."""
+    return any(isinstance(value, Withheld) for value in vars(members).values())
