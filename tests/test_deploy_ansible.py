@@ -174,6 +174,11 @@ def test_site_playbook_passes_syntax_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.output[-3000:]
 
 
+def test_network_playbook_passes_syntax_check(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, DEPLOY / "inventory/network-example/hosts.yml", "--syntax-check", "network.yml")
+    assert result.returncode == 0, result.output[-3000:]
+
+
 def test_example_inventory_gives_every_node_daemons_and_a_valid_name(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(ansible_tool("ansible-inventory")), "-i", "inventory/example/hosts.yml", "--list"],
