@@ -338,8 +338,20 @@ def test_desks_unknown_beyond_the_threshold_are_flagged() -> None:
     assert lenient.flags == ()
 
 
+def test_a_site_without_desk_sensors_expects_no_hourly_desk_figures_but_a_silent_site_is_flagged() -> None:
+    doors_only = SiteReadings(completeness_end={"door-1": (40, 40, 0)})
+    silent = SiteReadings()
+    portfolio = compute({"doors": doors_only, "quiet": silent}, [("doors", "D"), ("quiet", "Q")], 0, HOUR_MS, HOUR_MS)
+    doors, quiet = portfolio.sites
+    assert (doors.hours_expected, doors.flags) == (0, ())
+    assert quiet.flags == (Flag("no_data", total=1),)
+
+
 def test_without_a_list_every_site_of_the_store_is_a_member_of_the_network() -> None:
-    readings = {"b": SiteReadings(hours_with_data=1, desks=3), "a": SiteReadings(hours_with_data=1, desks=4)}
+    readings = {
+        "b": SiteReadings(hours_with_data=1, desks=3, desk_site=True),
+        "a": SiteReadings(hours_with_data=1, desks=4, desk_site=True),
+    }
     portfolio = compute(readings, [], 0, HOUR_MS, HOUR_MS)
     assert [s.id for s in portfolio.sites] == ["a", "b"]
     assert portfolio.network.desks == 7 and portfolio.flagged == []

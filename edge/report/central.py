@@ -44,6 +44,7 @@ class SiteReadings:
     peak: int | None = None  # the most desks occupied at one instant
     peak_ms: int | None = None
     last_hour_ms: int | None = None  # the latest hour of the period the central store has a site_hourly sample of
+    desk_site: bool = False  # the site sent desk figures (site_hourly) at some point in the lookback: it has desks
     completeness_start: dict[str, tuple[int, int, int]] = field(
         default_factory=dict
     )  # node -> expected, received, gaps
@@ -125,6 +126,9 @@ class CentralStore:
             covered = f"count_over_time(site_hourly_desks[{expected_end_ms - start_ms}ms])"
             for s, value in self._per_site(covered, expected_end_ms - 1).items():
                 site(s).hours_with_data = round(value)
+        lookback = f"{COMPLETENESS_LOOKBACK_MS}ms"
+        for s in self._per_site(f"last_over_time(site_hourly_desks[{lookback}])", at):
+            site(s).desk_site = True
         for s, value in self._per_site(f"max_over_time(site_occupancy_occupied[{window}])", at).items():
             site(s).peak = round(value)
         for s, value in self._per_site(f"tmax_over_time(site_occupancy_occupied[{window}])", at).items():

@@ -174,6 +174,8 @@ def site_figures(
     flags = []
     if not listed:
         flags.append(Flag("not_listed"))
+    if not readings.desk_site and readings.completeness_end:
+        expected_hours = 0  # a site without desk sensors (doors only) sends no hourly desk figures: none are expected
     if readings.hours_with_data == 0 and expected_hours:
         flags.append(Flag("no_data", total=expected_hours))
     elif readings.hours_with_data < expected_hours:
