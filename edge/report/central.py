@@ -31,7 +31,7 @@ HOURLY_SUMS = ("open_s", "open_occupied_s", "open_known_s", "open_desk_s", "occu
 COMPLETENESS = ("expected", "received", "gaps")
 MEMBER_SUMS = ("members", "entries", "measured", "visit_s")  # members_daily fields summed over the period's days
 UNIQUE = ("members", "error", "final")  # members_monthly or members_yearly fields of the period's month or year
-COMPLETENESS_LOOKBACK_MS = 400 * 86_400_000  # how far before a period the last completeness figures are looked for
+LOOKBACK_MS = 400 * 86_400_000  # how far back the last completeness figures and any desk figure are looked for
 
 
 @dataclass
@@ -126,7 +126,7 @@ class CentralStore:
             covered = f"count_over_time(site_hourly_desks[{expected_end_ms - start_ms}ms])"
             for s, value in self._per_site(covered, expected_end_ms - 1).items():
                 site(s).hours_with_data = round(value)
-        lookback = f"{COMPLETENESS_LOOKBACK_MS}ms"
+        lookback = f"{LOOKBACK_MS}ms"
         for s in self._per_site(f"last_over_time(site_hourly_desks[{lookback}])", at):
             site(s).desk_site = True
         for s, value in self._per_site(f"max_over_time(site_occupancy_occupied[{window}])", at).items():
@@ -136,7 +136,7 @@ class CentralStore:
         for when, attribute in ((start_ms - 1, "completeness_start"), (end_ms - 1, "completeness_end")):
             figures: dict[tuple[str, str], list[int]] = {}
             for index, name in enumerate(COMPLETENESS):
-                expr = f"last_over_time(data_completeness_{name}[{COMPLETENESS_LOOKBACK_MS}ms])"
+                expr = f"last_over_time(data_completeness_{name}[{LOOKBACK_MS}ms])"
                 for labels, value in self.query(expr, when):
                     if "site" in labels and "node" in labels:
                         figures.setdefault((labels["site"], labels["node"]), [0, 0, 0])[index] = round(value)
