@@ -246,6 +246,7 @@ def main() -> int:
             end=MONDAY + dt.timedelta(days=6),
             directions={"front-out": "out"},
             generated="for the documentation (simulated week)",
+            lang="fr",
         )
     print(f"{count} events stored; report: {args.out}")
     if not args.no_png:

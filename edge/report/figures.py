@@ -21,8 +21,8 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from edge.report.commute import CommuteFigures, estimate
 from edge.report.model import (
-    Commuting,
     Completeness,
     DayFigures,
     DoorHour,
@@ -185,14 +185,10 @@ def visit_figures(
     )
 
 
-def commuting(member_days: int, assumptions: Assumptions) -> Commuting:
-    """Kilometres and CO2 not emitted: member-days x distance x emission factor (withheld with member-days)."""
-    threshold = assumptions.min_count
-    shown = people(member_days, threshold)
-    if isinstance(shown, Withheld):
-        return Commuting(shown, shown, shown)
-    km = member_days * assumptions.commute_km_per_member_day
-    return Commuting(member_days, km, km * assumptions.kg_co2_per_km)
+def commuting(member_days: int, assumptions: Assumptions) -> CommuteFigures:
+    """Kilometres and CO2e not emitted per mode (withheld with member-days: they would reveal them)."""
+    shown = people(member_days, assumptions.min_count)
+    return estimate(None if isinstance(shown, Withheld) else member_days, assumptions.commute)
 
 
 def open_instants(period: Period, hours: Schedule, step_ms: int) -> int:

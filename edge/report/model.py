@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from edge.report.commute import CommuteFigures
+
 # -- inputs -----------------------------------------------------------------------------------------------------
 
 
@@ -170,15 +172,6 @@ class VisitFigures:
 
 
 @dataclass(frozen=True)
-class Commuting:
-    """Commuting avoided: member-days times the assumed distance, times the emission factor."""
-
-    member_days: PeopleCount
-    km: float | Withheld
-    kg_co2: float | Withheld
-
-
-@dataclass(frozen=True)
 class Completeness:
     """How complete the evidence is."""
 
@@ -204,7 +197,7 @@ class Figures:
     weeks: list[WeekFigures]
     members: MemberFigures
     visits: VisitFigures
-    commuting: Commuting
+    commuting: CommuteFigures
     completeness: Completeness
     entries: PeopleCount
     denied: int

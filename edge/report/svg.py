@@ -7,7 +7,7 @@ scales with the page. Text is escaped; numbers are formatted by the caller.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -19,6 +19,20 @@ SCALE = ("#f0f9f8", "#b8e3dc", "#6cc3b5", "#2a9d8f", "#146c63", "#0b3f3a")
 
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+Number = Callable[[float], str]
+"""How a chart writes a number in its labels (the report passes the language's)."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """The few words a chart writes itself, in the report's language."""
+
+    no_data: str = "no data"
+    low: str = "0 %"
+    high: str = "100 %"
+    outlined: str = "outlined: opening hours"
 
 
 def svg(width: float, height: float, body: str, label: str) -> str:
@@ -82,6 +96,7 @@ def heatmap(
     cells: dict[tuple[int, int], Cell],
     label: str,
     outlined: Sequence[tuple[int, int, int]] = (),
+    words: Words = Words(),
 ) -> str:
     """A rows x cols grid of coloured cells; `outlined` = (row, first col, last col) spans drawn with a border."""
     cw, ch, left, top = 40, 28, 44, 22
@@ -96,7 +111,7 @@ def heatmap(
             cell = cells.get((r, c))
             x = left + c * cw
             if cell is None:
-                parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, EMPTY, "no data"))
+                parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, EMPTY, words.no_data))
                 continue
             parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, colour(cell.value), cell.tip, 'class="cell"'))
             ink = "#ffffff" if cell.value > 0.55 else INK
@@ -109,9 +124,9 @@ def heatmap(
     legend_y = top + ch * len(rows) + 14
     for i in range(11):
         parts.append(rect(left + i * 24, legend_y, 24, 10, colour(i / 10)))
-    parts.append(text(left, legend_y + 24, "0 %", size=10, fill=MUTED))
-    parts.append(text(left + 11 * 24, legend_y + 24, "100 %", anchor="end", size=10, fill=MUTED))
-    parts.append(text(left + 11 * 24 + 12, legend_y + 9, "outlined: opening hours", size=10, fill=MUTED))
+    parts.append(text(left, legend_y + 24, words.low, size=10, fill=MUTED))
+    parts.append(text(left + 11 * 24, legend_y + 24, words.high, anchor="end", size=10, fill=MUTED))
+    parts.append(text(left + 11 * 24 + 12, legend_y + 9, words.outlined, size=10, fill=MUTED))
     return svg(width, height, "".join(parts), label)
 
 
@@ -133,6 +148,7 @@ def bars(
     width: float = 900,
     height: float = 260,
     value_labels: bool = True,
+    number: Number = _num,
 ) -> str:
     """Grouped vertical bars with a y axis, category labels (thinned when crowded) and a legend."""
     left, right, top, bottom = 48, 12, 28, 46
@@ -144,7 +160,7 @@ def bars(
     while tick <= top_value + 1e-9:
         y = top + plot_h - tick / top_value * plot_h
         parts.append(f'<line x1="{left}" x2="{_num(width - right)}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}"/>')
-        parts.append(text(left - 6, y + 4, _num(tick), anchor="end", size=10, fill=MUTED))
+        parts.append(text(left - 6, y + 4, number(tick), anchor="end", size=10, fill=MUTED))
         tick += step
     if unit:
         parts.append(text(4, top - 12, unit, size=10, fill=MUTED))
@@ -162,9 +178,9 @@ def bars(
                 parts.append(text(x + bar_w / 2, top + plot_h - 18, value, anchor="middle", size=9, fill=MUTED))
             elif value is not None:
                 h = value / top_value * plot_h
-                parts.append(rect(x + 1, top + plot_h - h, bar_w - 2, h, s.fill, f"{name} · {s.name}: {_num(value)}"))
+                parts.append(rect(x + 1, top + plot_h - h, bar_w - 2, h, s.fill, f"{name} · {s.name}: {number(value)}"))
                 if value_labels and bar_w >= 16:
-                    parts.append(text(x + bar_w / 2, top + plot_h - h - 3, _num(value), anchor="middle", size=9))
+                    parts.append(text(x + bar_w / 2, top + plot_h - h - 3, number(value), anchor="middle", size=9))
         if c % every == 0:
             parts.append(text(left + c * group_w + group_w / 2, top + plot_h + 16, name, anchor="middle", size=10))
     parts.append(

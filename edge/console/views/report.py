@@ -8,15 +8,17 @@ from csp.decorators import csp_update
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from edge.config.report import ReportConfig
 from edge.console import audit
 from edge.console.runtime import current
 from edge.errors import SourceError
 from edge.report.build import make_report, resolve_period
-from edge.report.period import Assumptions
+from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions
 from edge.report.store_source import StoreSource
-from edge.schedule import ScheduleError, parse_schedule
+from edge.schedule import Schedule, ScheduleError, parse_schedule
 
 
 class ReportForm(forms.Form):
@@ -24,7 +26,7 @@ class ReportForm(forms.Form):
 
     start = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
-    hours = forms.CharField(label=_("Opening hours"), initial="mon-fri 08:00-19:00", max_length=400)
+    hours = forms.CharField(label=_("Opening hours"), max_length=400)
     output = forms.ChoiceField(label=_("Format"), choices=[("html", _("Page")), ("csv", _("Figures (CSV)"))])
 
     def clean(self) -> dict[str, object]:
@@ -39,17 +41,24 @@ class ReportForm(forms.Form):
         return data
 
 
+def _site_hours() -> Schedule | None:
+    """The collector's opening hours, as Grafana uses them; None when the config has no collector section."""
+    collector = current().config.collector
+    return collector.opening_hours if collector is not None else None
+
+
 @csp_update({"style-src": ["'unsafe-inline'"]})  # the report is one self-contained page with its own styles
 def report(request: HttpRequest) -> HttpResponse:
     """The form; with a period, the report itself (a page to print, or its figures as CSV)."""
     runtime = current()
+    site_hours = _site_hours()
     if "start" not in request.GET:
         today = runtime.clock.now().astimezone(runtime.config.tz).date()
         first = today.replace(day=1) - dt.timedelta(days=1)
         initial = {
             "start": first.replace(day=1),
             "end": first,
-            "hours": "mon-fri 08:00-19:00",
+            "hours": str(site_hours or DEFAULT_OPENING_HOURS),
             "output": "html",
         }
         return render(request, "console/report.html", {"form": ReportForm(initial=initial), "error": None})
@@ -68,7 +77,18 @@ def report(request: HttpRequest) -> HttpResponse:
         try:
             period = resolve_period(runtime.config.tz, start=data["start"], end=data["end"])
             generated = runtime.clock.now().astimezone(runtime.config.tz).strftime("%Y-%m-%d %H:%M %Z")
-            made = make_report(source, period, data["opening"], Assumptions(), generated=generated)
+            opening = data["opening"]
+            section = runtime.config.report or ReportConfig()
+            made = make_report(
+                source,
+                period,
+                opening,
+                Assumptions(section.to_commute(), section.min_count),
+                generated=generated,
+                lang=translation.get_language(),
+                hours_source="given" if site_hours is None else ("site" if opening == site_hours else "override"),
+                site_hours=site_hours,
+            )
         finally:
             source.close()
     except (SourceError, ValueError) as exc:
