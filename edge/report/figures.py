@@ -21,6 +21,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from edge.collector.members import VISIT_BINS, Visitor, time_on_site
 from edge.report.commute import CommuteFigures, estimate
 from edge.report.model import (
     Completeness,
@@ -44,15 +45,6 @@ from edge.schedule import Schedule
 
 SITE = "site"
 HOUR_S = 3600
-# Visit length bins: (upper bound in hours, label); the last bin is open-ended.
-VISIT_BINS: tuple[tuple[float, str], ...] = (
-    (1, "< 1 h"),
-    (2, "1–2 h"),
-    (4, "2–4 h"),
-    (6, "4–6 h"),
-    (8, "6–8 h"),
-    (float("inf"), "≥ 8 h"),
-)
 
 
 def people(n: int, threshold: int) -> PeopleCount:
@@ -104,15 +96,15 @@ def heatmap(site: Sequence[ZoneSample], local: Callable[[int], dt.datetime]) -> 
     ]
 
 
-def visitors_by_day(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> dict[dt.date, set[int]]:
+def visitors_by_day(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> dict[dt.date, set[Visitor]]:
     """Distinct visitor numbers per local day."""
-    out: dict[dt.date, set[int]] = defaultdict(set)
+    out: dict[dt.date, set[Visitor]] = defaultdict(set)
     for p in passages:
         out[day_of(p.t_ms)].add(p.visitor)
     return out
 
 
-def weeks(period: Period, by_day: dict[dt.date, set[int]] | None, threshold: int) -> list[WeekFigures]:
+def weeks(period: Period, by_day: dict[dt.date, set[Visitor]] | None, threshold: int) -> list[WeekFigures]:
     """Distinct members per ISO week, restricted to the period's days."""
     grouped: dict[tuple[int, int], list[dt.date]] = {}
     for day in period.days():
@@ -125,36 +117,6 @@ def weeks(period: Period, by_day: dict[dt.date, set[int]] | None, threshold: int
             count = people(len(set().union(*(by_day.get(d, set()) for d in days))), threshold)
         out.append(WeekFigures(f"{year}-W{week:02d}", days[0], days[-1], count))
     return out
-
-
-def time_on_site(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> tuple[list[tuple[int, float]], int]:
-    """Time inside per member-day: the sum of its entry -> next exit intervals.
-
-    Returns ([(visitor, seconds)] for complete member-days, number of incomplete ones). A member-day is
-    incomplete when an entry has no exit that day or an exit has no entry before it (door held for someone,
-    exit button): its time inside is unknown, so it is left out rather than guessed.
-    """
-    days: dict[tuple[int, dt.date], list[Passage]] = defaultdict(list)
-    for p in passages:
-        days[(p.visitor, day_of(p.t_ms))].append(p)
-    complete: list[tuple[int, float]] = []
-    incomplete = 0
-    for (visitor, _day), own in sorted(days.items()):
-        inside_ms, open_at, ok = 0, None, True
-        for p in sorted(own, key=lambda p: p.t_ms):
-            if not p.exit:
-                ok = ok and open_at is None
-                open_at = p.t_ms
-            elif open_at is None:
-                ok = False
-            else:
-                inside_ms += p.t_ms - open_at
-                open_at = None
-        if ok and open_at is None:
-            complete.append((visitor, inside_ms / 1000))
-        else:
-            incomplete += 1
-    return complete, incomplete
 
 
 def visit_figures(
@@ -289,7 +251,7 @@ def _days(
     is_open: Callable[[int], bool],
     day_of: Callable[[int], dt.date],
     entries_by_day: dict[dt.date, int],
-    by_day: dict[dt.date, set[int]] | None,
+    by_day: dict[dt.date, set[Visitor]] | None,
     k: int,
 ) -> list[DayFigures]:
     per_day: dict[dt.date, list[ZoneSample]] = defaultdict(list)

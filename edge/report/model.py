@@ -10,7 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from edge.collector.members import DayMembers, MonthMembers, Passage
 from edge.report.commute import CommuteFigures
+
+__all__ = ["DayMembers", "MonthMembers", "Passage"]  # re-exported: what a source hands over
 
 # -- inputs -----------------------------------------------------------------------------------------------------
 
@@ -29,15 +32,6 @@ class ZoneSample:
     def total(self) -> int:
         """Desks counted."""
         return self.occupied + self.vacant + self.unknown
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A granted door passage by visitor number `visitor` (a number, never a pseudonym); exit or entry."""
-
-    t_ms: int
-    visitor: int
-    exit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

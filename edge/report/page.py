@@ -15,10 +15,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from edge.collector.members import VISIT_BINS
 from edge.i18n import Formatter, template_environment
 from edge.report import charts
 from edge.report.factors import NO_TRIP
-from edge.report.figures import VISIT_BINS
 from edge.report.fmt import ReportFormat
 from edge.report.model import Figures, Withheld
 from edge.report.period import Assumptions, Period
