@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from edge.collector.members import VISIT_BINS, time_on_site
 from edge.report.commute import Commute, ModeShare
 from edge.report.factors import Factor
-from edge.report.figures import VISIT_BINS, compute, people, site_samples, time_on_site
+from edge.report.figures import compute, people, site_samples
 from edge.report.model import DoorHour, NodeCompleteness, Passage, ReportData, Withheld, ZoneSample
 from edge.report.period import Assumptions, Period
 from edge.schedule import parse_schedule

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         lang = language(args.lang)
         hours, hours_source, site_hours = _opening_hours(args, config)
         assumptions = _assumptions(args, config)
-        source = _source(args, config)
+        source = _source(args, config, tz)
     except ConfigError as exc:
         print(f"{args.config or 'edge report'}: {len(exc.issues)} problem(s)", file=sys.stderr)
         for issue in exc.issues:
@@ -229,7 +229,7 @@ def _zone(name: str) -> ZoneInfo:
         raise UsageError(f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)") from None
 
 
-def _source(args: argparse.Namespace, config: NodeConfig | None) -> Source:
+def _source(args: argparse.Namespace, config: NodeConfig | None, tz: ZoneInfo) -> Source:
     collector = config.collector if config else None
     site = args.site or (config.site if config else None)
     if args.influx or args.influx_url:
@@ -237,7 +237,7 @@ def _source(args: argparse.Namespace, config: NodeConfig | None) -> Source:
             raise UsageError("--store and InfluxDB options exclude each other")
         if site is None:
             raise UsageError("InfluxDB holds many sites: give --site or -c with the collector's config")
-        return InfluxSource(_influx_settings(args, config), site=site)
+        return InfluxSource(_influx_settings(args, config), site=site, tz=tz)
     if args.influx_db:
         raise UsageError("--influx-db needs --influx-url")
     directions = dict(collector.directions) if collector else {}

@@ -146,11 +146,13 @@ class MemberAggregator:
     # -- one pass -------------------------------------------------------------------------------------------
 
     def due(self) -> bool:
-        """Whether a pass has work: new door decisions (at most every `every_s`) or a year to close."""
+        """Whether a pass has work (at most every `every_s`): new door decisions, a new day, a year to close."""
         now_ms = ms_of(self.clock.now())
         if self._closable(now_ms):
             return True
-        if self.store.marks.members_from == NO_MARK:
+        marks = self.store.marks
+        new_day = marks.members_upto != NO_MARK and self.day_of(now_ms) > self.day_of(marks.members_upto)
+        if marks.members_from == NO_MARK and not new_day:
             return False
         return self._last_ms is None or now_ms - self._last_ms >= self.every_ms
 
@@ -167,14 +169,18 @@ class MemberAggregator:
         days: list[DayMembers] = []
         months: list[MonthMembers] = []
         years: dict[int, YearMembers] = {}
-        if marks.members_from != NO_MARK:
-            start = max(self.day_of(marks.members_from), first_complete)
+        # From the earliest new door decision, or the last day computed (it may have been partial), to today:
+        # quiet days get their zeros too, once aggregation has begun.
+        starts = [self.day_of(t) for t in (marks.members_from, marks.members_upto) if t != NO_MARK]
+        if starts:
+            start = max(min(starts), first_complete)
             month = start.replace(day=1)
             while month <= today:
                 nxt = _next_month(month)
                 self._month(month, nxt, first_complete, today, days, months, years)
                 month = nxt
             marks.members_from = NO_MARK
+            marks.members_upto = self.midnight(today)
         for year in self._closable(now_ms):
             closing = years.get(year) or self.store.member_year(year)
             if closing is not None:

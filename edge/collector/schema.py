@@ -14,6 +14,7 @@ Rules (docs/data-model.md explains them):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -240,9 +241,10 @@ MEASUREMENTS: dict[str, Measurement] = {
             "members_yearly",
             Bucket.AGGREGATE,
             ("site",),
-            {"members": int, "error": int, "member_days": int, "days": int, "final": int},
+            {"members": int, "error": int, "member_days": int, "days": int, "since_day": int, "final": int},
             doc="derived: distinct members in a calendar year, estimated (standard error `error`) from a keyed "
-            "sketch kept on the collector until the year closes (final=1); point at local midnight of 1 January",
+            "sketch kept on the collector until the year closes (final=1), counting from day `since_day` of the "
+            "year (0 = 1 January); point at local midnight of 1 January",
         ),
         Measurement(
             "data_completeness",
@@ -506,6 +508,7 @@ def members_yearly_point(site: str, midnight_ms: int, year: YearMembers, member_
         "error": year.error,
         "member_days": member_days,
         "days": days,
+        "since_day": (year.first_day - dt.date(year.year, 1, 1)).days,
         "final": _flag(year.final),
     }
     return Point("members_yearly", {"site": site}, fields, midnight_ms * NS_PER_MS)

@@ -133,6 +133,7 @@ class DirtyMarks:
     hours_to: int = NO_MARK
     complete_upto: int = NO_MARK  # last instant data completeness was written for
     members_from: int = NO_MARK  # earliest door decision that arrived since the member aggregates were computed
+    members_upto: int = NO_MARK  # local midnight of the last day the member aggregates were computed for
 
     def touch_instant(self, t_ms: int) -> None:
         """An event at t_ms changes the grid from t_ms on."""

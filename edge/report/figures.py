@@ -17,11 +17,9 @@ Definitions (docs/report.md explains them for readers):
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from edge.collector.members import VISIT_BINS, Visitor, time_on_site
 from edge.report.commute import CommuteFigures, estimate
 from edge.report.model import (
     Completeness,
@@ -29,27 +27,19 @@ from edge.report.model import (
     DoorHour,
     Figures,
     HeatCell,
-    MemberFigures,
     NodeCompleteness,
     OccupancyFigures,
-    Passage,
     PeopleCount,
     ReportData,
-    VisitFigures,
-    WeekFigures,
     Withheld,
     ZoneSample,
 )
+from edge.report.people import people, people_figures
 from edge.report.period import Assumptions, Period
 from edge.schedule import Schedule
 
 SITE = "site"
 HOUR_S = 3600
-
-
-def people(n: int, threshold: int) -> PeopleCount:
-    """A count of people as it may be shown: zero and counts at or above the threshold; otherwise withheld."""
-    return Withheld(threshold) if 0 < n < threshold else n
 
 
 def site_samples(samples: Iterable[ZoneSample]) -> list[ZoneSample]:
@@ -94,57 +84,6 @@ def heatmap(site: Sequence[ZoneSample], local: Callable[[int], dt.datetime]) -> 
         HeatCell(weekday, hour, occupied / n, occupied / known if known else None)
         for (weekday, hour), (n, occupied, known) in sorted(cells.items())
     ]
-
-
-def visitors_by_day(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> dict[dt.date, set[Visitor]]:
-    """Distinct visitor numbers per local day."""
-    out: dict[dt.date, set[Visitor]] = defaultdict(set)
-    for p in passages:
-        out[day_of(p.t_ms)].add(p.visitor)
-    return out
-
-
-def weeks(period: Period, by_day: dict[dt.date, set[Visitor]] | None, threshold: int) -> list[WeekFigures]:
-    """Distinct members per ISO week, restricted to the period's days."""
-    grouped: dict[tuple[int, int], list[dt.date]] = {}
-    for day in period.days():
-        year, week, _ = day.isocalendar()
-        grouped.setdefault((year, week), []).append(day)
-    out = []
-    for (year, week), days in grouped.items():
-        count: PeopleCount | None = None
-        if by_day is not None:
-            count = people(len(set().union(*(by_day.get(d, set()) for d in days))), threshold)
-        out.append(WeekFigures(f"{year}-W{week:02d}", days[0], days[-1], count))
-    return out
-
-
-def visit_figures(
-    passages: Sequence[Passage] | None,
-    day_of: Callable[[int], dt.date],
-    occupied_desk_s: float,
-    member_days: int,
-    threshold: int,
-) -> VisitFigures:
-    """Time on site per member-day: measured when exits are recorded, else occupied desk-time per member-day."""
-    if passages is None or not any(p.exit for p in passages):
-        if not member_days:
-            return VisitFigures("none", 0, 0, None, None)
-        estimate = occupied_desk_s / member_days
-        return VisitFigures("estimated", 0, 0, Withheld(threshold) if member_days < threshold else estimate, None)
-    visits, incomplete = time_on_site(passages, day_of)
-    if not visits:
-        return VisitFigures("measured", 0, incomplete, None, None)
-    seconds = [s for _, s in visits]
-    if len({v for v, _ in visits}) < threshold:
-        return VisitFigures("measured", len(visits), incomplete, Withheld(threshold), Withheld(threshold))
-    counts = [0] * len(VISIT_BINS)
-    for s in seconds:
-        counts[next(i for i, (upper, _) in enumerate(VISIT_BINS) if s < upper * HOUR_S)] += 1
-    histogram = [(label, people(n, threshold)) for (_, label), n in zip(VISIT_BINS, counts, strict=True)]
-    return VisitFigures(
-        "measured", len(visits), incomplete, statistics.fmean(seconds), statistics.median(seconds), histogram
-    )
 
 
 def commuting(member_days: int, assumptions: Assumptions) -> CommuteFigures:
@@ -196,33 +135,18 @@ def compute(data: ReportData, period: Period, hours: Schedule, assumptions: Assu
     entries_by_day = _entries_by_day(hours_in, day_of)
     open_days = [d for d in period.days() if hours.opens_on(d)]
 
-    passages = None
-    if data.passages is not None:
-        passages = [p for p in data.passages if period.start_ms <= p.t_ms < period.end_ms]
-    by_day = visitors_by_day(passages, day_of) if passages is not None else None
-    if by_day is not None:
-        daily = {d: len(by_day.get(d, ())) for d in period.days()}
-        unique: PeopleCount | None = people(len(set().union(*by_day.values())) if by_day else 0, k)
-    else:
-        daily = {d: entries_by_day.get(d, 0) for d in period.days()}
-        unique = None
-    member_days = sum(daily.values())
-    members = MemberFigures(
-        counted=by_day is not None,
-        member_days=people(member_days, k),
-        unique_members=unique,
-        average_per_open_day=_average_per_open_day(daily, open_days, k),
-    )
     occupied_desk_s = sum(s.occupied for s in site) * data.step_ms / 1000
+    who = people_figures(data, period, open_days, day_of, entries_by_day, occupied_desk_s, k)
     return Figures(
         zones=zones,
         site=occupancy("site", site, is_open),
         heatmap=heatmap(site, local),
-        days=_days(period, hours, site, is_open, day_of, entries_by_day, by_day, k),
-        weeks=weeks(period, by_day, k),
-        members=members,
-        visits=visit_figures(passages, day_of, occupied_desk_s, member_days, k),
-        commuting=commuting(member_days, assumptions),
+        days=_days(period, hours, site, is_open, day_of, entries_by_day, who.daily, k),
+        weeks=who.weeks,
+        months=who.months,
+        members=who.members,
+        visits=who.visits,
+        commuting=commuting(who.member_days, assumptions),
         completeness=completeness(data.completeness, site, open_instants(period, hours, data.step_ms), is_open),
         entries=people(sum(h.entries for h in hours_in), k),
         denied=sum(h.denied for h in hours_in),
@@ -237,13 +161,6 @@ def _entries_by_day(hours_in: Iterable[DoorHour], day_of: Callable[[int], dt.dat
     return out
 
 
-def _average_per_open_day(daily: dict[dt.date, int], open_days: Sequence[dt.date], k: int) -> float | Withheld | None:
-    if not open_days:
-        return None
-    total = sum(daily[d] for d in open_days)
-    return Withheld(k) if 0 < total < k else total / len(open_days)
-
-
 def _days(
     period: Period,
     hours: Schedule,
@@ -251,7 +168,7 @@ def _days(
     is_open: Callable[[int], bool],
     day_of: Callable[[int], dt.date],
     entries_by_day: dict[dt.date, int],
-    by_day: dict[dt.date, set[Visitor]] | None,
+    daily: dict[dt.date, PeopleCount | None],
     k: int,
 ) -> list[DayFigures]:
     per_day: dict[dt.date, list[ZoneSample]] = defaultdict(list)
@@ -268,7 +185,7 @@ def _days(
                 average_open=figures.average_open,
                 utilisation_open=figures.utilisation_open,
                 entries=people(entries_by_day.get(day, 0), k),
-                unique_members=people(len(by_day.get(day, ())), k) if by_day is not None else None,
+                unique_members=daily.get(day),
             )
         )
     return out

@@ -10,10 +10,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from edge.collector.members import DayMembers, MonthMembers, Passage
+from edge.collector.members import DayMembers, MonthMembers, Passage, YearMembers
 from edge.report.commute import CommuteFigures
 
-__all__ = ["DayMembers", "MonthMembers", "Passage"]  # re-exported: what a source hands over
+__all__ = ["DayMembers", "MonthMembers", "Passage", "YearMembers"]  # re-exported: what a source hands over
 
 # -- inputs -----------------------------------------------------------------------------------------------------
 
@@ -60,11 +60,31 @@ class NodeCompleteness:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A caveat a source raises for a period, translated by the page: `unreadable_records` (`count` door records
+    could not be read), `door_records_expired` (door records before the period are gone and no aggregate says
+    what they held)."""
+
+    code: Literal["unreadable_records", "door_records_expired"]
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class MemberAggregates:
+    """The collector's anonymous member figures (edge/collector/aggregates.py) for the period's days, months and
+    years: what is left of the access records once they expire."""
+
+    days: list[DayMembers] = field(default_factory=list)
+    months: list[MonthMembers] = field(default_factory=list)
+    years: list[YearMembers] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a source provides for one period.
 
-    `passages` is None when the source holds no member pseudonym (InfluxDB): member counts are then estimated
-    from door entries, and visit lengths from desk time.
+    `passages` is None when the source holds no member pseudonym (InfluxDB); member figures then come from the
+    collector's aggregates, or without them are estimated from door entries (visit lengths from desk time).
     """
 
     samples: list[ZoneSample]
@@ -74,7 +94,9 @@ class ReportData:
     completeness: list[NodeCompleteness]
     source: str
     site: str
-    notes: list[str] = field(default_factory=list)  # the source's caveats for this period, printed as they are
+    notes: list[Note] = field(default_factory=list)  # the source's caveats for this period
+    aggregates: MemberAggregates = field(default_factory=MemberAggregates)
+    passages_from_ms: int | None = None  # passages are complete from here on (earlier records expired); None: all
 
 
 # -- outputs ----------------------------------------------------------------------------------------------------
@@ -140,14 +162,40 @@ class WeekFigures:
     unique_members: PeopleCount | None
 
 
+UniqueHow = Literal["counted", "month", "year", "unavailable", "none"]
+
+
 @dataclass(frozen=True)
 class MemberFigures:
-    """Members over the period."""
+    """Members over the period.
 
-    counted: bool  # True: distinct members from door records; False: estimated from entries
+    `unique_how`: `counted` from passages, `month` / `year` from the collector's aggregate of that calendar month
+    or year (a year's is an estimate with `unique_error`, counting from `unique_since` when later than 1 January),
+    `unavailable` (the period is neither covered by passages nor a whole month or year), `none` (not counted).
+    """
+
+    counted: bool  # True: distinct members from door records or their aggregates; False: estimated from entries
     member_days: PeopleCount
     unique_members: PeopleCount | None
     average_per_open_day: float | Withheld | None
+    unique_how: UniqueHow = "counted"
+    unique_error: int | None = None
+    unique_since: dt.date | None = None
+    interrupted: bool = False  # the year's key was lost: some members may count twice
+    missing_days: int = 0  # days of the period without any member figure
+
+
+@dataclass(frozen=True)
+class MonthMembersFigures:
+    """One calendar month (its days inside the period): members, member-days, how often members came."""
+
+    month: dt.date
+    days: int
+    open_days: int
+    unique_members: PeopleCount | None
+    member_days: PeopleCount
+    average_per_open_day: float | Withheld | None
+    frequency: list[tuple[str, PeopleCount]] | None  # members who came on 1, 2-4, 5-9, 10+ days
 
 
 VisitMethod = Literal["measured", "estimated", "none"]
@@ -189,6 +237,7 @@ class Figures:
     heatmap: list[HeatCell]
     days: list[DayFigures]
     weeks: list[WeekFigures]
+    months: list[MonthMembersFigures]
     members: MemberFigures
     visits: VisitFigures
     commuting: CommuteFigures

@@ -20,7 +20,7 @@ from edge.i18n import Formatter, template_environment
 from edge.report import charts
 from edge.report.factors import NO_TRIP
 from edge.report.fmt import ReportFormat
-from edge.report.model import Figures, Withheld
+from edge.report.model import Figures, Note, Withheld
 from edge.report.period import Assumptions, Period
 from edge.schedule import Schedule
 
@@ -40,7 +40,7 @@ class Context:
     source: str
     step_s: int
     generated: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     hours_source: str = "default"
     site_hours: Schedule | None = None
 
