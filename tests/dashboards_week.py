@@ -48,6 +48,7 @@ from edge.contract import (
     encode,
 )
 from edge.schedule import parse_schedule
+from tests.collector_support import create_policies, write_by_policy
 from tests.rig.servers import InfluxDB16
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -322,8 +323,7 @@ def collector_lines(site: Site, workdir: Path, until: datetime) -> list[str]:
 
 def load(server: InfluxDB16, workdir: Path) -> None:
     """Create the database and write both sites' week into it in batches."""
-    server.query(f'CREATE DATABASE "{DATABASE}"')
+    create_policies(server, DATABASE)
     lines = collector_lines(simulate(), workdir, WEEK_END.astimezone(UTC))
     lines += collector_lines(simulate_annexe(), workdir, at(1, 0))
-    for i in range(0, len(lines), 20_000):
-        server.write(DATABASE, "\n".join(lines[i : i + 20_000]))
+    write_by_policy(server, DATABASE, lines)

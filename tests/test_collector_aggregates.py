@@ -296,3 +296,13 @@ def test_without_the_key_the_registers_do_not_depend_on_who_came(tmp_path: Path)
         two.add(keyed_hash(bytes(32), member))
     assert one.registers != two.registers
     assert one.estimate().value == two.estimate().value == 4
+
+
+def test_a_site_may_keep_no_yearly_sketch_at_all(tmp_path: Path) -> None:
+    site = Site(tmp_path, local(WED, "20:00"))
+    site.keys.path(2026).unlink()
+    site.aggregator.yearly_sketch = False
+    site.aggregator.run(force=True)
+    assert site.store.member_year(2026) is None and site.keys.get(2026) is None
+    assert site.months()["2026-03"].members == 4  # days and months are kept as ever
+    site.store.close()

@@ -8,6 +8,7 @@ themselves (an independent oracle), so a wrong field, filter, grouping or derive
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -464,7 +465,7 @@ def test_panel_returns_the_expected_data(
 def test_panel_shows_only_the_selected_site(influx: InfluxDB16, name: str, panel: dict[str, Any]) -> None:
     values = {**default_values(week.OTHER_SITE), "zone": ["loft"], "node": ["annexe-desks"]}
     annexe = query_panel(influx, name, panel, values=values)
-    measurements = {t["query"].split('FROM "')[1].split('"')[0] for t in panel["targets"]}
+    measurements = {re.findall(r'FROM (?:"\w+"\.)?"(\w+)"', t["query"])[0] for t in panel["targets"]}
     if not measurements & ANNEXE_MEASUREMENTS:
         assert annexe == []  # the annexe has no doors
         return

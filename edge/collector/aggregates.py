@@ -122,6 +122,7 @@ class MemberAggregator:
         directions: Mapping[str, str] | None = None,
         keys: YearKeys | None = None,
         every_s: float = AGGREGATE_EVERY_S,
+        yearly_sketch: bool = True,
     ) -> None:
         self.store = store
         self.site = site
@@ -131,6 +132,7 @@ class MemberAggregator:
         self.directions = dict(directions or {})
         self.keys = keys or YearKeys(key_folder(store.path))
         self.every_ms = int(every_s * 1000)
+        self.yearly_sketch = yearly_sketch
         self._last_ms: int | None = None
 
     # -- local time -----------------------------------------------------------------------------------------
@@ -218,7 +220,8 @@ class MemberAggregator:
         visitors = {day: {p.visitor for p in by_day.get(day, [])} for day in span}
         if first == month:  # every record of the month so far is here: its distinct count is exact
             months.append(month_members(month, visitors, len(span)))
-        self._add_to_year(month.year, first, last, visitors, years)
+        if self.yearly_sketch:
+            self._add_to_year(month.year, first, last, visitors, years)
 
     def _add_to_year(
         self,

@@ -514,6 +514,19 @@ def members_yearly_point(site: str, midnight_ms: int, year: YearMembers, member_
     return Point("members_yearly", {"site": site}, fields, midnight_ms * NS_PER_MS)
 
 
+AGGREGATE_POLICY = "longterm"
+"""The InfluxDB 1.x retention policy (2.x: DBRP mapping) of the derived series in the default deployment: the raw
+measurements are in the database's default policy (90 days), the derived ones in this one (years)."""
+
+
+def qualified(measurement: str) -> str:
+    """How an InfluxQL query names a measurement: `"longterm"."zone_occupancy"` for a derived series, so one
+    datasource reads both policies; a raw one stays in the default policy (`"door_access"`)."""
+    if MEASUREMENTS[measurement].bucket is Bucket.AGGREGATE:
+        return f'"{AGGREGATE_POLICY}"."{measurement}"'
+    return f'"{measurement}"'
+
+
 def bucket_of(point: Point) -> Bucket:
     """The bucket a point belongs to."""
     return MEASUREMENTS[point.measurement].bucket

@@ -109,6 +109,7 @@ class Collector:
                 tz=config.tz,
                 retention_days=self.settings.retention_days,
                 directions=self.settings.directions,
+                yearly_sketch=self.settings.yearly_sketch,
             )
             if self.settings.derive
             else None
