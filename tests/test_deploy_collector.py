@@ -148,8 +148,8 @@ def test_a_database_made_by_an_earlier_version_gains_the_long_term_policy(site: 
 
 
 def test_the_collector_writes_derived_series_to_the_long_term_policy(site: Site, created: PlaybookRun) -> None:
-    from edge.config.collector import InfluxConfig
     from edge.collector.writers import InfluxV1Writer
+    from edge.config.collector import InfluxConfig
 
     writer = InfluxV1Writer(InfluxConfig(url=site.url, api="v1", bucket="edge", aggregate_bucket="edge/longterm"))
     now = time.time_ns()
