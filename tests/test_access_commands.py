@@ -41,9 +41,14 @@ def command(
 
 
 def verify(
-    raw: bytes, *, now: dt.datetime = START, guard: ReplayGuard | None = None, retained: bool = False
+    raw: bytes,
+    *,
+    now: dt.datetime = START,
+    guard: ReplayGuard | None = None,
+    retained: bool = False,
+    max_skew_s: float = 5.0,
 ) -> Command:
-    """Verify as the front door of lyon would."""
+    """Verify as the front door of lyon would, with `max_skew_s` of clock skew allowed."""
     return verify_command(
         raw,
         retained=retained,
@@ -52,6 +57,7 @@ def verify(
         door="front",
         now=now,
         guard=guard if guard is not None else ReplayGuard(),
+        max_skew_s=max_skew_s,
     )
 
 
@@ -97,6 +103,16 @@ def test_the_validity_window_with_five_seconds_of_clock_skew(offset_s: float, ok
         verify(raw, now=now)
     else:
         assert refusal(raw, now=now) == "stale"
+
+
+@pytest.mark.parametrize(("offset_s", "ok"), [(-30, True), (-30.001, False), (60, True), (60.001, False)])
+def test_the_validity_window_widens_with_the_skew_it_is_given(offset_s: float, ok: bool) -> None:
+    raw = sign_command(command(valid_for_s=30), STAFF)
+    now = START + dt.timedelta(seconds=offset_s)
+    if ok:
+        verify(raw, now=now, max_skew_s=30)
+    else:
+        assert refusal(raw, now=now, max_skew_s=30) == "stale"
 
 
 def test_a_command_for_another_door_or_site_is_refused() -> None:

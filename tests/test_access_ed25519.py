@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,7 +13,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.ed25519 import KeyFormatError, PublicKey
+from edge.access.ed25519 import SMALL_ORDER_Y, SPKI_PREFIX, KeyFormatError, PublicKey, WeakKeyError, _libcrypto
+from edge.access.keys import load_public_key
+from edge.errors import ConfigError
+from tests.ed25519_points import IDENTITY, SMALL_ORDER, SMALL_ORDER_ALIASES, decode, multiply
 
 STAFF = Ed25519PrivateKey.generate()
 OTHER = Ed25519PrivateKey.generate()
@@ -101,3 +106,87 @@ def test_the_door_daemon_does_not_load_cryptography() -> None:
     probe = "import sys, edge.daemons.door; print('cryptography' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# -- weak (small-order) keys ----------------------------------------------------------------------------------
+
+WEAK = SMALL_ORDER + SMALL_ORDER_ALIASES
+
+
+def forge(raw_key: bytes) -> tuple[bytes, bytes] | None:
+    """A (signature, message) that OpenSSL accepts for `raw_key` without any private key: R a small-order point,
+    S = 0. With a small-order key one of the first few messages always works; with a real key none does."""
+    for attempt in range(64):
+        message = b"unlock the front door %d" % attempt
+        for r in SMALL_ORDER:
+            signature = r + bytes(32)
+            if _libcrypto().verify(raw_key, signature, message):
+                return signature, message
+    return None
+
+
+def test_the_listed_encodings_are_all_eight_points_of_small_order() -> None:
+    points = [decode(raw) for raw in SMALL_ORDER]
+    assert all(point is not None and multiply(8, point) == IDENTITY for point in points)
+    assert len(set(points)) == 8  # the whole torsion subgroup: the curve's group is Z/8 x Z/l
+    assert {point[1] for point in points if point is not None} == SMALL_ORDER_Y
+    assert all(decode(alias) in points for alias in SMALL_ORDER_ALIASES)
+
+
+@pytest.mark.parametrize("raw", WEAK, ids=[raw.hex()[:4] + ".." + raw.hex()[-2:] for raw in WEAK])
+def test_openssl_accepts_a_forged_signature_for_a_small_order_key(raw: bytes) -> None:
+    # Why these keys must never be trusted: below `PublicKey`, libcrypto verifies a forgery for each of them.
+    assert forge(raw) is not None
+
+
+def test_no_forgery_verifies_with_a_real_key() -> None:
+    assert forge(PUBLIC.raw) is None
+
+
+@pytest.mark.parametrize("raw", WEAK, ids=[raw.hex()[:4] + ".." + raw.hex()[-2:] for raw in WEAK])
+def test_a_small_order_key_is_refused(raw: bytes) -> None:
+    with pytest.raises(KeyFormatError):
+        PublicKey(raw)
+
+
+@pytest.mark.parametrize("raw", SMALL_ORDER, ids=[raw.hex()[:4] + ".." + raw.hex()[-2:] for raw in SMALL_ORDER])
+def test_a_small_order_key_file_is_refused_at_load_naming_the_file(raw: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "snapshot-signing.pub"
+    path.write_bytes(pem(raw))
+    with pytest.raises(ConfigError) as caught:
+        load_public_key(path)
+    (issue,) = caught.value.issues
+    assert issue.startswith(f"{path}: ") and "weak Ed25519 public key" in issue
+
+
+def pem(raw: bytes) -> bytes:
+    """A PEM SubjectPublicKeyInfo around any 32 bytes, as an attacker or a broken tool could write it."""
+    return b"-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(SPKI_PREFIX + raw) + b"\n-----END PUBLIC KEY-----\n"
+
+
+def test_a_non_canonical_or_off_curve_key_is_refused() -> None:
+    with pytest.raises(KeyFormatError, match="canonical"):
+        PublicKey((2**255 - 19 + 5).to_bytes(32, "little"))  # y = p + 5
+    off_curve = next(y for y in range(2, 100) if decode(y.to_bytes(32, "little")) is None)
+    with pytest.raises(KeyFormatError, match="not a point"):
+        PublicKey(off_curve.to_bytes(32, "little"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32))
+def test_every_key_the_staff_machine_makes_is_accepted(seed: bytes) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    assert PublicKey(key.public_key().public_bytes_raw()).verify(key.sign(b"m"), b"m")
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(min_size=32, max_size=32))
+def test_any_32_bytes_are_a_key_or_a_key_format_error(raw: bytes) -> None:
+    try:
+        key = PublicKey(raw)
+    except WeakKeyError:
+        assert int.from_bytes(raw, "little") & ((1 << 255) - 1) in SMALL_ORDER_Y
+    except KeyFormatError:
+        assert decode(raw) is None or int.from_bytes(raw, "little") & ((1 << 255) - 1) >= 2**255 - 19
+    else:
+        assert decode(key.raw) is not None

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from edge.config import GpioPin, NodeConfig, SerialDevice, StrictModel, load_config, parse_config
-from edge.config.base import iter_claims, iter_secrets
+from edge.config.base import iter_claims
 from edge.errors import ConfigError
+from tests.node_files_support import materialise
 from tests.rig.fixtures import REPO, run_edge
 
 EXAMPLES = sorted((REPO / "examples" / "nodes").glob("*.yaml"))
@@ -25,20 +26,6 @@ def issues_of(text: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, check_secrets=False)
     return caught.value.issues
-
-
-def materialise(example: Path, tmp_path: Path) -> Path:
-    """Copy an example config and create the secret files it names, so secrets are checked for real."""
-    config = load_config(example, check_secrets=False)
-    text = example.read_text()
-    for _key, secret in iter_secrets(config):
-        local = tmp_path / "secrets" / secret.name
-        local.parent.mkdir(exist_ok=True)
-        local.write_bytes(b"x" * 32)
-        text = text.replace(str(secret), str(local))
-    copy = tmp_path / example.name
-    copy.write_text(text)
-    return copy
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
@@ -80,6 +67,7 @@ def test_config_is_immutable() -> None:
         (BASE + "mqtt:\n  tls:\n    ca_file: /ca\n    cert_file: /c\n", "mqtt.tls: cert_file and key_file go together"),
         (BASE + "outbox:\n  max_events: 5\n", "outbox.max_events: Input should be greater than or equal to 100"),
         (BASE + "log_level: loud\n", "log_level: Input should be"),
+        (BASE + "mqtt:\n  max_packet_size: 1024\n", "mqtt.max_packet_size: Input should be greater than or equal"),
     ],
 )
 def test_bad_configs_are_refused_with_the_key_path(text: str, expected: str) -> None:
@@ -171,8 +159,9 @@ def test_any_yaml_document_is_either_valid_or_a_config_error(document: object) -
         assert exc.issues
 
 
-def test_check_config_cli_exits_0_on_a_valid_file(tmp_path: Path) -> None:
-    path = materialise(EXAMPLES[0], tmp_path)
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_check_config_cli_exits_0_on_every_shipped_example(example: Path, tmp_path: Path) -> None:
+    path = materialise(example, tmp_path)
     result = run_edge("check-config", str(path))
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout

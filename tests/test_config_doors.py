@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import load_config, parse_config
+from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.errors import ConfigError
 from edge.schedule import NEVER, Window
@@ -201,6 +202,10 @@ ACCESS_CASES = [
     ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha-lyon", None),
     ("snapshot_keys: [s.pub]\n  home_assistant: true\n  discovery_prefix: ha/#", "access.discovery_prefix: "),
     ("snapshot_keys: [s.pub]\n  home_assistant: maybe", "access.home_assistant: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: 1764149000000", None),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: -1", "access.min_snapshot_version: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: true", "access.min_snapshot_version: "),
+    ("snapshot_keys: [s.pub]\n  min_snapshot_version: '17'", "access.min_snapshot_version: "),
 ]
 
 
@@ -216,3 +221,12 @@ def test_snapshot_keys_are_required_and_command_keys_optional(access: str, expec
     with pytest.raises(ConfigError) as caught:
         parse_config(text, check_secrets=False)
     assert any(issue.startswith(expected) for issue in caught.value.issues), caught.value.issues
+
+
+def test_the_docs_state_the_command_skew_the_door_applies_by_default() -> None:
+    default = AccessConfig.model_fields["command_max_skew_s"].default
+    configuration = (ROOT / "docs" / "configuration.md").read_text()
+    security = (ROOT / "docs" / "security.md").read_text()
+    assert f"| `command_max_skew_s` | `{default:g}` |" in configuration
+    assert f"`access.command_max_skew_s` (**{default:g} s** by default" in security
+    assert "5 s of clock skew allowed" not in security

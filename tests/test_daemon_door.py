@@ -6,6 +6,7 @@ production. Nothing here asserts how long anything takes: only what the relay, t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ import pytest
 from gpiozero import OutputDevice
 from gpiozero.pins.mock import MockFactory
 
-from edge.clock import ScaledClock
+from edge.clock import ManualClock, ScaledClock
 from edge.config import load_config
 from edge.contract import Alarm, DoorMode, Kind, Reason
 from edge.daemons.door import DoorService
@@ -409,6 +410,21 @@ def test_a_snapshot_key_does_not_sign_commands(door: Door) -> None:
     assert door.service.on_command("front", raw, retained=False) is None
     assert door.service.counters.get("command_refused.unknown_key") == 1
     assert door.sim.relay_locked
+
+
+@pytest.mark.parametrize(
+    ("issued_s", "obeyed"),
+    [(29, True), (31, False), (-59, True), (-61, False)],  # valid_for_s 30 + the default skew of 30 s
+)
+def test_the_door_applies_its_configured_command_skew_30_s_by_default(door: Door, issued_s: int, obeyed: bool) -> None:
+    assert door.service.access.command_max_skew_s == 30
+    # The door's clock stands still while the command is judged, an hour after the start: the replay guard of a door
+    # started without one refuses commands issued before its start.
+    now = START + dt.timedelta(hours=1)
+    door.service.clock = ManualClock(now)
+    raw = signed_command(door.folder, "normal", now=now + dt.timedelta(seconds=issued_s))
+    assert (door.service.on_command("front", raw, retained=False) is not None) is obeyed
+    assert door.service.counters.get("command_refused.stale") == (0 if obeyed else 1)
 
 
 UNLOCKED_SCHEDULE = '    unlocked_schedule:\n      - {days: [thu], start: "08:00", end: "12:00"}\n'

@@ -59,6 +59,11 @@ def applied(recorder: Recorder, version: int) -> bool:
     return recorder.wait_for(lambda ms: any(s.members_version == version for s in events(recorder, Kind.DOOR_STATE)))
 
 
+def states_at(recorder: Recorder, version: int) -> int:
+    """How many door states reported this member snapshot version."""
+    return len([s for s in events(recorder, Kind.DOOR_STATE) if s.members_version == version])
+
+
 def badge(site: Site, card: str) -> None:
     site.reader.send_card(card)
     time.sleep(0.3)  # the card is taken away: longer than the reader's re-arm time
@@ -162,6 +167,46 @@ def test_a_pushed_snapshot_revokes_a_badge_and_status_shows_the_version(site: Si
     (door,) = report["doors"]
     assert (door["door"], door["members_version"], door["status"]) == ("front", second, "current")
     assert door["members_applied_at"] is not None
+    assert site.stop_door() == 0
+
+
+@pytest.mark.parametrize("damage", ["deleted", "corrupted"])
+def test_losing_the_stored_snapshot_does_not_let_an_older_genuine_one_back(
+    site: Site, recorder: Recorder, mosquitto: Mosquitto, damage: str
+) -> None:
+    state = site.config.parent / "state/door-1"
+    first = site.push()
+    site.start_door()
+    assert applied(recorder, first)
+    older = (state / "members.snapshot").read_bytes()  # v1, signed, exactly as the broker retained it
+    assert site.members("suspend", "M-1", "--members", str(site.folder / "members.yaml")).returncode == 0
+    second = site.push()  # M-1 revoked
+    assert applied(recorder, second)
+    newer = (state / "members.snapshot").read_bytes()
+    assert site.stop_door() == 0
+    if damage == "deleted":
+        (state / "members.snapshot").unlink()
+    else:
+        (state / "members.snapshot").write_bytes(b"\x00\x13 worn-out SD card sector")
+    # Anyone with publish rights on members puts the old genuine snapshot back as the retained one.
+    publish(mosquitto.port, f"{PREFIX}/members", older, retain=True)
+    site.start_door()
+    assert wait_counter(recorder, "snapshot_refused.not_newer")
+    assert counter(recorder, "members_floor") == second
+    badge(site, RESIDENT)
+    assert [(a.reason, a.granted) for a in wait_access(recorder, 1)] == [("unknown_badge", False)]
+    assert site.relay_locked()
+    # The genuine current snapshot comes back (a staff push, or the broker's copy restored): the door takes it.
+    seen = len([s for s in events(recorder, Kind.DOOR_STATE) if s.members_version == second])
+    publish(mosquitto.port, f"{PREFIX}/members", newer, retain=True)
+    recorder.wait_for(
+        lambda ms: len([s for s in events(recorder, Kind.DOOR_STATE) if s.members_version == second]) > seen
+    )
+    time.sleep(0.3)  # the card is taken away before it is shown again
+    badge(site, RESIDENT)
+    assert [a.reason for a in wait_access(recorder, 2)] == ["unknown_badge", "suspended"]
+    assert site.relay_locked()
+    assert "member snapshot refused: not_newer" in site.log.read_text()
     assert site.stop_door() == 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
+from edge.access.floor import VersionFloor, save_floor
 from edge.doctor.checks import Context, check_config
 from edge.doctor.device_files import check_device_files
 from edge.doctor.doors import check_doors
@@ -577,6 +578,18 @@ def test_a_snapshot_signed_with_another_key_is_refused(tmp_path):
     (result,) = list(check_snapshot(ctx))
     assert result.status is Status.FAIL
     assert "refused" in result.message and "snapshot_keys" in result.fix
+
+
+def test_a_stored_snapshot_older_than_the_door_s_floor_is_refused_as_the_door_refuses_it(tmp_path):
+    make_site(tmp_path)
+    ctx = load(door_config(tmp_path, 1))
+    assert ctx.config is not None
+    ctx.config.state_dir.mkdir(parents=True)
+    (ctx.config.state_dir / "members.snapshot").write_bytes(signed_snapshot(tmp_path, 7))
+    save_floor(ctx.config.state_dir / "members.floor", VersionFloor(8))
+    (result,) = list(check_snapshot(ctx))
+    assert result.status is Status.FAIL
+    assert "not_newer" in result.message and "floor" in result.fix
 
 
 # -- the whole doctor -------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from edge.access.commands import ReplayGuard, verify_command
 from edge.access.keys import load_badge_key, load_trusted_keys
 from edge.access.snapshot import apply_snapshot
 from edge.contract import DoorMode, DoorState, Envelope, Event, NodeStatus, Topics, badge_token, encode
+from edge.contract.limits import largest_payload
 from edge.errors import PayloadError
 from edge.staff.keygen import generate_site_keys
 from tests.rig.fixtures import edge_command, edge_env, run_edge
@@ -204,6 +205,21 @@ def test_a_push_the_broker_refuses_exits_1_and_records_nothing(tmp_path: Path) -
     assert not (tmp_path / "members.yaml.pushed.json").exists()
 
 
+def test_a_snapshot_larger_than_the_broker_accepts_is_refused_with_the_reason(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path / "broker", extra="max_packet_size 512")  # announced to MQTT 5 clients at CONNACK
+    broker.start()
+    try:
+        (tmp_path / "members.yaml").write_text(MEMBER_FILE)
+        generate_site_keys(tmp_path / "keys")
+        write_config(tmp_path, broker.port)
+        result = push(tmp_path, "--timeout", "5")
+    finally:
+        broker.kill()
+    assert result.returncode == 1
+    assert f"accepts at most {largest_payload(TOPICS.members(), 512):,} there" in result.stderr
+    assert not (tmp_path / "members.yaml.pushed.json").exists()
+
+
 # --- status -----------------------------------------------------------------------------------------------
 
 
@@ -296,14 +312,11 @@ def test_a_command_is_published_not_retained_and_signed_for_that_door(
     assert message.retain is False
     trusted = load_trusted_keys([staff / "keys/command-signing.pub"])
     now = dt.datetime.now(dt.UTC)
-    verified = verify_command(
-        message.payload, retained=False, trusted=trusted, site="lyon", door="front", now=now, guard=ReplayGuard()
-    )
+    check = {"retained": False, "trusted": trusted, "site": "lyon", "now": now, "max_skew_s": 30.0}
+    verified = verify_command(message.payload, door="front", guard=ReplayGuard(), **check)
     assert verified.action == action
     with pytest.raises(PayloadError) as other_door:
-        verify_command(
-            message.payload, retained=False, trusted=trusted, site="lyon", door="back", now=now, guard=ReplayGuard()
-        )
+        verify_command(message.payload, door="back", guard=ReplayGuard(), **check)
     assert other_door.value.reason == "wrong_door"
     assert retained_snapshot(mosquitto.port) is None  # nothing else was published retained
 

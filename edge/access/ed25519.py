@@ -6,6 +6,12 @@ OpenSSL's libcrypto (3.x on Debian 12 / Raspberry Pi OS Bookworm), whose `EVP_Di
 This module calls that function through ctypes. Key parsing is RFC 8410: an Ed25519 SubjectPublicKeyInfo is a
 fixed 12-byte DER prefix followed by the 32-byte key. The staff machine keeps using `cryptography` to create keys
 and sign (edge.access.keys, edge.access.signing); tests check both sides agree.
+
+OpenSSL checks a signature against whatever 32 bytes it is given as the key, and with a key of small order (the
+identity point `01 00..00`, the all-zero key, and the six other points whose multiple by the cofactor 8 is the
+identity) a signature forged without any secret verifies for any message. `PublicKey` therefore refuses, when a
+key is read, those points and any encoding that is not canonical or not on the curve: a key `edge members keygen`
+or `openssl genpkey` makes is never one of them.
 """
 
 from __future__ import annotations
@@ -24,9 +30,32 @@ SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 _PEM = re.compile(rb"-----BEGIN PUBLIC KEY-----\s*(?P<body>[A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----")
 _EVP_PKEY_ED25519 = 1087  # NID_ED25519, stable across OpenSSL 1.1.1 and 3.x
 
+# The curve's field and constant d (RFC 8032 section 5.1), to check where a key's point is; nothing is computed
+# with the key beyond that: signatures are OpenSSL's.
+_P = 2**255 - 19
+_D = -121665 * pow(121666, -1, _P) % _P
+_Y_MASK = (1 << 255) - 1
+# The y coordinates of the 8 points of small order (the cofactor-8 torsion subgroup; RFC 8032's identity is y = 1,
+# order 2 is y = -1, order 4 is y = 0, order 8 the other two). Every point with one of these y has small order,
+# whatever the sign bit says, and a canonical encoding has y < p: together this covers the 8 points' canonical
+# encodings, their sign-flipped and their non-canonical (y + p) ones (libsodium's list, tests/ed25519_points.py).
+SMALL_ORDER_Y = frozenset(
+    {
+        0,
+        1,
+        _P - 1,
+        0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826,
+        0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7,
+    }
+)
+
 
 class KeyFormatError(ValueError):
     """The bytes are not an Ed25519 public key."""
+
+
+class WeakKeyError(KeyFormatError):
+    """The bytes encode a point of small order: with it as the key, forged signatures verify."""
 
 
 class PublicKey:
@@ -37,6 +66,7 @@ class PublicKey:
     def __init__(self, raw: bytes) -> None:
         if len(raw) != RAW_KEY_BYTES:
             raise KeyFormatError(f"an Ed25519 public key is {RAW_KEY_BYTES} bytes, not {len(raw)}")
+        _check_point(raw)
         self.raw = bytes(raw)
 
     @classmethod
@@ -77,6 +107,20 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey({self.raw.hex()[:16]}…)"
+
+
+def _check_point(raw: bytes) -> None:
+    """Refuse a key that is not a canonical encoding of a curve point, or whose point has small order."""
+    y = int.from_bytes(raw, "little") & _Y_MASK
+    if y >= _P:
+        raise KeyFormatError("not a canonical Ed25519 point encoding (y is not reduced)")
+    if y in SMALL_ORDER_Y:
+        raise WeakKeyError("a weak Ed25519 public key (a point of small order): forged signatures would verify with it")
+    # x^2 = (y^2 - 1) / (d y^2 + 1) must have a square root (Euler's criterion) for a point to exist.
+    y2 = y * y % _P
+    x2 = (y2 - 1) * pow(_D * y2 + 1, -1, _P) % _P
+    if x2 != 0 and pow(x2, (_P - 1) // 2, _P) != 1:
+        raise KeyFormatError("not a point of the Ed25519 curve")
 
 
 class _LibCrypto:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.access.ed25519 import KeyFormatError, PublicKey
+from edge.access.ed25519 import KeyFormatError, PublicKey, WeakKeyError
 from edge.access.signing import TrustedKeys, key_id, public_key_of
 from edge.errors import ConfigError
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # private keys live on the staff machine; a door reads only p
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 BADGE_KEY_BYTES = 32
+MIN_BADGE_KEY_BYTES = 16
 
 
 def generate_signing_key(private_path: str | Path, public_path: str | Path) -> str:
@@ -45,17 +47,29 @@ def generate_badge_key(path: str | Path) -> None:
 
 
 def load_badge_key(path: str | Path) -> bytes:
-    """Read the site badge key: the file's bytes without surrounding whitespace (as `read_secret`), 16 at least.
+    """Read the site badge key on the staff machine: as `read_badge_key`, and refused when other users can read it.
 
     The key is the file's text itself (64 hex characters from `generate_badge_key`), not its decoded bytes, so
     every node that reads the same file through its `badge_key_file` computes the same tokens.
     """
     path = Path(path)
-    key = _read(path).strip()
+    key = read_badge_key(path)
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError([f"{path}: badge key is accessible to other users (run: chmod 600 {path})"])
-    if len(key) < 16:
-        raise ConfigError([f"{path}: a badge key is at least 16 bytes (generate one with `edge members keygen`)"])
+    return key
+
+
+def read_badge_key(path: str | Path) -> bytes:
+    """Read a badge key file as every node reads its `badge_key_file`: the text, stripped, 16 bytes at least.
+
+    Nodes keep it 0640 for the daemons' group (deploy/), so this does not judge permissions. A short or empty
+    file (a secret that was never filled in) would give tokens no snapshot contains: refused at start instead.
+    """
+    path = Path(path)
+    key = _read(path).strip()
+    if len(key) < MIN_BADGE_KEY_BYTES:
+        problem = f"a badge key is at least {MIN_BADGE_KEY_BYTES} bytes, this one has {len(key)}"
+        raise ConfigError([f"{path}: {problem} (generate one with `edge members keygen`)"])
     return key
 
 
@@ -79,19 +93,32 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: str | Path) -> PublicKey:
-    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable or not Ed25519."""
+    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable, not Ed25519, or weak (small order)."""
     path = Path(path)
     try:
         return PublicKey.from_pem(_read(path))
+    except WeakKeyError as exc:
+        raise ConfigError([f"{path}: refused: {exc}"]) from None
     except KeyFormatError as exc:
         raise ConfigError([f"{path}: not an Ed25519 PEM public key ({exc})"]) from None
 
 
-def load_trusted_keys(paths: list[str | Path] | tuple[str | Path, ...]) -> TrustedKeys:
-    """Read the public keys a door trusts."""
+def load_trusted_keys(paths: Sequence[str | Path], *, key_path: str | None = None) -> TrustedKeys:
+    """Read the public keys a door trusts; ConfigError listing every file that cannot be used, each named
+    `key_path[i]: file: problem` when `key_path` (the config key listing them) is given."""
     if not paths:
-        raise ConfigError(["no trusted public key configured"])
-    return TrustedKeys(load_public_key(path) for path in paths)
+        raise ConfigError([f"{key_path or 'trusted keys'}: no trusted public key configured"])
+    keys: list[PublicKey] = []
+    issues: list[str] = []
+    for position, path in enumerate(paths):
+        try:
+            keys.append(load_public_key(path))
+        except ConfigError as exc:
+            prefix = f"{key_path}[{position}]: " if key_path else ""
+            issues.extend(prefix + issue for issue in exc.issues)
+    if issues:
+        raise ConfigError(issues)
+    return TrustedKeys(keys)
 
 
 def _read(path: Path) -> bytes:

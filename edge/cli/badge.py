@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
 from edge.daemons.runtime import run_service
+from edge.errors import ConfigError
 
 
 def register(sub: Any) -> None:
@@ -28,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
     from edge.daemons.badge import BadgeService
 
     try:
-        return run_service("edge badge", BadgeService(launch))
+        service = BadgeService(launch)
+    except ConfigError as exc:  # the badge key or a TLS file it names cannot be used
+        launch.close()
+        return report_config_error(args.config, exc)
+    try:
+        return run_service("edge badge", service)
     finally:
         launch.close()

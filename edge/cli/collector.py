@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare
-from edge.errors import StoreError
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
+from edge.errors import ConfigError, StoreError
 
 
 def register(sub: Any) -> None:
@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         return launch
     try:
         collector = Collector(launch.config, clock=launch.clock)
+    except ConfigError as exc:  # a TLS file it names cannot be used
+        launch.close()
+        return report_config_error(args.config, exc)
     except StoreError as exc:
         print(f"edge collector: {exc}", file=sys.stderr)
         launch.close()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
 from edge.daemons.runtime import run_service
 from edge.errors import ConfigError, StoreError
 
@@ -31,12 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         service = DoorService(launch)
-    except ConfigError as exc:
-        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+    except ConfigError as exc:  # a key file, the badge key or a TLS file it names cannot be used
         launch.close()
-        return 2
+        return report_config_error(args.config, exc)
     except (StoreError, OSError) as exc:  # e.g. the state folder is not writable, or another daemon owns it
         print(f"edge door: cannot start: {exc}", file=sys.stderr)
         launch.close()

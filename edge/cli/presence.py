@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare
+from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
 from edge.daemons.runtime import run_service
-from edge.errors import EdgeError
+from edge.errors import ConfigError, EdgeError
 
 
 def register(sub: Any) -> None:
@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         service = PresenceService(launch)
+    except ConfigError as exc:  # a TLS file it names cannot be used
+        launch.close()
+        return report_config_error(args.config, exc)
     except EdgeError as exc:  # e.g. another daemon holds this node's outbox
         print(f"edge presence: {exc}", file=sys.stderr)
         launch.close()

@@ -7,9 +7,9 @@ from typing import Any
 
 from edge.bus import Bus
 from edge.clock import SystemClock
-from edge.config import read_secret
 from edge.contract import BadgeScan, badge_token
 from edge.daemons.launch import Launch
+from edge.daemons.node_files import load_node_badge_key
 from edge.hardware import BadgeReader, build_reader
 from edge.metrics import Counters
 from edge.timesync import clock_synchronised
@@ -24,8 +24,7 @@ class BadgeService:
         self.config = launch.config
         self.clock = launch.clock
         self.counters = Counters()
-        assert self.config.badge_key_file is not None  # enforced by the config's cross-check
-        self._key = read_secret(self.config.badge_key_file)
+        self._key = load_node_badge_key(self.config)
         self.bus = Bus(self.config, "badge", clock=self.clock, counters=self.counters, status_extra=self._status)
         self.readers: list[BadgeReader] = [
             build_reader(

@@ -7,7 +7,8 @@ version or freshness and nonce) and applied; a refused message is counted and lo
 
 Node status counters (`P/node/{node}/status`): `access.granted`, `access.denied.<reason>`,
 `command_obeyed.<action>`, `command_refused.<reason>`, `snapshots_applied`, `snapshot_refused.<reason>`,
-`reader.<name>.<health counter>` and `reader.<name>.down`, `door.<name>.<controller counter>`, `members_version`.
+`snapshot_floor.<missing|corrupt>`, `reader.<name>.<health counter>` and `reader.<name>.down`,
+`door.<name>.<controller counter>`, `members_version`, `members_floor`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from edge.access.commands import Action, ReplayGuard, verify_command
-from edge.access.ed25519 import PublicKey
 from edge.access.files import write_atomic
+from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor, starting_floor
 from edge.access.index import SnapshotIndex
-from edge.access.keys import load_public_key
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
 from edge.access.signing import TrustedKeys
 from edge.access.snapshot import apply_snapshot
@@ -34,14 +33,14 @@ from edge.access.store import load_replay_guard, load_snapshot, load_tracking, s
 from edge.access.tracking import PassbackState, SeatState
 from edge.bus import Bus, Message
 from edge.clock import ScaledClock, SystemClock
-from edge.config import read_secret
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.contract import DoorAccess, DoorMode, Reason, badge_token
 from edge.contract.homeassistant import Discovery
 from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
-from edge.errors import ConfigError, PayloadError, StoreError
+from edge.daemons.node_files import load_access_keys, load_node_badge_key
+from edge.errors import PayloadError, StoreError
 from edge.hardware import BadgeReader, build_reader
 from edge.hardware.door_io import DoorHardware
 from edge.metrics import Counters
@@ -50,23 +49,10 @@ from edge.timesync import clock_synchronised
 log = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "members.snapshot"
+FLOOR_FILE = "members.floor"
 REPLAY_FILE = "commands.json"
 TRACKING_FILE = "tracking.json"
 READERS_OPEN_S = 2.0
-
-
-def load_keys(key_path: str, files: Sequence[Path]) -> TrustedKeys:
-    """Read a list of public key files; ConfigError naming `key_path[i]` for each one that cannot be used."""
-    keys: list[PublicKey] = []
-    issues: list[str] = []
-    for position, file in enumerate(files):
-        try:
-            keys.append(load_public_key(file))
-        except ConfigError as exc:
-            issues.extend(f"{key_path}[{position}]: {issue}" for issue in exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    return TrustedKeys(keys)
 
 
 class DoorService:
@@ -80,21 +66,23 @@ class DoorService:
         self.state_dir = self.config.state_dir
         self.state_dir.mkdir(parents=True, exist_ok=True)
         access = self.config.access
-        assert access is not None and self.config.badge_key_file is not None  # enforced by the config's cross-check
+        assert access is not None  # enforced by the config's cross-check
         self.access: AccessConfig = access
-        self._key = read_secret(self.config.badge_key_file)
+        self._key = load_node_badge_key(self.config)
         # Reader timings (Wiegand gaps, card re-arm) are physical: readers run on real time even under --sim-clock.
         self._reader_clock = SystemClock()
         # Whether the kernel says NTP synchronised the clock (injectable: the clock is a test boundary).
         self._clock_sync = clock_sync
-        self.snapshot_keys = load_keys("access.snapshot_keys", access.snapshot_keys)
-        self.command_keys = load_keys("access.command_keys", access.command_keys) if access.command_keys else None
+        keys = load_access_keys(access)
+        self.snapshot_keys: TrustedKeys = keys.snapshot
+        self.command_keys: TrustedKeys | None = keys.command
         self.bus = Bus(self.config, "door", clock=self.clock, counters=self.counters, status_extra=self._status)
         if access.home_assistant:
             self.bus.announce(self.discovery())
         self.members = MembersInfo()
         self.index: SnapshotIndex | None = None
         self._applied_digest: bytes | None = None
+        self.floor: VersionFloor | None = None  # the oldest snapshot this door may still apply (edge.access.floor)
         self._load_stored_snapshot()
         self.guard: ReplayGuard = load_replay_guard(self.state_dir / REPLAY_FILE, now=self.clock.now().timestamp())
         self.clock_trusted = self._clock_trusted()
@@ -330,21 +318,66 @@ class DoorService:
     # -- member snapshots --------------------------------------------------------------------------------
 
     def _load_stored_snapshot(self) -> None:
+        """The stored snapshot, if it verifies and its floor admits it; the floor from its file, that snapshot and
+        the configured minimum."""
+        saved, state = load_floor(self.state_dir / FLOOR_FILE)
+        floor = starting_floor(saved, self.access.min_snapshot_version)
         path = self.state_dir / SNAPSHOT_FILE
         try:
-            self.index = load_snapshot(path, self.snapshot_keys, site=self.config.site)
-        except (PayloadError, StoreError) as exc:
+            index = load_snapshot(path, self.snapshot_keys, site=self.config.site)
+            digest = hashlib.sha256(path.read_bytes()).digest() if index is not None else b""
+            if index is not None and floor is not None:
+                floor.check(index.version, digest.hex())  # an older genuine snapshot put back on the card
+        except (PayloadError, StoreError, OSError) as exc:
             reason = exc.reason if isinstance(exc, PayloadError) else "unreadable"
             self.counters.inc(f"snapshot_refused.{reason}")
             log.error("stored member snapshot refused (%s): deciding with no members until a new one arrives", exc)
-            return
-        if self.index is not None:
-            self._applied_digest = hashlib.sha256(path.read_bytes()).digest()
+            index = None
+        if index is not None:
+            self.index = index
+            self._applied_digest = digest
+            floor = VersionFloor(index.version, digest.hex()).raised_to(floor)
             applied = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # written when it was applied
-            self.members = MembersInfo(self.index.version, applied)
-            log.info("member snapshot v%s (%d members) loaded from disk", self.index.version, self.index.member_count)
+            self.members = MembersInfo(index.version, applied)
+            log.info("member snapshot v%s (%d members) loaded from disk", index.version, index.member_count)
         else:
-            log.warning("no member snapshot yet: every badge is unknown until one is pushed")
+            log.warning("no member snapshot: every badge is unknown until one is pushed")
+        self.floor = floor
+        self._check_floor_file(state, saved)
+
+    def _check_floor_file(self, state: FloorState, saved: VersionFloor | None) -> None:
+        """Say loudly when the floor file was lost or corrupt, and write the floor in force back to it."""
+        path = self.state_dir / FLOOR_FILE
+        if state is not FloorState.OK:
+            self.counters.inc(f"snapshot_floor.{state}")
+            if self.floor is not None:
+                source = "the stored snapshot" if self.index is not None else "access.min_snapshot_version"
+                rebuilt = f"rebuilt at version {self.floor.version} from {source}"
+                log.error("member snapshot floor %s is %s: %s", path, state, rebuilt)
+            elif state is FloorState.MISSING:
+                log.warning(
+                    "no member snapshot and no snapshot floor yet (a new door, or its state was lost): the first "
+                    "genuine snapshot is applied whatever its version; access.min_snapshot_version sets a minimum"
+                )
+            else:
+                log.error(
+                    "member snapshot floor %s is corrupt and there is no stored snapshot nor "
+                    "access.min_snapshot_version: the first genuine snapshot will be applied whatever its version",
+                    path,
+                )
+        if self.floor is not None and self.floor != saved:
+            self._save_floor(self.floor)
+
+    def _save_floor(self, floor: VersionFloor) -> None:
+        try:
+            save_floor(self.state_dir / FLOOR_FILE, floor)
+        except Exception as exc:
+            self.counters.inc("store_errors")
+            log.error(
+                "could not persist the member snapshot floor (%s): if the snapshot file is lost too, an older "
+                "snapshot could be applied after a restart",
+                exc,
+            )
 
     def _on_members(self, message: Message) -> None:
         with self._snapshot_ready:  # verifying 100,000 members takes a second: not on the network thread
@@ -371,6 +404,8 @@ class DoorService:
         current = self.index.version if self.index is not None else None
         try:
             index = apply_snapshot(raw, self.snapshot_keys, site=self.config.site, applied_version=current)
+            if self.floor is not None:
+                self.floor.check(index.version, digest.hex())  # also when the stored snapshot was lost
         except PayloadError as exc:
             # `not_newer` here is a genuine but older (or different, same-version) snapshot: a rollback attempt.
             self.counters.inc(f"snapshot_refused.{exc.reason}")
@@ -381,6 +416,10 @@ class DoorService:
         except Exception as exc:
             self.counters.inc("store_errors")
             log.error("could not persist the member snapshot (%s); applying it anyway", exc)
+        # After the snapshot (a crash in between finds the new floor in the stored snapshot), before it is in force.
+        # A floor that cannot be written is counted; the snapshot still applies: a revocation must not wait for disk.
+        self.floor = VersionFloor(index.version, digest.hex())
+        self._save_floor(self.floor)
         with self._decide_lock:
             self.index = index
             self._applied_digest = digest
@@ -476,4 +515,5 @@ class DoorService:
                 counters[f"reader.{reader.name}.{key}"] = value
             counters[f"reader.{reader.name}.down"] = int(reader.fault is not None)
         counters["members_version"] = self.members.version or 0
+        counters["members_floor"] = self.floor.version if self.floor is not None else 0
         return {"clock_synced": self.clock_trusted, "counters": counters}

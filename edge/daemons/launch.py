@@ -47,15 +47,20 @@ def add_daemon_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-clock", metavar="START@SPEED", help="run on an accelerated clock (simulation only)")
 
 
+def report_config_error(source: object, exc: ConfigError) -> int:
+    """Print every issue of a config (or a file it names) that cannot be used; the exit code for it, 2."""
+    print(f"{source}: {len(exc.issues)} problem(s)", file=sys.stderr)
+    for issue in exc.issues:
+        print(f"  {issue}", file=sys.stderr)
+    return 2
+
+
 def prepare(args: argparse.Namespace) -> Launch | int:
     """Load the config and set up clock and pins; an exit code (2) when the config is invalid."""
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 2
+        return report_config_error(args.config, exc)
     command = getattr(args, "command", None)
     setup_logging(config.log_level, identifier=f"edge-{command}" if command else "edge")
     clock: Clock = SystemClock()
