@@ -1,8 +1,9 @@
 """`edge report`: the occupancy and impact report for a period, as one HTML page and a CSV of its figures.
 
 Reads the collector's local store (`-c` collector config, or `--store`) or InfluxDB (`--influx` with the
-collector config's `influx` section, or `--influx-url` and `--influx-db`). Exit codes: 0 written; 1 the data
-source could not be read; 2 an option or the config must be fixed.
+collector config's `influx` section, or `--influx-url` and `--influx-db`); `--pdf FILE` prints the page to a PDF
+with the system's Chromium. Exit codes: 0 written; 1 the data source could not be read; 2 an option or the config
+must be fixed; 3 the HTML and CSV were written but the PDF could not be printed (Chromium missing or failing).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from edge.report.commute import parse_mode, with_overrides
 from edge.report.csvfile import DIALECTS
 from edge.report.factors import Factor
 from edge.report.influx_source import InfluxSettings, InfluxSource, secret
+from edge.report.pdf import PdfError, print_pdf
 from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions
 from edge.report.source import Source
 from edge.report.store_source import StoreSource
@@ -89,6 +91,8 @@ def register(sub: Any) -> None:
     est.add_argument("--co2-per-km", type=float, help=argparse.SUPPRESS)
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--out", type=Path, default=Path("report.html"), help="HTML file (CSV next to it)")
+    out.add_argument("--pdf", type=Path, metavar="FILE", help="also print the page to this PDF (A4), with Chromium")
+    out.add_argument("--chromium", metavar="PATH", help="the Chromium to print with (default: $EDGE_CHROMIUM, PATH)")
     out.add_argument("--lang", help="language of the page: fr or en (default: $EDGE_LANG, else fr)")
     out.add_argument(
         "--csv-dialect",
@@ -153,6 +157,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge report: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
+    if args.pdf is not None:
+        try:
+            print_pdf(report.html, args.pdf, browser=args.chromium)
+        except PdfError as exc:
+            print(f"edge report: {exc}", file=sys.stderr)
+            return 3
+        except OSError as exc:
+            print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"pdf: {args.pdf}")
     return 0
 
 
