@@ -14,6 +14,7 @@ from tests.rig.fixtures import run_edge
 from tests.test_report_cli import store  # noqa: F401  (the module's store fixture)
 from tests.test_report_page import DAY
 
+
 def pdf_info(path: Path) -> dict[str, str]:
     out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     return dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
