@@ -20,6 +20,7 @@ from edge.i18n import Formatter, template_environment
 from edge.report import charts
 from edge.report.factors import NO_TRIP
 from edge.report.fmt import ReportFormat
+from edge.report.labels import factor_source, mode_label
 from edge.report.model import Figures, Note, Withheld
 from edge.report.period import Assumptions, Period
 from edge.schedule import Schedule
@@ -81,6 +82,8 @@ def variables(figures: Figures, ctx: Context, fmt: ReportFormat) -> dict[str, An
         "no_trip": NO_TRIP,
         "visit_bins": VISIT_BINS,
         "withheld": lambda value: isinstance(value, Withheld),
+        "mode_label": lambda mode: mode_label(mode, fmt.i18n),
+        "factor_source": lambda mode, factor: factor_source(mode, factor, fmt.i18n),
         "charts": {
             "heatmap": Markup(charts.heatmap(figures, ctx.period, ctx.hours, fmt)),
             "utilisation": Markup(charts.utilisation(figures, fmt)),
