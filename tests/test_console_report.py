@@ -66,7 +66,7 @@ def test_the_report_page_is_in_french_with_the_sites_assumptions(site: ConsoleSi
     page = response.content.decode().replace("&#39;", "'")  # type: ignore[attr-defined]
     assert '<html lang="fr">' in page and "Rapport d'occupation et d'impact" in page
     # 6 member-days: car 6 x 0.5 x 15 km x 2 = 90 km x 0.18; train 6 x 0.5 x 40 km x 2 = 240 km
-    assert "6 × 50 % × 15,0 km × 2 × 1,0 = 90 km" in page.replace("\u00a0", " ")
+    assert "6 × 50,00 % × 15,0 km × 2 × 1,0 = 90 km" in page.replace("\u00a0", " ")
     assert "diffèrent de celles du site" not in page
     for member in MEMBERS:
         assert member not in page and TOKENS[member] not in page

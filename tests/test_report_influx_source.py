@@ -130,8 +130,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_occupancy_samples_match_the_store(loaded, day, step_s) -> None:
     influx, store, _ = loaded
     period = Period.one_day(day, TZ)
-    got = influx.occupancy(period.start_ms, period.end_ms, step_s * 1000)
-    assert got and got == store.occupancy(period.start_ms, period.end_ms, step_s * 1000)
+    got = list(influx.occupancy(period.start_ms, period.end_ms, step_s * 1000))
+    assert got and got == list(store.occupancy(period.start_ms, period.end_ms, step_s * 1000))
 
 
 def test_a_range_longer_than_one_query_window_is_read_in_pieces(loaded) -> None:
@@ -139,8 +139,8 @@ def test_a_range_longer_than_one_query_window_is_read_in_pieces(loaded) -> None:
     period = Period(MON - dt.timedelta(days=6), TUE + dt.timedelta(days=6), TZ)
     # 14 days in windows of 5000 rows of 60 s (3.47 days): 4 full windows and a short one
     assert len(windows(period.start_ms, period.end_ms, 60_000 * 5000)) == 5
-    got = influx.occupancy(period.start_ms, period.end_ms, 60_000)
-    assert got == store.occupancy(period.start_ms, period.end_ms, 60_000)
+    got = list(influx.occupancy(period.start_ms, period.end_ms, 60_000))
+    assert got == list(store.occupancy(period.start_ms, period.end_ms, 60_000))
 
 
 def test_door_hours_match_the_store(loaded) -> None:

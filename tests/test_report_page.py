@@ -89,9 +89,9 @@ def test_the_page_prints_every_assumption(hand) -> None:
 
 def test_the_page_shows_each_modes_arithmetic_and_the_source_of_its_factor(hand) -> None:
     html = hand[0].replace("&#39;", "'")
-    assert "6 × 50% × 10.0 km × 2 × 1.0 = 60 km" in html  # car
+    assert "6 × 50.00% × 10.0 km × 2 × 1.0 = 60 km" in html  # car
     assert "60 km × 0.2 kg/km = 12.0 kg CO₂e" in html
-    assert "6 × 50% × 20.0 km × 2 × 1.0 = 120 km" in html  # regional train
+    assert "6 × 50.00% × 20.0 km × 2 × 1.0 = 120 km" in html  # regional train
     assert "120 km × 0.0277 kg/km = 3.3 kg CO₂e" in html
     sources = html[html.index("Sources of the emission factors") :]
     assert "figure given by the site" in sources  # the car's 0.2, given without a source

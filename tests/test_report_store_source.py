@@ -148,7 +148,7 @@ def test_reads_while_the_collector_holds_its_store(tmp_path: Path) -> None:
     store.commit([classify(TOPICS, *wire(e)) for e in day_events()[:3]], 0)
     source = StoreSource(path)
     period = Period.one_day(DAY, TZ)
-    assert source.occupancy(period.start_ms, period.end_ms, HOUR_MS)
+    assert list(source.occupancy(period.start_ms, period.end_ms, HOUR_MS))
     store.commit([classify(TOPICS, *wire(e)) for e in day_events()[3:]], 0)
     assert len(source.passages(period.start_ms, period.end_ms)) == 4  # sees later commits
     source.close()

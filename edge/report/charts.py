@@ -121,6 +121,7 @@ def daily_occupancy(figures: Figures, f: ReportFormat) -> str:
         unit=f.gettext("desks"),
         value_labels=len(days) <= 14,
         number=_number(f),
+        thin_labels=len(days) <= 62,
     )
 
 
@@ -138,6 +139,7 @@ def daily_members(figures: Figures, f: ReportFormat) -> str:
         unit=f.gettext("members"),
         value_labels=len(days) <= 31,
         number=_number(f),
+        thin_labels=len(days) <= 62,
     )
 
 

@@ -26,14 +26,13 @@ from edge.report.model import (
     DayFigures,
     DoorHour,
     Figures,
-    HeatCell,
     NodeCompleteness,
-    OccupancyFigures,
     PeopleCount,
     ReportData,
     Withheld,
     ZoneSample,
 )
+from edge.report.occupancy import Running, accumulate
 from edge.report.people import people, people_figures
 from edge.report.period import Assumptions, Period
 from edge.schedule import Schedule
@@ -53,39 +52,6 @@ def site_samples(samples: Iterable[ZoneSample]) -> list[ZoneSample]:
     return [ZoneSample(t, SITE, o, v, u) for t, (o, v, u) in sorted(sums.items())]
 
 
-def occupancy(name: str, samples: Sequence[ZoneSample], is_open: Callable[[int], bool]) -> OccupancyFigures:
-    """Peak (any time), average and utilisation while open, for one zone's (or the site's) samples."""
-    peak = max(samples, key=lambda s: (s.occupied, -s.t_ms), default=None)
-    open_ = [s for s in samples if is_open(s.t_ms)]
-    occupied = sum(s.occupied for s in open_)
-    known = sum(s.occupied + s.vacant for s in open_)
-    total = sum(s.total for s in open_)
-    return OccupancyFigures(
-        name=name,
-        desks=max((s.total for s in samples), default=0),
-        peak=peak.occupied if peak else 0,
-        peak_at_ms=peak.t_ms if peak else None,
-        average_open=occupied / len(open_) if open_ else None,
-        utilisation_open=occupied / known if known else None,
-        unknown_share_open=sum(s.unknown for s in open_) / total if total else None,
-    )
-
-
-def heatmap(site: Sequence[ZoneSample], local: Callable[[int], dt.datetime]) -> list[HeatCell]:
-    """Mean desks occupied and utilisation per weekday and hour of day (cells without samples are absent)."""
-    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])  # samples, occupied, known
-    for s in site:
-        when = local(s.t_ms)
-        cell = cells[(when.weekday(), when.hour)]
-        cell[0] += 1
-        cell[1] += s.occupied
-        cell[2] += s.occupied + s.vacant
-    return [
-        HeatCell(weekday, hour, occupied / n, occupied / known if known else None)
-        for (weekday, hour), (n, occupied, known) in sorted(cells.items())
-    ]
-
-
 def commuting(member_days: int, assumptions: Assumptions) -> CommuteFigures:
     """Kilometres and CO2e not emitted per mode (withheld with member-days: they would reveal them)."""
     shown = people(member_days, assumptions.min_count)
@@ -98,11 +64,8 @@ def open_instants(period: Period, hours: Schedule, step_ms: int) -> int:
     return sum(1 for t in range(first, period.end_ms, step_ms) if hours.contains(period.local(t)))
 
 
-def completeness(
-    nodes: Sequence[NodeCompleteness], site: Sequence[ZoneSample], expected_open: int, is_open: Callable[[int], bool]
-) -> Completeness:
+def completeness(nodes: Sequence[NodeCompleteness], seen_open: int, expected_open: int) -> Completeness:
     """Seq completeness over every node and the share of open instants that have occupancy data."""
-    seen_open = sum(1 for s in site if is_open(s.t_ms))
     return Completeness(
         nodes=sorted(nodes, key=lambda n: n.node),
         expected=sum(n.expected for n in nodes),
@@ -112,42 +75,35 @@ def completeness(
 
 
 def compute(data: ReportData, period: Period, hours: Schedule, assumptions: Assumptions) -> Figures:
-    """Every figure of the report for one period."""
+    """Every figure of the report for one period (the samples are read once, in time order)."""
     k = assumptions.min_count
-    inside = [s for s in data.samples if period.start_ms <= s.t_ms < period.end_ms]
-    site = site_samples(inside)
-    local_cache: dict[int, dt.datetime] = {}
+    start_ms, end_ms = period.start_ms, period.end_ms
 
     def local(t_ms: int) -> dt.datetime:
-        if t_ms not in local_cache:
-            local_cache[t_ms] = period.local(t_ms)
-        return local_cache[t_ms]
-
-    def is_open(t_ms: int) -> bool:
-        return hours.contains(local(t_ms))
+        return dt.datetime.fromtimestamp(t_ms / 1000, period.tz)
 
     def day_of(t_ms: int) -> dt.date:
         return local(t_ms).date()
 
-    zone_names = sorted({s.zone for s in inside})
-    zones = [occupancy(z, [s for s in inside if s.zone == z], is_open) for z in zone_names]
-    hours_in = [h for h in data.door_hours if period.start_ms <= h.hour_ms < period.end_ms]
+    seen = accumulate(data.samples, start_ms, end_ms, local, hours.contains)
+    hours_in = [h for h in data.door_hours if start_ms <= h.hour_ms < end_ms]
     entries_by_day = _entries_by_day(hours_in, day_of)
     open_days = [d for d in period.days() if hours.opens_on(d)]
-
-    occupied_desk_s = sum(s.occupied for s in site) * data.step_ms / 1000
+    occupied_desk_s = seen.occupied_instant_desks * data.step_ms / 1000
     who = people_figures(data, period, open_days, day_of, entries_by_day, occupied_desk_s, k)
     return Figures(
-        zones=zones,
-        site=occupancy("site", site, is_open),
-        heatmap=heatmap(site, local),
-        days=_days(period, hours, site, is_open, day_of, entries_by_day, who.daily, k),
+        zones=[seen.zones[z].figures(z) for z in sorted(seen.zones)],
+        site=seen.site.figures(SITE),
+        heatmap=seen.heatmap(),
+        days=_days(period, hours, seen.days, entries_by_day, who.daily, k),
         weeks=who.weeks,
         months=who.months,
         members=who.members,
         visits=who.visits,
         commuting=commuting(who.member_days, assumptions),
-        completeness=completeness(data.completeness, site, open_instants(period, hours, data.step_ms), is_open),
+        completeness=completeness(
+            data.completeness, seen.site.open_samples, open_instants(period, hours, data.step_ms)
+        ),
         entries=people(sum(h.entries for h in hours_in), k),
         denied=sum(h.denied for h in hours_in),
         open_days=len(open_days),
@@ -164,19 +120,14 @@ def _entries_by_day(hours_in: Iterable[DoorHour], day_of: Callable[[int], dt.dat
 def _days(
     period: Period,
     hours: Schedule,
-    site: Sequence[ZoneSample],
-    is_open: Callable[[int], bool],
-    day_of: Callable[[int], dt.date],
+    per_day: dict[dt.date, Running],
     entries_by_day: dict[dt.date, int],
     daily: dict[dt.date, PeopleCount | None],
     k: int,
 ) -> list[DayFigures]:
-    per_day: dict[dt.date, list[ZoneSample]] = defaultdict(list)
-    for s in site:
-        per_day[day_of(s.t_ms)].append(s)
     out = []
     for day in period.days():
-        figures = occupancy(SITE, per_day.get(day, []), is_open)
+        figures = per_day.get(day, Running()).figures(SITE)
         out.append(
             DayFigures(
                 day=day,

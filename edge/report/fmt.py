@@ -103,16 +103,32 @@ class ReportFormat:
         return self.i18n.weekday(index, "abbreviated")
 
     def schedule(self, schedule: Schedule) -> str:
-        """Opening hours in the language: `lun.-ven. 09:00-12:00 ; fermé 2026-12-25` (times and dates as written)."""
+        """Opening hours in the language: `lun.-ven. 08:00-19:00; fermé le 1 janv. 2026 et 25 déc. 2026`."""
         items = []
         for item in schedule.items():
             if item == "always":
                 items.append(self.gettext("every day, all day"))
-            elif item.startswith("closed "):
-                items.append(self.gettext("closed %(dates)s", dates=item.removeprefix("closed ")))
-            else:
+            elif not item.startswith("closed "):
                 items.append(_DAY.sub(lambda m: self.weekday(DAY_NAMES.index(m.group(0))), item))
+        if schedule.closed:
+            items.append(self.gettext("closed %(dates)s", dates=self.i18n.join(self._closures(schedule.closed))))
         return "; ".join(items) or self.gettext("never open")
+
+    def _closures(self, closed: frozenset[dt.date]) -> list[str]:
+        """Closed dates, consecutive ones as a range (`24–26 déc. 2026`)."""
+        runs: list[list[dt.date]] = []
+        for day in sorted(closed):
+            if runs and day - runs[-1][-1] == dt.timedelta(days=1):
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        short = "d MMM y"
+        return [
+            self.i18n.date(run[0], short)
+            if len(run) == 1
+            else f"{self.i18n.date(run[0], short)} – {self.i18n.date(run[-1], short)}"
+            for run in runs
+        ]
 
     def period(self, first: dt.date, last: dt.date) -> str:
         """`du 23 au 29 novembre 2026`, or one day."""

@@ -16,6 +16,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,19 +163,19 @@ class InfluxSource:
             f'"site" = {quote(self._site)} AND time >= {quote(rfc3339(start_ms))} AND time < {quote(rfc3339(end_ms))}'
         )
 
-    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> list[ZoneSample]:
-        """The first `zone_occupancy` point of each grid step (the collector's point at that instant)."""
-        out = []
+    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> Iterator[ZoneSample]:
+        """The first `zone_occupancy` point of each grid step (the collector's point at that instant), one query
+        window at a time."""
         for a, b in windows(start_ms, end_ms, step_ms * MAX_ROWS):
             rows = self._rows(
                 'SELECT first("occupied") AS "occupied", first("vacant") AS "vacant", first("unknown") AS "unknown"'
                 f' FROM "zone_occupancy" WHERE {self._where(a, b)} GROUP BY time({step_ms}ms), "zone" fill(none)'
             )
-            out += [
+            window = [
                 ZoneSample(int(r["time"]), tags["zone"], int(r["occupied"]), int(r["vacant"]), int(r["unknown"]))
                 for tags, r in rows
             ]
-        return sorted(out, key=lambda s: (s.t_ms, s.zone))
+            yield from sorted(window, key=lambda s: (s.t_ms, s.zone))
 
     def door_hours(self, start_ms: int, end_ms: int) -> list[DoorHour]:
         """`entries_hourly` summed over doors, per hour."""

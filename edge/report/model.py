@@ -7,6 +7,7 @@ report is built, and every figure about people is a count that may be withheld (
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -87,7 +88,7 @@ class ReportData:
     collector's aggregates, or without them are estimated from door entries (visit lengths from desk time).
     """
 
-    samples: list[ZoneSample]
+    samples: Iterable[ZoneSample]  # in time order; read once
     step_ms: int
     door_hours: list[DoorHour]
     passages: list[Passage] | None

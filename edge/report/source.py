@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Protocol
 
 from edge.report.model import DoorHour, MemberAggregates, NodeCompleteness, Note, Passage, ReportData, ZoneSample
@@ -24,8 +25,11 @@ class Source(Protocol):
         """The site's name."""
         ...
 
-    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> list[ZoneSample]:
-        """Desks per state per zone at each grid instant (multiples of step_ms) that has data."""
+    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> Iterator[ZoneSample]:
+        """Desks per state per zone at each grid instant (multiples of step_ms) that has data, in time order.
+
+        Streamed: a year of samples is never held in memory at once.
+        """
         ...
 
     def door_hours(self, start_ms: int, end_ms: int) -> list[DoorHour]:

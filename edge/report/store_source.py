@@ -85,19 +85,19 @@ class StoreSource:
 
     # -- occupancy ---------------------------------------------------------------------------------------------
 
-    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> list[ZoneSample]:
-        """Samples on the grid up to the latest event the store holds (never into the future)."""
+    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> Iterator[ZoneSample]:
+        """Samples on the grid up to the latest event the store holds (never into the future), streamed."""
         latest = self._value("SELECT MAX(ts_ms) FROM events")
         if latest is None:
-            return []
+            return
         instants = derive.grid(start_ms, min(end_ms - 1, latest), step_ms)
         if not instants:
-            return []
+            return
         first, last = instants[0], instants[-1]
         series = derive.occupancy_series(self._desks_at(first), self._transitions(first, last), instants)
-        return [
-            ZoneSample(t, zone, c.occupied, c.vacant, c.unknown) for t, zones, _ in series for zone, c in zones.items()
-        ]
+        for t, zones, _ in series:
+            for zone, c in zones.items():
+                yield ZoneSample(t, zone, c.occupied, c.vacant, c.unknown)
 
     def _desks_at(self, t_ms: int) -> dict[str, tuple[str, DeskState]]:
         out: dict[str, tuple[str, DeskState]] = {}

@@ -149,8 +149,10 @@ def bars(
     height: float = 260,
     value_labels: bool = True,
     number: Number = _num,
+    thin_labels: bool = True,
 ) -> str:
-    """Grouped vertical bars with a y axis, category labels (thinned when crowded) and a legend."""
+    """Grouped vertical bars with a y axis, category labels (thinned when crowded, unless the caller already left
+    most of them empty) and a legend."""
     left, right, top, bottom = 48, 12, 28, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     numbers = [v for s in series for v in s.values if isinstance(v, (int, float))]
@@ -166,7 +168,8 @@ def bars(
         parts.append(text(4, top - 12, unit, size=10, fill=MUTED))
     group_w = plot_w / max(len(categories), 1)
     bar_w = min(group_w * 0.8 / max(len(series), 1), 48)
-    every = max(1, math.ceil(len(categories) * 70 / plot_w))
+    every = max(1, math.ceil(len(categories) * 70 / plot_w)) if thin_labels else 1
+    gap = min(1.0, bar_w / 4)  # a year of daily bars is 2 px a bar: no room for a whole pixel each side
     for c, name in enumerate(categories):
         x0 = left + c * group_w + (group_w - bar_w * len(series)) / 2
         for s_index, s in enumerate(series):
@@ -174,14 +177,15 @@ def bars(
             x = x0 + s_index * bar_w
             if isinstance(value, str):
                 dashed = f'stroke="{MUTED}" stroke-dasharray="3 2"'
-                parts.append(rect(x + 1, top + plot_h - 14, bar_w - 2, 14, EMPTY, f"{name}: {value}", dashed))
+                parts.append(rect(x + gap, top + plot_h - 14, bar_w - 2 * gap, 14, EMPTY, f"{name}: {value}", dashed))
                 parts.append(text(x + bar_w / 2, top + plot_h - 18, value, anchor="middle", size=9, fill=MUTED))
             elif value is not None:
                 h = value / top_value * plot_h
-                parts.append(rect(x + 1, top + plot_h - h, bar_w - 2, h, s.fill, f"{name} · {s.name}: {number(value)}"))
+                tip = f"{name} · {s.name}: {number(value)}"
+                parts.append(rect(x + gap, top + plot_h - h, bar_w - 2 * gap, h, s.fill, tip))
                 if value_labels and bar_w >= 16:
                     parts.append(text(x + bar_w / 2, top + plot_h - h - 3, number(value), anchor="middle", size=9))
-        if c % every == 0:
+        if c % every == 0 and name:
             parts.append(text(left + c * group_w + group_w / 2, top + plot_h + 16, name, anchor="middle", size=10))
     parts.append(
         f'<line x1="{left}" x2="{_num(width - right)}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{INK}"/>'
