@@ -204,6 +204,9 @@ def test_with_the_collectors_member_series_influxdb_counts_members_per_day(loade
     month = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), TZ)
     november = make_report(influx, month, HOURS, Assumptions(min_count=1))
     assert (november.figures.members.unique_members, november.figures.members.unique_how) == (2, "month")
+    year = make_report(influx, Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31), TZ), HOURS, Assumptions(min_count=1))
+    y = year.figures.members
+    assert (y.unique_members, y.unique_how, y.unique_error, y.unique_since) == (2, "year", 0, dt.date(2026, 11, 1))
 
 
 def test_a_report_from_influxdb_has_the_stores_occupancy_figures(loaded) -> None:
