@@ -10,7 +10,8 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients                    # the broker (tests and demo run their own instances)
   victoria-metrics influxdb                      # time-series servers the collector is tested against
   debootstrap openssl systemd tmux               # deployment tests, TLS certificates, unit checks
-  chromium poppler-utils                         # the report's PDF (headless Chromium prints it); PDF checks in tests
+  chromium                                       # the report's PDF; the console's browser tests (Playwright drives it)
+  poppler-utils                                  # pdfinfo, pdftotext, pdftoppm: the report's PDF in tests and docs
 )
 
 missing=()
