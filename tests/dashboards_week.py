@@ -28,6 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from edge.clock import ManualClock
+from edge.collector.aggregates import MemberAggregator
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
 from edge.collector.store import Store
@@ -314,6 +315,11 @@ def collector_lines(site: Site, workdir: Path, until: datetime) -> list[str]:
         clock.set(now + timedelta(seconds=3))
         while deriver.run():
             pass
+    # the member aggregates, as the collector computes them (its key folder in the work folder)
+    aggregator = MemberAggregator(
+        store, site=site.name, clock=clock, tz=PARIS, retention_days=90, directions=DIRECTIONS
+    )
+    aggregator.run(force=True)
     store.close()
     with sqlite3.connect(store.path) as db:
         raw = [line for (lines,) in db.execute("SELECT lines FROM events ORDER BY rid") for line in lines.splitlines()]

@@ -233,6 +233,20 @@ def _present_over_time(server: InfluxDB16, name: str, panel: dict[str, Any], eve
     assert min(present) == 0 and 10 <= max(present) <= entries_per_day
 
 
+@expect("Members per day")
+def _members_per_day(server: InfluxDB16, name: str, panel: dict[str, Any], events: list[Event]) -> None:
+    rows = one(query_panel(server, name, panel)).rows
+    expected: dict[int, set[str]] = {}
+    for e in events:
+        if isinstance(e.body, DoorAccess) and e.body.granted:
+            day = e.envelope.ts.astimezone(week.PARIS).date()
+            midnight = int(datetime(day.year, day.month, day.day, tzinfo=week.PARIS).timestamp())
+            expected.setdefault(midnight, set()).add(e.body.member or e.body.token)
+    got = {row["time"]: row["members"] for row in rows}
+    assert {t: n for t, n in got.items() if n} == {t: len(m) for t, m in expected.items()}
+    assert all(n == 0 for t, n in got.items() if t not in expected)  # quiet days count zero, they are not missing
+
+
 @expect("Site: peak and average desks occupied per day (opening hours)")
 def _site_peak(server: InfluxDB16, name: str, panel: dict[str, Any], events: list[Event]) -> None:
     rows = one(query_panel(server, name, panel)).rows
