@@ -133,7 +133,7 @@ class MemberAggregator:
         self.keys = keys or YearKeys(key_folder(store.path))
         self.every_ms = int(every_s * 1000)
         self.yearly_sketch = yearly_sketch
-        self._last_ms: int | None = None
+        self._checked_ms: int | None = None  # the last pass, or the last look for work
 
     # -- local time -----------------------------------------------------------------------------------------
 
@@ -148,22 +148,24 @@ class MemberAggregator:
     # -- one pass -------------------------------------------------------------------------------------------
 
     def due(self) -> bool:
-        """Whether a pass has work (at most every `every_s`): new door decisions, a new day, a year to close."""
+        """Whether a pass has work: new door decisions, a new day, a year to close; checked every `every_s`."""
         now_ms = ms_of(self.clock.now())
-        if self._closable(now_ms):
-            return True
+        if self._checked_ms is not None and now_ms - self._checked_ms < self.every_ms:
+            return False
+        self._checked_ms = now_ms
+        return self._has_work(now_ms)
+
+    def _has_work(self, now_ms: int) -> bool:
         marks = self.store.marks
         new_day = marks.members_upto != NO_MARK and self.day_of(now_ms) > self.day_of(marks.members_upto)
-        if marks.members_from == NO_MARK and not new_day:
-            return False
-        return self._last_ms is None or now_ms - self._last_ms >= self.every_ms
+        return marks.members_from != NO_MARK or new_day or bool(self._closable(now_ms))
 
     def run(self, *, force: bool = False) -> int:
         """Recompute what new door decisions changed and close finished years; returns points new or changed."""
-        if not force and not self.due():
-            return 0
         now_ms = ms_of(self.clock.now())
-        self._last_ms = now_ms
+        if not force and not self._has_work(now_ms):
+            return 0
+        self._checked_ms = now_ms
         marks = dataclasses.replace(self.store.marks)
         # Days whose start is within the retention still have every record; earlier ones are final.
         first_complete = self.day_of(now_ms - self.retention_ms) + dt.timedelta(days=1)
