@@ -19,15 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.common import Measure, report, sized
-from edge.access.members import MemberFile
-from edge.access.members_csv import MAPPINGS, import_csv
 from edge.access.rules import AccessRequest, DoorContext, decide, record
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.access.signed import TrustedKeys
+from edge.access.snapshot import apply_snapshot
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode
 from edge.contract.token import badge_token
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS
 from edge.staff.imports import judge_removals, plan_import
+from edge.staff.members import MemberFile
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 
 MEASURES: list[Measure] = []
 

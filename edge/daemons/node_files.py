@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.access.keys import load_trusted_keys, read_badge_key
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.bus.session import tls_context
 from edge.config import NodeConfig
 from edge.config.access import AccessConfig
+from edge.config.keyfiles import load_trusted_keys, read_badge_key
 from edge.errors import ConfigError
 
 

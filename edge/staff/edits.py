@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edge.access.members import MANUAL_SOURCE, Member, MemberFile, mask_uid, validate_member_data
 from edge.config.loader import issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
+from edge.staff.members import MANUAL_SOURCE, Member, MemberFile, mask_uid, validate_member_data
 
 _OPTIONS = {"id": "--id", "plan": "--plan", "badges": "--badge", "name": "--name", "account": "--account"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from edge.access.members import mask_uid
 from edge.console.audit import ACTIONS
 from edge.console.models import AuditEntry
+from edge.staff.members import mask_uid
 
 PAGE_SIZE = 100
 

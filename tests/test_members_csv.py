@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.members import MemberFile, parse_member_file
-from edge.access.members_csv import MAPPINGS, CsvMapping, import_csv, load_mapping
 from edge.errors import ConfigError
 from edge.i18n import Formatter
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS, CsvMapping, load_mapping
+from edge.staff.memberfile import parse_member_file
+from edge.staff.members import MemberFile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EN = Formatter("en")

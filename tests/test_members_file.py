@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.members import dump_member_file, load_member_file, parse_member_file, save_member_file
 from edge.errors import ConfigError
 from edge.schedule import parse_schedule
+from edge.staff.memberfile import dump_member_file, load_member_file, parse_member_file, save_member_file
 from tests.access_support import SITE_YAML
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "members.yaml"
