@@ -380,6 +380,27 @@ def test_a_bad_mapping_file_names_the_key(tmp_path: Path) -> None:
     assert any(issue.startswith("color: unknown key") for issue in caught.value.issues)
 
 
+def test_a_bad_mapping_file_names_the_line_of_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(
+        "source: hub\nid: x\nplan: y\nbadges: z\nsuspended:\n  column: Active\n  true: [no]\n  maybe: [x]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    assert caught.value.issues == [
+        f"suspended.false: required key is missing ({path}, line 5)",
+        f"suspended.maybe: unknown key ({path}, line 8)",
+    ]
+
+
+def test_a_mapping_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("source: hub\nid: [x\nplan: y\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path, fmt=EN)
+    assert caught.value.issues[0].startswith(f"{path}: cannot read the mapping: line 3: ")
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list(',;"\n\r\t aAbBm-01:,yesno\x00é')), max_size=300))
 def test_any_text_either_imports_or_raises_a_config_error(body: str) -> None:

@@ -9,11 +9,11 @@ import codecs
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from edge.config.base import Name, StrictModel
 from edge.config.loader import format_issues, issue_from_error
+from edge.config.yaml_io import Scalars, YamlSyntaxError, parse_yaml
 from edge.errors import ConfigError
 from edge.i18n import Formatter
 from edge.staff.csv_text import AUTO
@@ -153,31 +153,21 @@ MAPPINGS: dict[str, CsvMapping] = {
 """The built-in mappings, by format name; see docs/members.md for their columns."""
 
 
-class _MappingLoader(yaml.SafeLoader):
-    """Safe YAML whose scalars stay text (null aside): a mapping's keys and values are column names and cells."""
-
-
-# YAML 1.1 would read the keys `true:`/`false:` of a flag and cells such as yes, no, on, off as booleans, and
-# 0123 as a number; pydantic turns the text of the mapping's few real booleans into booleans itself.
-
-
-_MappingLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def load_mapping(path: str | Path, base: CsvMapping | None = None, *, fmt: Formatter | None = None) -> CsvMapping:
-    """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
+    """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path and line.
+
+    Every scalar is text (`edge.config.yaml_io.Scalars.TEXT`): YAML 1.1 would read the keys `true:`/`false:` of
+    a flag and cells such as yes, no, on, off as booleans, and 0123 as a number.
 
     With `base` (a built-in mapping), the file only lists what differs: its keys replace the base's.
     """
     fmt = fmt or Formatter.for_language()
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        document = parse_yaml(path.read_text(encoding="utf-8"), Scalars.TEXT)
+    except (OSError, UnicodeDecodeError, YamlSyntaxError) as exc:
         raise ConfigError([fmt.gettext("%(path)s: cannot read the mapping: %(error)s", path=path, error=exc)]) from None
+    data = document.data
     if not isinstance(data, dict):
         problem = fmt.gettext(
             "%(path)s: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)", path=path
@@ -188,4 +178,5 @@ def load_mapping(path: str | Path, base: CsvMapping | None = None, *, fmt: Forma
     try:
         return CsvMapping.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_issues([issue_from_error(e, data) for e in exc.errors()], {}, str(path))) from None
+        issues = [issue_from_error(e, data) for e in exc.errors()]
+        raise ConfigError(format_issues(issues, document.lines, str(path))) from None

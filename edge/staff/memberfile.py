@@ -4,30 +4,12 @@ back atomically. `load_member_file` is the only way in; the model it returns is 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import yaml
-
-from edge.config.loader import line_index
+from edge.config.yaml_io import Scalars, YamlSyntaxError, dump_yaml, parse_yaml
 from edge.errors import ConfigError
 from edge.files import write_atomic
 from edge.staff.members import MemberFile, validate_member_data
-
-_INT = "tag:yaml.org,2002:int"
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML whose integers are plain decimals (YAML 1.1 reads an unquoted 19:00 as 1140) and dates text."""
-
-
-# Dates stay text too: pydantic reads them and names the key of an impossible date such as 2026-02-30.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# Only plain decimal integers: `0123` and `1_000` stay strings, so str() of any int gives back what was written.
-_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
 
 
 def load_member_file(path: str | Path) -> MemberFile:
@@ -41,29 +23,24 @@ def load_member_file(path: str | Path) -> MemberFile:
 
 
 def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
-    """Validate YAML text into a MemberFile."""
-    loader = _Loader(text)
+    """Validate YAML text into a MemberFile.
+
+    Integers are plain decimals only and dates stay text (`edge.config.yaml_io.Scalars.PLAIN_INTS`): an unquoted
+    `19:00` is a time, `0123` an id with its leading zero.
+    """
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
+        document = parse_yaml(text, Scalars.PLAIN_INTS)
+    except YamlSyntaxError as exc:
+        raise ConfigError([exc.located(source)]) from None
+    if not isinstance(document.data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping (site:, plans:, members:, ...)"])
-    return validate_member_data(data, source=source, lines=line_index(node))
+    return validate_member_data(document.data, source=source, lines=document.lines)
 
 
 def dump_member_file(members: MemberFile) -> str:
     """Render a member file as YAML that `parse_member_file` reads back to the same model."""
     dumped = members.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    data = {"site": dumped.pop("site"), "timezone": members.timezone, **dumped}
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
-    return text
+    return dump_yaml({"site": dumped.pop("site"), "timezone": members.timezone, **dumped})
 
 
 def save_member_file(path: str | Path, members: MemberFile) -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
-from edge.config.loader import format_issues, issue_from_error
+from edge.config.loader import Lines, format_issues, issue_from_error
 from edge.config.schedule import ScheduleField
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
@@ -217,8 +217,11 @@ def check_member_file(members: MemberFile) -> list[Issue]:
     return issues
 
 
-def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, int] | None = None) -> MemberFile:
-    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise."""
+def validate_member_data(data: dict[str, Any], *, source: str, lines: Lines | None = None) -> MemberFile:
+    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise.
+
+    `lines` places each issue on its line: the key paths' lines, or how to work them out when there is an issue.
+    """
     try:
         members = MemberFile.model_validate(data)
     except ValidationError as exc:
