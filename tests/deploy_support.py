@@ -294,7 +294,11 @@ class Mosquitto:
 
 
 class Client:
-    """A paho MQTT v5 client (over TLS when given a CA) that returns the broker's reason codes."""
+    """A paho MQTT client (v5 unless told, over TLS when given a CA) that returns the broker's reason codes.
+
+    `max_packet_size` is the MQTT 5 Maximum Packet Size the client announces; `disconnects` receives the reason of
+    every disconnection the client did not ask for (a takeover by another client, an oversized packet).
+    """
 
     def __init__(
         self,
@@ -305,44 +309,66 @@ class Client:
         *,
         client_id: str | None = None,
         persistent: bool = False,
+        protocol: int = mqtt.MQTTv5,
+        max_packet_size: int | None = None,
     ) -> None:
+        self.v5 = protocol == mqtt.MQTTv5
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"t-{uuid.uuid4().hex[:8]}",
+            protocol=protocol,
+            clean_session=None if self.v5 else not persistent,
         )
         if ca is not None:
             self.client.tls_set(ca_certs=str(ca))
         if user is not None:
             self.client.username_pw_set(user, secret)
         self.persistent = persistent
-        self._connack: queue.Queue[ReasonCode] = queue.Queue()
+        self.max_packet_size = max_packet_size
+        self._connack: queue.Queue[tuple[ReasonCode, bool, Properties | None]] = queue.Queue()
         self._acks: dict[int, queue.Queue[ReasonCode]] = {}
         self._lock = threading.Lock()
+        self._closing = False
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put(rc)
+        self.disconnects: queue.Queue[str] = queue.Queue()
+        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put((rc, bool(f.session_present), p))
         self.client.on_publish = lambda c, u, mid, rc, p: self._ack(mid).put(rc)
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ack(mid).put(rcs[0])
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
+        self.client.on_disconnect = self._on_disconnect
         self.port = port
+        self.session_present = False
+        self.connack_properties: Properties | None = None
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
+        if not self._closing:
+            self.disconnects.put(str(reason))
 
     def _ack(self, mid: int) -> queue.Queue[ReasonCode]:
         with self._lock:
             return self._acks.setdefault(mid, queue.Queue())
 
     def connect(self) -> ReasonCode:
-        """Connect and return the CONNACK reason code."""
+        """Connect and return the CONNACK reason code (a persistent client resumes its session)."""
         properties = None
-        if self.persistent:
+        if self.v5:
             properties = Properties(PacketTypes.CONNECT)
-            properties.SessionExpiryInterval = 3600
-        self.client.connect(
-            "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties
-        )
+            if self.persistent:
+                properties.SessionExpiryInterval = 3600
+            if self.max_packet_size is not None:
+                properties.MaximumPacketSize = self.max_packet_size
+            self.client.connect(
+                "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties
+            )
+        else:
+            self.client.connect("127.0.0.1", self.port, keepalive=30)
         self.client.loop_start()
-        return self._connack.get(timeout=WAIT)
+        code, self.session_present, self.connack_properties = self._connack.get(timeout=WAIT)
+        return code
 
-    def publish(self, topic: str, payload: bytes = b"{}") -> str:
+    def publish(self, topic: str, payload: bytes = b"{}", *, retain: bool = False) -> str:
         """'accepted' or the broker's refusal ('Not authorized'); v5 also says 'No matching subscribers'."""
-        info = self.client.publish(topic, payload, qos=1)
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
         code = self._ack(info.mid).get(timeout=WAIT)
         return str(code) if code.is_failure else "accepted"
 
@@ -352,7 +378,15 @@ class Client:
         assert mid is not None
         return self._ack(mid).get(timeout=WAIT)
 
+    def wait_for(self, topic: str, payload: bytes) -> list[tuple[str, bytes]]:
+        """Every message received until (and with) `payload` on `topic`; raise queue.Empty when it does not come."""
+        seen = [self.messages.get(timeout=WAIT)]
+        while seen[-1] != (topic, payload):
+            seen.append(self.messages.get(timeout=WAIT))
+        return seen
+
     def close(self) -> None:
         """Disconnect and stop the network thread."""
+        self._closing = True
         self.client.disconnect()
         self.client.loop_stop()

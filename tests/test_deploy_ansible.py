@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from edge.contract.limits import LARGE_PACKET_BYTES
 from tests.deploy_support import (
     DEPLOY,
     REPO,
@@ -285,6 +286,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         "username": HOST,
         "password_file": "/etc/edge/secrets/mqtt.password",
         "prefix": "edge",
+        "max_packet_size": LARGE_PACKET_BYTES,  # a door accepts every packet the broker accepts
         "tls": None,
     }
     assert config["mqtt"]["tls"] == {"ca_file": "/etc/edge/secrets/ca.crt"}

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from edge.contract.limits import LARGE_PACKET_BYTES
 from tests.deploy_support import DEPLOY, REPO, PlaybookRun, ansible_env, ansible_tool, make_secrets
 
 EXAMPLE = DEPLOY / "inventory/example/hosts.yml"
@@ -221,3 +222,32 @@ def test_role_refuses_a_minimum_snapshot_version_that_is_not_a_whole_number(
     done = render(tmp_path, site_secrets, "--limit", "door-back", "-e", extra)
     assert done.run.returncode != 0
     assert "edge_node_min_snapshot_version" in done.run.output and "must be a whole number" in done.run.output
+
+
+@pytest.mark.parametrize("host", NODES)
+def test_each_node_logs_in_with_its_name_as_user_and_client_id(rendered: Rendered, host: str) -> None:
+    mqtt = rendered.config(host)["mqtt"]
+    assert (mqtt["username"], mqtt["client_id"]) == (host, host)  # type: ignore[index]
+
+
+@pytest.mark.parametrize("host", NODES)
+def test_doors_accept_every_packet_the_broker_accepts_and_other_nodes_keep_their_small_limit(
+    rendered: Rendered, host: str
+) -> None:
+    expected = LARGE_PACKET_BYTES if host.startswith("door-") else None
+    assert rendered.config(host)["mqtt"].get("max_packet_size") == expected  # type: ignore[attr-defined]
+
+
+def test_a_site_wide_packet_limit_reaches_the_doors(tmp_path: Path, site_secrets: Path) -> None:
+    limit = {"edge_mqtt_max_packet_size": 16 * 1024 * 1024}
+    done = render(tmp_path, site_secrets, "--limit", "door-front", "-e", json.dumps(limit))
+    assert done.run.returncode == 0, done.run.output[-5000:]
+    assert done.config("door-front")["mqtt"]["max_packet_size"] == 16 * 1024 * 1024  # type: ignore[index]
+
+
+def test_role_refuses_a_node_running_two_daemons(tmp_path: Path, site_secrets: Path) -> None:
+    two = {"edge_node_daemons": ["door", "badge"]}
+    done = render(tmp_path, site_secrets, "--limit", "door-front", "-e", json.dumps(two))
+    assert done.run.returncode != 0
+    assert "must list one of door, badge, presence, collector" in done.run.output
+    assert not (done.out / "door-front.yaml").exists()
