@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -182,6 +183,56 @@ def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -
     return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
+# --- A Debian Bookworm root to deploy to ---------------------------------------------------------------------------
+
+
+def debian_mirror() -> str:
+    """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        text = path.read_text() if path.is_file() else ""
+        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
+            r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
+        ):
+            if uri.rstrip("/").endswith("/debian"):
+                return str(uri)
+    return "http://deb.debian.org/debian"
+
+
+def make_bookworm_root(base: Path) -> Path:
+    """A fresh debootstrap'ed Bookworm (minbase) root in base/root, where packages start no service, with this
+    machine's CA bundle for pip and an empty /boot/firmware (set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the
+    downloaded packages between sessions)."""
+    if os.geteuid() != 0:
+        raise AssertionError("debootstrap and the chroot connection need root (CI runs as root)")
+    root = base / "root"
+    mirror = debian_mirror()
+    cache = os.environ.get("EDGE_DEBOOTSTRAP_TARBALL")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), capture_output=True, text=True, timeout=900, check=False)
+
+    if cache:
+        if not Path(cache).exists():
+            made = run(
+                "debootstrap", "--variant=minbase", f"--make-tarball={cache}", "bookworm", str(base / "dl"), mirror
+            )
+            assert made.returncode == 0, made.stderr[-3000:]
+        done = run("debootstrap", "--variant=minbase", f"--unpack-tarball={cache}", "bookworm", str(root), mirror)
+    else:
+        done = run("debootstrap", "--variant=minbase", "bookworm", str(root), mirror)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # Packages must not try to start services in a chroot.
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    (root / "boot/firmware").mkdir(parents=True)
+    # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
+    (root / "etc/edge-test").mkdir()
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
+    return root
+
+
 # --- Secrets -----------------------------------------------------------------------------------------------------
 
 
@@ -236,6 +287,12 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
     openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
     openssl("genpkey", "-algorithm", "ed25519", "-out", "command-signing.key", cwd=directory)
     openssl("pkey", "-in", "command-signing.key", "-pubout", "-out", "command-signing.pub", cwd=directory)
+    # The staff console's HTTPS certificate (signed by the site's CA) and its first manager's password.
+    openssl("req", "-new", *ec, "-keyout", "console.key", "-out", "console.csr", "-subj", "/CN=localhost",
+            cwd=directory)  # fmt: skip
+    openssl("x509", "-req", "-in", "console.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "console.crt", "-days", "2", "-extfile", "san.ext", cwd=directory)  # fmt: skip
+    (directory / "console-manager.password").write_text(secrets.token_urlsafe(18) + "\n")
     return directory
 
 

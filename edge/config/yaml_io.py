@@ -90,7 +90,7 @@ class YamlDocument:
         if self._lines is None:
             loader = _LOADERS[self.scalars](self.text)
             try:
-                with _collector_paused():
+                with collector_paused():
                     self._lines = line_index(loader.get_single_node())
             finally:
                 loader.dispose()
@@ -101,7 +101,7 @@ def parse_yaml(text: str, scalars: Scalars) -> YamlDocument:
     """Parse one YAML document (safe tags only) with the given scalar rules; raise YamlSyntaxError otherwise."""
     loader = _LOADERS[scalars](text)
     try:
-        with _collector_paused():
+        with collector_paused():
             data = loader.get_single_data()
     except (yaml.YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -113,7 +113,8 @@ def parse_yaml(text: str, scalars: Scalars) -> YamlDocument:
 
 def dump_yaml(data: Any, *, width: int = 120) -> str:
     """Render plain data (dicts, lists, text, numbers, booleans, None) as block YAML, keys in their given order."""
-    text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=width)
+    with collector_paused():
+        text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=width)
     return text
 
 
@@ -147,10 +148,13 @@ def line_index(node: yaml.Node | None) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    # A large document allocates tens of thousands of objects that all survive, so the cyclic collector runs
-    # again and again over them to find nothing: half of the parse time of a 10,000-member file. What a parse
-    # makes is freed by reference counting; the collector runs again as soon as the parse ends.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large document is read or written (it runs again after).
+
+    A large document allocates tens of thousands of objects that all survive, so the collector runs again and
+    again over them to find nothing: half of the parse time of a 10,000-member file. What a parse or a dump
+    makes is freed by reference counting.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:

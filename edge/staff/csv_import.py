@@ -27,6 +27,7 @@ from edge.config.loader import issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 from edge.i18n import Formatter
+from edge.staff.badges import is_token
 from edge.staff.csv_mapping import CsvMapping
 from edge.staff.csv_text import TextError, TextProblem, decode_export, locate, sniff_delimiter
 from edge.staff.members import Member, MemberFile, mask_uid, validate_member_data
@@ -64,6 +65,7 @@ def import_csv(
     rows = _Rows(text, mapping, base, source, fmt)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
+    _keep_enrolled_cards(imported, base)
     data = base.model_dump(mode="python", by_alias=True)
     data["members"] = [*(m.model_dump(mode="python") for m in kept), *imported]
     result = validate_member_data(data, source=source)
@@ -75,6 +77,15 @@ def import_csv(
         skipped=tuple(rows.skipped),
     )
     return result, report
+
+
+def _keep_enrolled_cards(imported: list[dict[str, Any]], base: MemberFile) -> None:
+    """Imported members keep the cards enrolled for them at a reader (held by token): no export knows those."""
+    enrolled = {m.id: [b for b in m.badges if is_token(b)] for m in base.members}
+    for member in imported:
+        tokens = enrolled.get(str(member.get("id")))
+        if tokens:
+            member["badges"] = [*member.get("badges", []), *tokens]
 
 
 def _text_issue(fmt: Formatter, exc: TextError, mapping: CsvMapping, source: str) -> str:

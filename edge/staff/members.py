@@ -2,8 +2,9 @@
 policy; and the checks that span fields (known plans, unique ids and badges).
 
 Pure: the file is read and written by `edge.staff.memberfile`; an import validates its result here too
-(`validate_member_data`). Member files hold raw badge UIDs and names: they stay on the staff machine; doors only
-ever receive a signed snapshot made of badge tokens (see `edge.staff.snapshot`).
+(`validate_member_data`). Member files hold badge UIDs (or the tokens of cards enrolled at a reader,
+`edge.staff.badges`) and names: they stay on the staff machine; doors only ever receive a signed snapshot made of
+badge tokens (see `edge.staff.snapshot`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
 from edge.config.loader import Lines, format_issues, issue_from_error
 from edge.config.schedule import ScheduleField
-from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 from edge.schedule import Schedule
+from edge.staff.badges import mask_badge, normalise_badge
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 MANUAL_SOURCE = "manual"
@@ -33,8 +34,8 @@ def _check_member_id(value: str) -> str:
     return value
 
 
-def _check_uid(value: str) -> str:
-    return normalise_uid(value)
+def _check_badge(value: str) -> str:
+    return normalise_badge(value)
 
 
 def _check_account(value: str) -> str:
@@ -44,19 +45,16 @@ def _check_account(value: str) -> str:
 
 
 def mask_uid(uid: str) -> str:
-    """A UID cut to its first and last byte (`04…C4`) for messages; one- or two-byte UIDs are fully masked."""
-    try:
-        text = normalise_uid(uid)
-    except ValueError:
-        return "…"
-    return f"{text[:2]}…{text[-2:]}" if len(text) >= 6 else "…"
+    """A badge cut to its first and last byte (`04…C4`, `token:3f…9a`) for messages; short UIDs fully masked."""
+    return mask_badge(uid)
 
 
 MemberId = Annotated[str, AfterValidator(_check_member_id)]
 """A member's identifier, as the coworking platform spells it; it appears in access events."""
 
-BadgeUid = Annotated[str, AfterValidator(_check_uid)]
-"""A card's UID in hexadecimal; stored normalised (upper case, no separators). Never leaves the staff machine."""
+Badge = Annotated[str, AfterValidator(_check_badge)]
+"""A card: its UID in hexadecimal, stored normalised (upper case, no separators), which never leaves the staff
+machine; or `token:` and its badge token when it was enrolled at a reader (`edge.staff.badges`)."""
 
 AccountName = Annotated[str, AfterValidator(_check_account)]
 """A company or team account, as the coworking platform names it."""
@@ -136,7 +134,7 @@ class Member(StrictModel):
     # Staff side only (search, contact), never in a snapshot.
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     plan: Name
-    badges: tuple[BadgeUid, ...] = ()
+    badges: tuple[Badge, ...] = ()
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     suspended: bool = False
