@@ -50,8 +50,16 @@ def test_the_desk_count_of_an_occupancy_series_is_one_of_its_integer_fields(name
     assert MEASUREMENTS[name].fields[field or ""] is int
 
 
-def test_exactly_zone_and_site_occupancy_site_hourly_and_completeness_leave() -> None:
-    assert set(LEAVES_SITE) == {"zone_occupancy", "site_occupancy", "site_hourly", "data_completeness"}
+def test_exactly_zone_and_site_occupancy_site_hourly_completeness_and_member_counts_leave() -> None:
+    assert set(LEAVES_SITE) == {
+        "zone_occupancy",
+        "site_occupancy",
+        "site_hourly",
+        "data_completeness",
+        "members_daily",
+        "members_monthly",
+        "members_yearly",
+    }
 
 
 def lines_of(points: list[Point]) -> list[str]:
@@ -63,6 +71,9 @@ ALLOWED = [
     site_occupancy_point("s", 60_000, StateCounts(0, 0, 4)),
     site_hourly_point("s", 3_600_000, SiteUsage(4, 3600, 1800, 7200, 900, 3600, 14400)),
     completeness_point("s", "desks-1", 60_000, Completeness(expected=10, received=8, gaps=1)),
+    Point("members_daily", {"site": "s"}, {"members": 1, "entries": 2, "measured": 1, "visit_s": 3600}, 0),
+    Point("members_monthly", {"site": "s"}, {"members": 12, "member_days": 40, "days": 30}, 0),
+    Point("members_yearly", {"site": "s"}, {"members": 120, "error": 7, "final": 0}, 0),
 ]
 KEPT = [
     desk_hourly_point("s", "open-space", "d01", 3_600_000, DeskUsage(1800, 3600, 1800, 3600, 3600)),

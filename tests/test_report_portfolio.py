@@ -172,12 +172,12 @@ def test_each_site_gets_its_utilisation_average_desk_hours_and_peak_within_its_o
     assert (ruche["Postes de travail"], ruche["Heures d'ouverture"]) == ("10", "10,0")
     assert (ruche["Taux d'occupation"], ruche["Postes occupés en moyenne"]) == ("0,5300", "5,30")
     assert ruche["Heures-poste occupées"] == "53,0"
-    assert (ruche["Pic"], ruche["Pic le"]) == ("9", "2026-11-24T12:30:00+01:00")
+    assert (ruche["Pic"], ruche["Heure du pic"]) == ("9", "2026-11-24T12:30:00+01:00")
     hangar = row(rows, "le-hangar")
     # 3 open hours, 2 occupied each: 6 desk-hours of 11 known (3 + 4 + 4); 12 desk-hours open, 1 unknown
     assert (hangar["Taux d'occupation"], hangar["Postes occupés en moyenne"]) == ("0,5455", "2,00")
     assert hangar["Temps-poste à l'état inconnu"] == "0,0833"
-    assert (hangar["Pic"], hangar["Pic le"]) == ("3", "2026-11-24T10:00:00+01:00")
+    assert (hangar["Pic"], hangar["Heure du pic"]) == ("3", "2026-11-24T10:00:00+01:00")
 
 
 def test_the_network_row_adds_desks_and_desk_hours_and_recomputes_utilisation_from_the_sums(
@@ -221,7 +221,7 @@ def test_member_days_entries_and_visits_come_from_each_sites_daily_aggregates_sm
         "35",
         "10145",
     )
-    assert ruche["Membres uniques"] == "" and "choisissez un mois ou une année" in html  # one day: not counted
+    assert ruche["Membres distincts"] == "" and "choisissez un mois ou une année" in html  # one day: not counted
     assert "3 h 00" in html and "&lt;5" in html
 
 
@@ -229,15 +229,15 @@ def test_a_calendar_month_shows_each_sites_unique_members_and_never_a_network_to
     central: Central, tmp_path: Path
 ) -> None:
     html, rows = report(tmp_path, central, "--from", "2026-11-01", "--to", "2026-11-30", EDGE_LANG="fr")
-    assert (row(rows, "la-ruche")["Membres uniques"], row(rows, "le-hangar")["Membres uniques"]) == ("45", "")
-    assert row(rows, "")["Membres uniques"] == ""
-    assert "Les membres uniques du mois sont comptés par chaque site." in html
+    assert (row(rows, "la-ruche")["Membres distincts"], row(rows, "le-hangar")["Membres distincts"]) == ("45", "")
+    assert row(rows, "")["Membres distincts"] == ""
+    assert "Les membres distincts du mois sont comptés par chaque site." in html
 
 
 def test_a_calendar_year_shows_each_sites_estimate_with_its_error(central: Central, tmp_path: Path) -> None:
     html, rows = report(tmp_path, central, "--from", "2026-01-01", "--to", "2026-12-31", EDGE_LANG="fr")
     ruche = row(rows, "la-ruche")
-    assert (ruche["Membres uniques"], ruche["Membres uniques : erreur type"]) == ("120", "4")
+    assert (ruche["Membres distincts"], ruche["Membres distincts : erreur type"]) == ("120", "4")
     assert "≈ 120 ± 4" in html
 
 

@@ -5,7 +5,9 @@ anonymous, derived series at zone or site level leave it (docs/architecture.md, 
 
 * occupancy of each zone and of the site on the derive grid (`zone_occupancy`, `site_occupancy`), and the site's
   desk-time per hour within and outside opening hours (`site_hourly`, utilisation's numerator and denominator);
-* data completeness per node (`data_completeness`): how far the evidence can be trusted.
+* data completeness per node (`data_completeness`): how far the evidence can be trusted;
+* the member aggregates (`members_daily`, `members_monthly`, `members_yearly`): counts over all of a site's members
+  of a day, month or year (docs/data-model.md, "Member aggregates"); the yearly sketch and its key never leave.
 
 Never: badge tokens, member ids, door decisions or any raw event, desk-level series (`desk_hourly`: a desk can be
 one member's dedicated desk), hourly door counts (`entries_hourly`, `access_hourly`: with one door and few
@@ -34,6 +36,9 @@ LEAVES_SITE: dict[str, Egress] = {
     "site_occupancy": Egress(desks_field="total"),
     "site_hourly": Egress(desks_field="desks"),
     "data_completeness": Egress(),
+    "members_daily": Egress(),
+    "members_monthly": Egress(),
+    "members_yearly": Egress(),
 }
 
 DEFAULT_MIN_DESKS = 3
