@@ -91,12 +91,19 @@ def line_samples(line: str) -> dict[Sample, float]:
 
 
 def sent_by_site(store: Path, min_desks: int = 3) -> dict[Sample, float]:
-    """Every sample of the derived rows the site's network stream has passed (its cursor) that leave the site."""
+    """Every sample of the derived rows the site's network stream has passed (its cursor) and sent: those that leave
+    the site, but not the running figures it still holds until their period is over."""
     egress = EgressFilter(min_desks)
     with sqlite3.connect(store) as db:
         row = db.execute("SELECT value FROM meta WHERE key = 'cursor_network'").fetchone()
         cursor = int(row[0]) if row else 0
-        lines = [r[0] for r in db.execute("SELECT line FROM derived WHERE rid <= ? ORDER BY rid", (cursor,))]
+        lines = [
+            r[0]
+            for r in db.execute(
+                "SELECT line FROM derived WHERE rid <= ? AND rid NOT IN (SELECT rid FROM network_held) ORDER BY rid",
+                (cursor,),
+            )
+        ]
     out: dict[Sample, float] = {}
     for line in lines:
         for kept in egress.select(line).split("\n"):

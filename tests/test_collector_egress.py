@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.collector.egress import LEAVES_SITE, EgressFilter, integer_field, measurement_of
+from edge.collector.aggregates import CLOSE_AFTER_DAYS
+from edge.collector.egress import (
+    LEAVES_SITE,
+    YEAR_CLOSES_AFTER_DAYS,
+    EgressFilter,
+    integer_field,
+    measurement_of,
+    period_end_ms,
+)
 from edge.collector.lineprotocol import Point
 from edge.collector.schema import (
     MEASUREMENTS,
@@ -140,3 +149,34 @@ def test_a_measurement_that_is_not_on_the_list_never_leaves_whatever_its_name(me
     line = Point(measurement, {"site": "s", "zone": zone}, {"total": 10}, 0).line()
     assert measurement_of(line) == measurement
     assert EGRESS.leaves(line) == (measurement in LEAVES_SITE)
+
+
+PARIS_TZ = ZoneInfo("Europe/Paris")
+
+
+def paris_ms(*when: int) -> int:
+    return int(datetime(*when, tzinfo=PARIS_TZ).timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [
+        ("day", (2026, 12, 5), (2026, 12, 6)),
+        ("day", (2026, 10, 25), (2026, 10, 26)),  # 25 hours: summer time ends
+        ("month", (2026, 2, 1), (2026, 3, 1)),
+        ("month", (2026, 12, 1), (2027, 1, 1)),
+        ("year", (2026, 1, 1), (2027, 1, 8)),  # a year's count is final a week into the next one
+    ],
+)
+def test_a_running_figure_is_released_when_its_period_is_over(
+    period: str, start: tuple[int, int, int], end: tuple[int, int, int]
+) -> None:
+    assert period_end_ms(period, paris_ms(*start), PARIS_TZ) == paris_ms(*end)
+
+
+def test_only_the_member_counts_are_running_figures_and_the_year_closes_when_the_collector_closes_it() -> None:
+    egress = EgressFilter(tz=PARIS_TZ)
+    day = Point("members_daily", {"site": "s"}, {"members": 4}, paris_ms(2026, 12, 5) * 1_000_000).line()
+    assert egress.release_ms(day) == paris_ms(2026, 12, 6)
+    assert all(egress.release_ms(p.line()) == 0 for p in ALLOWED if not p.measurement.startswith("members_"))
+    assert YEAR_CLOSES_AFTER_DAYS == CLOSE_AFTER_DAYS

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,6 +44,7 @@ from tests.rig.central import Central
 from tests.rig.servers import Mosquitto
 
 SITE = "la-ruche"
+PARIS = ZoneInfo("Europe/Paris")
 OTHER = "le-hangar"
 
 
@@ -195,7 +197,9 @@ def test_only_allowed_rows_leave_each_once_and_the_rest_is_counted_as_withheld(
     counters = Counters()
     points = derived_points()
     store.save_derived(points, DirtyMarks())
-    forwarder = network_forwarder(settings(central, tmp_path), SITE, queue, clock=ManualClock(), counters=counters)
+    forwarder = network_forwarder(
+        settings(central, tmp_path), SITE, queue, clock=ManualClock(), counters=counters, tz=PARIS
+    )
     forward_all(forwarder)
     counts, values = central_samples(central)
     assert set(counts) == set(expected(points))
@@ -216,7 +220,7 @@ def test_a_row_waits_until_it_settled_and_a_row_corrected_before_that_leaves_onc
     queue = ForwardQueue(store.path)
     clock = ManualClock()
     forwarder = network_forwarder(
-        settings(central, tmp_path, settle_s=60), SITE, queue, clock=clock, counters=Counters()
+        settings(central, tmp_path, settle_s=60), SITE, queue, clock=clock, counters=Counters(), tz=PARIS
     )
     store.save_derived(derived_points(occupied=3), DirtyMarks())
     assert forwarder.forward_once() == 0
@@ -242,7 +246,9 @@ def test_a_row_waits_until_it_settled_and_a_row_corrected_before_that_leaves_onc
 def test_a_row_corrected_after_it_left_is_sent_again_and_counted(central: Central, tmp_path: Path) -> None:
     store = Store(tmp_path / "collector.sqlite3")
     queue = ForwardQueue(store.path)
-    forwarder = network_forwarder(settings(central, tmp_path), SITE, queue, clock=ManualClock(), counters=Counters())
+    forwarder = network_forwarder(
+        settings(central, tmp_path), SITE, queue, clock=ManualClock(), counters=Counters(), tz=PARIS
+    )
     store.save_derived(derived_points(occupied=3), DirtyMarks())
     forward_all(forwarder)
     store.save_derived(derived_points(occupied=4), DirtyMarks())
@@ -252,6 +258,47 @@ def test_a_row_corrected_after_it_left_is_sent_again_and_counted(central: Centra
     twice = {dict(labels)["__name__"] for (labels, _t), n in counts.items() if n == 2}
     assert set(counts.values()) == {1, 2}
     assert twice == {f"{m}_{f}" for m in ("zone_occupancy", "site_occupancy") for f in OCCUPANCY_FIELDS}
+    forwarder.writer.close()
+    queue.close()
+    store.close()
+
+
+def members_daily(day: datetime, members: int) -> Point:
+    midnight = int(datetime(day.year, day.month, day.day, tzinfo=PARIS).timestamp() * 1000)
+    fields: dict[str, int | float | bool | str] = {"members": members, "entries": members, "measured": 0, "visit_s": 0}
+    return Point("members_daily", {"site": SITE}, fields, midnight * 1_000_000)
+
+
+def test_a_days_member_count_leaves_once_the_day_is_over_and_settled_in_its_last_version(
+    central: Central, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "collector.sqlite3")
+    queue = ForwardQueue(store.path)
+    clock = ManualClock()  # 5 December 2026, 10:16:40 UTC
+    counters = Counters()
+    forwarder = network_forwarder(
+        settings(central, tmp_path, settle_s=60), SITE, queue, clock=clock, counters=counters, tz=PARIS
+    )
+    today = clock.now()
+    store.save_derived([members_daily(today, 3)], DirtyMarks())
+    assert forwarder.forward_once() == 0  # not settled yet
+    clock.t += 120  # settled, but the day goes on
+    forward_all(forwarder)
+    assert (queue.held(), central_samples(central)[0]) == (1, {})
+    store.save_derived([members_daily(today, 7)], DirtyMarks())  # more members came: the held row is replaced
+    for _ in range(3):  # the new version settles in its turn
+        clock.t += 61
+        forward_all(forwarder)
+    assert queue.held() == 1 and store.network_corrections() == 0  # a held row was never sent: no correction
+    clock.t = (datetime(2026, 12, 6, tzinfo=PARIS) - datetime(2026, 12, 5, 10, tzinfo=UTC)).total_seconds() + 30
+    forward_all(forwarder)
+    assert central_samples(central)[0] == {}  # midnight passed, but late records may still come for settle_s
+    clock.t += 60
+    forward_all(forwarder)
+    counts, values = central_samples(central)
+    members = {k: v for k, v in values.items() if dict(k[0])["__name__"] == "members_daily_members"}
+    assert list(members.values()) == [{7.0}] and set(counts.values()) == {1}
+    assert queue.held() == 0 and counters.get("network_forwarded") == 1
     forwarder.writer.close()
     queue.close()
     store.close()

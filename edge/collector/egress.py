@@ -14,20 +14,28 @@ one member's dedicated desk), hourly door counts (`entries_hourly`, `access_hour
 members an hour's entry is a person's arrival), `people_present`. An occupancy point that covers fewer than
 `min_desks` desks (a zone of one or two desks is a desk) is withheld too.
 
+A running figure of a day, month or year (the member counts) is updated by the site until its period ends, and the
+central store keeps one value per instant: it leaves once its period is over (edge.collector.network holds it).
+
 Adding a series to the network is one line in `LEAVES_SITE`; `tests/test_collector_egress.py` checks that every
 entry is an anonymous aggregate of the schema with no desk, door, reader or member tag.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
 class Egress:
-    """How a measurement leaves the site: `desks_field` names the field counting the desks a point covers."""
+    """How a measurement leaves the site: `desks_field` names the field counting the desks a point covers;
+    `period` (day, month, year) marks a running figure of the period that starts at the point's time, which the
+    site updates until the period ends: it leaves only then (`release_ms`)."""
 
     desks_field: str | None = None
+    period: str | None = None
 
 
 # The allow-list: measurement -> how it leaves. Nothing else ever does.
@@ -36,12 +44,26 @@ LEAVES_SITE: dict[str, Egress] = {
     "site_occupancy": Egress(desks_field="total"),
     "site_hourly": Egress(desks_field="desks"),
     "data_completeness": Egress(),
-    "members_daily": Egress(),
-    "members_monthly": Egress(),
-    "members_yearly": Egress(),
+    "members_daily": Egress(period="day"),
+    "members_monthly": Egress(period="month"),
+    "members_yearly": Egress(period="year"),
 }
 
 DEFAULT_MIN_DESKS = 3
+# A year's member count becomes final this many days after the year ends (edge.collector.aggregates).
+YEAR_CLOSES_AFTER_DAYS = 7
+
+
+def period_end_ms(period: str, start_ms: int, tz: ZoneInfo) -> int:
+    """When the day, month or year starting at local midnight `start_ms` is over (a year: once its count closed)."""
+    start = dt.datetime.fromtimestamp(start_ms / 1000, tz).date()
+    if period == "day":
+        end = start + dt.timedelta(days=1)
+    elif period == "month":
+        end = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    else:
+        end = dt.date(start.year + 1, 1, 1) + dt.timedelta(days=YEAR_CLOSES_AFTER_DAYS)
+    return int(dt.datetime.combine(end, dt.time(0), tz).timestamp() * 1000)
 
 
 def measurement_of(line: str) -> str:
@@ -55,6 +77,15 @@ def measurement_of(line: str) -> str:
         elif char in ", ":
             return line[:index].replace("\\", "")
     return line
+
+
+def time_ms(line: str) -> int | None:
+    """The timestamp of a line of line protocol, in milliseconds (None when it has none)."""
+    parts = _split(line, " ", quotes=True)
+    try:
+        return int(parts[-1]) // 1_000_000 if len(parts) >= 3 else None
+    except ValueError:
+        return None
 
 
 def integer_field(line: str, name: str) -> int | None:
@@ -95,10 +126,22 @@ def _split(text: str, separator: str, *, quotes: bool) -> list[str]:
 
 
 class EgressFilter:
-    """Decides, line by line, what leaves the site: `select` returns the line, or "" to keep it on the site."""
+    """Decides, line by line, what leaves the site: `select` returns the line, or "" to keep it on the site;
+    `release_ms` says when a running figure of a period may leave (0: at once)."""
 
-    def __init__(self, min_desks: int = DEFAULT_MIN_DESKS) -> None:
+    def __init__(self, min_desks: int = DEFAULT_MIN_DESKS, tz: ZoneInfo | None = None) -> None:
         self.min_desks = min_desks
+        self.tz = tz or ZoneInfo("UTC")
+
+    def release_ms(self, lines: str) -> int:
+        """The earliest time these lines may leave: the end of the period of any running figure among them."""
+        release = 0
+        for line in lines.split("\n"):
+            egress = LEAVES_SITE.get(measurement_of(line))
+            start = time_ms(line) if egress is not None and egress.period else None
+            if egress is not None and egress.period and start is not None:
+                release = max(release, period_end_ms(egress.period, start, self.tz))
+        return release
 
     def leaves(self, line: str) -> bool:
         """Whether this line of a derived series may leave the site."""

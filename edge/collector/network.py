@@ -13,6 +13,9 @@ Two things differ from the InfluxDB output:
   A derived row that late events correct (a desk Pi's backlog after a Wi-Fi cut) is rewritten on the site
   with a new rid, so a row leaves only when no newer version of it appeared for `settle_s` (`Settling`).
   A row corrected after it left is counted in the store (`network_corrections`, edge.collector.store).
+* **Running figures leave when their period is over.** A member count of a day, month or year is updated on
+  the site until that period ends: the row is held (table `network_held`) and sent once its period is over and
+  `settle_s` more have passed; a held row that is replaced is dropped, its new version held in turn.
 * **Nothing is quarantined.** Every failure, 4xx included, is retried with backoff: vmauth answers a wrong
   password with 400, which must never make a site drop its rows. The central store accepts everything our own
   encoder writes, so a stuck stream means a configuration to fix (logged, `network_retries`).
@@ -21,18 +24,22 @@ Two things differ from the InfluxDB output:
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
 import ssl
 import threading
 import urllib.parse
 from collections import deque
 from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from edge.clock import Clock
 from edge.collector.egress import EgressFilter
-from edge.collector.forward import CounterNames, Forwarder
-from edge.collector.outqueue import NETWORK, ForwardQueue
-from edge.collector.writers import WriteFailed
+from edge.collector.forward import CounterNames, Forwarder, write_rows
+from edge.collector.outqueue import NETWORK, ForwardQueue, Pending
+from edge.collector.schema import ms_of
+from edge.collector.writers import WriteFailed, Writer
 from edge.config import read_secret
 from edge.config.collector import NetworkConfig
 from edge.metrics import Counters
@@ -140,8 +147,51 @@ class Settling:
         return self._settled
 
 
+class NetworkForwarder(Forwarder):
+    """The network stream: settled derived rows, through the allow-list; running figures held until their period
+    is over. Its `run` loop, backoff and counters are the Forwarder's."""
+
+    def __init__(
+        self, queue: ForwardQueue, writer: Writer, egress: EgressFilter, settle_s: float, **kwargs: Any
+    ) -> None:
+        super().__init__(queue, writer, {NETWORK: ""}, **kwargs)
+        self.egress = egress
+        self.settle_ms = int(settle_s * 1000)
+
+    def forward_once(self) -> int:
+        """Send the held rows whose time has come, then examine the next settled rows. Raises WriteFailed."""
+        now_ms = ms_of(self.clock.now())
+        due = self.queue.held_due(now_ms, self.batch_size)
+        if due:
+            write_rows(due, functools.partial(self.writer.write, ""))  # the central store refuses no row
+            self.queue.release([r.rid for r in due])
+            self.counters.inc(self.names.forwarded, len(due))
+        upto = self.ceiling() if self.ceiling is not None else None
+        rows = self.queue.pending(NETWORK, self.batch_size, upto)
+        if not rows:
+            return len(due)
+        send: list[Pending] = []
+        held: list[tuple[int, int]] = []
+        for row in rows:
+            lines = self.egress.select(row.lines)
+            if not lines:
+                continue
+            period_end = self.egress.release_ms(lines)  # 0 for a figure that is not a running one
+            if period_end and period_end + self.settle_ms > now_ms:
+                held.append((row.rid, period_end + self.settle_ms))
+            else:
+                send.append(Pending(row.rid, lines))
+        refused = write_rows(send, functools.partial(self.writer.write, ""))
+        self.queue.advance(NETWORK, rows[-1].rid, refused, now_ms, held=held)
+        withheld = len(rows) - len(send) - len(held)
+        self.counters.inc(self.names.forwarded, len(send) - len(refused))
+        if withheld:
+            self.counters.inc(self.names.withheld, withheld)
+        return len(due) + len(rows)
+
+
 def network_forwarder(
-    settings: NetworkConfig, site: str, queue: ForwardQueue, *, clock: Clock, counters: Counters
+    settings: NetworkConfig, site: str, queue: ForwardQueue, *, clock: Clock, counters: Counters, tz: ZoneInfo
 ) -> Forwarder:
     """The forwarder of the network stream: settled derived rows, through the allow-list, to the central store."""
     password = read_secret(settings.password_file).decode()
@@ -153,15 +203,15 @@ def network_forwarder(
         timeout_s=settings.timeout_s,
     )
     settling = Settling(settings.settle_s, lambda: queue.latest_rid(NETWORK), clock.monotonic)
-    return Forwarder(
+    return NetworkForwarder(
         queue,
         writer,
-        {NETWORK: ""},
+        EgressFilter(settings.min_desks, tz),
+        settings.settle_s,
         clock=clock,
         counters=counters,
         batch_size=settings.batch_size,
         backoff_max_s=settings.backoff_max_s,
-        select=EgressFilter(settings.min_desks).select,
         ceiling=settling.ceiling,
         names=NETWORK_COUNTERS,
         server="the network's central store",

@@ -86,11 +86,20 @@ class ForwardQueue:
                 raise StoreError(f"collector store read failed: {exc}") from None
         return int(row[0] or 0)
 
-    def advance(self, stream: str, upto_rid: int, refused: Sequence[Refused] = (), at_ms: int = 0) -> None:
-        """Mark every row up to `upto_rid` forwarded, quarantining the refused ones, atomically."""
+    def advance(
+        self,
+        stream: str,
+        upto_rid: int,
+        refused: Sequence[Refused] = (),
+        at_ms: int = 0,
+        held: Sequence[tuple[int, int]] = (),
+    ) -> None:
+        """Mark every row up to `upto_rid` forwarded, quarantining the refused ones and holding `held` rows
+        (rid, release time) for later, atomically."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany("INSERT OR REPLACE INTO network_held (rid, release_ms) VALUES (?, ?)", held)
                 self._db.executemany(
                     "INSERT INTO quarantine (at_ms, source, topic, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?)",
                     [
@@ -115,6 +124,34 @@ class ForwardQueue:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"collector store write failed: {exc}") from None
+
+    def held_due(self, now_ms: int, limit: int) -> list[Pending]:
+        """Held rows whose release time has come, oldest first; rows replaced since they were held are dropped
+        (their new version is examined in its turn)."""
+        with self._lock:
+            try:
+                self._db.execute("DELETE FROM network_held WHERE rid NOT IN (SELECT rid FROM derived)")
+                rows = self._db.execute(
+                    "SELECT h.rid, d.line FROM network_held AS h JOIN derived AS d ON d.rid = h.rid"
+                    " WHERE h.release_ms <= ? ORDER BY h.rid LIMIT ?",
+                    (now_ms, limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"collector store read failed: {exc}") from None
+        return [Pending(rid, line) for rid, line in rows]
+
+    def release(self, rids: Sequence[int]) -> None:
+        """Held rows that were sent: no longer held."""
+        with self._lock:
+            try:
+                self._db.executemany("DELETE FROM network_held WHERE rid = ?", [(rid,) for rid in rids])
+            except sqlite3.Error as exc:
+                raise StoreError(f"collector store write failed: {exc}") from None
+
+    def held(self) -> int:
+        """Rows held until the period they count is over."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM network_held").fetchone()[0])
 
     def backlog(self, stream: str) -> int:
         """Rows of this stream not yet forwarded (for the network: not yet examined by its filter)."""

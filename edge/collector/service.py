@@ -133,7 +133,7 @@ class Collector:
         self.network: Forwarder | None = None
         if self.settings.network is not None:
             self.network = network_forwarder(
-                self.settings.network, config.site, self.out, clock=self.clock, counters=self.counters
+                self.settings.network, config.site, self.out, clock=self.clock, counters=self.counters, tz=config.tz
             )
         client_id = self.settings.client_id or config.mqtt.client_id or f"edge-{config.site}-{config.node}-collector"
         self.link = Link(
@@ -215,6 +215,7 @@ class Collector:
         if self.network is not None:  # derived rows the network stream has not examined yet (settling included)
             counters["network_backlog"] = self.out.backlog(NETWORK)
             counters["network_corrections"] = self.store.network_corrections()
+            counters["network_held"] = self.out.held()
         return {k: max(0, int(v)) for k, v in counters.items()}
 
     def status_payload(self, state: str) -> bytes:

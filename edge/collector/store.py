@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS derived (
     line TEXT NOT NULL,
     UNIQUE (series, t_ms)
 );
+CREATE TABLE IF NOT EXISTS network_held (rid INTEGER PRIMARY KEY, release_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS member_days (
     day TEXT PRIMARY KEY, members INTEGER NOT NULL, entries INTEGER NOT NULL, measured INTEGER NOT NULL,
@@ -499,13 +500,18 @@ class Store:
                 continue
             if row is not None:
                 db.execute("DELETE FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms))
-                if row[0] <= sent_upto and point.measurement in LEAVES_SITE:
+                if row[0] <= sent_upto and point.measurement in LEAVES_SITE and not self._held(db, row[0]):
                     corrected += 1
             db.execute("INSERT INTO derived (series, t_ms, line) VALUES (?, ?, ?)", (series, t_ms, line))
             changed += 1
         if corrected:
             self._set_meta(NETWORK_CORRECTIONS, self._meta(NETWORK_CORRECTIONS, 0) + corrected)
         return changed
+
+    @staticmethod
+    def _held(db: sqlite3.Connection, rid: int) -> bool:
+        """Whether the network output holds this row until its period ends (so it has not been sent)."""
+        return db.execute("SELECT 1 FROM network_held WHERE rid = ?", (rid,)).fetchone() is not None
 
     def network_corrections(self) -> int:
         """Derived rows of series that leave the site, changed after the network stream had sent them.
