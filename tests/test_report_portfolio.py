@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -355,3 +356,14 @@ def test_without_a_list_every_site_of_the_store_is_a_member_of_the_network() -> 
     portfolio = compute(readings, [], 0, HOUR_MS, HOUR_MS)
     assert [s.id for s in portfolio.sites] == ["a", "b"]
     assert portfolio.network.desks == 7 and portfolio.flagged == []
+
+
+def test_the_portfolio_prints_to_a_french_pdf_like_the_site_report(central: Central, tmp_path: Path) -> None:
+    config = network_file(tmp_path, central)
+    pdf = tmp_path / "portfolio.pdf"
+    done = run_edge(
+        "report", "--network", "-c", str(config), "--day", str(DAY), "-o", str(tmp_path / "p.html"), "--pdf", str(pdf)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Rapport du réseau" in text and "La Ruche (Crest)" in text

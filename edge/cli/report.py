@@ -167,16 +167,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge report: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
-    if args.pdf is not None:
-        try:
-            print_pdf(report.html, args.pdf, browser=args.chromium)
-        except PdfError as exc:
-            print(f"edge report: {exc}", file=sys.stderr)
-            return 3
-        except OSError as exc:
-            print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        print(f"pdf: {args.pdf}")
+    return write_pdf(report.html, args)
+
+
+def write_pdf(html: str, args: argparse.Namespace) -> int:
+    """Print the page to `--pdf FILE` when asked; the exit code (3: Chromium could not print it)."""
+    if args.pdf is None:
+        return 0
+    try:
+        print_pdf(html, args.pdf, browser=args.chromium)
+    except PdfError as exc:
+        print(f"edge report: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"pdf: {args.pdf}")
     return 0
 
 

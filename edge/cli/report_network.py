@@ -64,7 +64,9 @@ def run_network(args: argparse.Namespace) -> int:
         return 2
     sites, flagged = len(made.portfolio.sites), len(made.portfolio.flagged)
     print(f"portfolio: {out}\nfigures: {csv_path(out)}\nsites: {sites}, {flagged} with incomplete data")
-    return 0
+    from edge.cli.report import write_pdf
+
+    return write_pdf(made.html, args)
 
 
 def write(path: Path, text: str) -> None:
