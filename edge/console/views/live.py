@@ -19,7 +19,6 @@ from django.template.loader import render_to_string
 
 from edge.console.middleware import passive
 
-
 _CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 
 
