@@ -64,19 +64,7 @@ def add_member(
     data.update({k: v for k, v in (("valid_from", valid_from), ("valid_until", valid_until)) if v is not None})
     if account is not None:
         data["account"] = account
-    try:
-        member = Member.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([_option_issue(err, data) for err in exc.errors()]) from None
-    problems: list[str] = []
-    if _find(members, member.id) is not None:
-        problems.append(f"--id: member {member.id} already exists")
-    if member.plan not in members.plans:
-        problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
-    problems.extend(_taken(members, member, badge_key))
-    if problems:
-        raise ConfigError(problems)
-    result = _revalidate(members, [*members.members, member])
+    member, result = _append(members, data, badge_key)
     badge_count = f"{len(member.badges)} badge" + ("" if len(member.badges) == 1 else "s")
     return Edit(result, f"added member {member.id} ({member.plan}, {badge_count})")
 
@@ -140,19 +128,7 @@ def restore_member(members: MemberFile, record: dict[str, Any], *, badge_key: by
 
     Refused when the id is in use again, the plan no longer exists, or a badge was given to someone else since.
     """
-    try:
-        member = Member.model_validate(record)
-    except ValidationError as exc:
-        raise ConfigError([_option_issue(err, record) for err in exc.errors()]) from None
-    problems: list[str] = []
-    if _find(members, member.id) is not None:
-        problems.append(f"--id: member {member.id} already exists")
-    if member.plan not in members.plans:
-        problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
-    problems.extend(_taken(members, member, badge_key))
-    if problems:
-        raise ConfigError(problems)
-    result = _revalidate(members, [*members.members, member])
+    member, result = _append(members, record, badge_key)
     count = len(member.badges)
     summary = f"restored member {member.id} ({count} badge{'' if count == 1 else 's'})"
     return Edit(result, summary, warnings=_import_warning(member))
@@ -271,3 +247,20 @@ def _import_warning(member: Member) -> tuple[str, ...]:
         f"member {member.id} comes from the {member.source} import: change it there too, or the next import "
         f"from {member.source} will undo this",
     )
+
+
+def _append(members: MemberFile, data: dict[str, Any], badge_key: bytes | None) -> tuple[Member, MemberFile]:
+    """The member `data` describes, added at the end; refused if its id is in use, its plan unknown or a badge taken."""
+    try:
+        member = Member.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_option_issue(err, data) for err in exc.errors()]) from None
+    problems: list[str] = []
+    if _find(members, member.id) is not None:
+        problems.append(f"--id: member {member.id} already exists")
+    if member.plan not in members.plans:
+        problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
+    problems.extend(_taken(members, member, badge_key))
+    if problems:
+        raise ConfigError(problems)
+    return member, _revalidate(members, [*members.members, member])
