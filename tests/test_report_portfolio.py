@@ -37,6 +37,7 @@ from edge.collector.schema import (
 from edge.config.loader import load_network_config
 from edge.report.central import SiteReadings
 from edge.report.portfolio import Flag, compute, hours_expected
+from edge.report.portfolio_page import flag_code
 from tests.rig.central import Central
 from tests.rig.fixtures import REPO, run_edge
 
@@ -385,3 +386,18 @@ def test_the_portfolio_prints_to_a_french_pdf_like_the_site_report(central: Cent
     assert done.returncode == 0, done.stdout + done.stderr
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Rapport du réseau" in text and "La Ruche (Crest)" in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "code"),
+    [
+        (Flag("not_listed"), "not_listed"),
+        (Flag("no_data", total=24), "no_data:24/24"),
+        (Flag("hours_missing", 12, 24, 0.5, local_ms(11)), "hours_missing:12/24"),
+        (Flag("events_missing", 5, 50, 0.1), "events_missing:5/50"),
+        (Flag("unknown_desks", share=0.25), "unknown_desks:0.25"),
+        (Flag("unknown_desks", share=2 / 3), "unknown_desks:0.6667"),
+    ],
+)
+def test_each_flag_has_a_stable_machine_code_with_its_figures(flag: Flag, code: str) -> None:
+    assert flag_code(flag) == code
