@@ -123,12 +123,12 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
     done = run_edge("report", "--network", "-c", str(portfolio / "network.yaml"), "--day", today,
                     "-o", str(portfolio / "p.html"), EDGE_LANG="fr")  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = list(csv.DictReader(io.StringIO((portfolio / "p.csv").read_text()), delimiter=";"))
-    by_site = {r["Identifiant du site"]: r for r in rows}
+    rows = list(csv.DictReader(io.StringIO((portfolio / "p.csv").read_text())))
+    by_site = {r["site_id"]: r for r in rows}
     assert set(by_site) == {*network.names, ""}
     # site-hourly figures cover complete hours: the real presence node's 6 desks count once their first hour ends
-    assert by_site[network.names[0]]["Postes de travail"] in {"12", "18"}
-    assert [by_site[name]["Postes de travail"] for name in network.names[1:]] == ["12"] * (SITES - 1)
+    assert by_site[network.names[0]]["desks"] in {"12", "18"}
+    assert [by_site[name]["desks"] for name in network.names[1:]] == ["12"] * (SITES - 1)
     for name in network.names:  # every event each site's nodes numbered today reached the central store's figures
-        assert by_site[name]["Événements reçus"] == by_site[name]["Événements attendus"] != "0", by_site[name]
-        assert by_site[name]["Taux d'occupation"], by_site[name]
+        assert by_site[name]["events_received"] == by_site[name]["events_expected"] != "0", by_site[name]
+        assert by_site[name]["utilisation"], by_site[name]

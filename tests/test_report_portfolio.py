@@ -37,6 +37,7 @@ from edge.collector.schema import (
 from edge.config.loader import load_network_config
 from edge.report.central import SiteReadings
 from edge.report.portfolio import Flag, compute, hours_expected
+from edge.report.portfolio_page import flag_code
 from tests.rig.central import Central
 from tests.rig.fixtures import REPO, run_edge
 
@@ -144,85 +145,85 @@ def network_file(folder: Path, central: Central, *, extra: str = "") -> Path:
     return path
 
 
-def report(folder: Path, central: Central, *args: str, **env: str) -> tuple[str, list[dict[str, str]]]:
+Made = tuple[str, list[dict[str, str]]]
+
+
+def report(folder: Path, central: Central, *args: str, **env: str) -> Made:
+    """Run the CLI; the page and the CSV's rows (read as the standard dialect)."""
     config = network_file(folder, central)
     out = folder / "portfolio.html"
-    period = args or ("--day", str(DAY))
+    period = args if args and args[0] != "--csv-dialect" else ("--day", str(DAY), *args)
     done = run_edge("report", "--network", "-c", str(config), *period, "-o", str(out), **env)
     assert done.returncode == 0, done.stdout + done.stderr
     text = (folder / "portfolio.csv").read_text(encoding="utf-8")
-    delimiter = ";" if env.get("EDGE_LANG", "fr") == "fr" else ","
-    return out.read_text(encoding="utf-8"), list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+    return out.read_text(encoding="utf-8"), list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.fixture(scope="module")
-def french(central: Central, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, str]]]:
+def french(central: Central, tmp_path_factory: pytest.TempPathFactory) -> Made:
     return report(tmp_path_factory.mktemp("fr"), central, EDGE_LANG="fr")
 
 
 def row(rows: list[dict[str, str]], site: str) -> dict[str, str]:
-    return next(r for r in rows if r["Identifiant du site"] == site)
+    return next(r for r in rows if r["site_id"] == site)
 
 
 def test_each_site_gets_its_utilisation_average_desk_hours_and_peak_within_its_own_opening_hours(
-    french: tuple[str, list[dict[str, str]]],
+    french: Made,
 ) -> None:
     _html, rows = french
     ruche = row(rows, "la-ruche")
     # 10 open hours: 9 x 5 + 8 occupied desks = 53 desk-hours of 100 known; 53 / 10 h = 5.3 desks on average
-    assert (ruche["Postes de travail"], ruche["Heures d'ouverture"]) == ("10", "10,0")
-    assert (ruche["Taux d'occupation"], ruche["Postes occupés en moyenne"]) == ("0,5300", "5,30")
-    assert ruche["Heures-poste occupées"] == "53,0"
-    assert (ruche["Pic"], ruche["Heure du pic"]) == ("9", "2026-11-24T12:30:00+01:00")
+    assert (ruche["site"], ruche["desks"], ruche["hours_open"]) == ("La Ruche (Crest)", "10", "10")
+    assert (ruche["utilisation"], ruche["average_occupied"]) == ("0.53", "5.3")
+    assert ruche["occupied_desk_hours"] == "53"
+    assert (ruche["peak_occupied"], ruche["peak_at"]) == ("9", "2026-11-24T12:30+01:00")
     hangar = row(rows, "le-hangar")
     # 3 open hours, 2 occupied each: 6 desk-hours of 11 known (3 + 4 + 4); 12 desk-hours open, 1 unknown
-    assert (hangar["Taux d'occupation"], hangar["Postes occupés en moyenne"]) == ("0,5455", "2,00")
-    assert hangar["Temps-poste à l'état inconnu"] == "0,0833"
-    assert (hangar["Pic"], hangar["Heure du pic"]) == ("3", "2026-11-24T10:00:00+01:00")
+    assert (hangar["utilisation"], hangar["average_occupied"]) == ("0.5455", "2")
+    assert hangar["unknown_share"] == "0.0833"
+    assert (hangar["peak_occupied"], hangar["peak_at"]) == ("3", "2026-11-24T10:00+01:00")
 
 
 def test_the_network_row_adds_desks_and_desk_hours_and_recomputes_utilisation_from_the_sums(
-    french: tuple[str, list[dict[str, str]]],
+    french: Made,
 ) -> None:
     _html, rows = french
-    network = row(rows, "")
-    assert network["Site"] == "Réseau"
-    assert network["Postes de travail"] == "14"  # 10 + 4 + 0: le-garage is not in the network's list
-    assert network["Taux d'occupation"] == "0,5315"  # (190,800 + 21,600) / (360,000 + 39,600) desk-seconds
-    assert network["Heures-poste occupées"] == "59,0"
-    assert (network["Pic"], network["Postes occupés en moyenne"]) == ("", "")  # peaks and averages do not add up
-    assert (network["Heures avec données"], network["Heures attendues"]) == ("36", "72")
-    assert (network["Événements reçus"], network["Événements attendus"]) == ("245", "250")
+    network = rows[-1]
+    assert (network["site_id"], network["site"]) == ("", "Réseau des tiers-lieux du Diois")
+    assert network["desks"] == "14"  # 10 + 4 + 0: le-garage is not in the network's list
+    assert network["utilisation"] == "0.5315"  # (190,800 + 21,600) / (360,000 + 39,600) desk-seconds
+    assert network["occupied_desk_hours"] == "59"
+    assert (network["peak_occupied"], network["average_occupied"]) == ("", "")  # peaks and averages do not add up
+    assert (network["hours_with_figures"], network["hours_expected"]) == ("36", "72")
+    assert (network["events_received"], network["events_expected"]) == ("245", "250")
 
 
-def test_sites_without_complete_data_are_flagged_with_the_reason(french: tuple[str, list[dict[str, str]]]) -> None:
+def test_sites_without_complete_data_are_flagged_with_the_reason(french: Made) -> None:
     html, rows = french
-    assert row(rows, "la-ruche")["Données incomplètes"] == ""
-    assert (row(rows, "la-ruche")["Événements reçus"], row(rows, "la-ruche")["Événements attendus"]) == ("200", "200")
-    hangar = row(rows, "le-hangar")["Données incomplètes"]
-    assert "12 heures sur 24 sans données" in hangar
-    assert "5 événements sur 50 non reçus" in hangar
-    assert row(rows, "la-fabrique")["Données incomplètes"] == "aucune donnée pour les 24 heures de la période"
-    assert row(rows, "le-garage")["Données incomplètes"] == "absent de la liste des sites du réseau"
+    assert row(rows, "la-ruche")["flags"] == ""
+    assert (row(rows, "la-ruche")["events_received"], row(rows, "la-ruche")["events_expected"]) == ("200", "200")
+    hangar = row(rows, "le-hangar")
+    assert hangar["flags"] == "hours_missing:12/24 events_missing:5/50"
+    assert hangar["latest_figures_at"] == "2026-11-24T11:00+01:00"
+    assert row(rows, "la-fabrique")["flags"] == "no_data:24/24"
+    assert row(rows, "le-garage")["flags"] == "not_listed"
+    assert "12 heures sur 24 sans données" in html and "5 événements sur 50 non reçus" in html
     assert "3 sites ont des données incomplètes pour cette période" in html
     assert "dernières données : 24 nov. 2026, 11:00" in html
 
 
 def test_member_days_entries_and_visits_come_from_each_sites_daily_aggregates_small_counts_withheld(
-    french: tuple[str, list[dict[str, str]]],
+    french: Made,
 ) -> None:
     html, rows = french
     ruche, hangar, network = row(rows, "la-ruche"), row(rows, "le-hangar"), row(rows, "")
-    assert (ruche["Journées-membres"], ruche["Entrées"], ruche["Visite moyenne (secondes)"]) == ("23", "31", "10800")
-    assert (hangar["Journées-membres"], hangar["Entrées"], hangar["Visite moyenne (secondes)"]) == ("", "", "")
-    assert "comptes de membres inférieurs à 5 non publiés" in hangar["Données incomplètes"]
+    assert (ruche["member_days"], ruche["granted_entries"], ruche["average_visit_s"]) == ("23", "31", "10800")
+    assert (hangar["member_days"], hangar["granted_entries"], hangar["average_visit_s"]) == ("", "", "")
+    assert (ruche["note"], hangar["note"]) == ("", "withheld (<5)")
     # the network adds member-days (23 + 3) and entries (31 + 4); its visit is 20 x 3 h + 2 h over 22 visits
-    assert (network["Journées-membres"], network["Entrées"], network["Visite moyenne (secondes)"]) == (
-        "26",
-        "35",
-        "10145",
-    )
-    assert ruche["Membres distincts"] == "" and "choisissez un mois ou une année" in html  # one day: not counted
+    assert (network["member_days"], network["granted_entries"], network["average_visit_s"]) == ("26", "35", "10145")
+    assert ruche["unique_members"] == "" and "choisissez un mois ou une année" in html  # one day: not counted
     assert "3 h 00" in html and "&lt;5" in html
 
 
@@ -230,19 +231,19 @@ def test_a_calendar_month_shows_each_sites_unique_members_and_never_a_network_to
     central: Central, tmp_path: Path
 ) -> None:
     html, rows = report(tmp_path, central, "--from", "2026-11-01", "--to", "2026-11-30", EDGE_LANG="fr")
-    assert (row(rows, "la-ruche")["Membres distincts"], row(rows, "le-hangar")["Membres distincts"]) == ("45", "")
-    assert row(rows, "")["Membres distincts"] == ""
+    assert (row(rows, "la-ruche")["unique_members"], row(rows, "le-hangar")["unique_members"]) == ("45", "")
+    assert row(rows, "")["unique_members"] == ""
     assert "Les membres distincts du mois sont comptés par chaque site." in html
 
 
 def test_a_calendar_year_shows_each_sites_estimate_with_its_error(central: Central, tmp_path: Path) -> None:
     html, rows = report(tmp_path, central, "--from", "2026-01-01", "--to", "2026-12-31", EDGE_LANG="fr")
     ruche = row(rows, "la-ruche")
-    assert (ruche["Membres distincts"], ruche["Membres distincts : erreur type"]) == ("120", "4")
+    assert (ruche["unique_members"], ruche["unique_members_error"]) == ("120", "4")
     assert "≈ 120 ± 4" in html
 
 
-def test_the_page_is_french_with_french_numbers_and_names_no_member(french: tuple[str, list[dict[str, str]]]) -> None:
+def test_the_page_is_french_with_french_numbers_and_names_no_member(french: Made) -> None:
     html, _rows = french
     assert '<html lang="fr">' in html
     assert "Rapport du réseau" in html and "Réseau des tiers-lieux du Diois" in html
@@ -252,11 +253,29 @@ def test_the_page_is_french_with_french_numbers_and_names_no_member(french: tupl
     assert "portfolio" not in html.lower().replace("portfolio.css", "")  # not the reader's name, nor its password
 
 
-def test_the_same_portfolio_in_english(central: Central, tmp_path: Path) -> None:
+def test_the_same_portfolio_in_english_with_the_same_csv(central: Central, tmp_path: Path, french: Made) -> None:
     html, rows = report(tmp_path, central, EDGE_LANG="en")
     assert '<html lang="en">' in html and "Network portfolio" in html
-    ruche = next(r for r in rows if r["Site id"] == "la-ruche")
-    assert ruche["Utilisation"] == "0.5300"
+    assert rows == french[1]
+    assert row(rows, "la-ruche")["utilisation"] == "0.53"
+
+
+def test_the_excel_fr_dialect_writes_the_same_rows_with_semicolons_decimal_commas_and_a_bom(
+    central: Central, tmp_path: Path, french: Made
+) -> None:
+    report(tmp_path, central, "--csv-dialect", "excel-fr", EDGE_LANG="en")
+    raw = (tmp_path / "portfolio.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert list(rows[0]) == list(french[1][0])  # the same keys
+    ruche = row(rows, "la-ruche")
+    assert (ruche["utilisation"], ruche["average_occupied"], ruche["peak_at"]) == (
+        "0,53",
+        "5,3",
+        "2026-11-24T12:30+01:00",
+    )
+    assert row(rows, "le-hangar")["flags"] == "hours_missing:12/24 events_missing:5/50"  # codes are not numbers
+    assert [{k: v.replace(",", ".") for k, v in r.items()} for r in rows] == french[1]
 
 
 def test_a_central_store_that_cannot_be_reached_exits_1_naming_it(central: Central, tmp_path: Path) -> None:
@@ -367,3 +386,18 @@ def test_the_portfolio_prints_to_a_french_pdf_like_the_site_report(central: Cent
     assert done.returncode == 0, done.stdout + done.stderr
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Rapport du réseau" in text and "La Ruche (Crest)" in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "code"),
+    [
+        (Flag("not_listed"), "not_listed"),
+        (Flag("no_data", total=24), "no_data:24/24"),
+        (Flag("hours_missing", 12, 24, 0.5, local_ms(11)), "hours_missing:12/24"),
+        (Flag("events_missing", 5, 50, 0.1), "events_missing:5/50"),
+        (Flag("unknown_desks", share=0.25), "unknown_desks:0.25"),
+        (Flag("unknown_desks", share=2 / 3), "unknown_desks:0.6667"),
+    ],
+)
+def test_each_flag_has_a_stable_machine_code_with_its_figures(flag: Flag, code: str) -> None:
+    assert flag_code(flag) == code

@@ -48,7 +48,8 @@ def run_network(args: argparse.Namespace) -> int:
         print(f"edge report --network: {exc}", file=sys.stderr)
         return 2
     try:
-        made = make_portfolio(config, period, now=dt.datetime.now(dt.UTC), lang=lang)
+        now = dt.datetime.now(dt.UTC)
+        made = make_portfolio(config, period, now=now, lang=lang, csv_dialect=args.csv_dialect)
     except ConfigError as exc:
         print(f"{args.config}: {'; '.join(exc.issues)}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ The CSV is for machines and analysts, whatever the page's language: stable Engli
 A withheld count has an empty value and the note `withheld (<k)`. Two dialects: `standard` (comma-separated,
 `.` decimals, UTF-8) and `excel-fr` (what Excel opens directly on a French system: `;`-separated, `,` decimals,
 UTF-8 with a byte-order mark); the keys and the rows are the same. Pure: text out, the caller writes the file.
+`write` spells the dialects for every CSV of the reports (the network's portfolio uses it too).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -142,17 +143,30 @@ def _occupancy(add: Add, z: OccupancyFigures, tz: ZoneInfo) -> None:
 
 def render(f: Figures, ctx: Context, dialect: Dialect = "standard") -> str:
     """The CSV text in one dialect."""
+    return write(HEADER, rows(f, ctx), dialect, decimals={"value"})
+
+
+def write(header: Sequence[str], body: Iterable[Sequence[str]], dialect: Dialect, decimals: Collection[str]) -> str:
+    """A header and rows as CSV text in a dialect; in excel-fr the numbers of the `decimals` columns take `,`."""
     buffer = io.StringIO()
-    out = rows(f, ctx)
     if dialect == "excel-fr":
         buffer.write("\ufeff")  # Excel reads UTF-8 only after a byte-order mark
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        out = [[*r[:3], r[3].replace(".", ",") if _numeric(r[3]) else r[3], *r[4:]] for r in out]
+        columns = [i for i, name in enumerate(header) if name in decimals]
+        body = (_decimal_comma(row, columns) for row in body)
     else:
         writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(out)
+    writer.writerow(header)
+    writer.writerows(body)
     return buffer.getvalue()
+
+
+def _decimal_comma(row: Sequence[str], columns: list[int]) -> list[str]:
+    out = list(row)
+    for i in columns:
+        if _numeric(out[i]):
+            out[i] = out[i].replace(".", ",")
+    return out
 
 
 def _numeric(text: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from edge.config.network import NetworkReportConfig
 from edge.report.central import CentralStore
+from edge.report.csvfile import Dialect
 from edge.report.period import Period
 from edge.report.portfolio import Portfolio, compute
 from edge.report.portfolio_page import PortfolioContext, render_csv, render_html
@@ -35,9 +36,15 @@ class PortfolioReport:
 
 
 def make_portfolio(
-    config: NetworkReportConfig, period: Period, *, now: dt.datetime, lang: str, store: CentralStore | None = None
+    config: NetworkReportConfig,
+    period: Period,
+    *,
+    now: dt.datetime,
+    lang: str,
+    store: CentralStore | None = None,
+    csv_dialect: Dialect = "standard",
 ) -> PortfolioReport:
-    """Read the central store for the period and render the portfolio in `lang`."""
+    """Read the central store for the period and render the portfolio: its page in `lang`, its CSV in a dialect."""
     central = store or CentralStore(config)
     now_ms = int(now.timestamp() * 1000)
     expected_end = now_ms - int(config.delay_h * HOUR_MS)
@@ -64,4 +71,4 @@ def make_portfolio(
         unique=unique,
         min_count=config.min_count,
     )
-    return PortfolioReport(portfolio, render_html(portfolio, ctx, lang), render_csv(portfolio, ctx, lang))
+    return PortfolioReport(portfolio, render_html(portfolio, ctx, lang), render_csv(portfolio, ctx, csv_dialect))

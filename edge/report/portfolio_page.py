@@ -1,19 +1,17 @@
 """The portfolio as one self-contained HTML page (Jinja2 template `templates/portfolio.html`, inline CSS, no script)
-and a CSV of the same figures, in the reader's language (French by default) through the message catalogue."""
+in the reader's language (French by default) through the message catalogue, and a CSV of the same figures that is
+the same in every language: stable English keys, plain numbers, flags as machine codes (docs/report.md)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_decimal_symbol
-
 from edge.i18n import Formatter, template_environment
+from edge.report.csvfile import Dialect, iso_local, write
 from edge.report.portfolio import Count, Flag, Members, Portfolio, SiteFigures, Withheld
 
 
@@ -106,107 +104,90 @@ def render_html(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
     return str(template.render(p=portfolio, ctx=page, fmt=fmt))
 
 
-def flag_text(flag: Flag, fmt: PortfolioFormat) -> str:
-    """A flag in words, for the CSV (the page words it in its template)."""
-    f = fmt.fmt
-    if flag.code == "not_listed":
-        return f.gettext("not in the network's list of sites")
+CSV_HEADER = [
+    "site_id",
+    "site",
+    "desks",
+    "hours_open",
+    "utilisation",
+    "average_occupied",
+    "occupied_desk_hours",
+    "peak_occupied",
+    "peak_at",
+    "hours_with_figures",
+    "hours_expected",
+    "events_received",
+    "events_expected",
+    "unknown_share",
+    "member_days",
+    "granted_entries",
+    "average_visit_s",
+    "unique_members",
+    "unique_members_error",
+    "flags",
+    "latest_figures_at",
+    "note",
+]
+# Columns that hold numbers with decimals (`,` in the excel-fr dialect); the others are integers, codes or text.
+CSV_DECIMALS = frozenset({"hours_open", "utilisation", "average_occupied", "occupied_desk_hours", "unknown_share"})
+
+
+def flag_code(flag: Flag) -> str:
+    """A flag as a stable machine code with its figures: `events_missing:5/50`, `unknown_desks:0.1234`."""
     if flag.code == "no_data":
-        return f.ngettext(
-            "no figures for %(num)s hour of the period",
-            "no figures for any of the %(num)s hours of the period",
-            flag.total,
-            num=f.number(flag.total),
-        )
-    if flag.code == "hours_missing":
-        return f.ngettext(
-            "%(num)s hour of %(total)s without figures",
-            "%(num)s hours of %(total)s without figures",
-            flag.count,
-            num=f.number(flag.count),
-            total=f.number(flag.total),
-        )
-    if flag.code == "events_missing":
-        return f.ngettext(
-            "%(num)s event of %(total)s not received",
-            "%(num)s events of %(total)s not received",
-            flag.count,
-            num=f.number(flag.count),
-            total=f.number(flag.total),
-        )
-    return f.gettext("desks without a known state during %(share)s of opening hours", share=fmt.pct(flag.share))
+        return f"no_data:{flag.total}/{flag.total}"
+    if flag.code in ("hours_missing", "events_missing"):
+        return f"{flag.code}:{flag.count}/{flag.total}"
+    if flag.code == "unknown_desks":
+        return f"unknown_desks:{plain(flag.share, 4)}"
+    return flag.code
 
 
-def render_csv(portfolio: Portfolio, ctx: PortfolioContext, lang: str) -> str:
-    """Every figure of the page, one row per site and one for the network; French decimals and `;` in French."""
-    fmt = PortfolioFormat(Formatter(lang), ZoneInfo(ctx.timezone))
-    f = fmt.fmt
-    decimal = get_decimal_symbol(f.locale)
+def plain(value: float | None, places: int) -> str:
+    """A number rounded to `places` decimals, without trailing zeros or exponent (`0.53`, `10`), or empty."""
+    if value is None:
+        return ""
+    text = f"{value:.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
-    def number(value: float | None, places: int) -> str:
-        return "" if value is None else f"{value:.{places}f}".replace(".", decimal)
 
-    header = [
-        f.gettext("Site id"),
-        f.gettext("Site"),
-        f.gettext("Desks"),
-        f.gettext("Hours open"),
-        f.gettext("Utilisation"),
-        f.gettext("Average desks occupied"),
-        f.gettext("Desk-hours occupied"),
-        f.gettext("Peak"),
-        f.gettext("Peak at"),
-        f.gettext("Hours with figures"),
-        f.gettext("Hours expected"),
-        f.gettext("Events received"),
-        f.gettext("Events expected"),
-        f.gettext("Desk-time with unknown state"),
-        f.gettext("Member-days"),
-        f.gettext("Entries"),
-        f.gettext("Average visit (seconds)"),
-        f.gettext("Unique members"),
-        f.gettext("Unique members: standard error"),
-        f.gettext("Incomplete data"),
-    ]
+def render_csv(portfolio: Portfolio, ctx: PortfolioContext, dialect: Dialect = "standard") -> str:
+    """Every figure of the page, one row per site and a last one for the network (empty `site_id`)."""
+    tz = ZoneInfo(ctx.timezone)
 
-    withheld = f.gettext("member counts below %(k)s withheld", k=ctx.min_count)
-
-    def people(value: Count | float, places: int = 0) -> str:
+    def people(value: Count | float) -> str:
         if value is None or isinstance(value, Withheld):
-            return ""  # a withheld count is left empty, and the row says why
-        return number(value, places) if places or isinstance(value, float) else str(value)
+            return ""  # a withheld count is left empty, and the row's note says why
+        return plain(value, 0)
 
     def row(s: SiteFigures) -> list[str]:
-        peak_at = "" if s.peak_ms is None else dt.datetime.fromtimestamp(s.peak_ms / 1000, fmt.tz).isoformat()
+        latest = next((f.last_ms for f in s.flags if f.code == "hours_missing"), None)
         return [
             s.id,
-            s.name or f.gettext("Network"),
+            s.name or ctx.name,
             str(s.desks),
-            number(s.open_hours, 1),
-            number(s.utilisation, 4),
-            number(s.average_occupied, 2),
-            number(s.occupied_desk_hours, 1),
+            plain(s.open_hours, 2),
+            plain(s.utilisation, 4),
+            plain(s.average_occupied, 2),
+            plain(s.occupied_desk_hours, 2),
             "" if s.peak is None else str(s.peak),
-            peak_at,
+            iso_local(s.peak_ms, tz),
             str(s.hours_with_data),
             str(s.hours_expected),
             str(s.events_received),
             str(s.events_expected),
-            number(s.unknown_share, 4),
+            plain(s.unknown_share, 4),
             people(s.members.member_days),
             people(s.members.entries),
-            people(s.members.visit_avg_s, 0),
+            people(s.members.visit_avg_s),
             people(s.members.unique),
             "" if s.members.unique_error is None else str(s.members.unique_error),
-            " ; ".join([flag_text(flag, fmt) for flag in s.flags] + ([withheld] if has_withheld(s.members) else [])),
+            " ".join(flag_code(flag) for flag in s.flags),
+            iso_local(latest, tz),
+            f"withheld (<{ctx.min_count})" if has_withheld(s.members) else "",
         ]
 
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";" if decimal == "," else ",", lineterminator="\r\n")
-    writer.writerow(header)
-    for site in [*portfolio.sites, portfolio.network]:
-        writer.writerow(row(site))
-    return out.getvalue()
+    return write(CSV_HEADER, [row(site) for site in [*portfolio.sites, portfolio.network]], dialect, CSV_DECIMALS)
 
 
 def has_withheld(members: Members) -> bool:
