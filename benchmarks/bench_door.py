@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized, terminate
-from edge.access.files import write_atomic
 from edge.clock import ScaledClock
 from edge.config import load_config
-from edge.daemons.door import DoorService
 from edge.daemons.launch import Launch
+from edge.door.service import DoorService
+from edge.files import write_atomic
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.hardware.sim.wiegand_sim import WiegandSim
 from tests.door_support import MEMBER_FILE, RESIDENT, WIEGAND_RESIDENT, door_config, make_site, signed_snapshot

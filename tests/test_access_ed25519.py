@@ -103,7 +103,7 @@ def test_a_raw_key_of_the_wrong_length_is_refused(size: int) -> None:
 
 
 def test_the_door_daemon_does_not_load_cryptography() -> None:
-    probe = "import sys, edge.daemons.door; print('cryptography' in sys.modules)"
+    probe = "import sys, edge.door.service; print('cryptography' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

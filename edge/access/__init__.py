@@ -1,1 +1,1 @@
-"""Membership rules and the door controller: pure logic, no I/O, time injected."""
+"""Membership rules, the snapshot index, tracking, snapshot and command verification: pure logic, no I/O."""

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from edge.access.files import write_atomic
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
 from edge.config.loader import format_issues, issue_from_error, line_index
 from edge.config.schedule import ScheduleField
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
+from edge.files import write_atomic
 from edge.schedule import Schedule
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")

@@ -18,7 +18,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge.access.files import write_atomic
 from edge.access.members import MemberFile
 from edge.access.signing import TrustedKeys, public_key_of
 from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
@@ -26,6 +25,7 @@ from edge.clock import Clock, parse_rfc3339, rfc3339_ms
 from edge.config import NodeConfig
 from edge.contract.topics import Topics
 from edge.errors import ConfigError
+from edge.files import write_atomic
 from edge.staff.broker import BrokerLink, BrokerSession
 
 RECORD_SUFFIX = ".pushed.json"
