@@ -4,6 +4,7 @@ snapshots, a `ScaledClock` (door timings 20 times faster)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +47,18 @@ class FailingPin(MockPin):  # type: ignore[misc]
         if FailingPin.fail_next_write and self._function == "output":
             FailingPin.fail_next_write = False
             raise OSError("simulated GPIO write failure")
+        super()._set_state(value)
+
+
+class StallingPin(MockPin):  # type: ignore[misc]
+    """A mock pin whose writes to the LED (GPIO 24) hang while `stalled` is set: a driver stuck in the kernel."""
+
+    stalled = threading.Event()
+    released = threading.Event()
+
+    def _set_state(self, value):
+        if self.info.name == "GPIO24" and StallingPin.stalled.is_set() and self._function == "output":
+            StallingPin.released.wait(60)
         super()._set_state(value)
 
 

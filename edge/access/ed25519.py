@@ -235,13 +235,13 @@ def self_test(binding: LibCrypto | None = None) -> None:
             flipped = bytes([signature[0] ^ 0x01]) + signature[1:]
             checks = (
                 ("its valid signature is refused", library.verify(key, signature, message), True),
-                ("the signature with one bit flipped is accepted", library.verify(key, flipped, message), False),
-                ("the signature of another message is accepted", library.verify(key, signature, message + b"!"), False),
+                ("its signature with one bit flipped is accepted", library.verify(key, flipped, message), False),
                 (
-                    "the signature checked with another key is accepted",
-                    library.verify(other_key, signature, message),
+                    "its signature is accepted for another message",
+                    library.verify(key, signature, message + b"!"),
                     False,
                 ),
+                ("its signature is accepted with another key", library.verify(other_key, signature, message), False),
             )
             for what, got, expected in checks:
                 if got is not expected:

@@ -1,23 +1,30 @@
-"""The door loop: one thread owns every door of the node (controllers, relays, the applied member snapshot, seat
-and passback state) and takes their inputs one at a time, in the order they came.
+"""The door loop: every door of the node (controllers, relays, the applied member snapshot, seat and passback
+state) takes its inputs one at a time, in the order they came, from one bounded queue.
 
-Other threads only `post()` inputs (bounded: `inputs_dropped` counts what did not fit): badge frames from the
-reader threads, contact / exit-button / lock-sensor edges from gpiozero's callback threads, reader faults, obeyed
-commands from the command handler (edge.door.command_handler), applied snapshots from the snapshot keeper
-(edge.door.snapshots), a clock check every second from the main loop. Timers (the end of an unlock window, held
-open, the lock grace) fire from the loop's own wait: it sleeps until the earliest door deadline or the next input.
+Other threads `post()` inputs (`inputs_dropped` counts what did not fit): badge frames from the reader threads,
+contact / exit-button / lock-sensor edges from gpiozero's callback threads, reader faults, obeyed commands from the
+command handler (edge.door.command_handler), applied snapshots from the snapshot keeper (edge.door.snapshots), a
+clock check every second from the main loop. Timers (the end of an unlock window, held open, the lock grace) fire
+from the loop's timer thread, which sleeps until the earliest door deadline.
+
+Whose thread handles an input: the loop's turn is taken by one thread at a time. The thread that posts an input
+while nobody holds the turn takes it and handles the queue at once, itself; an input posted while another thread
+holds the turn is handled by that thread, after the ones before it. So a badge reaches the relay on the reader's
+own thread, without waiting for another thread to be scheduled (on a loaded Pi that wait is the slowest part),
+and still nothing is handled twice at once or out of order. No thread ever waits for the turn but the timer
+thread and `stop()`.
 
 A badge, in this order and in one direction: `decide` (edge.access.rules) -> the door's controller -> the relay
 (edge.door.unit) -> `settle` and `record` -> the events, handed to the writer (edge.door.writer) in the order they
-happened. Nothing slow (disk, network) runs on this thread.
+happened. Nothing slow (disk, network) happens in the loop.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -53,10 +60,13 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 STALL_S = 30.0
-"""Seconds one input may keep the loop busy before it counts as stuck (the watchdog ping is then withheld)."""
+"""Seconds the loop may stay busy before it counts as stuck (the watchdog ping is then withheld)."""
+
+DEFAULT_MAX_PENDING = 1000
+"""Inputs the queue holds; more only arrive when the loop is stuck (the watchdog then restarts the daemon)."""
 
 IDLE_WAKE_S = 1.0
-"""The loop wakes at least this often, inputs or not."""
+"""The timer thread wakes at least this often, deadlines or not."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +78,8 @@ class LoopView:
     members: MembersInfo = field(default_factory=MembersInfo)
 
 
-_STOP = object()
-
-
 class DoorLoop:
-    """Every door of the node, run by one thread; `start()`, `post()` / `ask()` from anywhere, `stop()`."""
+    """Every door of the node, one input at a time; `start()`, `post()` / `ask()` from any thread, `stop()`."""
 
     def __init__(
         self,
@@ -83,7 +90,7 @@ class DoorLoop:
         clock_trust: ClockTrust,
         writer: EventWriter,
         counters: Counters,
-        max_pending: int = 1000,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         self.clock = clock
         self.reader_clock = reader_clock
@@ -98,10 +105,13 @@ class DoorLoop:
         self.passback: dict[str, PassbackState | None] = {}
         self.view = LoopView()
         self._max_pending = max_pending
-        self._queue: queue.SimpleQueue[tuple[object, Reply | None]] = queue.SimpleQueue()
+        self._pending: deque[tuple[object, Reply | None]] = deque()
+        self._turn = threading.Lock()  # held by the one thread handling inputs (see the module docstring)
         self._stopping = False
         self._busy_since: float | None = None
-        self._thread = threading.Thread(target=self._run, name="door loop", daemon=True)
+        self._wake = threading.Condition()
+        self._timer_due = 0.0  # when the timer thread plans to wake (time.monotonic)
+        self._timer = threading.Thread(target=self._run_timer, name="door timers", daemon=True)
 
     def add(self, unit: DoorUnit) -> None:
         """A door to run (before `start`)."""
@@ -111,18 +121,22 @@ class DoorLoop:
     # -- from any thread ---------------------------------------------------------------------------------
 
     def post(self, item: Input, reply: Reply | None = None) -> bool:
-        """Queue an input; False when the queue is full (counted, and `reply` answered None)."""
-        if self._queue.qsize() >= self._max_pending:
+        """Queue an input and handle the queue now if the loop is idle; False when the queue is full (counted, and
+        `reply` answered None). Never waits for another thread."""
+        if len(self._pending) >= self._max_pending:
             self.counters.inc("inputs_dropped")
             log.error("door loop queue full (%d inputs): %s dropped", self._max_pending, type(item).__name__)
             if reply is not None:
                 reply.set(None)
             return False
-        self._queue.put((item, reply))
+        self._pending.append((item, reply))
+        self._take_turns()
         return True
 
     def ask(self, item: Input, timeout: float = 5.0) -> Any:
-        """Queue an input and wait for the loop's answer (a badge's Decision, ...); None if not handled in time."""
+        """Post an input and wait for the loop's answer (a badge's Decision, ...); None if not handled in time.
+
+        Never from the loop itself (an effect, a callback it runs): it would wait for its own turn."""
         reply = Reply()
         if not self.post(item, reply) or not reply.wait(timeout):
             return None
@@ -133,23 +147,25 @@ class DoorLoop:
         return self.view.modes[door]
 
     def alive(self) -> bool:
-        """The loop thread runs and is not stuck on one input."""
+        """The timer thread runs, and no input has kept the loop busy for `STALL_S`."""
         busy_since = self._busy_since
-        return self._thread.is_alive() and (busy_since is None or time.monotonic() - busy_since < STALL_S)
+        return self._timer.is_alive() and (busy_since is None or time.monotonic() - busy_since < STALL_S)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Command each relay for its door's mode, follow the door inputs, then run the loop thread."""
-        for unit in self.units.values():  # the thread does not run yet: nothing else reaches a controller first
-            self._emit(unit.handle(unit.controller.start, self.members))
-        for unit in self.units.values():
-            # Callbacks first, then the reading, taken by the loop: a change in between is never lost, and a
-            # repeat of the same reading changes nothing.
-            self._follow_inputs(unit)
-            self.post(ReadInputs(unit.name))
-        self._update_view()
-        self._thread.start()
+        """Command each relay for its door's mode, follow the door inputs, then start the timer thread."""
+        with self._turn:  # nothing else reaches a controller before its start
+            for unit in self.units.values():
+                self._emit(unit.handle(unit.controller.start, self.members))
+            for unit in self.units.values():
+                # Callbacks first, then the reading, taken in the loop: a change in between is never lost, and a
+                # repeat of the same reading changes nothing.
+                self._follow_inputs(unit)
+                self._pending.append((ReadInputs(unit.name), None))
+            self._handle_pending()
+        self._timer.start()
+        self._take_turns()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Lock and release every door's relay and pins; from then on no input reaches a relay. Never raises.
@@ -158,46 +174,82 @@ class DoorLoop:
         seconds does not keep the doors unlocked: they are then locked from the calling thread.
         """
         self._stopping = True
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._queue.put((_STOP, None))  # past the bound: a full queue must not keep the doors open
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("the door loop did not stop within %.0f s: locking the doors from here", timeout)
-        self._close_doors()
+        with self._wake:
+            self._wake.notify_all()
+        took = self._turn.acquire(timeout=timeout)
+        if not took:
+            log.error("the door loop did not finish its input within %.0f s: locking the doors anyway", timeout)
+        try:
+            self._close_doors()
+            self._drop_pending()
+        finally:
+            if took:
+                self._turn.release()
+        if self._timer.is_alive() and self._timer is not threading.current_thread():
+            self._timer.join(timeout)
 
-    # -- the loop ----------------------------------------------------------------------------------------
+    # -- the turn ----------------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
+    def _take_turns(self) -> None:
+        """Handle the queue on this thread while inputs wait and nobody else holds the turn."""
+        while self._pending and self._turn.acquire(blocking=False):
             try:
-                item, reply = self._queue.get(timeout=self._wait_s())
-            except queue.Empty:
-                item, reply = None, None
-            if item is _STOP:
-                break
-            answer: Any = None
-            self._busy_since = time.monotonic()
-            try:
-                if not self._stopping:
-                    if item is not None:
-                        answer = self._handle(item)
-                    self._tick_due()
-                    self._update_view()
-            except Exception:
-                self.counters.inc("loop_errors")
-                log.exception("door loop: handling %s failed", type(item).__name__)
+                self._handle_pending()
             finally:
-                self._busy_since = None
-            if reply is not None:
-                reply.set(answer)
-        self._close_doors()
-        while True:  # whoever waits for an answer gets one
-            try:
-                _, reply = self._queue.get_nowait()
-            except queue.Empty:
-                return
+                self._turn.release()
+            # An input posted just before the release found the turn taken: it is handled by this loop's next pass.
+
+    def _handle_pending(self) -> None:
+        """Handle every queued input, then the due deadlines (the caller holds the turn)."""
+        self._busy_since = time.monotonic()
+        try:
+            while self._pending:
+                item, reply = self._pending.popleft()
+                answer = None if self._stopping else self._handle_safely(item)
+                if reply is not None:
+                    reply.set(answer)
+            if not self._stopping:
+                self._tick_due()
+                self._update_view()
+        finally:
+            self._busy_since = None
+        self._wake_timer()
+
+    def _handle_safely(self, item: object) -> Any:
+        try:
+            answer = self._handle(item)
+        except Exception:
+            self.counters.inc("loop_errors")
+            log.exception("door loop: handling %s failed", type(item).__name__)
+            return None
+        self._update_view()  # before the answer: who waited for it may read the view
+        return answer
+
+    def _drop_pending(self) -> None:
+        while self._pending:  # whoever waits for an answer gets one
+            _, reply = self._pending.popleft()
             if reply is not None:
                 reply.set(None)
+
+    # -- the timer thread --------------------------------------------------------------------------------
+
+    def _run_timer(self) -> None:
+        while not self._stopping:
+            with self._wake:
+                wait = self._wait_s()
+                self._timer_due = time.monotonic() + wait
+                self._wake.wait(wait)
+            if self._stopping:
+                return
+            with self._turn:
+                self._handle_pending()
+            self._take_turns()
+
+    def _wake_timer(self) -> None:
+        """Wake the timer thread when a door's deadline is now earlier than it planned to wake."""
+        with self._wake:  # the timer reads the deadlines and plans its wake under this lock too
+            if time.monotonic() + self._wait_s() < self._timer_due:
+                self._wake.notify_all()
 
     def _wait_s(self) -> float:
         deadlines = [unit.deadline for unit in self.units.values() if unit.deadline is not None]
