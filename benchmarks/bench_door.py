@@ -9,6 +9,10 @@
    It stops when the relay output pin changes level (recorded by the mock pin itself).
 2. Footprint of `edge door --simulate` as a subprocess (a pty reader and a Wiegand reader, broker up, 1,000
    members applied): resident memory after start and idle CPU.
+3. Memory of that daemon while it applies snapshots pushed through the broker: one of 10,000 members, then the
+   largest one the site broker carries (LARGE_PACKET_BYTES), then another of that size while it still holds the
+   first (the worst legitimate peak, which the unit's MemoryMax= must leave room for). Peak (VmHWM) and resident
+   memory after each. Quick mode fills 2 MiB packets instead of the broker's 8 MiB.
 
 Targets (issue 5): frame -> relay p99 < 5 ms with the broker up and down; resident memory < 40 MB.
 Run from the repository root: `python -m benchmarks.bench_door [--samples N] [--idle-s S]`.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import subprocess
 import sys
 import tempfile
@@ -32,15 +37,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized, terminate
+from edge.access.keys import load_badge_key, load_signing_key
+from edge.access.members import MemberFile
+from edge.access.snapshot import build_snapshot, sign_snapshot
 from edge.clock import ScaledClock
 from edge.config import load_config
+from edge.contract import Kind, Topics
+from edge.contract.limits import LARGE_PACKET_BYTES, largest_payload
 from edge.daemons.launch import Launch
 from edge.door.service import DoorService
 from edge.files import write_atomic
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.hardware.sim.wiegand_sim import WiegandSim
-from tests.door_support import MEMBER_FILE, RESIDENT, WIEGAND_RESIDENT, door_config, make_site, signed_snapshot
+from tests.door_support import (
+    MEMBER_FILE,
+    RESIDENT,
+    SITE,
+    WIEGAND_RESIDENT,
+    door_config,
+    make_site,
+    signed_snapshot,
+)
 from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto, free_port
 
 MEASURES: list[Measure] = []
@@ -198,11 +217,97 @@ def footprint(folder: Path, broker: Mosquitto, idle_s: float) -> None:
     MEASURES.append(Measure("door", "edge door idle CPU", cpu, "% core"))
 
 
+def snapshot_of(folder: Path, count: int, version: int) -> bytes:
+    """A signed snapshot of `count` residents (one badge each, a tenth with two, a third with dates)."""
+    members = [
+        {"id": f"X-{n:06d}", "plan": "resident", "badges": [f"{n:010X}"] + ([f"{n:012X}"] if n % 10 == 0 else [])}
+        | ({"valid_from": "2026-01-01", "valid_until": "2027-06-30"} if n % 3 == 0 else {})
+        for n in range(count)
+    ]
+    site = {"site": SITE, "timezone": "Europe/Paris", "plans": {"resident": {"schedule": "always"}}}
+    payload = build_snapshot(
+        MemberFile.model_validate(site | {"members": members}),
+        version=version,
+        badge_key=load_badge_key(folder / "keys/badge.key"),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    return sign_snapshot(payload, load_signing_key(folder / "keys/snapshot-signing.key"))
+
+
+def largest_snapshot(folder: Path, version: int, per_member: float, topic: str, limit: int) -> tuple[int, bytes]:
+    """The snapshot with the most members that still fits in a packet of `limit` bytes."""
+    count = int(largest_payload(topic, limit) / per_member)
+    while len(raw := snapshot_of(folder, count, version)) > largest_payload(topic, limit):
+        count = int(count * 0.99)
+    return count, raw
+
+
+def applied(state: bytes) -> int | None:
+    """The members version a door state message reports."""
+    version = json.loads(state).get("members_version")
+    return version if isinstance(version, int) else None
+
+
+def peak_mb(pid: int) -> float:
+    """The highest resident memory of a process so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def snapshot_memory(folder: Path, broker: Mosquitto, members: int, limit: int) -> None:
+    make_site(folder)
+    path = door_config(folder, broker.port, status_interval_s=60)
+    state = folder / "state" / "door-1"
+    state.mkdir(parents=True, exist_ok=True)
+    write_atomic(state / "members.snapshot", signed_snapshot(folder, 1, member_file(1000)))
+    topics = Topics(SITE)
+    small = snapshot_of(folder, members, 2)
+    count, large = largest_snapshot(folder, 3, len(small) / members, topics.members(), limit)
+    which = "the broker's limit" if limit == LARGE_PACKET_BYTES else f"{limit / 2**20:.0f} MiB packets (quick)"
+    steps = [
+        (f"{members:,} members ({len(small) / 2**20:.1f} MiB)", small, 2),
+        (f"{count:,} members ({len(large) / 2**20:.1f} MiB, {which})", large, 3),
+        (f"{count:,} members replacing {count:,}", snapshot_of(folder, count, 4), 4),
+    ]
+    recorder = Recorder(broker.port, topics.filter(Kind.DOOR_STATE))
+    log = folder / "door.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            edge_command("door", "-c", str(path), "--simulate", str(folder / "sim")),
+            stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready in" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(f"  edge door, 1,000 members applied: RSS {rss_mb(proc.pid):.1f} MB, peak {peak_mb(proc.pid):.1f} MB")
+        for label, raw, version in steps:
+            publish(broker.port, topics.members(), raw, retain=True)
+            if not recorder.wait_for(lambda got, v=version: any(applied(m.payload) == v for m in got), 120):
+                raise TimeoutError(f"the door did not apply snapshot {version}:\n{log.read_text()[-3000:]}")
+            peak, rss = peak_mb(proc.pid), rss_mb(proc.pid)
+            print(f"  edge door applying {label}: peak {peak:.1f} MB, RSS after {rss:.1f} MB")
+            MEASURES.append(Measure("door", f"edge door peak RSS applying {label}", peak, "MB"))
+    finally:
+        recorder.close()
+        proc.terminate()
+        proc.wait(15)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=int(sized(300, 20)), help="cards per situation and reader")
     parser.add_argument(
         "--idle-s", type=float, default=sized(10.0, 3.0), help="seconds over which idle CPU is measured"
+    )
+    parser.add_argument("--snapshot-members", type=int, default=10_000, help="members of the first pushed snapshot")
+    parser.add_argument(
+        "--snapshot-limit",
+        type=int,
+        default=int(sized(LARGE_PACKET_BYTES, 2 * 1024 * 1024)),
+        help="packet size the largest pushed snapshots fill (default: the site broker's limit)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-door-") as tmp:
@@ -213,6 +318,7 @@ def main() -> int:
             latency(folder / "up", broker, args.samples)
             latency(folder / "down", None, args.samples)
             footprint(folder / "footprint", broker, args.idle_s)
+            snapshot_memory(folder / "snapshots", broker, args.snapshot_members, args.snapshot_limit)
         finally:
             broker.kill()
     report(MEASURES)

@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -182,6 +183,56 @@ def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -
     return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
+# --- A Debian Bookworm root to deploy to ---------------------------------------------------------------------------
+
+
+def debian_mirror() -> str:
+    """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        text = path.read_text() if path.is_file() else ""
+        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
+            r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
+        ):
+            if uri.rstrip("/").endswith("/debian"):
+                return str(uri)
+    return "http://deb.debian.org/debian"
+
+
+def make_bookworm_root(base: Path) -> Path:
+    """A fresh debootstrap'ed Bookworm (minbase) root in base/root, where packages start no service, with this
+    machine's CA bundle for pip and an empty /boot/firmware (set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the
+    downloaded packages between sessions)."""
+    if os.geteuid() != 0:
+        raise AssertionError("debootstrap and the chroot connection need root (CI runs as root)")
+    root = base / "root"
+    mirror = debian_mirror()
+    cache = os.environ.get("EDGE_DEBOOTSTRAP_TARBALL")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), capture_output=True, text=True, timeout=900, check=False)
+
+    if cache:
+        if not Path(cache).exists():
+            made = run(
+                "debootstrap", "--variant=minbase", f"--make-tarball={cache}", "bookworm", str(base / "dl"), mirror
+            )
+            assert made.returncode == 0, made.stderr[-3000:]
+        done = run("debootstrap", "--variant=minbase", f"--unpack-tarball={cache}", "bookworm", str(root), mirror)
+    else:
+        done = run("debootstrap", "--variant=minbase", "bookworm", str(root), mirror)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # Packages must not try to start services in a chroot.
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    (root / "boot/firmware").mkdir(parents=True)
+    # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
+    (root / "etc/edge-test").mkdir()
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
+    return root
+
+
 # --- Secrets -----------------------------------------------------------------------------------------------------
 
 
@@ -236,6 +287,12 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
     openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
     openssl("genpkey", "-algorithm", "ed25519", "-out", "command-signing.key", cwd=directory)
     openssl("pkey", "-in", "command-signing.key", "-pubout", "-out", "command-signing.pub", cwd=directory)
+    # The staff console's HTTPS certificate (signed by the site's CA) and its first manager's password.
+    openssl("req", "-new", *ec, "-keyout", "console.key", "-out", "console.csr", "-subj", "/CN=localhost",
+            cwd=directory)  # fmt: skip
+    openssl("x509", "-req", "-in", "console.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "console.crt", "-days", "2", "-extfile", "san.ext", cwd=directory)  # fmt: skip
+    (directory / "console-manager.password").write_text(secrets.token_urlsafe(18) + "\n")
     return directory
 
 
@@ -294,7 +351,11 @@ class Mosquitto:
 
 
 class Client:
-    """A paho MQTT v5 client (over TLS when given a CA) that returns the broker's reason codes."""
+    """A paho MQTT client (v5 unless told, over TLS when given a CA) that returns the broker's reason codes.
+
+    `max_packet_size` is the MQTT 5 Maximum Packet Size the client announces; `disconnects` receives the reason of
+    every disconnection the client did not ask for (a takeover by another client, an oversized packet).
+    """
 
     def __init__(
         self,
@@ -305,44 +366,66 @@ class Client:
         *,
         client_id: str | None = None,
         persistent: bool = False,
+        protocol: int = mqtt.MQTTv5,
+        max_packet_size: int | None = None,
     ) -> None:
+        self.v5 = protocol == mqtt.MQTTv5
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"t-{uuid.uuid4().hex[:8]}",
+            protocol=protocol,
+            clean_session=None if self.v5 else not persistent,
         )
         if ca is not None:
             self.client.tls_set(ca_certs=str(ca))
         if user is not None:
             self.client.username_pw_set(user, secret)
         self.persistent = persistent
-        self._connack: queue.Queue[ReasonCode] = queue.Queue()
+        self.max_packet_size = max_packet_size
+        self._connack: queue.Queue[tuple[ReasonCode, bool, Properties | None]] = queue.Queue()
         self._acks: dict[int, queue.Queue[ReasonCode]] = {}
         self._lock = threading.Lock()
+        self._closing = False
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put(rc)
+        self.disconnects: queue.Queue[str] = queue.Queue()
+        self.client.on_connect = lambda c, u, f, rc, p: self._connack.put((rc, bool(f.session_present), p))
         self.client.on_publish = lambda c, u, mid, rc, p: self._ack(mid).put(rc)
         self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ack(mid).put(rcs[0])
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
+        self.client.on_disconnect = self._on_disconnect
         self.port = port
+        self.session_present = False
+        self.connack_properties: Properties | None = None
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
+        if not self._closing:
+            self.disconnects.put(str(reason))
 
     def _ack(self, mid: int) -> queue.Queue[ReasonCode]:
         with self._lock:
             return self._acks.setdefault(mid, queue.Queue())
 
     def connect(self) -> ReasonCode:
-        """Connect and return the CONNACK reason code."""
+        """Connect and return the CONNACK reason code (a persistent client resumes its session)."""
         properties = None
-        if self.persistent:
+        if self.v5:
             properties = Properties(PacketTypes.CONNECT)
-            properties.SessionExpiryInterval = 3600
-        self.client.connect(
-            "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties
-        )
+            if self.persistent:
+                properties.SessionExpiryInterval = 3600
+            if self.max_packet_size is not None:
+                properties.MaximumPacketSize = self.max_packet_size
+            self.client.connect(
+                "127.0.0.1", self.port, keepalive=30, clean_start=not self.persistent, properties=properties
+            )
+        else:
+            self.client.connect("127.0.0.1", self.port, keepalive=30)
         self.client.loop_start()
-        return self._connack.get(timeout=WAIT)
+        code, self.session_present, self.connack_properties = self._connack.get(timeout=WAIT)
+        return code
 
-    def publish(self, topic: str, payload: bytes = b"{}") -> str:
+    def publish(self, topic: str, payload: bytes = b"{}", *, retain: bool = False) -> str:
         """'accepted' or the broker's refusal ('Not authorized'); v5 also says 'No matching subscribers'."""
-        info = self.client.publish(topic, payload, qos=1)
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
         code = self._ack(info.mid).get(timeout=WAIT)
         return str(code) if code.is_failure else "accepted"
 
@@ -352,7 +435,15 @@ class Client:
         assert mid is not None
         return self._ack(mid).get(timeout=WAIT)
 
+    def wait_for(self, topic: str, payload: bytes) -> list[tuple[str, bytes]]:
+        """Every message received until (and with) `payload` on `topic`; raise queue.Empty when it does not come."""
+        seen = [self.messages.get(timeout=WAIT)]
+        while seen[-1] != (topic, payload):
+            seen.append(self.messages.get(timeout=WAIT))
+        return seen
+
     def close(self) -> None:
         """Disconnect and stop the network thread."""
+        self._closing = True
         self.client.disconnect()
         self.client.loop_stop()

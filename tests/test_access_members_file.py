@@ -210,3 +210,32 @@ def test_any_input_reads_or_raises_a_config_error(data: object) -> None:
         parse_member_file(text, source="members.yaml")
     except ConfigError as exc:
         assert exc.issues and all(isinstance(issue, str) for issue in exc.issues)
+
+
+names = st.text(st.characters(blacklist_categories=["Cs"]), max_size=200)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(names, min_size=1, max_size=6), st.integers(0, 5))
+def test_a_dump_reusing_the_text_of_unchanged_members_is_the_whole_dump(member_names: list[str], changed: int) -> None:
+    # Names with line breaks, quotes, "- " and long runs: each member's text, cut from one dump of them all or
+    # reused from the previous save, must be what dumping the whole file gives.
+    base = parse_member_file(SITE_YAML)
+    people = [
+        m.model_copy(update={"name": name.strip()[:200]})
+        for m, name in zip(base.members, member_names + [""] * len(base.members), strict=False)
+    ]
+    members = base.model_copy(update={"members": tuple(people)})
+    whole = yaml.dump(
+        {"site": members.site, "timezone": members.timezone,
+         **members.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"site", "timezone"})},
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True, width=120,
+    )  # fmt: skip
+    cache: dict[object, str] = {}
+    assert dump_member_file(members, cache) == whole  # type: ignore[arg-type]
+    index = changed % len(people)
+    people[index] = people[index].model_copy(update={"suspended": not people[index].suspended})
+    edited = members.model_copy(update={"members": tuple(people)})
+    text = dump_member_file(edited, cache)  # type: ignore[arg-type]
+    assert text == dump_member_file(edited)
+    assert parse_member_file(text) == edited

@@ -7,15 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from edge.bus import Bus, Message, Outbox, Row
+from edge.collector.link import Inbound, Link
 from edge.config import parse_config
 from edge.contract import BadgeScan, Kind, decode
+from edge.contract.limits import LARGE_PACKET_BYTES, SMALL_PACKET_BYTES, largest_payload
 from edge.errors import StoreError
+from edge.metrics import Counters
 from tests.rig.fixtures import REPO, edge_env
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
@@ -369,3 +373,73 @@ def test_once_its_backlog_is_delivered_the_node_says_so_without_waiting_for_the_
     finally:
         bus.stop()
         broker.kill()
+
+
+@pytest.mark.parametrize(
+    ("daemon", "max_packet_size", "size", "delivered"),
+    [
+        ("badge", None, SMALL_PACKET_BYTES + 1, False),  # a daemon that reads no snapshot never reads a big message
+        ("presence", None, largest_payload("edge/testsite/big", SMALL_PACKET_BYTES), True),
+        ("door", None, 1024 * 1024, True),  # the door reads the signed member snapshot
+        ("door", None, LARGE_PACKET_BYTES + 1, False),
+        ("badge", 4 * SMALL_PACKET_BYTES, 2 * SMALL_PACKET_BYTES, True),  # mqtt.max_packet_size overrides
+    ],
+)
+def test_the_broker_never_sends_a_daemon_a_packet_above_the_size_it_announced(
+    mosquitto: Mosquitto, tmp_path: Path, daemon: str, max_packet_size: int | None, size: int, delivered: bool
+) -> None:
+    extra = f"  max_packet_size: {max_packet_size}\n" if max_packet_size else ""
+    bus = Bus(parse_config(node_yaml(mosquitto.port, tmp_path / "state").replace("mqtt:\n", f"mqtt:\n{extra}")), daemon)
+    received: list[bytes] = []
+    events = {b"before": threading.Event(), b"after": threading.Event()}
+
+    def handle(message: Message) -> None:
+        received.append(message.payload)
+        if message.payload in events:
+            events[message.payload].set()
+
+    # Retained, so it arrives when the subscription takes effect: from then on nothing published is missed.
+    publish(mosquitto.port, "edge/testsite/big", b"before", retain=True)
+    bus.subscribe("edge/testsite/big", handle)
+    bus.start()
+    try:
+        assert events[b"before"].wait(10)
+        publish(mosquitto.port, "edge/testsite/big", b"x" * size)
+        publish(mosquitto.port, "edge/testsite/big", b"after")
+        # The broker delivers in order: once "after" is here, a big message sent to us would have come first.
+        assert events[b"after"].wait(10)
+    finally:
+        bus.stop()
+    assert (b"x" * size in received) is delivered
+
+
+def test_the_collector_never_reads_a_packet_above_the_small_size(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    config = parse_config(node_yaml(mosquitto.port, tmp_path / "state"))
+    received: list[bytes] = []
+    events = {b"before": threading.Event(), b"after": threading.Event()}
+
+    def deliver(message: Inbound) -> None:
+        received.append(message.payload)
+        link.ack(message.generation, [message.mid])
+        if message.payload in events:
+            events[message.payload].set()
+
+    publish(mosquitto.port, "edge/testsite/big", b"before", retain=True)
+    link = Link(
+        config.mqtt,
+        "edge-testsite-n1-collector",
+        subscriptions=["edge/testsite/big"],
+        deliver=deliver,
+        counters=Counters(),
+        session_expiry_s=60,
+        receive_maximum=10,
+    )
+    link.start()
+    try:
+        assert events[b"before"].wait(10)
+        publish(mosquitto.port, "edge/testsite/big", b"x" * (SMALL_PACKET_BYTES + 1))
+        publish(mosquitto.port, "edge/testsite/big", b"after")
+        assert events[b"after"].wait(10)
+    finally:
+        link.stop()
+    assert received == [b"before", b"after"]

@@ -67,6 +67,7 @@ def test_config_is_immutable() -> None:
         (BASE + "mqtt:\n  tls:\n    ca_file: /ca\n    cert_file: /c\n", "mqtt.tls: cert_file and key_file go together"),
         (BASE + "outbox:\n  max_events: 5\n", "outbox.max_events: Input should be greater than or equal to 100"),
         (BASE + "log_level: loud\n", "log_level: Input should be"),
+        (BASE + "mqtt:\n  max_packet_size: 1024\n", "mqtt.max_packet_size: Input should be greater than or equal"),
     ],
 )
 def test_bad_configs_are_refused_with_the_key_path(text: str, expected: str) -> None:

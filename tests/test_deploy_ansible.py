@@ -20,12 +20,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from edge.contract.limits import LARGE_PACKET_BYTES
 from tests.deploy_support import (
     DEPLOY,
     REPO,
     PlaybookRun,
     ansible_env,
     ansible_tool,
+    make_bookworm_root,
     make_secrets,
     parse_udev_rules,
     run_playbook,
@@ -64,55 +66,18 @@ DOORS = [
 pytestmark = pytest.mark.timeout(1500)
 
 
-def debian_mirror() -> str:
-    """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in sources:
-        text = path.read_text() if path.is_file() else ""
-        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
-            r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
-        ):
-            if uri.rstrip("/").endswith("/debian"):
-                return str(uri)
-    return "http://deb.debian.org/debian"
-
-
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="session")
 def bookworm_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh debootstrap'ed Bookworm (minbase) root shaped like Raspberry Pi OS where the role looks.
-
-    Set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the downloaded packages between sessions.
-    """
-    if os.geteuid() != 0:
-        pytest.fail("debootstrap and the chroot connection need root (CI runs as root)")
+    """A fresh Bookworm root shaped like Raspberry Pi OS, that used to be a desk node (set
+    EDGE_DEBOOTSTRAP_TARBALL to keep the downloaded packages between sessions)."""
     base = tmp_path_factory.mktemp("bookworm")
-    root = base / "root"
-    mirror = debian_mirror()
-    cache = os.environ.get("EDGE_DEBOOTSTRAP_TARBALL")
-    if cache:
-        if not Path(cache).exists():
-            made = run(
-                "debootstrap", "--variant=minbase", f"--make-tarball={cache}", "bookworm", str(base / "dl"), mirror
-            )
-            assert made.returncode == 0, made.stderr[-3000:]
-        done = run("debootstrap", "--variant=minbase", f"--unpack-tarball={cache}", "bookworm", str(root), mirror)
-    else:
-        done = run("debootstrap", "--variant=minbase", "bookworm", str(root), mirror)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # Packages must not try to start services in a chroot.
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    (root / "boot/firmware").mkdir(parents=True)
+    root = make_bookworm_root(base)
     (root / "boot/firmware/config.txt").write_text(PI_OS_CONFIG_TXT)
     (root / "boot/firmware/cmdline.txt").write_text(PI_OS_CMDLINE)
-    # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
-    (root / "etc/edge-test").mkdir()
-    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
     # The node used to be a desk node: its old presence unit is installed and enabled.
     shutil.copy(REPO / "systemd/edge-presence.service", root / "etc/systemd/system/edge-presence.service")
     (root / "etc/systemd/system/multi-user.target.wants").mkdir(parents=True, exist_ok=True)
@@ -238,7 +203,7 @@ def test_node_role_installs_the_units_from_the_repo_systemd_directory() -> None:
     assert defaults["edge_node_venv"] == "{{ edge_node_prefix }}/venv" and defaults["edge_node_prefix"] == "/opt/edge"
 
 
-@pytest.mark.parametrize("role", ["edge_node", "edge_broker", "edge_collector", "edge_grafana"])
+@pytest.mark.parametrize("role", ["edge_node", "edge_broker", "edge_collector", "edge_console", "edge_grafana"])
 def test_role_variables_are_prefixed_and_documented(role: str) -> None:
     defaults = yaml.safe_load((DEPLOY / "roles" / role / "defaults/main.yml").read_text())
     readme = (DEPLOY / "roles" / role / "README.md").read_text()
@@ -285,6 +250,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
         "username": HOST,
         "password_file": "/etc/edge/secrets/mqtt.password",
         "prefix": "edge",
+        "max_packet_size": LARGE_PACKET_BYTES,  # a door accepts every packet the broker accepts
         "tls": None,
     }
     assert config["mqtt"]["tls"] == {"ca_file": "/etc/edge/secrets/ca.crt"}

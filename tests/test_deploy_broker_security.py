@@ -7,24 +7,32 @@ then runs with exactly the files the role generated. MQTT v5 is used so a denied
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge.access.members import MemberFile
+from edge.access.signing import TrustedKeys, public_key_of
+from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
 from edge.contract import Topics
 from edge.contract.homeassistant import Discovery
+from edge.contract.limits import LARGE_PACKET_BYTES, default_max_packet_size, largest_payload, publish_packet_size
 from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
 
 pytestmark = pytest.mark.slow
 
 SITE = "testsite"
 P = f"edge/{SITE}"
-USERS = ["door-front", "door-back", "desks-east", "hub", "staff"]
+USERS = ["door-front", "door-back", "desks-east", "hub", "staff", "console"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +43,11 @@ class Broker:
     config_dir: Path
     config_file: Path
     port: int
+    local_port: int
     runs: tuple[PlaybookRun, PlaybookRun]
 
 
-def inventory(tmp: Path, secrets_dir: Path, port: int) -> Path:
+def inventory(tmp: Path, secrets_dir: Path, port: int, local_port: int) -> Path:
     broker_vars = {
         "ansible_connection": "local",
         "ansible_become": False,
@@ -54,11 +63,12 @@ def inventory(tmp: Path, secrets_dir: Path, port: int) -> Path:
         "edge_broker_log_dest": f"file {tmp / 'mosquitto.log'}",
         "edge_broker_tls_port": port,
         "edge_broker_tls_address": "127.0.0.1",
-        "edge_broker_local_listener": False,
+        "edge_broker_local_port": local_port,
     }
+    site_vars = {"edge_site": SITE, "edge_secrets_dir": str(secrets_dir)}  # users staff and console by default
     doc = {
         "all": {
-            "vars": {"edge_site": SITE, "edge_secrets_dir": str(secrets_dir)},
+            "vars": site_vars,
             "children": {
                 "edge_brokers": {"hosts": {"broker": broker_vars}},
                 "edge_collectors": {"hosts": {"hub": {"edge_node_daemons": ["collector"]}}},
@@ -97,23 +107,25 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     tmp = tmp_path_factory.mktemp("broker")
     (tmp / "data").mkdir()
     secrets_dir = make_secrets(tmp / "secrets", USERS)
-    port = free_port()
-    inv = inventory(tmp, secrets_dir, port)
+    port, local_port = free_port(), free_port()
+    inv = inventory(tmp, secrets_dir, port, local_port)
     first = run_playbook(tmp, inv, "site.yml", "--limit", "broker")
     assert first.returncode == 0, first.output[-4000:]
     second = run_playbook(tmp, inv, "site.yml", "--limit", "broker")
     with Mosquitto(tmp / "mosquitto.conf", port):
-        yield Broker(secrets_dir, tmp / "edge", tmp / "mosquitto.conf", port, (first, second))
+        yield Broker(secrets_dir, tmp / "edge", tmp / "mosquitto.conf", port, local_port, (first, second))
 
 
 @pytest.fixture
-def connect(broker: Broker) -> Iterator[object]:
+def connect(broker: Broker) -> Iterator[Callable[..., Client]]:
     clients: list[Client] = []
 
-    def make(user: str) -> Client:
-        client = Client(broker.port, broker.secrets / "ca.crt", user, password(broker.secrets, user))
-        assert not client.connect().is_failure
+    def make(user: str, *, local: bool = False, **options: Any) -> Client:
+        """A client of `user` on the TLS listener, or on the loopback one (the collector's) when `local`."""
+        port, ca = (broker.local_port, None) if local else (broker.port, broker.secrets / "ca.crt")
+        client = Client(port, ca, user, password(broker.secrets, user), **options)
         clients.append(client)
+        assert not client.connect().is_failure
         return client
 
     yield make
@@ -125,6 +137,19 @@ def test_role_converges_and_a_second_run_changes_nothing(broker: Broker) -> None
     _first, second = broker.runs
     assert second.returncode == 0, second.output[-4000:]
     assert second.recap("broker")["changed"] == 0, second.changed_tasks()
+
+
+def test_role_refuses_a_client_running_two_daemons(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    path = inventory(tmp_path, make_secrets(tmp_path / "secrets", USERS), free_port(), free_port())
+    doc = yaml.safe_load(path.read_text())
+    doors = doc["all"]["children"]["edge_nodes"]["children"]["edge_doors"]["hosts"]
+    doors["door-front"]["edge_node_daemons"] = ["door", "badge"]
+    path.write_text(yaml.safe_dump(doc))
+    run = run_playbook(tmp_path, path, "site.yml", "--limit", "broker")
+    assert run.returncode != 0
+    assert "door-front runs ['door', 'badge']: a broker client must run exactly one daemon" in run.output
+    assert not (tmp_path / "mosquitto.conf").exists()
 
 
 def test_anonymous_client_is_refused(broker: Broker) -> None:
@@ -280,3 +305,122 @@ def test_queues_are_sized_for_the_outage_budget_from_the_inventory(broker: Broke
     )
     # 4 nodes x 60 status/h + 2 doors x 60/h + 1 desk x 6/h + 1 zone x 12/h = 378 messages/h, over 72 h, x2 headroom.
     assert settings == {"max_queued_messages": str(378 * 72 * 2), "max_queued_bytes": str(378 * 72 * 2 * 512)}
+
+
+# --- Client ids are bound to the user name ----------------------------------------------------------------------
+# The ids an attacker can guess: the node name (what the edge_node role renders as mqtt.client_id) and the code's
+# default, edge-{site}-{node}-{daemon}.
+
+
+@pytest.mark.parametrize("intruder_listener", ["tls", "local"])
+@pytest.mark.parametrize("door_id", ["door-front", f"edge-{SITE}-door-front-door"])
+def test_another_nodes_credentials_cannot_disconnect_the_door_with_its_client_id(
+    connect, door_id: str, intruder_listener: str
+) -> None:
+    door = connect("door-front", client_id=door_id)
+    connect("desks-east", local=intruder_listener == "local", client_id=door_id)
+    # A QoS 1 round trip begun after the intruder's CONNACK: a takeover would have closed the door's connection
+    # before that CONNACK was sent, so its disconnection would be known by the time the PUBACK arrives.
+    assert door.publish(f"{P}/door/front/state") == "accepted"
+    assert door.disconnects.empty(), door.disconnects.get()
+
+
+@pytest.mark.parametrize("intruder_listener", ["tls", "local"])
+@pytest.mark.parametrize("collector_id", ["hub", f"edge-{SITE}-hub-collector"])
+def test_another_nodes_credentials_cannot_erase_the_collectors_persistent_session(
+    connect, collector_id: str, intruder_listener: str
+) -> None:
+    topic, event = f"{P}/door/front/access", f"away: {collector_id} {intruder_listener}".encode()
+    # The collector runs on the broker host and connects through the loopback listener.
+    collector = connect("hub", local=True, client_id=collector_id, persistent=True)
+    assert collector.subscribe(topic).value < 0x80
+    collector.close()
+    assert connect("door-front").publish(topic, event) == "accepted"
+    # A clean start with the collector's id would discard the session and the event queued in it.
+    connect("desks-east", local=intruder_listener == "local", client_id=collector_id).close()
+    back = connect("hub", local=True, client_id=collector_id, persistent=True)
+    assert back.session_present
+    assert (topic, event) in back.wait_for(topic, event)
+    back.close()
+    connect("hub", local=True, client_id=collector_id).close()  # a clean start ends the session this test made
+
+
+def test_a_staff_tool_and_the_console_keep_their_own_connections(connect) -> None:
+    staff = connect("staff")
+    connect("console")
+    assert staff.publish(f"{P}/members", b"snapshot") == "accepted"
+    assert staff.disconnects.empty(), staff.disconnects.get()
+    assert connect("console").publish(f"{P}/door/front/command", b"unlock") == "accepted"
+
+
+# --- Message size -----------------------------------------------------------------------------------------------
+
+
+def test_broker_announces_the_largest_packet_it_accepts(connect) -> None:
+    assert connect("door-front").connack_properties.MaximumPacketSize == LARGE_PACKET_BYTES
+
+
+@pytest.mark.parametrize("protocol", [mqtt.MQTTv5, mqtt.MQTTv311])
+def test_an_oversized_message_is_refused_and_never_delivered(connect, protocol: int) -> None:
+    topic = f"{P}/door/front/state"
+    watcher = connect("staff", max_packet_size=4 * LARGE_PACKET_BYTES)
+    assert watcher.subscribe(topic).value < 0x80
+    # A node that ignores the announced limit (a 3.1.1 client is never told it): the broker drops the connection.
+    door = connect("door-front", protocol=protocol)
+    door.client.publish(topic, b"x" * (LARGE_PACKET_BYTES + 1), qos=0, retain=True)
+    door.disconnects.get(timeout=WAIT)
+    door.close()
+    assert connect("door-front").publish(topic, b"after", retain=True) == "accepted"
+    assert watcher.wait_for(topic, b"after") == [(topic, b"after")]
+    newcomer = connect("staff", max_packet_size=4 * LARGE_PACKET_BYTES)
+    assert newcomer.subscribe(topic).value < 0x80
+    assert newcomer.messages.get(timeout=WAIT) == (topic, b"after")
+
+
+def test_the_largest_message_the_broker_accepts_reaches_a_door(connect) -> None:
+    topic = f"{P}/members"
+    payload = b"s" * largest_payload(topic, LARGE_PACKET_BYTES)
+    assert publish_packet_size(topic, len(payload)) == LARGE_PACKET_BYTES
+    door = connect("door-front", max_packet_size=default_max_packet_size("door"))
+    assert door.subscribe(topic).value < 0x80
+    assert connect("staff").publish(topic, payload) == "accepted"
+    assert door.messages.get(timeout=WAIT) == (topic, payload)
+    assert door.disconnects.empty(), door.disconnects.get()
+
+
+def test_a_signed_snapshot_of_10000_members_reaches_a_door_that_applies_it(connect) -> None:
+    raw = snapshot_of(10_000)
+    door = connect("door-front", max_packet_size=default_max_packet_size("door"))
+    assert door.subscribe(f"{P}/members").value < 0x80
+    assert connect("staff").publish(f"{P}/members", raw, retain=True) == "accepted"
+    topic, received = door.messages.get(timeout=WAIT)
+    index = apply_snapshot(received, TrustedKeys([public_key_of(SIGNING_KEY)]), site=SITE, applied_version=None)
+    assert (topic, index.member_count) == (f"{P}/members", 10_000)
+    assert connect("staff").publish(f"{P}/members", b"", retain=True) == "accepted"  # clear the retained copy
+
+
+SIGNING_KEY = Ed25519PrivateKey.generate()
+
+
+def snapshot_of(count: int) -> bytes:
+    """A signed snapshot built by edge's own code: one badge each, a tenth with two, a third with dates."""
+    members = [
+        {"id": f"M-{n:05d}", "plan": "resident", "badges": [f"{n:08X}"] + ([f"{n:08X}01"] if n % 10 == 0 else [])}
+        | ({"valid_from": "2026-01-01", "valid_until": "2027-06-30"} if n % 3 == 0 else {})
+        for n in range(count)
+    ]
+    data = {"site": SITE, "plans": {"resident": {"schedule": "always"}}}
+    members_file = MemberFile.model_validate(data | {"members": members})
+    created = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    return sign_snapshot(build_snapshot(members_file, version=1, badge_key=b"k" * 32, created_at=created), SIGNING_KEY)
+
+
+def test_a_daemon_that_needs_no_snapshot_is_never_sent_one(connect) -> None:
+    topic = f"{P}/members"
+    collector = connect("hub", max_packet_size=default_max_packet_size("collector"))
+    assert collector.subscribe(topic).value < 0x80
+    staff = connect("staff")
+    assert staff.publish(topic, b"s" * default_max_packet_size("collector"), retain=True) == "accepted"
+    assert staff.publish(topic, b"small", retain=True) == "accepted"
+    assert collector.wait_for(topic, b"small") == [(topic, b"small")]
+    assert staff.publish(topic, b"", retain=True) == "accepted"

@@ -266,3 +266,28 @@ def test_edge_journal_config_uses_only_settings_journald_knows() -> None:
     assert time_span_s("1d 12h") == 36 * 3600 and size_bytes("64M") == 64 * 1024**2
     with pytest.raises(ValueError):
         time_span_s("89 dayz")
+
+
+# Peak resident memory measured for each daemon (docs/benchmarks.md): the door replacing a member snapshot of the
+# largest size the broker carries (bench_door), the collector draining a 100,000-event backlog (bench_collector),
+# the console serving 10,000 members (bench_console), the others idle (bench_footprint; they never receive a message
+# above 64 KiB).
+MEASURED_PEAK_MB = {
+    "edge-door.service": 200,
+    "edge-badge.service": 41,
+    "edge-presence.service": 45,
+    "edge-collector.service": 65,
+    "edge-console.service": 112,
+}
+# A bound that means something on the machine: a door or desk Pi may be a 512 MB Zero 2 W; the hub is larger.
+HUB_UNITS = {"edge-collector.service", "edge-console.service"}
+SUFFIXES = {"K": 1 / 1024, "M": 1, "G": 1024}
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_bounds_its_memory_with_room_to_spare_over_its_measured_peak(name: str) -> None:
+    [value] = unit(name)["Service"]["MemoryMax"]
+    ceiling_mb = float(value[:-1]) * SUFFIXES[value[-1]]
+    # Generous (a legitimate peak is never killed), yet a real bound on the machine the daemon runs on.
+    assert 1.8 * MEASURED_PEAK_MB[name] <= ceiling_mb <= (512 if name in HUB_UNITS else 384)
+    assert "MemoryHigh" not in unit(name)["Service"]  # no throttling below the ceiling: a slow door is no better

@@ -1,5 +1,9 @@
-"""Bad input on every event topic `edge collector` subscribes to (it takes P/#): oversized, non-JSON, wrong-type,
-unknown-version and binary payloads are quarantined and counted, and the good events around them all arrive."""
+"""Bad input on every event topic `edge collector` subscribes to (it takes P/#): too large, non-JSON, wrong-type,
+unknown-version and binary payloads are quarantined and counted, and the good events around them all arrive.
+
+A payload above the 16 KiB event limit that fits the collector's 64 KiB Maximum Packet Size reaches it and is
+quarantined as `too_large`; a 2 MiB one never reaches it at all: the broker drops it for the collector (and logs
+"Dropping too large outgoing PUBLISH")."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from edge.contract import Kind
+from edge.contract.limits import default_max_packet_size
+from edge.contract.payloads import MAX_EVENT_BYTES
 from tests.collector_support import (
     TOPICS,
     CollectorProcess,
@@ -59,12 +65,17 @@ def test_bad_payloads_on_every_event_topic_are_quarantined_counted_and_the_rest_
     store = tmp_path / "state" / "collector.sqlite3"
     publisher = Publisher(mosquitto.port)
     good = [desk_event(i) for i in range(200)]
-    bad = [
-        (topic, payload) for topic in EVENT_TOPICS.values() for payload in bad_payloads(wire(desk_event(0))[1]).values()
-    ]
-    publisher.send([wire(e) for e in good[:100]] + bad + [wire(e) for e in good[100:]])
+    payloads = bad_payloads(wire(desk_event(0))[1])
+    never_sent = {"oversized": payloads.pop("oversized")}  # 2 MiB: above what the collector announced
+    payloads["above_event_limit"] = b'{"pad":"' + b"x" * (2 * MAX_EVENT_BYTES) + b'"}'
+    assert len(payloads["above_event_limit"]) < default_max_packet_size("collector") - 1024
+    bad = [(topic, payload) for topic in EVENT_TOPICS.values() for payload in payloads.values()]
+    dropped = [(topic, payload) for topic in EVENT_TOPICS.values() for payload in never_sent.values()]
+    publisher.send([wire(e) for e in good[:100]] + dropped + bad + [wire(e) for e in good[100:]])
     assert wait_until(lambda: len(store_ids(store)) >= len(good), timeout=30), collector.output()[-2000:]
     assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM quarantine") == len(bad), timeout=20)
+    too_large = "SELECT COUNT(*) FROM quarantine WHERE reason = 'too_large'"
+    assert store_value(store, too_large) == len(EVENT_TOPICS)  # the above-limit ones; the 2 MiB ones never came
     assert sorted(store_ids(store)) == sorted(e.envelope.id for e in good)
     with_reason = store_value(store, "SELECT COUNT(DISTINCT topic) FROM quarantine")
     assert with_reason == len(EVENT_TOPICS)  # every topic's garbage was seen and kept for inspection

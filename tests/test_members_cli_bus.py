@@ -15,6 +15,7 @@ from edge.access.commands import ReplayGuard, verify_command
 from edge.access.keys import load_badge_key, load_trusted_keys
 from edge.access.snapshot import apply_snapshot
 from edge.contract import DoorMode, DoorState, Envelope, Event, NodeStatus, Topics, badge_token, encode
+from edge.contract.limits import largest_payload
 from edge.errors import PayloadError
 from edge.staff.keygen import generate_site_keys
 from tests.rig.fixtures import edge_command, edge_env, run_edge
@@ -201,6 +202,21 @@ def test_a_push_the_broker_refuses_exits_1_and_records_nothing(tmp_path: Path) -
         broker.kill()
     assert result.returncode == 1
     assert "refused the message on edge/lyon/members: Not authorized" in result.stderr
+    assert not (tmp_path / "members.yaml.pushed.json").exists()
+
+
+def test_a_snapshot_larger_than_the_broker_accepts_is_refused_with_the_reason(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path / "broker", extra="max_packet_size 512")  # announced to MQTT 5 clients at CONNACK
+    broker.start()
+    try:
+        (tmp_path / "members.yaml").write_text(MEMBER_FILE)
+        generate_site_keys(tmp_path / "keys")
+        write_config(tmp_path, broker.port)
+        result = push(tmp_path, "--timeout", "5")
+    finally:
+        broker.kill()
+    assert result.returncode == 1
+    assert f"accepts at most {largest_payload(TOPICS.members(), 512):,} there" in result.stderr
     assert not (tmp_path / "members.yaml.pushed.json").exists()
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from edge.access.badges import is_token
 from edge.access.csv_text import AUTO, TextError, TextProblem, decode_export, locate, sniff_delimiter
 from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
 from edge.config.base import Name, StrictModel
@@ -240,6 +241,7 @@ def import_csv(
     rows = _Rows(text, mapping, base, source, fmt)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
+    _keep_enrolled_cards(imported, base)
     data = base.model_dump(mode="python", by_alias=True)
     data["members"] = [*(m.model_dump(mode="python") for m in kept), *imported]
     result = validate_member_data(data, source=source)
@@ -251,6 +253,15 @@ def import_csv(
         skipped=tuple(rows.skipped),
     )
     return result, report
+
+
+def _keep_enrolled_cards(imported: list[dict[str, Any]], base: MemberFile) -> None:
+    """Imported members keep the cards enrolled for them at a reader (held by token): no export knows those."""
+    enrolled = {m.id: [b for b in m.badges if is_token(b)] for m in base.members}
+    for member in imported:
+        tokens = enrolled.get(str(member.get("id")))
+        if tokens:
+            member["badges"] = [*member.get("badges", []), *tokens]
 
 
 def _text_issue(fmt: Formatter, exc: TextError, mapping: CsvMapping, source: str) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from edge.access.badges import card_token, same_cards
 from edge.access.index import SNAPSHOT_FORMAT, SnapshotIndex
 from edge.access.members import Member, MemberFile
 from edge.access.signing import TrustedKeys, open_signed, sign
 from edge.clock import rfc3339_ms
-from edge.contract.token import badge_token
-from edge.errors import PayloadError
+from edge.errors import ConfigError, PayloadError
 from edge.schedule import DAY_NAMES, Window, format_time
 
 if TYPE_CHECKING:  # signing is the staff machine's job; doors verify without `cryptography`
@@ -27,9 +27,16 @@ MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 
 
 def build_snapshot(members: MemberFile, *, version: int, badge_key: bytes, created_at: dt.datetime) -> dict[str, Any]:
-    """Turn a member file into a snapshot payload: tokens instead of UIDs, no names, defaults left out."""
+    """Turn a member file into a snapshot payload: tokens instead of UIDs, no names, defaults left out.
+
+    Badges held by their token (enrolled at a reader) pass through unchanged. A card given twice — the same badge,
+    or a UID and the token it hashes to — is refused with a ConfigError naming both members.
+    """
     if version < 0:
         raise ValueError("a snapshot version is a non-negative integer")
+    twice = same_cards(members, badge_key)
+    if twice:
+        raise ConfigError([f"{same}: give each card to one member" for same in twice])
     closures: dict[str, list[str]] = {}
     for closure in members.closures:
         for day in closure.days():
@@ -93,7 +100,7 @@ def _member(member: Member, badge_key: bytes) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": member.id,
         "plan": member.plan,
-        "tokens": [badge_token(badge_key, uid) for uid in member.badges],
+        "tokens": [card_token(badge, badge_key) for badge in member.badges],
     }
     if member.valid_from is not None:
         entry["from"] = member.valid_from.isoformat()

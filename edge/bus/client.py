@@ -23,7 +23,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
 from edge.bus.outbox import Outbox, Row
-from edge.bus.session import NetworkLoop, make_client
+from edge.bus.session import NetworkLoop, connect_properties, make_client
 from edge.clock import Clock, SystemClock
 from edge.config import NodeConfig
 from edge.contract import Body, Envelope, Event, NodeStatus, Topics, encode
@@ -99,7 +99,9 @@ class Bus:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_unhandled
-        self._loop = NetworkLoop(self._client, config.mqtt, name=f"mqtt-{daemon}")
+        self._loop = NetworkLoop(
+            self._client, config.mqtt, name=f"mqtt-{daemon}", properties=connect_properties(config.mqtt, daemon)
+        )
         # Retain-as-published: a request someone published retained is seen as such, and refused.
         self.subscribe(self.topics.node_replay(config.node), self._on_replay, retain_as_published=True)
         self._pump_beat = time.monotonic()

@@ -9,21 +9,29 @@ import threading
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from edge.config import MqttConfig, TlsConfig, read_secret
+from edge.contract.limits import default_max_packet_size
 from edge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
-def make_client(config: MqttConfig, client_id: str, *, clean: bool = True) -> mqtt.Client:
-    """A paho 2.x client configured from the node's MQTT section (not yet connected)."""
+def make_client(config: MqttConfig, client_id: str, *, clean: bool = True, reconnect: bool = True) -> mqtt.Client:
+    """A paho 2.x client configured from the node's MQTT section (not yet connected).
+
+    `reconnect=False` is for short-lived tools: paho's loop then ends when the connection is lost, rather than log
+    in again (and, as the broker gives each user one connection, take it back from whoever took it over).
+    """
     v5 = config.protocol == "5"
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
         clean_session=None if v5 else clean,
+        reconnect_on_failure=reconnect,
     )
     if config.username is not None:
         password = read_secret(config.password_file).decode() if config.password_file else None
@@ -73,6 +81,24 @@ def _tls_problem(exc: OSError, unusable: str) -> str:
     return f"cannot read: {exc.strerror}"
 
 
+def max_packet_size(config: MqttConfig, client: str) -> int:
+    """The largest packet this kind of client (door, badge, presence, collector, staff ...) accepts from the broker."""
+    return config.max_packet_size or default_max_packet_size(client)
+
+
+def connect_properties(config: MqttConfig, client: str) -> Properties | None:
+    """MQTT 5 CONNECT properties every edge client sends: its Maximum Packet Size (None with MQTT 3.1.1).
+
+    The broker never sends a client a packet above that size (it drops the message for that client), so a daemon
+    that has no use for a large message never reads one, whatever a misbehaving node published.
+    """
+    if config.protocol != "5":
+        return None
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    properties.MaximumPacketSize = max_packet_size(config, client)
+    return properties
+
+
 class NetworkLoop:
     """Runs paho's network loop in a thread that reconnects forever.
 
@@ -80,10 +106,19 @@ class NetworkLoop:
     waits (backoff) and starts again, until `stop()`.
     """
 
-    def __init__(self, client: mqtt.Client, config: MqttConfig, *, clean: bool = True, name: str = "mqtt") -> None:
+    def __init__(
+        self,
+        client: mqtt.Client,
+        config: MqttConfig,
+        *,
+        clean: bool = True,
+        name: str = "mqtt",
+        properties: Properties | None = None,
+    ) -> None:
         self._client = client
         self._config = config
         self._clean = clean
+        self._properties = properties
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -91,7 +126,11 @@ class NetworkLoop:
         """Begin connecting in the background."""
         if self._config.protocol == "5":
             self._client.connect_async(
-                self._config.host, self._config.port, self._config.keepalive, clean_start=self._clean
+                self._config.host,
+                self._config.port,
+                self._config.keepalive,
+                clean_start=self._clean,
+                properties=self._properties,
             )
         else:
             self._client.connect_async(self._config.host, self._config.port, self._config.keepalive)

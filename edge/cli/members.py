@@ -72,12 +72,15 @@ def register(sub: Any) -> None:
     _members_arg(add)
     add.add_argument("--id", required=True, help="member id")
     add.add_argument("--plan", required=True, help="plan name from the member file")
-    add.add_argument("--badge", action="append", default=[], help="badge UID (repeat for several)")
+    add.add_argument(
+        "--badge", action="append", default=[], help="badge UID, or token:HEX for a card enrolled by its token (repeat)"
+    )
     add.add_argument("--name", default="", help="name (stays on the staff machine)")
     add.add_argument("--valid-from", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     add.add_argument("--valid-until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
     add.add_argument("--account", help="company or team account")
     add.add_argument("--staff", action="store_true", help="a staff badge (passes lockdown if the policy says so)")
+    _badge_key_arg(add)
     add.set_defaults(func=_guard(_add))
 
     for name, helptext, handler in (
@@ -92,7 +95,8 @@ def register(sub: Any) -> None:
 
     revoke = actions.add_parser("revoke-badge", help="take a lost or returned badge away from its member")
     _members_arg(revoke)
-    revoke.add_argument("uid", nargs="+", help="the badge UID (spaces between bytes are fine)")
+    revoke.add_argument("uid", nargs="+", help="the badge UID (spaces between bytes are fine), or token:HEX")
+    _badge_key_arg(revoke)
     revoke.set_defaults(func=_guard(_revoke))
 
     lst = actions.add_parser("list", help="members with plan, validity, status and badge count")
@@ -264,6 +268,18 @@ def _formatter() -> Formatter:
         raise ConfigError([f"{LANGUAGE_ENV}: {exc}"]) from None
 
 
+def _badge_key_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--badge-key",
+        type=Path,
+        help="the site badge key file: then a UID and the token of a card enrolled at the console count as one card",
+    )
+
+
+def _optional_badge_key(args: argparse.Namespace) -> bytes | None:
+    return load_badge_key(args.badge_key) if args.badge_key is not None else None
+
+
 def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) -> int:
     edit, _saved = MemberStore(args.members).edit(change)
     print(edit.summary)
@@ -275,6 +291,7 @@ def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) 
 
 
 def _add(args: argparse.Namespace) -> int:
+    key = _optional_badge_key(args)
     return _edit(
         args,
         lambda m: edits.add_member(
@@ -287,6 +304,7 @@ def _add(args: argparse.Namespace) -> int:
             valid_until=args.valid_until,
             account=args.account,
             staff=args.staff,
+            badge_key=key,
         ),
     )
 
@@ -304,7 +322,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    return _edit(args, lambda m: edits.revoke_badge(m, "".join(args.uid)))
+    key = _optional_badge_key(args)
+    return _edit(args, lambda m: edits.revoke_badge(m, "".join(args.uid), badge_key=key))
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge.bus.session import make_client
+from edge.bus.session import make_client, max_packet_size
 from edge.config import MqttConfig
 from edge.metrics import Counters
 
@@ -89,6 +89,7 @@ class Link:
         self._properties: Properties | None = None
         if self._v5:
             self._properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            self._properties.MaximumPacketSize = max_packet_size(config, "collector")
             self._properties.SessionExpiryInterval = session_expiry_s
             self._properties.ReceiveMaximum = receive_maximum
         self._thread = threading.Thread(target=self._run, name="collector-mqtt", daemon=True)

@@ -39,6 +39,8 @@ class MqttConfig(StrictModel):
     reconnect_min_s: float = Field(default=0.5, gt=0, le=60)
     reconnect_max_s: float = Field(default=30.0, gt=0, le=600)
     max_inflight: int = Field(default=100, ge=1, le=65535)
+    # MQTT 5 Maximum Packet Size announced to the broker (bytes); None: the daemon's default (edge.contract.limits).
+    max_packet_size: int | None = Field(default=None, ge=65536, le=268_435_460)
 
     @model_validator(mode="after")
     def _auth(self) -> MqttConfig:

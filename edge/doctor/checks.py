@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.bus.session import make_client
 from edge.config import NodeConfig, load_config
 from edge.doctor.permissions import daemon_identity, describe, group_name, may_read_write
 from edge.doctor.report import Result, Status
@@ -162,55 +160,6 @@ def check_clock(ctx: Context, synchronised: Callable[[], bool | None] = clock_sy
         )
 
 
-def check_broker(ctx: Context) -> Iterable[Result]:
-    """The broker accepts this node's credentials."""
-    config = ctx.config
-    if config is None:
-        return
-    where = f"{config.mqtt.host}:{config.mqtt.port}"
-    try:
-        client = make_client(config.mqtt, f"edge-doctor-{config.node}-{os.getpid()}")
-    except (OSError, ValueError) as exc:
-        yield Result(
-            "broker", Status.FAIL, f"cannot set up the MQTT client: {exc}", "check mqtt.tls and password files"
-        )
-        return
-    done = threading.Event()
-    outcome: list[str] = []
-
-    def on_connect(_c: object, _u: object, _f: object, reason: object, _p: object = None) -> None:
-        outcome.append(str(reason))
-        done.set()
-
-    client.on_connect = on_connect
-    try:
-        client.connect(config.mqtt.host, config.mqtt.port, 10)
-        client.loop_start()
-        done.wait(ctx.timeout)
-    except OSError as exc:
-        yield Result(
-            "broker",
-            Status.FAIL,
-            f"cannot reach the broker at {where}: {exc.strerror or exc}",
-            "check that the broker runs, the host name and port, and the network (firewall)",
-        )
-        return
-    finally:
-        client.loop_stop()
-        client.disconnect()
-    if not outcome:
-        yield Result("broker", Status.FAIL, f"no answer from the broker at {where} within {ctx.timeout:.0f} s")
-    elif outcome[0] == "Success":
-        yield Result("broker", Status.OK, f"the broker at {where} accepts this node's credentials")
-    else:
-        yield Result(
-            "broker",
-            Status.FAIL,
-            f"the broker at {where} refused the connection: {outcome[0]}",
-            "check mqtt.username and the password file against the broker's password file (Ansible edge_broker role)",
-        )
-
-
 def check_state_dir(ctx: Context) -> Iterable[Result]:
     """The state directory is writable (the outbox lives there)."""
     config = ctx.config
@@ -235,6 +184,3 @@ def _nearest_existing(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
-
-
-BASE_CHECKS: list[Check] = [check_config, check_state_dir, check_clock, check_broker]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from edge.doctor.checks import BASE_CHECKS, Check, Context
+from edge.doctor.broker import check_broker
+from edge.doctor.checks import Check, Context, check_clock, check_config, check_state_dir
 from edge.doctor.devices import device_checks
 from edge.doctor.report import Result, Status
+
+BASE_CHECKS: list[Check] = [check_config, check_state_dir, check_clock, check_broker]
+"""The checks every node gets, in order; the config check comes first (nothing else runs without a config)."""
 
 
 def run_checks(

@@ -20,11 +20,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge.bus.session import NetworkLoop, make_client
+from edge.bus.session import NetworkLoop, connect_properties, make_client
 from edge.config import NodeConfig
 from edge.contract.topics import Topics
 from edge.errors import BrokerError
-from edge.staff.broker import Message
+from edge.staff.broker import Message, check_fits
 from edge.staff.siteview import SiteView
 
 log = logging.getLogger(__name__)
@@ -45,13 +45,17 @@ class LiveLink:
         self._barrier_mid: int | None = None
         self._pubacks: dict[int, Any] = {}
         self.connects = 0
+        self.broker_max_packet: int | None = None  # the broker's Maximum Packet Size, when it announced one
         self._client = make_client(config.mqtt, self.client_id)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
-        self._loop = NetworkLoop(self._client, config.mqtt, name="console-mqtt")
+        # The console reads and publishes the member snapshot: it announces the size a door does.
+        self._loop = NetworkLoop(
+            self._client, config.mqtt, name="console-mqtt", properties=connect_properties(config.mqtt, "console")
+        )
 
     @property
     def where(self) -> str:
@@ -100,6 +104,7 @@ class LiveLink:
         """Publish at QoS 1 and wait for the broker's PUBACK; BrokerError when not connected or not acknowledged."""
         if not self.connected:
             raise BrokerError(f"not connected to the broker at {self.where}")
+        check_fits(self.where, topic, payload, self.broker_max_packet)
         info = self._client.publish(topic, payload, qos=1, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"cannot publish on {self.where}: {mqtt.error_string(info.rc)}")
@@ -113,10 +118,11 @@ class LiveLink:
 
     # -- paho callbacks --------------------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, code: Any, _props: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, code: Any, props: Any) -> None:
         if code.is_failure:
             log.warning("broker %s refused the console: %s", self.where, code)
             return
+        self.broker_max_packet = getattr(props, "MaximumPacketSize", None)
         # QoS 0: the broker's in-flight window never holds retained messages back behind the barrier's SUBACK,
         # and a live view has nothing to gain from redelivery.
         client.subscribe(self.topics.everything(), qos=0)

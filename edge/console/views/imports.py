@@ -70,7 +70,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     current_file = loaded()
     try:
         mapping = mapping_for(platform, current().console.import_mapping)
-        plan = plan_import(raw, mapping, current_file.members, name=name, confirmed=None, fmt=_formatter())
+        plan = plan_import(
+            raw,
+            mapping,
+            current_file.members,
+            name=name,
+            confirmed=None,
+            fmt=_formatter(),
+            badge_key=current().badge_key,
+        )
     except ConfigError as exc:
         return render(request, "console/import.html", {"form": form, "errors": exc.issues})
     token = secrets.token_urlsafe(24)
@@ -110,6 +118,7 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
             name=name,
             confirmed=confirmed,
             fmt=_formatter(),
+            badge_key=current().badge_key,
         )
         if plan.refused:
             raise ConfigError([_("The import removes too many members: confirm the exact number removed.")])

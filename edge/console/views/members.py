@@ -155,7 +155,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
     fields = _fields_of(form)
 
     def change(members: MemberFile) -> edits.Edit:
-        return edits.add_member(members, member_id=member_id, **fields)
+        return edits.add_member(members, member_id=member_id, badge_key=current().badge_key, **fields)
 
     return _preview_or_save(request, form, None, change, "member.add", member_id, current_file)
 
@@ -178,7 +178,7 @@ def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
         request,
         form,
         member,
-        lambda members: edits.update_member(members, member.id, **fields),
+        lambda members: edits.update_member(members, member.id, badge_key=current().badge_key, **fields),
         "member.edit",
         member.id,
         current_file,
