@@ -100,7 +100,6 @@ class DoorService:
             counters=self.counters,
             loop=self.loop,
         )
-        self.units: dict[str, DoorUnit] = self.loop.units
         self.readers: list[BadgeReader] = []
         self._stopped = False
         self._bus_started = False
