@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from edge.access.keys import load_trusted_keys
+from edge.config.keyfiles import load_trusted_keys
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
 from edge.door.floor import load_floor, starting_floor

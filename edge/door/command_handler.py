@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from edge.access.commands import Action, verify_command
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.bus import Message
 from edge.clock import Clock
 from edge.contract import DoorMode

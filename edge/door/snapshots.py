@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.access.index import SnapshotIndex
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.bus import Message
 from edge.clock import Clock

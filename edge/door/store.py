@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.access.commands import ReplayGuard
 from edge.access.index import SnapshotIndex
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.access.tracking import PassbackState, SeatState
 from edge.contract import DoorMode
