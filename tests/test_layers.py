@@ -1,5 +1,6 @@
-"""The pure modules stay pure: the door's rules and state machine import nothing that reaches a file, a pin, a
-socket or a thread (docs/architecture.md, Layers), so a newcomer finds every rule there and no I/O beside it."""
+"""The pure modules stay pure: the door's rules, the checks of what it receives and its state machine import nothing
+that reaches a file, a pin, a socket or a thread (docs/architecture.md, Layers), so a newcomer finds every rule
+there and no I/O beside it. (`edge/access/ed25519.py` is the one exception: it binds the system's libcrypto.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ PURE = [
     "edge/access/rules.py",
     "edge/access/index.py",
     "edge/access/tracking.py",
+    "edge/access/commands.py",
+    "edge/access/signed.py",
+    "edge/access/snapshot.py",
     "edge/door/controller.py",
     "edge/door/lock_wiring.py",
     "edge/schedule.py",

@@ -47,7 +47,9 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 READERS_OPEN_S = 2.0
+"""How long `start` gives serial readers to open their ports."""
 READY_S = 5.0
+"""How long `start` waits for the loop to have read the door inputs and judged the unlocked schedules."""
 
 
 class DoorService:
