@@ -1,10 +1,13 @@
-"""What other threads post to the door loop (edge.door.loop), and how a caller waits for the loop's answer."""
+"""What other threads post to the door loop (edge.door.loop), and how a caller waits for the loop's answer.
+
+Inputs are named tuples (immutable, and lighter than dataclasses in a daemon that counts its megabytes); the loop
+tells them apart by type, never by comparing them.
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from edge.access.commands import Action
 from edge.access.index import SnapshotIndex
@@ -12,8 +15,7 @@ from edge.access.rules import Direction
 from edge.door.unit import MembersInfo
 
 
-@dataclass(frozen=True, slots=True)
-class Badge:
+class Badge(NamedTuple):
     """A badge read at a door's reader; `at` is when the frame was complete, in the readers' monotonic clock."""
 
     door: str
@@ -23,31 +25,27 @@ class Badge:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class ContactChanged:
+class ContactChanged(NamedTuple):
     """The door contact now reads closed (True) or open."""
 
     door: str
     closed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ExitRequested:
+class ExitRequested(NamedTuple):
     """The request-to-exit input was pressed."""
 
     door: str
 
 
-@dataclass(frozen=True, slots=True)
-class LockSensed:
+class LockSensed(NamedTuple):
     """The lock sensor now reads locked (True) or not."""
 
     door: str
     locked: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ReaderStatus:
+class ReaderStatus(NamedTuple):
     """A reader of the door stopped (`ok` False) or resumed answering."""
 
     door: str
@@ -55,31 +53,27 @@ class ReaderStatus:
     ok: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ReadInputs:
+class ReadInputs(NamedTuple):
     """Read the door's contact and lock sensor now (at start: a change before this input is not lost)."""
 
     door: str
 
 
-@dataclass(frozen=True, slots=True)
-class Obey:
+class Obey(NamedTuple):
     """A verified staff command to carry out (its mode already stored by the command handler)."""
 
     door: str
     action: Action
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotApplied:
+class SnapshotApplied(NamedTuple):
     """A verified member snapshot, stored and admitted by the floor: decide with it from now on."""
 
-    index: SnapshotIndex
+    snapshot: SnapshotIndex
     members: MembersInfo
 
 
-@dataclass(frozen=True, slots=True)
-class Refresh:
+class Refresh(NamedTuple):
     """The clock's trust was read again: judge every unlocked schedule now."""
 
 

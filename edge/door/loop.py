@@ -26,9 +26,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from edge.access.commands import Action
@@ -69,13 +68,12 @@ IDLE_WAKE_S = 1.0
 """The timer thread wakes at least this often, deadlines or not."""
 
 
-@dataclass(frozen=True)
-class LoopView:
+class LoopView(NamedTuple):
     """What other threads may read of the loop's state: each door's mode and counters, the snapshot in force."""
 
-    modes: Mapping[str, DoorMode] = field(default_factory=dict)
-    counters: Mapping[str, Any] = field(default_factory=dict)
-    members: MembersInfo = field(default_factory=MembersInfo)
+    modes: Mapping[str, DoorMode]
+    counters: Mapping[str, Any]
+    members: MembersInfo
 
 
 class DoorLoop:
@@ -103,7 +101,7 @@ class DoorLoop:
         self.members = MembersInfo()
         self.seats = SeatState()  # seat limits count entries at every door of the node
         self.passback: dict[str, PassbackState | None] = {}
-        self.view = LoopView()
+        self.view = LoopView({}, {}, self.members)
         self._max_pending = max_pending
         self._pending: deque[tuple[object, Reply | None]] = deque()
         self._turn = threading.Lock()  # held by the one thread handling inputs (see the module docstring)
@@ -191,13 +189,15 @@ class DoorLoop:
     # -- the turn ----------------------------------------------------------------------------------------
 
     def _take_turns(self) -> None:
-        """Handle the queue on this thread while inputs wait and nobody else holds the turn."""
+        """Handle the queue on this thread while inputs wait and nobody else holds the turn; then store what the
+        loop produced (edge.door.writer), out of the turn: the disk never holds up the next input."""
         while self._pending and self._turn.acquire(blocking=False):
             try:
                 self._handle_pending()
             finally:
                 self._turn.release()
             # An input posted just before the release found the turn taken: it is handled by this loop's next pass.
+        self.writer.flush()
 
     def _handle_pending(self) -> None:
         """Handle every queued input, then the due deadlines (the caller holds the turn)."""
@@ -243,7 +243,7 @@ class DoorLoop:
                 return
             with self._turn:
                 self._handle_pending()
-            self._take_turns()
+            self._take_turns()  # inputs posted meanwhile, and the flush of what the deadlines produced
 
     def _wake_timer(self) -> None:
         """Wake the timer thread when a door's deadline is now earlier than it planned to wake."""
@@ -359,7 +359,7 @@ class DoorLoop:
         return obey.action
 
     def _apply(self, applied: SnapshotApplied) -> bool:
-        self.index = applied.index
+        self.index = applied.snapshot
         self.members = applied.members
         for unit in self.units.values():
             self.writer.event(unit.state(self.members))

@@ -29,7 +29,6 @@ from edge.clock import SystemClock
 from edge.config.access import AccessConfig
 from edge.config.doors import DoorConfig
 from edge.contract import DoorMode, badge_token
-from edge.contract.homeassistant import Discovery
 from edge.daemons.launch import Launch
 from edge.daemons.node_files import load_access_keys, load_node_badge_key
 from edge.door.clock_trust import ClockTrust
@@ -108,6 +107,8 @@ class DoorService:
 
     def discovery(self) -> list[tuple[str, bytes]]:
         """Home Assistant discovery configs for the node and each of its doors."""
+        from edge.contract.homeassistant import Discovery  # only for a door that announces itself
+
         discovery = Discovery(self.bus.topics, self.config.node, prefix=self.access.discovery_prefix)
         announcements = [discovery.node_entity()]
         for door in self.config.doors:
@@ -124,7 +125,6 @@ class DoorService:
     def start(self) -> None:
         """Lock every relay first, then start the loop, the bus, the snapshot keeper and the readers."""
         try:
-            self.writer.start()
             for door in self.config.doors:
                 self._add_door(door)
             # Seat counts and who is inside survive a restart: a crash at noon does not give an account new seats.

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from edge.clock import Clock
 from edge.config.doors import DoorConfig
@@ -39,8 +38,7 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MembersInfo:
+class MembersInfo(NamedTuple):
     """Which member snapshot the door decides with (shown in its retained state)."""
 
     version: int | None = None

@@ -1,10 +1,13 @@
-"""The door's writer: stores what the door loop produced, in the order the loop produced it, off the loop's thread.
+"""The door's writer: stores what the door loop produced, in the order the loop produced it.
 
-The loop hands over event bodies (access, alarm, state) and copies of the seat and passback state; this thread
-stores each event durably in the bus outbox and writes the tracking file, one item after the other. So the
-retained door state is always the latest, none follows the final one, and a slow disk never delays the next
-person at the door. The queue is bounded: `outputs_dropped` counts what did not fit (only a disk that stalls for
-minutes fills it; the watchdog restarts the daemon before). `stop()` first stores what is queued.
+While it handles an input, the loop only queues what it produced: event bodies (access, alarm, state) and copies of
+the seat and passback state. Once the thread that handled the input has let go of the loop, it calls `flush()` and
+stores them itself (each event durably in the bus outbox, the tracking state in its file), one after the other,
+unless another thread is already storing: that one then stores these too, after its own. So events are stored in
+the order they happened (the retained door state is always the latest, none follows the final one), no disk write
+ever holds up the loop (another reader's badge moves its relay meanwhile), and no thread is kept for it. The queue
+is bounded: `outputs_dropped` counts what did not fit (only a disk that stalls for minutes fills it; the watchdog
+restarts the daemon before). `stop()` stores what is queued.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,110 +28,99 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 STALL_S = 30.0
-"""Seconds one write may take before the writer counts as stuck (the watchdog ping is then withheld)."""
+"""Seconds one flush may take before the writer counts as stuck (the watchdog ping is then withheld)."""
 
+DEFAULT_MAX_PENDING = 10_000
+"""Events and tracking states the queue holds."""
 
-@dataclass(frozen=True, slots=True)
-class _Event:
-    body: Body
-    ts: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Tracking:
-    state: Mapping[str, Any]
+_Item = tuple[Body, datetime | None] | Mapping[str, Any]
+"""An event and when it happened (None: now), or a tracking state."""
 
 
 class EventWriter:
-    """One thread storing the door's events and tracking state in order; `event()` and `tracking()` never block."""
+    """The loop's output queue, stored in order by whichever thread calls `flush()` first; never waits for a write."""
 
-    def __init__(self, bus: Bus, files: StateFiles, counters: Counters, *, max_pending: int = 10_000) -> None:
+    def __init__(
+        self, bus: Bus, files: StateFiles, counters: Counters, *, max_pending: int = DEFAULT_MAX_PENDING
+    ) -> None:
         self.bus = bus
         self.files = files
         self.counters = counters
         self._max_pending = max_pending
-        self._items: deque[_Event | _Tracking] = deque()
-        self._cond = threading.Condition()
-        self._stopping = False
+        self._items: deque[_Item] = deque()
+        self._turn = threading.Lock()  # held by the one thread storing
         self._busy_since: float | None = None
-        self._thread = threading.Thread(target=self._run, name="door writer", daemon=True)
 
     def event(self, body: Body, ts: datetime | None = None) -> None:
         """Queue an event for the outbox (`ts`: when it happened; now when None)."""
-        self._put(_Event(body, ts))
+        self._put((body, ts))
 
     def tracking(self, state: Mapping[str, Any]) -> None:
         """Queue a copy of the seat and passback state (`edge.door.store.tracking_state`) for its file."""
-        self._put(_Tracking(state))
+        self._put(state)
 
-    def start(self) -> None:
-        """Start the writer thread."""
-        self._thread.start()
+    def flush(self) -> None:
+        """Store what is queued on this thread, unless another thread is storing (it then stores it too)."""
+        while self._items and self._turn.acquire(blocking=False):
+            try:
+                self._write_queued()
+            finally:
+                self._turn.release()
+            # An item queued just before the release found the turn taken: this loop's next pass stores it.
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Store what is queued, then stop (what is still queued after `timeout` seconds stays unwritten)."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("the door writer did not finish within %.0f s; %d items unwritten", timeout, self.pending)
-        else:  # never started (a start that failed early): store what was queued here
-            self._run()
+        """Store what is queued, waiting at most `timeout` seconds for a thread that is storing."""
+        if not self._turn.acquire(timeout=timeout):
+            log.error("the door writer is stuck: %d events and states unwritten", len(self._items))
+            return
+        try:
+            self._write_queued()
+        finally:
+            self._turn.release()
 
     @property
     def pending(self) -> int:
-        """Items queued and not yet written."""
+        """Items queued and not yet stored."""
         return len(self._items)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until everything queued so far was written; False on timeout."""
+        """Wait until everything queued so far was stored; False on timeout."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._items or self._busy_since is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
+        while self._items or self._turn.locked():
+            if time.monotonic() > deadline:
+                return False
+            self.flush()
+            time.sleep(0.01)
         return True
 
     def alive(self) -> bool:
-        """The thread runs and is not stuck on one write."""
+        """No flush has been storing for `STALL_S` seconds."""
         busy_since = self._busy_since
-        return self._thread.is_alive() and (busy_since is None or time.monotonic() - busy_since < STALL_S)
+        return busy_since is None or time.monotonic() - busy_since < STALL_S
 
-    def _put(self, item: _Event | _Tracking) -> None:
-        with self._cond:
-            if len(self._items) >= self._max_pending:
-                self.counters.inc("outputs_dropped")
-                log.error("door writer queue full (%d): an event or tracking state is dropped", self._max_pending)
-                return
-            self._items.append(item)
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._items and not self._stopping:
-                    self._cond.wait()
-                if not self._items:
-                    return
-                item = self._items.popleft()
-                self._busy_since = time.monotonic()
-            try:
-                self._write(item)
-            finally:
-                with self._cond:
-                    self._busy_since = None
-                    self._cond.notify_all()
-
-    def _write(self, item: _Event | _Tracking) -> None:
-        if isinstance(item, _Tracking):
-            self.files.save_tracking(item.state)  # counts its own failures
+    def _put(self, item: _Item) -> None:
+        if len(self._items) >= self._max_pending:
+            self.counters.inc("outputs_dropped")
+            log.error("door writer queue full (%d): an event or tracking state is dropped", self._max_pending)
             return
+        self._items.append(item)
+
+    def _write_queued(self) -> None:
+        """Store every queued item, oldest first (the caller holds the turn)."""
+        self._busy_since = time.monotonic()
         try:
-            self.bus.publish_event(item.body, ts=item.ts)
+            while self._items:
+                self._write(self._items.popleft())
+        finally:
+            self._busy_since = None
+
+    def _write(self, item: _Item) -> None:
+        if not isinstance(item, tuple):
+            self.files.save_tracking(item)  # counts its own failures
+            return
+        body, ts = item
+        try:
+            self.bus.publish_event(body, ts=ts)
         except Exception:
             self.counters.inc("publish_failures")
-            log.exception("could not store a %s event", item.body.kind)
+            log.exception("could not store a %s event", body.kind)
