@@ -280,7 +280,13 @@ def test_a_card_enrolled_by_tapping_it_opens_the_door_until_its_member_is_suspen
     expect(row).to_contain_text("nouvelle carte")
     expect(row).to_contain_text("porte front, lecteur inside")
     shot(page, "enrol")
-    page.get_by_role("button", name="Attribuer cette carte à Nathan Petit").click()
+    give = page.get_by_role("button", name="Attribuer cette carte à Nathan Petit")
+    # The live list does not replace an unchanged row: the button stays the one the pointer is on.
+    give.evaluate("button => { button.dataset.seen = '1'; }")
+    polls = int(page.locator("[data-live-url]").get_attribute("data-polls") or "0")
+    page.wait_for_function("n => Number(document.querySelector('[data-live-url]').dataset.polls) >= n", arg=polls + 2)
+    expect(page.locator("#cards button[data-seen]")).to_have_count(1)
+    give.click()
     expect(page.locator(".flash")).to_contain_text("Badge attribué à Nathan Petit")
     assert UNKNOWN not in stack.members_file.read_text()  # held by its badge token, never by its UID
     shot(page, "member")

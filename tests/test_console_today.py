@@ -79,8 +79,8 @@ def test_the_live_endpoint_follows_each_message(console_site: ConsoleSite, view:
     assert after["generation"] > before["generation"]  # type: ignore[operator]
     door = after["doors"][0]  # type: ignore[index]
     assert door["mode"] == "lockdown" and door["alarms"][0]["alarm"] == "held_open"
-    sections = after["sections"]
-    assert "confinement" in sections["today-doors"] and "maintenue ouverte" in sections["today-doors"]  # type: ignore[index]
+    doors = after["sections"]["today-doors"]["html"]  # type: ignore[index]
+    assert "confinement" in doors and "maintenue ouverte" in doors
     feed(view, DoorAlarm(door="front", alarm=Alarm.HELD_OPEN, active=False))
     assert live(client)["doors"][0]["alarms"] == []  # type: ignore[index]
 
@@ -93,10 +93,10 @@ def test_a_door_behind_the_last_publish_is_named(console_site: ConsoleSite, view
     record_path(console_site.members_path).write_bytes(record.to_json())
     data = live(logged_in("victor", "viewer"), "/doors/live.json")
     assert data["behind"] == ["front"] and not data["all_current"]
-    assert "1 porte est en retard : front" in data["sections"]["doors-report"]  # type: ignore[index]
+    assert "1 porte est en retard : front" in data["sections"]["doors-report"]["html"]  # type: ignore[index]
     feed(view, door_state(version=9))
     data = live(logged_in("walter", "viewer"), "/doors/live.json")
-    assert data["all_current"] and "Toutes les portes l’ont" in data["sections"]["doors-report"]  # type: ignore[index]
+    assert data["all_current"] and "Toutes les portes l’ont" in data["sections"]["doors-report"]["html"]  # type: ignore[index]
 
 
 def test_without_news_the_today_page_says_so(console_site: ConsoleSite, view: object) -> None:
@@ -129,7 +129,7 @@ def test_a_card_tapped_at_the_reception_reader_is_offered_then_given_to_the_memb
     presented = tap(console_site, view, NEW_CARD)
     data = live(client, "/members/M-0004/enrol/live.json")
     assert data["cards"] == [{"id": presented, "reader": "reception", "door": None, "held": False}]
-    section = data["sections"]["enrol-cards"]  # type: ignore[index]
+    section = data["sections"]["enrol-cards"]["html"]  # type: ignore[index]
     assert "nouvelle carte" in section and "Attribuer cette carte à David Leroy" in section
     token = badge_token(console_site.runtime.badge_key, NEW_CARD)  # type: ignore[attr-defined]
     assert token not in section and NEW_CARD not in section  # the browser gets neither the token nor the UID
@@ -146,8 +146,22 @@ def test_a_card_tapped_at_the_reception_reader_is_offered_then_given_to_the_memb
         entry.target == "M-0004" and entry.details["reader"] == "reception" and token not in json.dumps(entry.details)
     )
     # Offered again, the card now shows as this member's, with nothing to give.
-    again = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]  # type: ignore[index]
+    again = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]["html"]  # type: ignore[index]
     assert "déjà une carte de ce membre" in again and "Attribuer" not in again
+
+
+def test_a_section_holding_a_form_keeps_its_fingerprint_while_nothing_it_shows_changes(
+    console_site: ConsoleSite, view: object
+) -> None:
+    client = logged_in("alice", "manager")
+    tap(console_site, view, NEW_CARD)
+    first = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]  # type: ignore[index]
+    second = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]  # type: ignore[index]
+    assert first["html"] != second["html"]  # Django masks the CSRF token afresh at every rendering
+    assert first["fingerprint"] == second["fingerprint"]  # so the page does not replace the button under the pointer
+    tap(console_site, view, "04FFEEDDCC0001")
+    third = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]  # type: ignore[index]
+    assert third["fingerprint"] != second["fingerprint"]
 
 
 def test_a_card_tapped_at_a_door_reader_can_be_enrolled_too(console_site: ConsoleSite, view: object) -> None:
@@ -155,7 +169,7 @@ def test_a_card_tapped_at_a_door_reader_can_be_enrolled_too(console_site: Consol
     presented = tap(console_site, view, NEW_CARD, door=True)
     data = live(client, "/members/M-0004/enrol/live.json?reader=front/inside")
     assert data["cards"] == [{"id": presented, "reader": "inside", "door": "front", "held": False}]
-    assert "porte front, lecteur inside" in data["sections"]["enrol-cards"]  # type: ignore[index]
+    assert "porte front, lecteur inside" in data["sections"]["enrol-cards"]["html"]  # type: ignore[index]
     assert live(client, "/members/M-0004/enrol/live.json?reader=reception")["cards"] == []
 
 
@@ -163,7 +177,7 @@ def test_a_card_someone_else_holds_is_refused_naming_them(console_site: ConsoleS
     client = logged_in("alice", "manager")
     before = console_site.members_path.read_bytes()
     presented = tap(console_site, view, "04A23B119C8000")  # Alice Martin's card, held by its UID
-    section = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]  # type: ignore[index]
+    section = live(client, "/members/M-0004/enrol/live.json")["sections"]["enrol-cards"]["html"]  # type: ignore[index]
     assert "appartient à Alice Martin (M-0001)" in section and "Attribuer" not in section
     # Posting it anyway (an old page, a forged form) is refused the same way.
     response = client.post("/members/M-0004/enrol/", {"presentation": presented}, follow=True)

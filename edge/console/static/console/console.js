@@ -2,8 +2,9 @@
 "use strict";
 
 // A live page (an element with data-live-url) asks its endpoint about once a second for its sections, rendered
-// on the server in the staff's language, and swaps in each one whose HTML changed. The script has no text of
-// its own. A poll that lands on the login page (the session ended) reloads the page, which shows the login.
+// on the server in the staff's language, and swaps in each one whose fingerprint changed (the server's digest
+// of what it shows, leaving out the CSRF mask that changes at every rendering). The script has no text of its
+// own. Each answered poll counts in data-polls. A poll that lands on the login page (the session ended) reloads the page, which shows the login.
 function startLive(root) {
   const url = root.dataset.liveUrl;
   const shown = new Map();
@@ -18,14 +19,15 @@ function startLive(root) {
       }
       if (!response.ok) throw new Error(String(response.status));
       const data = await response.json();
-      for (const [id, html] of Object.entries(data.sections || {})) {
+      for (const [id, section] of Object.entries(data.sections || {})) {
         const element = document.getElementById(id);
-        if (element && shown.get(id) !== html) {
-          element.innerHTML = html;
-          shown.set(id, html);
+        if (element && shown.get(id) !== section.fingerprint) {
+          element.innerHTML = section.html;
+          shown.set(id, section.fingerprint);
           bindAutosubmit(element);
         }
       }
+      root.dataset.polls = String(Number(root.dataset.polls || "0") + 1);
       if (data.generation !== undefined) root.dataset.generation = String(data.generation);
       root.classList.remove("stale");
       failures = 0;
