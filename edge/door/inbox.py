@@ -1,7 +1,7 @@
 """What other threads post to the door loop (edge.door.loop), and how a caller waits for the loop's answer.
 
-Inputs are named tuples (immutable, and lighter than dataclasses in a daemon that counts its megabytes); the loop
-tells them apart by type, never by comparing them.
+Inputs are named tuples (immutable, built on every badge and pin edge without a dataclass's machinery); the loop
+tells them apart by type, never by comparing them (a named tuple equals any tuple holding the same values).
 """
 
 from __future__ import annotations
