@@ -41,8 +41,8 @@ from edge.clock import ScaledClock
 from edge.config import load_config
 from edge.contract import Kind, Topics
 from edge.contract.limits import LARGE_PACKET_BYTES, largest_payload
-from edge.daemons.door import DoorService
 from edge.daemons.launch import Launch
+from edge.door.service import DoorService
 from edge.files import write_atomic
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.hardware.sim.wiegand_sim import WiegandSim

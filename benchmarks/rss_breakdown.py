@@ -28,7 +28,7 @@ DAEMONS = {
         ("ctypes (Ed25519 checks through the loaded libcrypto)", ["ctypes", "edge.access.ed25519"]),
         ("gpiozero (+ MockFactory)", ["gpiozero", "gpiozero.pins.mock"]),
         ("pyserial", ["serial"]),
-        ("edge.daemons.door (access, hardware, the rest)", ["edge.daemons.door"]),
+        ("edge.door.service (access, hardware, the rest)", ["edge.door.service"]),
     ],
     "badge": [
         ("gpiozero (+ MockFactory)", ["gpiozero", "gpiozero.pins.mock"]),

@@ -34,6 +34,10 @@ class StoreError(EdgeError, OSError):
     """The local store (outbox, collector store) could not be written."""
 
 
+class SelfTestError(EdgeError, RuntimeError):
+    """A library a daemon relies on failed its built-in known-answer test: the daemon must not run with it."""
+
+
 class DeviceError(EdgeError, OSError):
     """A hardware device, or the library that drives it, cannot be used on this machine."""
 

@@ -4,22 +4,30 @@ snapshots, a `ScaledClock` (door timings 20 times faster)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
+from edge.access.rules import Decision, Direction
 from edge.clock import ScaledClock
 from edge.config import load_config
-from edge.daemons.door import DoorService
+from edge.contract import badge_token
 from edge.daemons.launch import Launch
+from edge.door.inbox import Badge, Refresh, Reply
+from edge.door.service import DoorService
+from edge.door.sim import SimulatedDoor
 from edge.files import write_atomic
-from edge.hardware.door_sim import SimulatedDoor
 from edge.hardware.sim.wiegand_sim import WiegandSim
 from tests.door_support import door_config, make_site, signed_snapshot
 
 SPEED = 20.0
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)  # a Thursday, 10:00 in Paris
-WIEGAND = "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.05}\n"
+# A long end-of-frame gap: on a loaded machine the simulator's thread may stall between two bits for tens of ms.
+WIEGAND = (
+    "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.05, frame_timeout_s: 0.2}\n"
+)
 LOCK_SENSOR = "    lock_sensor: {pin: 23, debounce_s: 0, grace_s: 2}\n"
 FULL_DOOR = """\
     unlock_s: {unlock_s}
@@ -39,6 +47,18 @@ class FailingPin(MockPin):  # type: ignore[misc]
         if FailingPin.fail_next_write and self._function == "output":
             FailingPin.fail_next_write = False
             raise OSError("simulated GPIO write failure")
+        super()._set_state(value)
+
+
+class StallingPin(MockPin):  # type: ignore[misc]
+    """A mock pin whose writes to the LED (GPIO 24) hang while `stalled` is set: a driver stuck in the kernel."""
+
+    stalled = threading.Event()
+    released = threading.Event()
+
+    def _set_state(self, value):
+        if self.info.name == "GPIO24" and StallingPin.stalled.is_set() and self._function == "output":
+            StallingPin.released.wait(60)
         super()._set_state(value)
 
 
@@ -79,7 +99,7 @@ class Door:
             clock_sync=clock_sync,  # type: ignore[arg-type]
         )
         self.sim = SimulatedDoor(self.config.doors[0], self.factory)
-        self.wiegand = WiegandSim(self.factory, 20, 21)
+        self.wiegand = WiegandSim(self.factory, 20, 21, frame_gap_s=0.5)  # longer than the frame timeout
 
     def start(self) -> None:
         self.service.start()
@@ -87,9 +107,22 @@ class Door:
             self.sim.close_door()
         if self.config.doors[0].lock_sensor is not None:
             self.sim.set_lock_sensor(True)
+        self.handled()
+
+    def handled(self) -> None:
+        """Wait until the door loop handled every input posted so far (pin changes are posted as they happen)."""
+        reply = Reply()
+        assert self.service.loop.post(Refresh(), reply) and reply.wait(10)
 
     def badge(self, card: tuple[int, int]) -> None:
         self.wiegand.send_card(*card)
+
+    def present(self, uid: str, reader: str = "outside", direction: Direction = Direction.IN) -> Decision:
+        """A badge with this UID read at `reader`, as a reader thread posts it; the loop's decision."""
+        token = badge_token((self.folder / "keys/badge.key").read_bytes().strip(), uid)
+        decision = self.service.loop.ask(Badge("front", reader, direction, token, time.monotonic()))
+        assert isinstance(decision, Decision), decision
+        return decision
 
     def history(self) -> list[bool]:
         """Every level the relay pin took, as locked (True) / unlocked (False), its first claim included."""

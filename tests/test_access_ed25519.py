@@ -105,7 +105,7 @@ def test_a_raw_key_of_the_wrong_length_is_refused(size: int) -> None:
 def test_the_door_daemon_does_not_load_cryptography() -> None:
     # Nor the staff machine's side, which signs with it: the door reads its keys through edge.config.keyfiles.
     probe = (
-        "import sys, edge.cli.door, edge.daemons.door, edge.daemons.node_files\n"
+        "import sys, edge.cli.door, edge.door.service, edge.daemons.node_files\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cryptography' or m.startswith('edge.staff')))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

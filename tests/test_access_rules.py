@@ -1,4 +1,5 @@
-"""The membership rules: one table row per behaviour, every reason code, modes, clock trust, way out."""
+"""The door's rules: one table row per behaviour, every reason code, modes, clock trust, way out, no snapshot yet,
+a grant the relay could not carry out; and when the unlocked schedule holds a door open."""
 
 from __future__ import annotations
 
@@ -7,9 +8,20 @@ from dataclasses import dataclass
 
 import pytest
 
-from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, dry_run, record
+from edge.access.rules import (
+    AccessRequest,
+    Decision,
+    Direction,
+    DoorContext,
+    decide,
+    dry_run,
+    record,
+    schedule_unlocks,
+    settle,
+)
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode, Reason
+from edge.schedule import parse_schedule
 from tests.access_support import SITE_YAML, index_of, paris, token
 
 INDEX = index_of(SITE_YAML)
@@ -29,6 +41,8 @@ class Row:
     direction: Direction = Direction.IN
     before: tuple[str, ...] = ()
     passback: bool = False
+    snapshot: bool = True  # False: the door has no member snapshot yet
+    unlocked: bool = True  # False: the relay stayed locked when the door acted on the decision
 
 
 ROWS = [
@@ -81,11 +95,23 @@ ROWS = [
         direction=Direction.OUT,
     ),
     Row("way out: unknown badge", "FF", f"{THURSDAY} 10:00", Reason.UNKNOWN_BADGE, direction=Direction.OUT),
+    Row("no snapshot yet: a member is unknown", "A1", f"{THURSDAY} 10:00", Reason.UNKNOWN_BADGE, snapshot=False),
+    Row("no snapshot yet: staff are unknown", "A6", f"{THURSDAY} 10:00", Reason.UNKNOWN_BADGE, snapshot=False),
+    Row(
+        "no snapshot yet: an unlocked door is open",
+        "A1",
+        f"{THURSDAY} 10:00",
+        Reason.GRANTED,
+        mode=DoorMode.UNLOCKED,
+        snapshot=False,
+    ),
+    Row("granted, but the relay stayed locked", "A1", f"{THURSDAY} 10:00", Reason.DOOR_FAULT, unlocked=False),
+    Row("refused, the relay locked: still refused", "A2", f"{THURSDAY} 22:00", Reason.OUTSIDE_SCHEDULE, unlocked=False),
 ]
 
 
 def run(row: Row) -> Decision:
-    """Replay the row's earlier grants (an hour before, same day), then decide."""
+    """Replay the row's earlier grants (an hour before, same day), then decide and settle."""
     context = DoorContext(mode=row.mode, clock_trusted=row.trusted, passback=PassbackState() if row.passback else None)
     earlier = paris(f"{THURSDAY} 09:00")
     for badge in row.before:
@@ -93,7 +119,8 @@ def run(row: Row) -> Decision:
         decision = decide(warm, INDEX, DoorContext(passback=context.passback, seats=context.seats))
         assert decision.granted, f"setup badge {badge} was refused: {decision.reason}"
         record(warm, decision, INDEX, context)
-    return decide(AccessRequest(token(row.badge), paris(row.when), row.direction), INDEX, context)
+    request = AccessRequest(token(row.badge), paris(row.when), row.direction)
+    return settle(decide(request, INDEX if row.snapshot else None, context), unlocked=row.unlocked)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.case for row in ROWS])
@@ -104,13 +131,13 @@ def test_rule_table(row: Row) -> None:
 
 
 def test_the_table_covers_every_reason_code() -> None:
-    assert {row.reason for row in ROWS} == set(Reason) - {Reason.DOOR_FAULT}  # the daemon's, not a rule's
+    assert {row.reason for row in ROWS} == set(Reason)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.case for row in ROWS])
 def test_known_badges_carry_their_member(row: Row) -> None:
     decision = run(row)
-    if row.badge == "FF":
+    if row.badge == "FF" or not row.snapshot:
         assert decision.member is None
     else:
         assert decision.member is not None and decision.member.id == INDEX.by_token[token(row.badge)].id
@@ -168,3 +195,47 @@ def test_dry_run_lists_every_member_once_with_a_reason() -> None:
     assert outcome["susp"] == Reason.SUSPENDED
     assert outcome["gone"] == Reason.EXPIRED
     assert len(outcome) == INDEX.member_count
+
+
+def test_a_grant_the_relay_could_not_carry_out_is_not_recorded() -> None:
+    context = DoorContext(passback=PassbackState())
+    request = AccessRequest(token("B1"), paris(f"{THURSDAY} 10:00"))
+    decision = settle(decide(request, INDEX, context), unlocked=False)
+    assert not record(request, decision, INDEX, context)
+    assert len(context.passback or ()) == 0
+    assert context.seats.used("acme", request.at.astimezone(INDEX.tz).toordinal()) == frozenset()
+
+
+def test_without_a_snapshot_nothing_is_recorded() -> None:
+    context = DoorContext(mode=DoorMode.UNLOCKED, passback=PassbackState())
+    request = AccessRequest(token("A1"), paris(f"{THURSDAY} 10:00"))
+    decision = decide(request, None, context)
+    assert decision.granted and not record(request, decision, None, context)
+
+
+RECEPTION = parse_schedule("mon-fri 09:00-12:00")
+
+
+@pytest.mark.parametrize(
+    ("case", "when", "trusted", "expected"),
+    [
+        ("inside the window", f"{THURSDAY} 10:00", True, True),
+        ("outside the window", f"{THURSDAY} 13:00", True, False),
+        ("inside, but the clock is not trusted", f"{THURSDAY} 10:00", False, False),
+        ("inside, but the snapshot closes the day", "2026-12-25 10:00", True, False),
+    ],
+)
+def test_the_unlocked_schedule_holds_the_door_open_only_on_a_trusted_clock_and_an_open_day(
+    case: str, when: str, trusted: bool, expected: bool
+) -> None:
+    assert schedule_unlocks(RECEPTION, paris(when), INDEX.tz, INDEX, clock_trusted=trusted) is expected
+
+
+def test_without_a_snapshot_the_unlocked_schedule_knows_no_closure() -> None:
+    assert schedule_unlocks(RECEPTION, paris("2026-12-25 10:00"), INDEX.tz, None, clock_trusted=True)
+
+
+def test_no_unlocked_schedule_never_unlocks() -> None:
+    assert not schedule_unlocks(
+        parse_schedule("never"), paris(f"{THURSDAY} 10:00"), INDEX.tz, INDEX, clock_trusted=True
+    )

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 
 from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
-from edge.access.store import load_tracking, save_tracking
 from edge.access.tracking import PassbackState, SeatState
 from edge.contract.payloads import Reason
+from edge.door.store import load_tracking, save_tracking
 from tests.access_support import SITE_YAML, index_of, paris, token
 
 INDEX = index_of(SITE_YAML)

@@ -61,7 +61,7 @@ def journal_stream(file: Path) -> str:
 def test_each_level_reaches_the_journal_with_its_syslog_priority(journal: JournalSocket) -> None:
     handler = JournalHandler("edge-door", path=str(journal.path))
     record = logging.LogRecord(
-        "edge.daemons.door", logging.INFO, "/x/door.py", 306, "door %s: granted", ("front",), None
+        "edge.door.service", logging.INFO, "/x/door.py", 306, "door %s: granted", ("front",), None
     )
     expected = {logging.DEBUG: "7", logging.INFO: "6", logging.WARNING: "4", logging.ERROR: "3", logging.CRITICAL: "2"}
     for level in expected:
@@ -74,7 +74,7 @@ def test_each_level_reaches_the_journal_with_its_syslog_priority(journal: Journa
         "MESSAGE": "door front: granted",
         "PRIORITY": "7",
         "SYSLOG_IDENTIFIER": "edge-door",
-        "LOGGER": "edge.daemons.door",
+        "LOGGER": "edge.door.service",
         "THREAD_NAME": "MainThread",
         "CODE_FILE": "/x/door.py",
         "CODE_LINE": "306",

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from edge.access.floor import VersionFloor, save_floor
 from edge.doctor.checks import Context, check_config
 from edge.doctor.device_files import check_device_files
 from edge.doctor.doors import check_doors
@@ -24,7 +23,8 @@ from edge.doctor.report import Result, Status
 from edge.doctor.runner import run_checks
 from edge.doctor.sensors import check_sensors
 from edge.doctor.snapshot import check_snapshot
-from edge.hardware.door_sim import SimulatedDoor
+from edge.door.floor import VersionFloor, save_floor
+from edge.door.sim import SimulatedDoor
 from edge.hardware.sim import gpio_standin
 from edge.hardware.sim.ld2410 import RadarSimulator, someone
 from edge.hardware.sim.mfrc522_sim import Mfrc522Sim

@@ -12,6 +12,10 @@ identity point `01 00..00`, the all-zero key, and the six other points whose mul
 identity) a signature forged without any secret verifies for any message. `PublicKey` therefore refuses, when a
 key is read, those points and any encoding that is not canonical or not on the curve: a key `edge members keygen`
 or `openssl genpkey` makes is never one of them.
+
+`self_test()` checks the binding against RFC 8032's known answers; the door runs it when it starts, so a
+libcrypto that misbehaves (a broken upgrade, a different ABI) stops the door with a clear error instead of
+refusing every snapshot and command silently, or worse, accepting them all.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import ctypes
 import ctypes.util
 import re
 from functools import cache
+
+from edge.errors import SelfTestError
 
 RAW_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
@@ -123,8 +129,8 @@ def _check_point(raw: bytes) -> None:
         raise KeyFormatError("not a point of the Ed25519 curve")
 
 
-class _LibCrypto:
-    """The four libcrypto calls a verification needs, with their C signatures declared."""
+class LibCrypto:
+    """The libcrypto calls a verification needs, with their C signatures declared (`library`: a loaded CDLL)."""
 
     def __init__(self, library: ctypes.CDLL) -> None:
         self._new_key = library.EVP_PKEY_new_raw_public_key
@@ -150,6 +156,7 @@ class _LibCrypto:
         self._clear_errors.argtypes = []
 
     def verify(self, raw_key: bytes, signature: bytes, message: bytes) -> bool:
+        """True when `signature` is the Ed25519 signature of `message` by the raw 32-byte key `raw_key`."""
         key = self._new_key(_EVP_PKEY_ED25519, None, raw_key, len(raw_key))
         if not key:
             self._clear_errors()
@@ -169,7 +176,7 @@ class _LibCrypto:
 
 
 @cache
-def _libcrypto() -> _LibCrypto:
+def _libcrypto() -> LibCrypto:
     """The libcrypto behind Python's hashlib (already mapped), or the system's if hashlib is built otherwise."""
     candidates: list[str] = []
     try:
@@ -187,5 +194,59 @@ def _libcrypto() -> _LibCrypto:
             library.EVP_DigestVerify  # noqa: B018 - the probe: OpenSSL 1.1.1 or newer
         except (OSError, AttributeError):
             continue
-        return _LibCrypto(library)
+        return LibCrypto(library)
     raise RuntimeError("OpenSSL libcrypto (1.1.1 or newer) is needed to check Ed25519 signatures")
+
+
+# RFC 8032 section 7.1, TEST 1 to TEST 3: (public key, message, signature).
+KNOWN_ANSWERS = (
+    (
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        "",
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    ),
+    (
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+        "72",
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+        "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+    ),
+    (
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+        "af82",
+        "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+        "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+    ),
+)
+
+
+def self_test(binding: LibCrypto | None = None) -> None:
+    """Check the libcrypto binding against RFC 8032's known answers; SelfTestError names the first check that failed.
+
+    Each test vector's signature must verify, and must not once one bit of it is flipped, its message is changed
+    or another vector's key is used: a binding that accepts everything fails as surely as one that refuses all.
+    """
+    try:
+        library = binding if binding is not None else _libcrypto()
+        vectors = [tuple(bytes.fromhex(field) for field in vector) for vector in KNOWN_ANSWERS]
+        for number, (key, message, signature) in enumerate(vectors, start=1):
+            other_key = vectors[number % len(vectors)][0]
+            flipped = bytes([signature[0] ^ 0x01]) + signature[1:]
+            checks = (
+                ("its valid signature is refused", library.verify(key, signature, message), True),
+                ("its signature with one bit flipped is accepted", library.verify(key, flipped, message), False),
+                (
+                    "its signature is accepted for another message",
+                    library.verify(key, signature, message + b"!"),
+                    False,
+                ),
+                ("its signature is accepted with another key", library.verify(other_key, signature, message), False),
+            )
+            for what, got, expected in checks:
+                if got is not expected:
+                    raise SelfTestError(f"RFC 8032 test {number}: {what}")
+    except SelfTestError:
+        raise
+    except Exception as exc:  # a missing library, a symbol that changed, a call that fails
+        raise SelfTestError(f"{type(exc).__name__}: {exc}") from exc

@@ -1,8 +1,10 @@
-"""The membership rules: `decide(request, index, context) -> Decision`, pure and constant-time.
+"""The door's rules, pure and constant-time: who gets in (`decide`), what a grant the relay could not carry out
+becomes (`settle`), what a grant leaves behind (`record`), and when the unlocked schedule holds a door open
+(`schedule_unlocks`). The door daemon applies them and decides nothing itself.
 
-Order of the checks (the first that fails gives the reason):
+Order of the checks in `decide` (the first that fails gives the reason):
   mode unlocked -> granted (the door is open anyway; the member is attached when known)
-  unknown_badge
+  unknown_badge (also every badge while the door has no snapshot yet: nobody is known)
   way out (an out reader) -> granted: nobody is kept inside by schedules, validity, suspension or lockdown
   lockdown (door in lockdown and the member not admitted by the lockdown policy)
   suspended
@@ -13,6 +15,7 @@ Order of the checks (the first that fails gives the reason):
   passback (already inside, for doors with in and out readers)
   seat_limit (the account's seats for the local day are taken by other members)
   granted
+Then `settle(decision, unlocked)`: a grant the relay could not carry out (the door stayed locked) is `door_fault`.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from edge.access.index import CompiledPlan, MemberEntry, SnapshotIndex
 from edge.access.tracking import PassbackState, SeatState
 from edge.contract.payloads import DoorMode, Reason
-from edge.schedule import MINUTES_PER_DAY, PREVIOUS_DAY, SAME_DAY
+from edge.schedule import MINUTES_PER_DAY, PREVIOUS_DAY, SAME_DAY, Schedule
 
 
 class Direction(StrEnum):
@@ -66,14 +70,15 @@ class Decision:
 _UNKNOWN = Decision(False, Reason.UNKNOWN_BADGE, None)
 
 
-def decide(request: AccessRequest, index: SnapshotIndex, context: DoorContext) -> Decision:
-    """Decide on one badge; reads the context's state but never changes it (see `record`)."""
+def decide(request: AccessRequest, index: SnapshotIndex | None, context: DoorContext) -> Decision:
+    """Decide on one badge with the applied snapshot (None: the door has none yet); reads the context's state but
+    never changes it (see `record`)."""
     if request.at.tzinfo is None:
         raise ValueError("decide needs an aware datetime")
-    member = index.by_token.get(request.token)
+    member = index.by_token.get(request.token) if index is not None else None
     if context.mode == DoorMode.UNLOCKED:
         return Decision(True, Reason.GRANTED, member)
-    if member is None:
+    if member is None or index is None:
         return _UNKNOWN
     if request.direction == Direction.OUT:
         return Decision(True, Reason.GRANTED, member)
@@ -106,6 +111,25 @@ def decide(request: AccessRequest, index: SnapshotIndex, context: DoorContext) -
     return Decision(True, Reason.GRANTED, member)
 
 
+def settle(decision: Decision, *, unlocked: bool) -> Decision:
+    """What the door did with a decision: a grant while the relay stayed locked (it could not be driven, or the
+    controller failed) is `door_fault`, so the member is not counted as inside nor given a seat."""
+    if decision.granted and not unlocked:
+        return Decision(False, Reason.DOOR_FAULT, decision.member)
+    return decision
+
+
+def schedule_unlocks(
+    schedule: Schedule, at: dt.datetime, tz: ZoneInfo, index: SnapshotIndex | None, *, clock_trusted: bool
+) -> bool:
+    """Whether a door's unlocked schedule (e.g. reception hours) holds it unlocked at `at`: never on an untrusted
+    clock (judged on a wrong clock it could unlock a door at night), never on a day the snapshot closes."""
+    if not clock_trusted or not schedule.windows:
+        return False
+    closed_days = frozenset(index.closures) if index is not None else frozenset()
+    return schedule.active_at(at, tz, closed_days)
+
+
 def is_open(plan: CompiledPlan, local: dt.datetime, closures: Mapping[int, frozenset[str]]) -> bool:
     """True when the plan's schedule admits at local wall-clock time `local`, closures considered.
 
@@ -127,13 +151,13 @@ def is_open(plan: CompiledPlan, local: dt.datetime, closures: Mapping[int, froze
     return False
 
 
-def record(request: AccessRequest, decision: Decision, index: SnapshotIndex, context: DoorContext) -> bool:
+def record(request: AccessRequest, decision: Decision, index: SnapshotIndex | None, context: DoorContext) -> bool:
     """Update the context's tracking state after the door acted on a decision (only grants count).
 
     True when some state was updated (a door with anti-passback, or a member of an account with seats).
     """
     member = decision.member
-    if not decision.granted or member is None:
+    if not decision.granted or member is None or index is None:
         return False
     changed = False
     if context.passback is not None:

@@ -1,7 +1,7 @@
 """The little state decisions depend on: who is inside (anti-passback) and who used a seat today (seat limits).
 
 Pure objects: no I/O, no clock. `decide` only reads them; the door records a decision after acting on it. Both
-turn into plain JSON-able dicts and back, so the door keeps them across a restart (edge.access.store).
+turn into plain JSON-able dicts and back, so the door keeps them across a restart (edge.door.store).
 """
 
 from __future__ import annotations

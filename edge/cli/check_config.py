@@ -8,8 +8,8 @@ from typing import Any
 
 from edge.config import NodeConfig, load_config
 from edge.daemons.launch import report_config_error
+from edge.door.lock_wiring import boot_gpio_lines
 from edge.errors import ConfigError
-from edge.hardware.lock_wiring import boot_gpio_lines
 
 
 def register(sub: Any) -> None:

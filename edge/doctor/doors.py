@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from edge.config.doors import DoorConfig
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
-from edge.hardware.door_inputs import BinaryInput
-from edge.hardware.door_io import DoorHardware
+from edge.door.hardware import DoorHardware
+from edge.door.inputs import BinaryInput
 
 CLICK_S = 1.0
 """How long the click test releases the lock: long enough to hear the relay and see the lock move."""

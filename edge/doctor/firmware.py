@@ -12,7 +12,7 @@ from edge.config.readers import Mfrc522ReaderConfig, SerialReaderBase
 from edge.doctor.checks import Context, boot_config_lines, check_firmware
 from edge.doctor.report import Result, Status
 from edge.doctor.walk import all_readers, radars
-from edge.hardware.lock_wiring import boot_gpio_setting
+from edge.door.lock_wiring import boot_gpio_setting
 
 UART_PREFIXES = ("ttyAMA", "ttyS", "serial")
 """Kernel names of the Pi's own UARTs (serial0/serial1 are the firmware's aliases for them)."""

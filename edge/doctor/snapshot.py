@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from edge.access.floor import load_floor, starting_floor
-from edge.access.store import load_snapshot
 from edge.config.keyfiles import load_trusted_keys
-from edge.daemons.door import FLOOR_FILE, SNAPSHOT_FILE
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
+from edge.door.floor import load_floor, starting_floor
+from edge.door.store import FLOOR_FILE, SNAPSHOT_FILE, load_snapshot
 from edge.errors import ConfigError, PayloadError
 
 PUSH = "push one from the staff machine with `edge members push`"

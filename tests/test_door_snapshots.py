@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor
-from edge.daemons.door import FLOOR_FILE, SNAPSHOT_FILE
+from edge.door.floor import FloorState, VersionFloor, load_floor, save_floor
+from edge.door.store import FLOOR_FILE, SNAPSHOT_FILE
 from edge.files import write_atomic
 from tests.door_service import Door
 from tests.door_support import signed_snapshot
@@ -42,7 +42,7 @@ def digest(raw: bytes) -> str:
 def test_applying_a_snapshot_writes_its_floor_to_its_own_file(doors: list[Door], tmp_path: Path) -> None:
     door = open_door(doors, tmp_path)
     raw = signed_snapshot(tmp_path, 3)
-    assert door.service.apply_members(raw)
+    assert door.service.snapshots.apply(raw)
     assert load_floor(door.config.state_dir / FLOOR_FILE) == (VersionFloor(3, digest(raw)), FloorState.OK)
     assert door.service._status()["counters"]["members_floor"] == 3
 
@@ -52,16 +52,16 @@ def test_with_the_snapshot_file_lost_an_older_snapshot_is_refused_and_the_same_o
 ) -> None:
     first = open_door(doors, tmp_path)
     older, newer = signed_snapshot(tmp_path, 1), signed_snapshot(tmp_path, 2)
-    assert first.service.apply_members(older) and first.service.apply_members(newer)
+    assert first.service.snapshots.apply(older) and first.service.snapshots.apply(newer)
     first.close()
     (first.config.state_dir / SNAPSHOT_FILE).unlink()
     door = open_door(doors, tmp_path)
-    assert door.service.index is None and door.service.floor == VersionFloor(2, digest(newer))
-    assert not door.service.apply_members(older)
+    assert door.service.snapshots.index is None and door.service.snapshots.floor == VersionFloor(2, digest(newer))
+    assert not door.service.snapshots.apply(older)
     assert door.service.counters.snapshot()["snapshot_refused.not_newer"] == 1
-    assert not door.service.apply_members(signed_snapshot(tmp_path, 2))  # same version, other bytes
-    assert door.service.apply_members(newer)  # the retained copy of the snapshot it had
-    assert door.service.index is not None and door.service.index.version == 2
+    assert not door.service.snapshots.apply(signed_snapshot(tmp_path, 2))  # same version, other bytes
+    assert door.service.snapshots.apply(newer)  # the retained copy of the snapshot it had
+    assert door.service.snapshots.index is not None and door.service.snapshots.index.version == 2
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "missing"])
@@ -76,33 +76,33 @@ def test_a_lost_or_corrupt_floor_file_is_counted_logged_and_rebuilt_from_the_sto
         floor_file.write_text('{"version": 1')
     else:
         floor_file.unlink()
-    with caplog.at_level(logging.ERROR, logger="edge.daemons.door"):
+    with caplog.at_level(logging.ERROR, logger="edge.door.snapshots"):
         door = open_door(doors, tmp_path, snapshot_version=None)
     assert door.service.counters.snapshot()[f"snapshot_floor.{damage}"] == 1
     assert f"member snapshot floor {floor_file} is {damage}: rebuilt at version 2" in caplog.text
-    assert load_floor(floor_file)[0] == door.service.floor and door.service.floor is not None
-    assert door.service.floor.version == 2
-    assert not door.service.apply_members(signed_snapshot(tmp_path, 1))
+    assert load_floor(floor_file)[0] == door.service.snapshots.floor and door.service.snapshots.floor is not None
+    assert door.service.snapshots.floor.version == 2
+    assert not door.service.snapshots.apply(signed_snapshot(tmp_path, 1))
 
 
 def test_a_stored_snapshot_older_than_the_floor_is_refused_at_start(doors: list[Door], tmp_path: Path) -> None:
     door = open_door(doors, tmp_path, snapshot_version=1)
-    assert door.service.apply_members(signed_snapshot(tmp_path, 2))
+    assert door.service.snapshots.apply(signed_snapshot(tmp_path, 2))
     door.close()
     write_atomic(door.config.state_dir / SNAPSHOT_FILE, signed_snapshot(tmp_path, 1))  # v1 put back on the card
     door = open_door(doors, tmp_path, snapshot_version=None)
-    assert door.service.index is None
+    assert door.service.snapshots.index is None
     assert door.service.counters.snapshot()["snapshot_refused.not_newer"] == 1
-    assert door.service.floor is not None and door.service.floor.version == 2
+    assert door.service.snapshots.floor is not None and door.service.snapshots.floor.version == 2
 
 
 def test_an_installers_minimum_refuses_older_snapshots_at_a_new_door(doors: list[Door], tmp_path: Path) -> None:
     door = open_door(doors, tmp_path, access=ACCESS + "  min_snapshot_version: 5\n")
     assert door.service.counters.snapshot()["snapshot_floor.missing"] == 1
     assert load_floor(door.config.state_dir / FLOOR_FILE) == (VersionFloor(5), FloorState.OK)
-    assert not door.service.apply_members(signed_snapshot(tmp_path, 4))
+    assert not door.service.snapshots.apply(signed_snapshot(tmp_path, 4))
     assert door.service.counters.snapshot()["snapshot_refused.not_newer"] == 1
-    assert door.service.apply_members(signed_snapshot(tmp_path, 5))
+    assert door.service.snapshots.apply(signed_snapshot(tmp_path, 5))
 
 
 def test_an_installers_minimum_holds_when_the_floor_file_is_corrupt_and_nothing_is_stored(
@@ -113,18 +113,18 @@ def test_an_installers_minimum_holds_when_the_floor_file_is_corrupt_and_nothing_
     (state / FLOOR_FILE).write_bytes(b"\xff" * 10)
     door = open_door(doors, tmp_path, access=ACCESS + "  min_snapshot_version: 5\n")
     assert door.service.counters.snapshot()["snapshot_floor.corrupt"] == 1
-    assert not door.service.apply_members(signed_snapshot(tmp_path, 3))
-    assert door.service.index is None
+    assert not door.service.snapshots.apply(signed_snapshot(tmp_path, 3))
+    assert door.service.snapshots.index is None
 
 
 def test_a_new_door_without_a_minimum_takes_its_first_snapshot_and_says_it_had_no_floor(
     doors: list[Door], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="edge.daemons.door"):
+    with caplog.at_level(logging.WARNING, logger="edge.door.snapshots"):
         door = open_door(doors, tmp_path)
-    assert door.service.floor is None and door.service.counters.snapshot()["snapshot_floor.missing"] == 1
+    assert door.service.snapshots.floor is None and door.service.counters.snapshot()["snapshot_floor.missing"] == 1
     assert "no snapshot floor yet" in caplog.text
-    assert door.service.apply_members(signed_snapshot(tmp_path, 1))
+    assert door.service.snapshots.apply(signed_snapshot(tmp_path, 1))
 
 
 def test_a_floor_that_cannot_be_written_is_counted_and_the_snapshot_still_applies(
@@ -133,9 +133,9 @@ def test_a_floor_that_cannot_be_written_is_counted_and_the_snapshot_still_applie
     door = open_door(doors, tmp_path)
     (door.config.state_dir / FLOOR_FILE).mkdir()  # os.replace onto a folder fails
     raw = signed_snapshot(tmp_path, 3)
-    assert door.service.apply_members(raw)  # a revocation does not wait for the disk
+    assert door.service.snapshots.apply(raw)  # a revocation does not wait for the disk
     assert door.service.counters.snapshot()["store_errors"] == 1
-    assert door.service.floor == VersionFloor(3, digest(raw))  # and this run still refuses anything older
+    assert door.service.snapshots.floor == VersionFloor(3, digest(raw))  # and this run still refuses anything older
 
 
 def test_a_floor_above_the_stored_snapshot_keeps_the_higher_one(doors: list[Door], tmp_path: Path) -> None:
@@ -143,4 +143,4 @@ def test_a_floor_above_the_stored_snapshot_keeps_the_higher_one(doors: list[Door
     state.mkdir(parents=True)
     save_floor(state / FLOOR_FILE, VersionFloor(9))
     door = open_door(doors, tmp_path, snapshot_version=4)
-    assert door.service.index is None and door.service.floor == VersionFloor(9)
+    assert door.service.snapshots.index is None and door.service.snapshots.floor == VersionFloor(9)

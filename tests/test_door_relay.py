@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from edge.hardware.lock_wiring import boot_gpio_lines
-from edge.hardware.relay import LockRelay, energized_when_locked
+from edge.door.lock_wiring import boot_gpio_lines
+from edge.door.relay import LockRelay, energized_when_locked
 
 PIN = 17
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_interpreter_exit_locks_an_unlocked_relay() -> None:
         factory = MockFactory()
         # Registered first, so it runs last: after the relay's own exit hook.
         atexit.register(lambda: print("levels", [s.state for s in factory.pin({PIN}).states]))
-        from edge.hardware.relay import LockRelay
+        from edge.door.relay import LockRelay
         relay = LockRelay({PIN}, lock_type="fail_secure", active_high=True, pin_factory=factory)
         relay.unlock()
         print("unlocked", not relay.locked)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.access.commands import Action, ReplayGuard, verify_command
 from edge.access.signed import TrustedKeys
-from edge.access.store import load_replay_guard, load_snapshot, save_replay_guard
+from edge.door.store import load_replay_guard, load_snapshot, save_replay_guard
 from edge.errors import PayloadError, StoreError
 from edge.files import write_atomic
 from edge.staff.command import make_command, sign_command

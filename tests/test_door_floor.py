@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.floor import FloorState, VersionFloor, _check, load_floor, save_floor
+from edge.door.floor import FloorState, VersionFloor, _check, load_floor, save_floor
 from edge.errors import PayloadError, StoreError
 
 A = hashlib.sha256(b"snapshot a").hexdigest()

@@ -19,13 +19,14 @@ import pytest
 from gpiozero import OutputDevice
 from gpiozero.pins.mock import MockFactory
 
+from edge.access.rules import Direction
 from edge.clock import ManualClock, ScaledClock
 from edge.config import load_config
-from edge.contract import Alarm, DoorMode, Kind, Reason
-from edge.daemons.door import DoorService
+from edge.contract import Alarm, DoorMode, DoorState, Kind, Reason, decode
 from edge.daemons.launch import Launch
 from edge.daemons.runtime import run_service
-from edge.hardware.door_sim import SimulatedDoor
+from edge.door.service import DoorService
+from edge.door.sim import SimulatedDoor
 from tests.door_service import FULL_DOOR, LOCK_SENSOR, SPEED, START, WIEGAND, Door, FailingPin
 from tests.door_support import (
     EXPIRED,
@@ -39,9 +40,7 @@ from tests.door_support import (
     WIEGAND_UNKNOWN,
     counter,
     door_config,
-    event_ids,
     events,
-    events_since,
     make_site,
     signed_command,
     signed_snapshot,
@@ -49,7 +48,7 @@ from tests.door_support import (
     wait_events,
 )
 from tests.presence_support import retained_now
-from tests.rig.mqtt import Recorder, publish
+from tests.rig.mqtt import Recorder, first_deliveries, publish
 from tests.rig.servers import Mosquitto
 from tests.waiting import wait_until
 
@@ -107,8 +106,10 @@ def test_the_door_closing_after_opening_relocks_early(door: Door, recorder: Reco
     door.badge(WIEGAND_RESIDENT)
     wait_until(lambda: not door.sim.relay_locked, what="unlock")
     door.sim.open_door()
+    door.handled()
     assert not door.sim.relay_locked  # still within the 60 s window
     door.sim.close_door()
+    door.handled()
     assert door.sim.relay_locked  # at once, not 60 s later
     assert runs(door.history()) == [True, False, True]
     states = events(recorder, Kind.DOOR_STATE)
@@ -146,10 +147,12 @@ def test_opening_without_a_grant_raises_forced_open_until_closed(door: Door, rec
 @pytest.mark.parametrize("door", [{"unlock_s": 60}], indirect=True)
 def test_the_exit_button_unlocks_and_excuses_the_opening(door: Door, recorder: Recorder) -> None:
     door.sim.set_exit_button(True)
+    door.handled()
     assert not door.sim.relay_locked
     door.sim.set_exit_button(False)
     door.sim.open_door()
     door.sim.close_door()
+    door.handled()
     assert door.sim.relay_locked
     assert wait_counter(recorder, "door.front.opened_exit_request")
     assert events(recorder, Kind.DOOR_ALARM) == []
@@ -299,12 +302,8 @@ def test_a_reader_that_fails_raises_reader_fault_and_clears_it_when_back(tmp_pat
 def test_every_decision_reason_reaches_the_access_topic_and_the_counters(door: Door, recorder: Recorder) -> None:
     cards = {RESIDENT: "granted", NEVER: "outside_schedule", SUSPENDED: "suspended", EXPIRED: "expired"}
     cards |= {UNKNOWN: "unknown_badge", STAFF: "granted"}
-    from edge.access.rules import Direction
-    from edge.contract import badge_token
-
-    key = (door.folder / "keys/badge.key").read_bytes().strip()
     for card in cards:
-        door.service.on_badge("front", "outside", Direction.IN, badge_token(key, card), time.monotonic())
+        door.present(card)
     assert wait_events(recorder, Kind.DOOR_ACCESS, len(cards))
     assert [a.reason for a in events(recorder, Kind.DOOR_ACCESS)] == list(cards.values())
     assert wait_counter(recorder, "access.granted", 2)
@@ -355,21 +354,15 @@ def test_lockdown_relocks_admits_only_staff_and_survives_a_restart(
     try:
         door.start()
         raw = signed_command(tmp_path, "lockdown", now=door.clock.now())
-        assert door.service.on_command("front", raw, retained=False) == "lockdown"
-        assert door.service.units["front"].mode == DoorMode.LOCKDOWN
+        assert door.service.commands.on_command("front", raw, retained=False) == "lockdown"
+        assert door.service.loop.mode("front") == DoorMode.LOCKDOWN
     finally:
         door.close()
     door = Door(tmp_path, mosquitto.port, readers="", snapshot_version=None)  # same state folder: restarted
     try:
         door.start()
-        assert door.service.units["front"].mode == DoorMode.LOCKDOWN
-        from edge.access.rules import Direction
-        from edge.contract import badge_token
-
-        key = (tmp_path / "keys/badge.key").read_bytes().strip()
-        resident = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, RESIDENT), time.monotonic())
-        staff = door.service.on_badge("front", "outside", Direction.IN, badge_token(key, STAFF), time.monotonic())
-        assert (resident.reason, staff.reason) == (Reason.LOCKDOWN, Reason.GRANTED)
+        assert door.service.loop.mode("front") == DoorMode.LOCKDOWN
+        assert (door.present(RESIDENT).reason, door.present(STAFF).reason) == (Reason.LOCKDOWN, Reason.GRANTED)
     finally:
         door.close()
 
@@ -380,12 +373,12 @@ def test_commands_are_refused_while_the_clock_is_untrusted(tmp_path: Path, mosqu
     door = Door(tmp_path, mosquitto.port, readers="", clock_sync=lambda: synced[0], access=access)
     try:
         door.start()
-        assert door.service.on_command("front", signed_command(tmp_path, "unlock_once", now=door.clock.now()),
+        assert door.service.commands.on_command("front", signed_command(tmp_path, "unlock_once", now=door.clock.now()),
                                        retained=False) is None  # fmt: skip
         assert door.service.counters.get("command_refused.clock_untrusted") == 1
         synced[0] = True
-        door.service.refresh()
-        assert door.service.on_command("front", signed_command(tmp_path, "unlock_once", now=door.clock.now()),
+        door.service.refresh()  # reads the clock's trust at once
+        assert door.service.commands.on_command("front", signed_command(tmp_path, "unlock_once", now=door.clock.now()),
                                        retained=False) == "unlock_once"  # fmt: skip
         assert not door.sim.relay_locked
     finally:
@@ -398,7 +391,7 @@ def test_without_command_keys_every_command_is_refused(tmp_path: Path, mosquitto
     try:
         door.start()
         raw = signed_command(tmp_path, "unlock_once", now=door.clock.now())
-        assert door.service.on_command("front", raw, retained=False) is None
+        assert door.service.commands.on_command("front", raw, retained=False) is None
         assert door.service.counters.get("command_refused.disabled") == 1
         assert door.sim.relay_locked
     finally:
@@ -407,7 +400,7 @@ def test_without_command_keys_every_command_is_refused(tmp_path: Path, mosquitto
 
 def test_a_snapshot_key_does_not_sign_commands(door: Door) -> None:
     raw = signed_command(door.folder, "unlock_once", now=door.clock.now(), key="snapshot")
-    assert door.service.on_command("front", raw, retained=False) is None
+    assert door.service.commands.on_command("front", raw, retained=False) is None
     assert door.service.counters.get("command_refused.unknown_key") == 1
     assert door.sim.relay_locked
 
@@ -421,9 +414,9 @@ def test_the_door_applies_its_configured_command_skew_30_s_by_default(door: Door
     # The door's clock stands still while the command is judged, an hour after the start: the replay guard of a door
     # started without one refuses commands issued before its start.
     now = START + dt.timedelta(hours=1)
-    door.service.clock = ManualClock(now)
+    door.service.commands.clock = ManualClock(now)
     raw = signed_command(door.folder, "normal", now=now + dt.timedelta(seconds=issued_s))
-    assert (door.service.on_command("front", raw, retained=False) is not None) is obeyed
+    assert (door.service.commands.on_command("front", raw, retained=False) is not None) is obeyed
     assert door.service.counters.get("command_refused.stale") == (0 if obeyed else 1)
 
 
@@ -439,9 +432,9 @@ def test_the_unlocked_schedule_unlocks_and_is_suspended_on_a_closed_day(door: Do
         .read_text()
         .replace("members:", f"closures:\n  - {{name: Strike, date: {closed}, open_to: [staff]}}\nmembers:")
     )
-    door.service.apply_members(signed_snapshot(door.folder, 2, members))
+    door.service.snapshots.apply(signed_snapshot(door.folder, 2, members))
     assert door.sim.relay_locked
-    assert door.service.units["front"].mode == DoorMode.NORMAL
+    assert door.service.loop.mode("front") == DoorMode.NORMAL
 
 
 def test_losing_clock_trust_ends_the_unlocked_schedule(tmp_path: Path, mosquitto: Mosquitto) -> None:
@@ -455,45 +448,52 @@ def test_losing_clock_trust_ends_the_unlocked_schedule(tmp_path: Path, mosquitto
         assert not door.sim.relay_locked
         synced[0] = False  # e.g. NTP lost for hours: the kernel marks the clock unsynchronised
         door.service.refresh()
-        assert door.sim.relay_locked
+        wait_until(lambda: door.sim.relay_locked, what="the schedule to end")
         synced[0] = True
         door.service.refresh()
-        assert not door.sim.relay_locked
+        wait_until(lambda: not door.sim.relay_locked, what="the schedule to hold the door unlocked again")
     finally:
         door.close()
 
 
-def test_a_door_state_stored_late_by_another_thread_never_replaces_a_newer_one(door: Door, recorder: Recorder) -> None:
-    unit = door.service.units["front"]
-    # Let start-up settle first (the contact's debounced first reading, the snapshot's state): a state another
-    # thread publishes between the two steps below is a true one, not the stale one this test is about.
-    wait_until(lambda: unit.controller.status().door == "closed", what="the contact read closed")
-    before = settled_ids(door, recorder, Kind.DOOR_STATE)
-    opened: list = []
-    closed: list = []
-    unit.step(lambda now: unit.controller.contact_changed(False, now), deferred=opened)  # built first
-    unit.step(lambda now: unit.controller.contact_changed(True, now), deferred=closed)  # built second
-    unit.publish(closed)
-    unit.publish(opened)  # e.g. a reader thread that was slower to reach the outbox
-    assert recorder.wait_for(lambda ms: bool(event_ids(recorder, Kind.DOOR_STATE) - before))
-    door.service.bus.wait_drained(10)
-    time.sleep(0.2)
-    states = events_since(recorder, Kind.DOOR_STATE, before)
-    assert [s.open for s in states] == [False]  # the stale "open" state was dropped, not stored after
+def test_after_a_burst_of_inputs_from_several_threads_the_retained_state_is_the_door_as_it_is(
+    door: Door, recorder: Recorder, mosquitto: Mosquitto
+) -> None:
+    # Badges from one thread, the contact from another (MockFactory calls back on the thread that drives the pin):
+    # every input makes a door state; the last one stored must be the last one that happened.
+    def badges() -> None:
+        for _ in range(15):
+            door.present(RESIDENT)
+
+    presenter = threading.Thread(target=badges)
+    presenter.start()
+    for _ in range(15):
+        door.sim.open_door()
+        door.sim.close_door()
+    door.sim.open_door()
+    presenter.join(30)
+    wait_until(lambda: door.sim.relay_locked, what="the last unlock window to end")
+    assert door.service.writer.wait_idle(10) and door.service.bus.wait_drained(10)
+    (retained,) = retained_now(mosquitto.port, "edge/lyon/door/front/state", expect=1)
+    state = decode(Kind.DOOR_STATE, retained.payload).body
+    assert isinstance(state, DoorState) and (state.open, state.locked) == (True, True)
+    stored = [decode(Kind.DOOR_STATE, m.payload) for m in first_deliveries(list(recorder.messages))
+              if m.topic.endswith("/state")]  # fmt: skip
+    assert [e.envelope.seq for e in stored] == sorted(e.envelope.seq for e in stored)
+    assert stored[-1].body == state
 
 
-def settled_ids(door: Door, recorder: Recorder, kind: Kind, quiet_s: float = 0.5) -> set[str]:
-    """The ids of the `kind` events once the door's outbox is drained and no new one arrived for `quiet_s`."""
-    deadline = time.monotonic() + 30
-    seen: set[str] | None = None
-    while time.monotonic() < deadline:
-        door.service.bus.wait_drained(10)
-        time.sleep(quiet_s)
-        now = event_ids(recorder, kind)
-        if now == seen:
-            return seen
-        seen = now
-    raise AssertionError(f"{kind} events kept arriving for 30 s")
+def test_stopping_with_the_door_unlocked_and_open_leaves_a_retained_state_that_says_locked(
+    door: Door, mosquitto: Mosquitto
+) -> None:
+    door.badge(WIEGAND_RESIDENT)
+    wait_until(lambda: not door.sim.relay_locked, what="unlock")
+    door.sim.open_door()
+    door.handled()
+    door.service.stop()
+    (retained,) = retained_now(mosquitto.port, "edge/lyon/door/front/state", expect=1)
+    state = decode(Kind.DOOR_STATE, retained.payload).body
+    assert isinstance(state, DoorState) and (state.locked, state.open) == (True, True)
 
 
 PASSBACK_READERS = (
@@ -507,12 +507,8 @@ PASSBACK_READERS = (
     indirect=True,
 )  # fmt: skip
 def test_anti_passback_refuses_a_second_entry_until_the_member_badges_out(door: Door) -> None:
-    from edge.access.rules import Direction
-    from edge.contract import badge_token
-
-    token = badge_token((door.folder / "keys/badge.key").read_bytes().strip(), RESIDENT)
     reasons = [
-        door.service.on_badge("front", reader, direction, token, time.monotonic()).reason
+        door.present(RESIDENT, reader, direction).reason
         for reader, direction in (
             ("outside", Direction.IN),
             ("outside", Direction.IN),  # the badge handed back through the door
@@ -580,24 +576,20 @@ SEATS_FILE = (
 
 
 def test_a_restart_in_the_day_does_not_give_an_account_its_seats_back(tmp_path: Path, mosquitto: Mosquitto) -> None:
-    from edge.access.rules import Direction
-    from edge.contract import badge_token
-
     def badge(door: Door, uid: str) -> Reason:
-        token = badge_token((tmp_path / "keys/badge.key").read_bytes().strip(), uid)
-        return door.service.on_badge("front", "outside", Direction.IN, token, time.monotonic()).reason
+        return door.present(uid).reason
 
     first = Door(tmp_path, mosquitto.port, readers="")
     try:
         first.start()
-        assert first.service.apply_members(signed_snapshot(tmp_path, 2, SEATS_FILE))
+        assert first.service.snapshots.apply(signed_snapshot(tmp_path, 2, SEATS_FILE))
         assert badge(first, RESIDENT) == Reason.GRANTED  # M-1 takes ACME's only seat today
     finally:
         first.close()
     second = Door(tmp_path, mosquitto.port, readers="", snapshot_version=None)  # restarted: same state folder
     try:
         second.start()
-        assert second.service.members.version == 2
+        assert second.service.snapshots.members.version == 2
         assert badge(second, "9900AABBCC") == Reason.SEAT_LIMIT  # Eve: the seat is still taken
         assert badge(second, RESIDENT) == Reason.GRANTED  # Ann comes and goes freely
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from edge.hardware.feedback import PATTERNS, DoorFeedback
+from edge.door.feedback import PATTERNS, DoorFeedback
 
 LED, BUZZER = 5, 6
 FAST = {"granted": ((0.01, True, True), (0.02, True, False)), "denied": ((0.01, True, True), (0.01, False, False)) * 3}

@@ -1,5 +1,6 @@
-"""What a door keeps on disk: the last applied signed snapshot, the replay guard, and the seat counts and
-anti-passback state, written atomically.
+"""What a door keeps on disk, file by file: the last applied signed snapshot, the replay guard, the seat counts and
+anti-passback state, and each door's mode; all written atomically (`edge.files.write_atomic`). The snapshot floor
+has its own module (`edge.door.floor`).
 
 A door that restarts offline re-verifies its stored snapshot with the same checks as a fresh one, so a file
 edited on the SD card is refused like a forged message.
@@ -11,16 +12,28 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from edge.access.commands import ReplayGuard
 from edge.access.index import SnapshotIndex
 from edge.access.signed import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.access.tracking import PassbackState, SeatState
+from edge.contract import DoorMode
 from edge.errors import StoreError
 from edge.files import write_atomic
 
 log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "members.snapshot"
+FLOOR_FILE = "members.floor"
+REPLAY_FILE = "commands.json"
+TRACKING_FILE = "tracking.json"
+
+
+def mode_file(door: str) -> str:
+    """The name of the file that keeps a door's commanded mode."""
+    return f"door-{door}.json"
 
 
 def load_snapshot(path: Path, trusted: TrustedKeys, *, site: str) -> SnapshotIndex | None:
@@ -64,7 +77,33 @@ def load_tracking(path: Path, seats: SeatState, passback: Mapping[str, PassbackS
     return True
 
 
+def tracking_state(seats: SeatState, passback: Mapping[str, PassbackState | None]) -> dict[str, Any]:
+    """A copy of the seat counts and anti-passback state as plain data, taken now (the door goes on changing them)."""
+    doors = {door: state.to_dict() for door, state in passback.items() if state is not None}
+    return {"seats": seats.to_dict(), "passback": doors}
+
+
+def write_tracking(path: Path, state: Mapping[str, Any]) -> None:
+    """Write a `tracking_state` copy."""
+    write_atomic(path, json.dumps(state).encode("ascii"))
+
+
 def save_tracking(path: Path, seats: SeatState, passback: Mapping[str, PassbackState | None]) -> None:
     """Persist the seat counts and anti-passback state (after each decision that changed them)."""
-    doors = {door: state.to_dict() for door, state in passback.items() if state is not None}
-    write_atomic(path, json.dumps({"seats": seats.to_dict(), "passback": doors}).encode("ascii"))
+    write_tracking(path, tracking_state(seats, passback))
+
+
+def load_mode(path: Path) -> DoorMode | None:
+    """A door's stored mode; None when none was stored; ValueError when the file cannot be read or understood."""
+    try:
+        data = json.loads(path.read_text())
+        return DoorMode(data["mode"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_mode(path: Path, mode: DoorMode) -> None:
+    """Store a door's commanded mode (before the command acts: a lockdown survives a crash right after it)."""
+    write_atomic(path, json.dumps({"mode": str(mode)}).encode())

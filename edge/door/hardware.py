@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from edge.config.doors import DoorConfig
-from edge.hardware.door_inputs import DoorContact, ExitButton, LockSensor
-from edge.hardware.feedback import DoorFeedback
-from edge.hardware.relay import LockRelay
+from edge.door.feedback import DoorFeedback
+from edge.door.inputs import DoorContact, ExitButton, LockSensor
+from edge.door.relay import LockRelay
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from edge.hardware.door_inputs import DEFAULT_BOUNCE_S, BinaryInput, DoorContact, ExitButton, LockSensor
+from edge.door.inputs import DEFAULT_BOUNCE_S, BinaryInput, DoorContact, ExitButton, LockSensor
 
 PIN = 22
 

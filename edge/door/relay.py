@@ -23,7 +23,7 @@ from typing import Any, Self
 
 from gpiozero import OutputDevice
 
-from edge.hardware.lock_wiring import DEFAULT_CONTACT, LockType, RelayContact, energized_when_locked
+from edge.door.lock_wiring import DEFAULT_CONTACT, LockType, RelayContact, energized_when_locked
 
 log = logging.getLogger(__name__)
 

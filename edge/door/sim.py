@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.config.doors import DoorConfig, Level
-from edge.hardware.relay import energized_when_locked
+from edge.door.relay import energized_when_locked
 
 
 class SimulatedDoor:

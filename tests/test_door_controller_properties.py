@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.door import (
+from edge.door.controller import (
     AlarmCleared,
     AlarmRaised,
     DoorController,

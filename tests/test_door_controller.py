@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.access.door import (
+from edge.clock import ManualClock
+from edge.door.controller import (
     Alarm,
     AlarmCleared,
     AlarmRaised,
@@ -23,7 +24,6 @@ from edge.access.door import (
     SetRelay,
     Step,
 )
-from edge.clock import ManualClock
 
 Input = Callable[[DoorController, float], Step]
 

@@ -9,7 +9,9 @@ from gpiozero import OutputDevice
 from gpiozero.exc import GPIOPinInUse
 from gpiozero.pins.mock import MockFactory
 
-from edge.access.door import (
+from edge.clock import ManualClock
+from edge.config.doors import DoorConfig
+from edge.door.controller import (
     Alarm,
     AlarmRaised,
     DoorController,
@@ -19,10 +21,8 @@ from edge.access.door import (
     SetRelay,
     Step,
 )
-from edge.clock import ManualClock
-from edge.config.doors import DoorConfig
-from edge.hardware.door_io import DoorHardware
-from edge.hardware.door_sim import SimulatedDoor
+from edge.door.hardware import DoorHardware
+from edge.door.sim import SimulatedDoor
 
 CONFIG = DoorConfig.model_validate(
     {
