@@ -6,11 +6,16 @@ class EdgeError(Exception):
 
 
 class ConfigError(EdgeError, ValueError):
-    """A node configuration that cannot be used; the CLI exits 2 and prints every issue."""
+    """A node configuration that cannot be used; the CLI exits 2 and prints every issue under `source` (its file)."""
 
-    def __init__(self, issues: list[str]) -> None:
+    def __init__(self, issues: list[str], source: object = None) -> None:
         super().__init__("\n".join(issues))
         self.issues = issues
+        self.source = source
+
+
+class UsageError(EdgeError, ValueError):
+    """A command line that cannot be run as given (options that exclude each other, a bad value); exit 2."""
 
 
 class PayloadError(EdgeError, ValueError):

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from edge import __version__
+from edge.cli.boundary import EXIT_FAILURE, exit_code
+from edge.errors import EdgeError
 
 # Modules under edge.cli that each define `register(subparsers)`; one line per command. Each registers the
 # command named like its module (`check_config` -> `check-config`), so `edge door` imports only edge.cli.door.
@@ -23,10 +25,6 @@ COMMAND_MODULES = [
     "report",
     "console",
 ]
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
 
 
 def command_name(module: str) -> str:
@@ -69,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     try:
         result: int = args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    except (KeyboardInterrupt, EdgeError) as exc:
+        return exit_code(f"edge {args.command}", exc, default_source=getattr(args, "config", None))
     return result
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
-from edge.daemons.runtime import run_service
-from edge.errors import ConfigError
+from edge.daemons.launch import add_daemon_arguments, run_daemon
 
 
 def register(sub: Any) -> None:
@@ -19,21 +17,6 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the daemon and run until SIGTERM."""
-    launch = prepare(args)
-    if not isinstance(launch, Launch):
-        return launch
-    if not launch.config.readers:
-        print(f"{args.config}: no `readers` section: nothing for edge badge to run")
-        launch.close()
-        return 2
     from edge.daemons.badge import BadgeService
 
-    try:
-        service = BadgeService(launch)
-    except ConfigError as exc:  # the badge key or a TLS file it names cannot be used
-        launch.close()
-        return report_config_error(args.config, exc)
-    try:
-        return run_service("edge badge", service)
-    finally:
-        launch.close()
+    return run_daemon(args, name="edge badge", section="readers", present=lambda c: c.readers, build=BadgeService)

@@ -7,7 +7,6 @@ import argparse
 from typing import Any
 
 from edge.config import NodeConfig, load_config
-from edge.daemons.launch import report_config_error
 from edge.door.lock_wiring import boot_gpio_lines
 from edge.errors import ConfigError
 
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if config is not None and files:
         issues += _file_issues(config, already=issues)
     if issues:
-        return report_config_error(args.file, ConfigError(issues))
+        raise ConfigError(issues, source=args.file)
     assert config is not None
     if args.boot_gpio:
         for line in boot_gpio_lines((door.name, door.relay) for door in config.doors):

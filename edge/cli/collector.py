@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from edge.daemons.launch import Launch, add_daemon_arguments, prepare, report_config_error
-from edge.errors import ConfigError, StoreError
+from edge.daemons.launch import add_daemon_arguments, run_daemon
 
 
 def register(sub: Any) -> None:
@@ -18,23 +16,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the config, build the collector and run it."""
+    """Load the config, build the collector and run it (its `collector` section is optional: defaults)."""
     from edge.collector.service import Collector
-    from edge.daemons.runtime import run_service
 
-    launch = prepare(args)
-    if not isinstance(launch, Launch):
-        return launch
-    try:
-        collector = Collector(launch.config, clock=launch.clock)
-    except ConfigError as exc:  # a TLS file it names cannot be used
-        launch.close()
-        return report_config_error(args.config, exc)
-    except StoreError as exc:
-        print(f"edge collector: {exc}", file=sys.stderr)
-        launch.close()
-        return 1
-    try:
-        return run_service("collector", collector, on_tick=collector.tick)
-    finally:
-        launch.close()
+    return run_daemon(
+        args, name="collector", build=lambda launch: Collector(launch.config, clock=launch.clock), tick=Collector.tick
+    )

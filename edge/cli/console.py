@@ -34,25 +34,19 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _config(path: Path) -> NodeConfig | int:
+def _config(path: Path) -> NodeConfig:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(f"{path}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 2
+        raise ConfigError(exc.issues, source=path) from None
     if config.console is None:
-        print(f"{path}: console: required key is missing (the console's section)", file=sys.stderr)
-        return 2
+        raise ConfigError(["console: required key is missing (the console's section)"], source=path)
     return config
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve, or create a user."""
     config = _config(args.config)
-    if isinstance(config, int):
-        return config
     from edge.console.runtime import Runtime
     from edge.console.settings import configure
     from edge.daemons.runtime import setup_logging

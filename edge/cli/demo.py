@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edge.errors import UsageError
+
 
 def register(sub: Any) -> None:
     """Add the demo command."""
@@ -32,8 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from edge.demo.run import Options, run_demo
 
     if args.speed <= 0 or args.speed > 2000:
-        print("--speed must be between 0 and 2000", file=sys.stderr)
-        return 2
+        raise UsageError("--speed must be between 0 and 2000")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="edge-demo-"))
     live = not args.no_live and sys.stdout.isatty()
     influx: dict[str, Any] | None = None

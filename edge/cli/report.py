@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edge.config import NodeConfig, load_config
 from edge.config.report import ReportConfig
-from edge.errors import ConfigError, SourceError
+from edge.errors import ConfigError, SourceError, UsageError
 from edge.i18n import language
 from edge.report.build import DEFAULT_STEP_S, csv_path, make_report, resolve_period, save
 from edge.report.commute import parse_mode, with_overrides
@@ -30,10 +30,6 @@ from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions
 from edge.report.source import Source
 from edge.report.store_source import StoreSource
 from edge.schedule import Schedule, ScheduleError, parse_days, parse_schedule, parse_times
-
-
-class UsageError(ValueError):
-    """An option that must be fixed (exit 2)."""
 
 
 def register(sub: Any) -> None:
@@ -131,11 +127,8 @@ def run(args: argparse.Namespace) -> int:
         hours, hours_source, site_hours = _opening_hours(args, config)
         assumptions = _assumptions(args, config)
         source = _source(args, config, tz)
-    except ConfigError as exc:
-        print(f"{args.config or 'edge report'}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 2
+    except ConfigError:
+        raise  # the CLI's boundary lists its problems under the config's name
     except (UsageError, ValueError, OSError) as exc:
         print(f"edge report: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from edge.config.loader import load_network_config
-from edge.errors import ConfigError, SourceError
+from edge.errors import UsageError
 from edge.i18n import language
 from edge.report.build import csv_path, resolve_period
 from edge.report.portfolio_build import make_portfolio
@@ -22,40 +22,20 @@ SITE_OPTIONS = ("store", "influx", "influx_url", "influx_db", "site", "exit_read
 def run_network(args: argparse.Namespace) -> int:
     """Read the network report's file, make the portfolio for the period, write the page and its CSV."""
     if args.config is None:
-        print("edge report --network: give -c with the network report's file (docs/report.md)", file=sys.stderr)
-        return 2
+        raise UsageError("--network: give -c with the network report's file (docs/report.md)")
     used = [name for name in SITE_OPTIONS if getattr(args, name, None)]
     if used:
         names = ", ".join("--" + name.replace("_", "-") for name in used)
-        print(f"edge report --network: {names} read one site; a network's portfolio reads its central store",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        raise UsageError(f"--network: {names} read one site; a network's portfolio reads its central store")
     if args.timezone:
-        print(
-            "edge report --network: the network's time zone is `timezone` in its file, not --timezone", file=sys.stderr
-        )
-        return 2
+        raise UsageError("--network: the network's time zone is `timezone` in its file, not --timezone")
+    config = load_network_config(args.config)  # ConfigError: the CLI's boundary lists its problems under its name
     try:
-        config = load_network_config(args.config)
         lang = language(getattr(args, "lang", None) or os.environ.get("EDGE_LANG"))
         period = resolve_period(config.tz, args.day, args.start, args.end)
-    except ConfigError as exc:
-        print(f"{args.config}: {len(exc.issues)} problem(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
-        return 2
     except ValueError as exc:
-        print(f"edge report --network: {exc}", file=sys.stderr)
-        return 2
-    try:
-        now = dt.datetime.now(dt.UTC)
-        made = make_portfolio(config, period, now=now, lang=lang, csv_dialect=args.csv_dialect)
-    except ConfigError as exc:
-        print(f"{args.config}: {'; '.join(exc.issues)}", file=sys.stderr)
-        return 2
-    except SourceError as exc:
-        print(f"edge report --network: {exc}", file=sys.stderr)
-        return 1
+        raise UsageError(str(exc)) from None
+    made = make_portfolio(config, period, now=dt.datetime.now(dt.UTC), lang=lang, csv_dialect=args.csv_dialect)
     out: Path = args.out
     try:
         write(out, made.html)

@@ -40,6 +40,7 @@ from edge.door.persistence import StateFiles
 from edge.door.snapshots import SnapshotKeeper
 from edge.door.unit import DoorUnit
 from edge.door.writer import EventWriter
+from edge.errors import SelfTestError
 from edge.hardware import BadgeReader, build_reader
 from edge.metrics import Counters
 
@@ -55,7 +56,14 @@ class DoorService:
     """Every door of the node, their readers, the member snapshot and the command channel."""
 
     def __init__(self, launch: Launch, *, clock_sync: Callable[[], bool | None] | None = None) -> None:
-        self_test()  # the Ed25519 binding every snapshot and command check relies on (SelfTestError)
+        try:
+            self_test()  # the Ed25519 binding every snapshot and command check relies on
+        except SelfTestError as exc:  # the config is fine: exit 1, and systemd's restarts keep the relay locked
+            raise SelfTestError(
+                f"the Ed25519 self-test of the OpenSSL libcrypto failed ({exc}); this door could not tell a genuine "
+                "member snapshot or staff command from a forged one. Reinstall or upgrade OpenSSL (Debian: libssl3), "
+                "then restart edge-door"
+            ) from exc
         self.config = launch.config
         self.clock = launch.clock
         self.pin_factory = launch.pin_factory
