@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
+import signal
 import ssl
 import subprocess
 import threading
@@ -128,3 +130,31 @@ def _answers(console: Console) -> bool:
 def _doors(console: Console) -> list[str]:
     status, body = console.get("/today/live.json")
     return [door["door"] for door in json.loads(body)["doors"]] if status == 200 else []
+
+
+def test_a_demo_ended_with_sigterm_stops_its_broker_daemons_and_console(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    proc = subprocess.Popen(
+        edge_command("demo", "--speed", "60", "--no-live", "--no-install", "--workdir", str(workdir)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=edge_env(), cwd=REPO, start_new_session=True,
+    )  # fmt: skip
+    group = proc.pid  # the demo leads its own process group; every process it starts is in it
+    try:
+        door_log = workdir / "logs" / "door-front.log"
+        wait_until(lambda: door_log.exists() and "ready in" in door_log.read_text(errors="replace"), timeout=300,
+                   what="the demo's door to be running")  # fmt: skip
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(120) == 130
+        wait_until(lambda: not _group_alive(group), timeout=60, what="every process of the demo to exit")
+    finally:
+        if _group_alive(group):
+            os.killpg(group, signal.SIGKILL)
+        proc.wait(30)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

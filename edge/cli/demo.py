@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.speed <= 0 or args.speed > 2000:
         raise UsageError("--speed must be between 0 and 2000")
+    # SIGTERM (a service manager, `kill`) and SIGHUP (the terminal closed) end the demo as Ctrl-C does: the
+    # interrupt unwinds through the demo's `finally`, which stops its broker, daemons and console, instead of
+    # leaving them running with no parent. The handler itself takes no lock: it only raises in the main thread.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.default_int_handler)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="edge-demo-"))
     live = not args.no_live and sys.stdout.isatty()
     influx: dict[str, Any] | None = None
