@@ -12,6 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.backoff import Backoff
 from edge.config import MqttConfig, TlsConfig, read_secret
 from edge.contract.limits import default_max_packet_size
 from edge.errors import ConfigError
@@ -149,20 +150,21 @@ class NetworkLoop:
         # select(); loop() creates it when missing (and returns at once: not connected yet). Without it, a
         # message published by the outbox pump waits for the select timeout: up to a second.
         self._client.loop(timeout=0.0)
-        delay = self._config.reconnect_min_s
+        backoff = Backoff(self._config.reconnect_min_s, self._config.reconnect_max_s)
         while not self._stopping.is_set():
             try:
                 self._client.loop_forever(retry_first_connection=True)
             except Exception as exc:  # any failure must lead to another attempt, never to a dead client
+                delay = backoff.failed()
                 log.warning("MQTT network loop failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, delay)
                 if self._stopping.wait(delay):
                     break
-                delay = min(delay * 2, self._config.reconnect_max_s)
                 with contextlib.suppress(Exception):
                     self._client.reconnect()
             else:
                 if self._stopping.is_set():
                     break
+                backoff.succeeded()
                 self._stopping.wait(self._config.reconnect_min_s)
 
     def stop(self, timeout: float = 5.0) -> None:

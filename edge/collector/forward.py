@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from edge.backoff import Backoff
 from edge.clock import Clock
 from edge.collector.outqueue import ForwardQueue, Pending, Refused
 from edge.collector.schema import ms_of
@@ -118,7 +119,7 @@ class Forwarder:
 
     def run(self) -> None:
         """Forward until stopped, retrying failures with exponential backoff."""
-        delay = BACKOFF_MIN_S
+        backoff = Backoff(BACKOFF_MIN_S, self.backoff_max_s)
         failing = False
         while not self._stop.is_set():
             self.heartbeat = self.clock.monotonic()
@@ -129,19 +130,17 @@ class Forwarder:
                 if not failing:
                     log.warning("forwarding to %s failed (%s); retrying with backoff until it works", self.server, exc)
                 failing = True
-                self._sleep(delay)
-                delay = min(delay * 2, self.backoff_max_s)
+                self._sleep(backoff.failed())
                 continue
             except Exception:
                 self.counters.inc(self.names.errors)
                 log.exception("forwarder pass to %s failed; retrying", self.server)
-                self._sleep(delay)
-                delay = min(delay * 2, self.backoff_max_s)
+                self._sleep(backoff.failed())
                 continue
             if failing:
                 log.info("forwarding to %s works again", self.server)
                 failing = False
-            delay = BACKOFF_MIN_S
+            backoff.succeeded()
             if not handled:
                 self.wake.wait(1.0)
                 self.wake.clear()

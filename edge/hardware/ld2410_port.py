@@ -19,6 +19,7 @@ from typing import Any
 
 import serial
 
+from edge.backoff import Backoff
 from edge.clock import Clock, SystemClock
 from edge.hardware.ld2410 import (
     BAUDRATE,
@@ -122,14 +123,13 @@ class Ld2410Port:
         self.stop()
 
     def _run(self) -> None:
-        backoff = self._reopen_min_s
+        backoff = Backoff(self._reopen_min_s, self._reopen_max_s)
         while not self._stop.is_set():
             port = self._open()
             if port is None:
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self._reopen_max_s)
+                self._stop.wait(backoff.failed())
                 continue
-            backoff = self._reopen_min_s
+            backoff.succeeded()
             try:
                 self._read_until_failure(port)
             finally:

@@ -30,6 +30,7 @@ import logging
 import time
 from typing import Any
 
+from edge.backoff import Backoff
 from edge.clock import Clock
 from edge.errors import DeviceError
 from edge.hardware.iso14443 import Reply, Status, read_uid
@@ -140,19 +141,20 @@ class Mfrc522Reader(BadgeReader):
     # -- the reader thread -------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        backoff = self.poll_interval_s
+        # A chip that does not answer is tried again after half a second, then less and less often.
+        backoff = Backoff(min(0.5, self.recover_max_s), self.recover_max_s)
         next_check = 0.0
         while not self._stopping.is_set():
             began = self.clock.monotonic()
             self._back_within(self.poll_interval_s)  # a poll is a few SPI transfers: milliseconds
             if self._chip is None or self._down:
                 if self._bring_up():
-                    backoff = self.poll_interval_s
+                    backoff.succeeded()
                     next_check = began + self.health_interval_s
                 else:
-                    backoff = min(max(backoff * 2, 0.5), self.recover_max_s)
-                    self._back_within(backoff)
-                    self._stopping.wait(backoff)
+                    delay = backoff.failed()
+                    self._back_within(delay)
+                    self._stopping.wait(delay)
                     continue
             try:
                 if began >= next_check:

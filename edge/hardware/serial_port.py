@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import serial
 
+from edge.backoff import Backoff
 from edge.clock import Clock
 from edge.hardware.readers import BadgeReader, FaultCallback, ReaderHealth, ScanCallback
 
@@ -86,7 +87,7 @@ class SerialReader(BadgeReader):
         )
 
     def _run(self) -> None:
-        backoff = self.reopen_min_s
+        backoff = Backoff(self.reopen_min_s, self.reopen_max_s)
         first = True
         while not self._stopping.is_set():
             self._back_within(self.read_timeout_s)
@@ -94,14 +95,14 @@ class SerialReader(BadgeReader):
                 port = self._open()
             except (serial.SerialException, OSError, ValueError) as exc:
                 self._set_fault(True, f"cannot open {self.port}: {_reason(exc)}")
-                self._back_within(backoff)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, self.reopen_max_s)
+                delay = backoff.failed()
+                self._back_within(delay)
+                self._stopping.wait(delay)
                 continue
             if not first:
                 self.health.reopens += 1
             first = False
-            backoff = self.reopen_min_s
+            backoff.succeeded()
             with self._serial_lock:
                 self._serial = port
             self.parser.reset()
