@@ -8,6 +8,7 @@ any code for it. A section with a rule of its own defines `cross_check(root)` re
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,28 @@ class Issue:
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def http_url(value: str) -> str:
+    """An http:// or https:// URL, without its trailing slash (ValueError otherwise)."""
+    if not _URL.match(value):
+        raise ValueError("must be an http:// or https:// URL such as http://influx.local:8086")
+    return value.rstrip("/")
+
+
+def central_url(value: str, password: str) -> str:
+    """The central store's URL: https://, or http:// to this host only, since `password` travels with each request."""
+    if not _URL.match(value):
+        raise ValueError("must be an https:// URL such as https://central.example.org:8427")
+    host = urllib.parse.urlsplit(value).hostname or ""
+    if value.startswith("http://") and host not in _LOOPBACK:
+        raise ValueError(
+            f"must be https:// ({password} travels with every request); http:// is only for a central store on "
+            "this host (127.0.0.1, localhost)"
+        )
+    return value.rstrip("/")
 
 
 def _check_name(value: str) -> str:

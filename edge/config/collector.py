@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from edge.config.base import FilePath, Issue, Name, PositiveSeconds, SecretFile, StrictModel
+from edge.config.base import FilePath, Issue, Name, PositiveSeconds, SecretFile, StrictModel, central_url, http_url
 from edge.config.schedule import ScheduleField
 from edge.schedule import ALWAYS, Schedule
 
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
 
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 Bucket = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s\"']+$")]
 
 
@@ -37,9 +33,7 @@ class InfluxConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not _URL.match(value):
-            raise ValueError("must be an http:// or https:// URL such as http://influx.local:8086")
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _credentials(self) -> InfluxConfig:
@@ -73,15 +67,7 @@ class NetworkConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _https_url(cls, value: str) -> str:
-        if not _URL.match(value):
-            raise ValueError("must be an https:// URL such as https://central.example.org:8427")
-        host = urllib.parse.urlsplit(value).hostname or ""
-        if value.startswith("http://") and host not in _LOOPBACK:
-            raise ValueError(
-                "must be https:// (the site's password travels with every write); http:// is only for"
-                " a central store on this host (127.0.0.1, localhost)"
-            )
-        return value.rstrip("/")
+        return central_url(value, "the site's password")
 
 
 class CollectorConfig(StrictModel):

@@ -13,16 +13,11 @@ sites of the network. It is not a node's config: no site or node of its own, no 
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from edge.config.base import Name, PositiveSeconds, SecretFile, StrictModel, TimeZoneName
-
-_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+from edge.config.base import Name, PositiveSeconds, SecretFile, StrictModel, TimeZoneName, central_url
 
 
 class NetworkSite(StrictModel):
@@ -60,12 +55,7 @@ class NetworkReportConfig(StrictModel):
     @field_validator("url")
     @classmethod
     def _https_url(cls, value: str) -> str:
-        if not _URL.match(value):
-            raise ValueError("must be an https:// URL such as https://central.example.org:8427")
-        host = urllib.parse.urlsplit(value).hostname or ""
-        if value.startswith("http://") and host not in _LOOPBACK:
-            raise ValueError("must be https:// (the reader's password travels with every query)")
-        return value.rstrip("/")
+        return central_url(value, "the reader's password")
 
     @model_validator(mode="after")
     def _distinct_sites(self) -> NetworkReportConfig:
