@@ -103,12 +103,7 @@ def _check_reachable(config: NodeConfig, timeout: float, why: str) -> Iterable[R
         )
         return
     except OSError as exc:
-        yield Result(
-            "broker",
-            Status.FAIL,
-            f"cannot reach the broker at {where}: {exc.strerror or exc}",
-            "check that the broker runs, the host name and port, and the network (firewall)",
-        )
+        yield _unreachable(where, exc)
         return
     verified = "; its TLS certificate verified" if tls is not None and not tls.insecure_skip_verify else ""
     yield Result(
@@ -141,12 +136,7 @@ def _check_login(config: NodeConfig, timeout: float) -> Iterable[Result]:
         client.loop_start()
         done.wait(timeout)
     except OSError as exc:
-        yield Result(
-            "broker",
-            Status.FAIL,
-            f"cannot reach the broker at {where}: {exc.strerror or exc}",
-            "check that the broker runs, the host name and port, and the network (firewall)",
-        )
+        yield _unreachable(where, exc)
         return
     finally:
         client.loop_stop()
@@ -163,3 +153,12 @@ def _check_login(config: NodeConfig, timeout: float) -> Iterable[Result]:
             f"the broker at {where} refused the connection: {outcome[0]}",
             "check mqtt.username and the password file against the broker's password file (Ansible edge_broker role)",
         )
+
+
+def _unreachable(where: str, exc: OSError) -> Result:
+    return Result(
+        "broker",
+        Status.FAIL,
+        f"cannot reach the broker at {where}: {exc.strerror or exc}",
+        "check that the broker runs, the host name and port, and the network (firewall)",
+    )
