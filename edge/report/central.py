@@ -14,7 +14,6 @@ period that is one calendar month or year has its unique members).
 from __future__ import annotations
 
 import base64
-import json
 import ssl
 import urllib.error
 import urllib.parse
@@ -26,6 +25,7 @@ from typing import Any
 from edge.config.base import read_secret
 from edge.config.network import NetworkReportConfig
 from edge.errors import ConfigError, SourceError
+from edge.report.source import read_json
 
 HOURLY_SUMS = ("open_s", "open_occupied_s", "open_known_s", "open_desk_s", "occupied_s", "known_s")
 COMPLETENESS = ("expected", "received", "gaps")
@@ -79,14 +79,7 @@ class CentralStore:
     def _get(self, path: str, params: Mapping[str, str]) -> Any:
         url = f"{self.config.url}{path}?{urllib.parse.urlencode(params)}"
         request = urllib.request.Request(url, headers={"Authorization": self._auth})
-        try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s, context=self._context) as response:
-                answer = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode(errors="replace").strip()
-            raise SourceError(f"{self.describe()} answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SourceError(f"cannot read {self.describe()}: {getattr(exc, 'reason', exc)}") from None
+        answer = read_json(request, timeout=self.config.timeout_s, where=self.describe(), context=self._context)
         if answer.get("status") != "success":
             raise SourceError(f"{self.describe()} refused a query: {answer.get('error', answer)}")
         return answer["data"]

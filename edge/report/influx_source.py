@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -39,7 +38,7 @@ from edge.report.model import (
     ZoneSample,
 )
 from edge.report.period import local_ms
-from edge.report.source import HOUR_MS
+from edge.report.source import HOUR_MS, read_json
 
 DAY_MS = 86_400_000
 MAX_ROWS = 5000  # rows per series per query: below InfluxDB 1.x's default max-row-limit of 10000
@@ -137,14 +136,7 @@ class InfluxSource:
         elif self.settings.username:
             pair = f"{self.settings.username}:{self.settings.password or ''}".encode()
             request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
-        try:
-            with urllib.request.urlopen(request, timeout=self.settings.timeout_s) as response:
-                answer = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode(errors="replace").strip()
-            raise SourceError(f"{self.describe()} answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SourceError(f"cannot read {self.describe()}: {getattr(exc, 'reason', exc)}") from None
+        answer = read_json(request, timeout=self.settings.timeout_s, where=self.describe())
         result = (answer.get("results") or [{}])[0]
         if "error" in result:
             raise SourceError(f"{self.describe()} refused a query: {result['error']}")

@@ -5,13 +5,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import ssl
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
+from edge.errors import SourceError
 from edge.report.model import DoorHour, MemberAggregates, NodeCompleteness, Note, Passage, ReportData, ZoneSample
 from edge.report.period import Period
 
 HOUR_MS = 3_600_000
+
+
+def read_json(
+    request: urllib.request.Request, *, timeout: float, where: str, context: ssl.SSLContext | None = None
+) -> Any:
+    """A time-series server's JSON answer to `request`; SourceError naming `where` when it cannot be had."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode(errors="replace").strip()
+        raise SourceError(f"{where} answered {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SourceError(f"cannot read {where}: {getattr(exc, 'reason', exc)}") from None
 
 
 class Source(Protocol):
