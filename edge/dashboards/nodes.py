@@ -11,25 +11,19 @@ TIMELINE = {"fillOpacity": 80, "lineWidth": 0}
 STATE_OPTIONS = {"showValue": "never", "mergeValues": True, "rowHeight": 0.8, "alignValue": "left"}
 HIDE_TIME = {"matcher": {"id": "byName", "options": "Time"}, "properties": [{"id": "custom.hidden", "value": True}]}
 
+
+def over_time(expr: str, measurement: str, *, by: str, fill: str) -> tuple[Target]:
+    """One query of `measurement` per time interval, a series per `by` tag (node or door) named after it."""
+    return (Target(select(expr, measurement, SITE, NODE, group_by=(INTERVAL, by), fill=fill), alias=f"$tag_{by}"),)
+
+
 PANELS = (
     Panel(
         "state-timeline",
         "Online",
         "Each node's availability; `offline` is the broker's last will when a node drops off. An interval shows "
         "offline when the node was offline at any time in it.",
-        (
-            Target(
-                select(
-                    'min("online") AS "online"',
-                    "node_health",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "node"),
-                    fill="previous",
-                ),
-                alias="$tag_node",
-            ),
-        ),
+        over_time('min("online") AS "online"', "node_health", by="node", fill="previous"),
         width=24,
         mappings=(value_map({"0": ("offline", "red"), "1": ("online", "green")}),),
         custom=TIMELINE,
@@ -90,19 +84,7 @@ PANELS = (
         "Outbox depth",
         "Events each node holds that the broker has not acknowledged yet: grows while a node is cut off, drains "
         "when it is back.",
-        (
-            Target(
-                select(
-                    'max("outbox_depth") AS "outbox_depth"',
-                    "node_health",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "node"),
-                    fill="none",
-                ),
-                alias="$tag_node",
-            ),
-        ),
+        over_time('max("outbox_depth") AS "outbox_depth"', "node_health", by="node", fill="none"),
         width=12,
         unit="none",
         min=0,
@@ -112,19 +94,7 @@ PANELS = (
         "Events dropped",
         "Events a node dropped because its bounded outbox was full, as the node counts them (never expected: size "
         "the outbox for the longest outage).",
-        (
-            Target(
-                select(
-                    'max("outbox_dropped") AS "outbox_dropped"',
-                    "node_health",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "node"),
-                    fill="none",
-                ),
-                alias="$tag_node",
-            ),
-        ),
+        over_time('max("outbox_dropped") AS "outbox_dropped"', "node_health", by="node", fill="none"),
         width=12,
         unit="none",
         min=0,
@@ -136,19 +106,7 @@ PANELS = (
         "Clock synchronised",
         "Whether each node's clock was synchronised (NTP); an interval shows not synced when any status in it "
         "said so. A door with an untrusted clock refuses time-limited plans (reason clock_untrusted).",
-        (
-            Target(
-                select(
-                    'min("clock_synced") AS "clock_synced"',
-                    "node_health",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "node"),
-                    fill="previous",
-                ),
-                alias="$tag_node",
-            ),
-        ),
+        over_time('min("clock_synced") AS "clock_synced"', "node_health", by="node", fill="previous"),
         width=12,
         mappings=(value_map({"0": ("not synced", "red"), "1": ("synced", "green")}),),
         custom=TIMELINE,
@@ -158,19 +116,7 @@ PANELS = (
         "timeseries",
         "Member snapshot version per door",
         "The snapshot version each door applied over time: a door whose step comes late lagged behind a revocation.",
-        (
-            Target(
-                select(
-                    'last("members_version") AS "members_version"',
-                    "door_state",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "door"),
-                    fill="previous",
-                ),
-                alias="$tag_door",
-            ),
-        ),
+        over_time('last("members_version") AS "members_version"', "door_state", by="door", fill="previous"),
         width=12,
         unit="none",
         decimals=0,
@@ -180,19 +126,7 @@ PANELS = (
         "timeseries",
         "Events missing per node",
         "Events a node numbered that the collector has not received (seq gaps); figures fall when a backlog arrives.",
-        (
-            Target(
-                select(
-                    'last("missing") AS "missing"',
-                    "data_completeness",
-                    SITE,
-                    NODE,
-                    group_by=(INTERVAL, "node"),
-                    fill="none",
-                ),
-                alias="$tag_node",
-            ),
-        ),
+        over_time('last("missing") AS "missing"', "data_completeness", by="node", fill="none"),
         width=24,
         unit="none",
         min=0,
