@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, build the collector and run it."""
-    from edge.collector.service import Collector
+    from edge.collector.service import SWITCH_INTERVAL_S, Collector
     from edge.daemons.runtime import run_service
 
     launch = prepare(args)
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge collector: {exc}", file=sys.stderr)
         launch.close()
         return 1
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # process-wide, so set by the daemon, not by the class
     try:
         return run_service("collector", collector, on_tick=collector.tick)
     finally:

@@ -1,8 +1,9 @@
 """The collector daemon: MQTT link -> store thread (commit, then acknowledge) -> forwarder thread -> InfluxDB.
 
-Threads: the link's I/O thread hands each message to a bounded queue; the store thread commits batches (all
-messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to acknowledge them;
-it also keeps the derived series up to date and purges expired records. The forwarder thread, when InfluxDB
+Threads: the link's I/O thread hands what it read to a bounded queue, a batch per wake-up; the store thread
+commits batches (all messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to
+acknowledge them; it also keeps the derived series up to date (less often while a backlog streams in) and
+purges expired records. The forwarder thread, when InfluxDB
 is configured, drains the store. The broker never has more than `receive_maximum` unacknowledged messages in
 flight to us, which bounds the queue; the backlog itself stays on disk.
 
@@ -43,9 +44,15 @@ from edge.timesync import clock_synchronised
 log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 1.0
+DERIVE_BUSY_S = 5.0  # while full batches stream in (a backlog), derive this often: each pass redoes the window
 REPLAY_CHECK_S = 5.0
 STALL_S = 30.0
 CLOCK_AHEAD_LOG_S = 600.0  # at most one warning per node this often about events dated ahead of our clock
+# The daemon's GIL switch interval (CPython's default is 5 ms). The store thread spends much of its time in SQLite
+# with the GIL released, and needs it back after every call; with the default, each time it waits up to 5 ms
+# while paho's thread parses packets, so the commit pipeline, not Python, set the rate. 0.5 ms gave ~1.3x the
+# events per second in bench_collector (docs/benchmarks.md); `edge collector` sets it, the class does not.
+SWITCH_INTERVAL_S = 0.0005
 
 
 def subscriptions(topics: Topics, settings: CollectorConfig) -> list[str]:
@@ -71,7 +78,11 @@ class Collector:
         path = self.settings.store_path or config.state_dir / "collector.sqlite3"
         self.store = Store(path)
         self.out = ForwardQueue(path)
-        self._inbox: queue.Queue[Inbound] = queue.Queue(maxsize=self.settings.receive_maximum * 2)
+        # Batches as the link read them. The broker has at most receive_maximum messages unacknowledged in flight to
+        # us, so the queue never holds more than that many messages; its own bound is a second line.
+        self._inbox: queue.Queue[list[Inbound]] = queue.Queue(maxsize=self.settings.receive_maximum)
+        self._leftover: list[Inbound] = []  # the rest of a batch larger than ingest_batch
+        self._busy = False  # the last ingest batch was full: a backlog is streaming in
         self._stopping = threading.Event()
         self._started = time.monotonic()
         self._next_status = 0.0
@@ -203,11 +214,11 @@ class Collector:
 
     # -- I/O thread ------------------------------------------------------------------------------------------
 
-    def _deliver(self, message: Inbound) -> None:
+    def _deliver(self, batch: list[Inbound]) -> None:
         # Blocks the I/O thread only when the store falls behind by a whole receive window: back-pressure.
         while not self._stopping.is_set():
             try:
-                self._inbox.put(message, timeout=0.5)
+                self._inbox.put(batch, timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -232,16 +243,21 @@ class Collector:
                 log.exception("derived series or purge failed; will retry")
 
     def _take_batch(self) -> list[Inbound]:
-        try:
-            first = self._inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        while len(batch) < self.settings.ingest_batch:
+        limit = self.settings.ingest_batch
+        batch, self._leftover = self._leftover, []
+        if not batch:
             try:
-                batch.append(self._inbox.get_nowait())
+                batch = self._inbox.get(timeout=0.2)
+            except queue.Empty:
+                return []
+        while len(batch) < limit:
+            try:
+                batch += self._inbox.get_nowait()
             except queue.Empty:
                 break
+        if len(batch) > limit:
+            batch, self._leftover = batch[:limit], batch[limit:]
+        self._busy = len(batch) == limit
         return batch
 
     def _classify(self, message: Inbound, receipt: Receipt) -> Outcome:
@@ -316,7 +332,8 @@ class Collector:
             if self.deriver.run() and self.forwarder is not None:
                 self.forwarder.wake.set()
             # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
-            self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
+            # while a backlog streams in, each pass would recompute the same recent window: do it less often
+            self._next_derive = now if self.deriver.behind else now + (DERIVE_BUSY_S if self._busy else DERIVE_EVERY_S)
         if now >= self._next_purge:
             self._next_purge = now + self.settings.purge_interval_s
             self.purge()
