@@ -14,8 +14,8 @@ status is replaced by the next one, and one connection serves both directions.
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
@@ -55,6 +55,46 @@ CLOCK_AHEAD_LOG_S = 600.0  # at most one warning per node this often about event
 SWITCH_INTERVAL_S = 0.0005
 
 
+class Inbox:
+    """Batches of received messages, oldest first, bounded by how many messages they hold (not by batches)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._batches: collections.deque[list[Inbound]] = collections.deque()
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def put(self, batch: list[Inbound], timeout: float) -> bool:
+        """Add a batch once fewer than `limit` messages wait (one batch may go past it); False on timeout."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._count < self.limit, timeout):
+                return False
+            self._batches.append(batch)
+            self._count += len(batch)
+            self._cond.notify_all()
+            return True
+
+    def take(self, most: int, timeout: float) -> list[Inbound]:
+        """Up to `most` messages in the order received, waiting up to `timeout` for the first; [] if none came."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._count > 0, timeout):
+                return []
+            out: list[Inbound] = []
+            while self._batches and len(out) < most:
+                batch = self._batches.popleft()
+                room = most - len(out)
+                if len(batch) > room:
+                    self._batches.appendleft(batch[room:])
+                    batch = batch[:room]
+                out += batch
+            self._count -= len(out)
+            self._cond.notify_all()
+            return out
+
+
 def subscriptions(topics: Topics, settings: CollectorConfig) -> list[str]:
     """Topic filters: P/# (shared when a group is set); a deriving group member also needs every desk and door
     decision, so it subscribes to those without sharing (duplicates are dropped by event id)."""
@@ -78,10 +118,10 @@ class Collector:
         path = self.settings.store_path or config.state_dir / "collector.sqlite3"
         self.store = Store(path)
         self.out = ForwardQueue(path)
-        # Batches as the link read them. The broker has at most receive_maximum messages unacknowledged in flight to
-        # us, so the queue never holds more than that many messages; its own bound is a second line.
-        self._inbox: queue.Queue[list[Inbound]] = queue.Queue(maxsize=self.settings.receive_maximum)
-        self._leftover: list[Inbound] = []  # the rest of a batch larger than ingest_batch
+        # Batches as the link read them, bounded by the messages they hold: when the store falls behind, the link
+        # stops reading and TCP holds the broker back (Mosquitto 2.0 was seen sending a persistent session's backlog
+        # far beyond our Receive Maximum, so this bound, not the broker, keeps memory flat).
+        self._inbox = Inbox(self.settings.receive_maximum * 2)
         self._busy = False  # the last ingest batch was full: a backlog is streaming in
         self._stopping = threading.Event()
         self._started = time.monotonic()
@@ -217,11 +257,8 @@ class Collector:
     def _deliver(self, batch: list[Inbound]) -> None:
         # Blocks the I/O thread only when the store falls behind by a whole receive window: back-pressure.
         while not self._stopping.is_set():
-            try:
-                self._inbox.put(batch, timeout=0.5)
+            if self._inbox.put(batch, timeout=0.5):
                 return
-            except queue.Full:
-                continue
 
     # -- store thread ----------------------------------------------------------------------------------------
 
@@ -243,21 +280,8 @@ class Collector:
                 log.exception("derived series or purge failed; will retry")
 
     def _take_batch(self) -> list[Inbound]:
-        limit = self.settings.ingest_batch
-        batch, self._leftover = self._leftover, []
-        if not batch:
-            try:
-                batch = self._inbox.get(timeout=0.2)
-            except queue.Empty:
-                return []
-        while len(batch) < limit:
-            try:
-                batch += self._inbox.get_nowait()
-            except queue.Empty:
-                break
-        if len(batch) > limit:
-            batch, self._leftover = batch[:limit], batch[limit:]
-        self._busy = len(batch) == limit
+        batch = self._inbox.take(self.settings.ingest_batch, timeout=0.2)
+        self._busy = len(batch) == self.settings.ingest_batch
         return batch
 
     def _classify(self, message: Inbound, receipt: Receipt) -> Outcome:
