@@ -40,6 +40,7 @@ class WiegandSim:
         self._lock = threading.Lock()
         self._last_pulse = -1e9
         self.worst_gap_s = 0.0  # largest time between two pulses of one frame, as driven
+        self.last_bit_at = 0.0  # perf_counter when the last bit sent went low (when a reader can see it)
 
     def send_bits(self, bits: Sequence[int]) -> None:
         """Clock out a frame; returns when the last pulse is over."""
@@ -55,6 +56,7 @@ class WiegandSim:
                 if previous is not None:
                     self.worst_gap_s = max(self.worst_gap_s, now - previous)
                 previous = now
+                self.last_bit_at = time.perf_counter()
                 pin.drive_low()
                 time.sleep(self.pulse_s)
                 pin.drive_high()
