@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from edge.access.members import load_member_file
+from edge.staff.memberfile import load_member_file
 from tests.console_support import ConsoleSite, field_value, logged_in
 
 

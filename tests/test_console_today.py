@@ -120,8 +120,8 @@ def tap(console_site: ConsoleSite, view: object, uid: str, *, at: dt.datetime = 
 def test_a_card_tapped_at_the_reception_reader_is_offered_then_given_to_the_member(
     console_site: ConsoleSite, view: object
 ) -> None:
-    from edge.access.members import load_member_file
     from edge.console.models import AuditEntry
+    from edge.staff.memberfile import load_member_file
 
     client = logged_in("alice", "manager")
     page = client.get("/members/M-0004/enrol/").content.decode()

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.badges import card_holders, mask_badge, normalise_badge, same_cards
-from edge.access.members import parse_member_file
-from edge.access.members_csv import MAPPINGS, import_csv
-from edge.access.snapshot import build_snapshot
 from edge.contract.token import badge_token
 from edge.errors import ConfigError
+from edge.staff.badges import card_holders, mask_badge, normalise_badge, same_cards
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS
 from edge.staff.edits import CardHeld, add_member, enrol_token, restore_member, revoke_badge, update_member
+from edge.staff.memberfile import parse_member_file
+from edge.staff.snapshot import build_snapshot
 from tests.rig.fixtures import run_edge
 
 KEY = b"test-badge-key-0123456789abcdef"

@@ -10,7 +10,8 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients                    # the broker (tests and demo run their own instances)
   victoria-metrics influxdb                      # time-series servers the collector is tested against
   debootstrap openssl systemd tmux               # deployment tests, TLS certificates, unit checks
-  chromium                                       # the console's browser tests (driven by Playwright; never downloaded)
+  chromium                                       # the report's PDF; the console's browser tests (Playwright drives it)
+  poppler-utils                                  # pdfinfo, pdftotext, pdftoppm: the report's PDF in tests and docs
 )
 
 missing=()

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from edge.access.commands import DEFAULT_VALID_FOR_S, Action
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import MemberFile, load_member_file
-from edge.access.members_csv import MAPPINGS, import_csv, load_mapping
 from edge.clock import SystemClock
 from edge.config import load_config
 from edge.contract.payloads import DoorMode
@@ -27,7 +24,12 @@ from edge.errors import BrokerError, ConfigError, StoreError
 from edge.i18n import LANGUAGE_ENV, Formatter
 from edge.staff import check, edits, imports, listing, render
 from edge.staff.command import send_command
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS, load_mapping
 from edge.staff.keygen import generate_site_keys
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.memberfile import load_member_file
+from edge.staff.members import MemberFile
 from edge.staff.memberstore import MemberStore
 from edge.staff.push import push_snapshot, read_record, record_path
 from edge.staff.status import collect_status

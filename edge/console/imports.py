@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.access.badges import same_cards
-from edge.access.members import MemberFile
-from edge.access.members_csv import MAPPINGS, CsvMapping, ImportReport, import_csv, load_mapping
 from edge.errors import ConfigError
 from edge.i18n import Formatter
 from edge.staff import imports
+from edge.staff.badges import same_cards
+from edge.staff.csv_import import ImportReport, import_csv
+from edge.staff.csv_mapping import MAPPINGS, CsvMapping, load_mapping
 from edge.staff.imports import ImportPlan as Diff
 from edge.staff.imports import RemovalVerdict
+from edge.staff.members import MemberFile
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from edge.config.yaml_io import dump_yaml
 from edge.console.certificate import write_self_signed
 from edge.demo.site import DemoSite, _node
 from edge.demo.stack import Daemons, DemoError, free_port
@@ -63,7 +62,7 @@ def prepare_console(site: DemoSite, port: int | None = None) -> DemoConsole:
         "collector_store": str(site.store),
     }
     config = site.root / "nodes" / "console.yaml"
-    config.write_text(yaml.safe_dump(node, sort_keys=False))
+    config.write_text(dump_yaml(node))
     site.nodes["console"] = config
     password = secrets.token_urlsafe(12)
     created = subprocess.run(

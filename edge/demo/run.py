@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import load_member_file, save_member_file
 from edge.clock import ScaledClock
 from edge.config import load_config
 from edge.contract import Topics
@@ -29,6 +27,8 @@ from edge.hardware.sim.ld2410 import RadarSimulator
 from edge.hardware.sim.pinbridge import PinBridgeClient
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.staff.edits import revoke_badge
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.memberfile import load_member_file, save_member_file
 from edge.staff.push import push_snapshot
 
 # An hour before the first card: at --speed 600 that is six real seconds for the stack to start and the doors to

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from edge.access.badges import card_token, normalise_badge
 from edge.access.index import SnapshotIndex
-from edge.access.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
 from edge.access.rules import AccessRequest, DoorContext, decide
-from edge.access.snapshot import build_snapshot
 from edge.config import NodeConfig
 from edge.config.doors import DoorConfig
 from edge.contract.payloads import DoorMode, Reason
 from edge.errors import ConfigError
+from edge.staff.badges import card_token, normalise_badge
+from edge.staff.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
+from edge.staff.snapshot import build_snapshot
 
 NO_BADGE = "no_badge"
 """Reason shown for a member without any badge: they cannot present one at a door."""

@@ -5,7 +5,7 @@ Each edit takes a validated `MemberFile` and returns a new validated one (the ca
 (`04…C4`): the terminal, shell history of outputs and support tickets never get a full card number.
 
 Edits that give out a card take the site badge key when the caller has it (the console always does): a UID and
-the badge token it hashes to are then recognised as the same card (`edge.access.badges`). Without the key only
+the badge token it hashes to are then recognised as the same card (`edge.staff.badges`). Without the key only
 identical badges are caught here, and `edge members push` (which has the key) refuses the rest.
 """
 
@@ -17,17 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edge.access.badges import Holder, card_holders, card_token, normalise_badge, token_badge
-from edge.access.members import (
-    MANUAL_SOURCE,
-    Member,
-    MemberFile,
-    check_member_file,
-    mask_uid,
-    validate_member_data,
-)
 from edge.config.loader import format_issues, issue_from_error
 from edge.errors import ConfigError
+from edge.staff.badges import Holder, card_holders, card_token, normalise_badge, token_badge
+from edge.staff.members import MANUAL_SOURCE, Member, MemberFile, check_member_file, mask_uid, validate_member_data
 
 _OPTIONS = {"id": "--id", "plan": "--plan", "badges": "--badge", "name": "--name", "account": "--account"}
 

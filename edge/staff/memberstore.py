@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.access.files import write_atomic
-from edge.access.members import Member, MemberFile, dump_member_file, parse_member_file
 from edge.errors import ConfigError, StoreError
+from edge.files import write_atomic
 from edge.staff.edits import Edit
+from edge.staff.memberfile import dump_member_file, parse_member_file
+from edge.staff.members import Member, MemberFile
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edge.access.members import mask_uid
 from edge.console import audit
 from edge.console.audit import ACTIONS
 from edge.console.models import AuditEntry
@@ -19,6 +18,7 @@ from edge.console.runtime import current
 from edge.console.views.common import loaded
 from edge.errors import ConfigError
 from edge.staff import edits
+from edge.staff.members import mask_uid
 from edge.staff.memberstore import MemberFileChanged
 
 PAGE_SIZE = 100

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from edge.access.badges import Holder, card_holders
 from edge.console.runtime import current
+from edge.staff.badges import Holder, card_holders
 from edge.staff.memberstore import Loaded
 
 _lock = threading.Lock()

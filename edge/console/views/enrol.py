@@ -22,8 +22,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from edge.access.badges import Holder, mask_badge, token_badge
-from edge.access.members import Member
 from edge.console import audit
 from edge.console.permissions import manager_required
 from edge.console.runtime import current
@@ -31,6 +29,8 @@ from edge.console.views.common import holders, loaded
 from edge.console.views.live import live_json, sections
 from edge.errors import ConfigError
 from edge.staff import edits
+from edge.staff.badges import Holder, mask_badge, token_badge
+from edge.staff.members import Member
 from edge.staff.memberstore import Loaded, MemberFileChanged
 from edge.staff.siteview import Presentation
 

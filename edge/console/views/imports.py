@@ -15,7 +15,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from edge.access.members import MemberFile
 from edge.console import audit
 from edge.console.imports import ImportPlan, mapping_for, plan_import
 from edge.console.permissions import manager_required
@@ -24,6 +23,7 @@ from edge.console.views.common import loaded
 from edge.errors import ConfigError
 from edge.i18n import Formatter
 from edge.staff import edits
+from edge.staff.members import MemberFile
 from edge.staff.memberstore import MemberFileChanged
 
 FORMATS = (("nexudus", "Nexudus"), ("officernd", "OfficeRnD"), ("cobot", "Cobot"), ("generic", "CSV (edge)"))

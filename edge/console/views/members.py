@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from edge.access.members import Member, MemberFile, mask_uid
 from edge.console import audit
 from edge.console.changes import Preview, diff_members
 from edge.console.forms import ConfirmForm, MemberForm
@@ -23,6 +22,7 @@ from edge.console.views.common import doors, loaded, site_today
 from edge.errors import ConfigError
 from edge.staff import edits
 from edge.staff.listing import member_status
+from edge.staff.members import Member, MemberFile, mask_uid
 from edge.staff.memberstore import Loaded, MemberFileChanged
 
 log = logging.getLogger("edge.console")

@@ -1,37 +1,28 @@
-"""The member file staff maintain: plans with weekly schedules, closures, accounts with seats, members, policy.
+"""What the member file staff maintain holds: plans with weekly schedules, closures, accounts with seats, members,
+policy; and the checks that span fields (known plans, unique ids and badges).
 
-`load_member_file` is the only way in; every problem is reported with its key path and line, like the node
-config. Member files hold badge UIDs (or the tokens of cards enrolled at a reader, `edge.access.badges`) and
-names: they stay on the staff machine; doors only ever receive a signed snapshot made of badge tokens (see
-`edge.access.snapshot`).
-
-A 10,000-member file is read in about half a second and written in a fraction of that: the YAML line index
-that error messages need is built only when there is an error, the garbage collector is paused while the
-many small objects of a parse or a dump are made (it would otherwise walk them again and again), and
-`dump_member_file` reuses the text of members that did not change since the last dump it was given a cache for.
+Pure: the file is read and written by `edge.staff.memberfile`; an import validates its result here too
+(`validate_member_data`). Member files hold badge UIDs (or the tokens of cards enrolled at a reader,
+`edge.staff.badges`) and names: they stay on the staff machine; doors only ever receive a signed snapshot made of
+badge tokens (see `edge.staff.snapshot`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from edge.access.badges import mask_badge, normalise_badge
-from edge.access.files import write_atomic
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
-from edge.config.loader import format_issues, issue_from_error, line_index
+from edge.config.loader import Lines, format_issues, issue_from_error
 from edge.config.schedule import ScheduleField
 from edge.errors import ConfigError
 from edge.schedule import Schedule
+from edge.staff.badges import mask_badge, normalise_badge
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 MANUAL_SOURCE = "manual"
@@ -63,10 +54,7 @@ MemberId = Annotated[str, AfterValidator(_check_member_id)]
 
 Badge = Annotated[str, AfterValidator(_check_badge)]
 """A card: its UID in hexadecimal, stored normalised (upper case, no separators), which never leaves the staff
-machine; or `token:` and its badge token when it was enrolled at a reader (`edge.access.badges`)."""
-
-BadgeUid = Badge
-"""The former name of `Badge` (a badge was always a UID before tokens could be held)."""
+machine; or `token:` and its badge token when it was enrolled at a reader (`edge.staff.badges`)."""
 
 AccountName = Annotated[str, AfterValidator(_check_account)]
 """A company or team account, as the coworking platform names it."""
@@ -227,131 +215,17 @@ def check_member_file(members: MemberFile) -> list[Issue]:
     return issues
 
 
-_INT = "tag:yaml.org,2002:int"
+def validate_member_data(data: dict[str, Any], *, source: str, lines: Lines | None = None) -> MemberFile:
+    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise.
 
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML whose integers are plain decimals (YAML 1.1 reads an unquoted 19:00 as 1140) and dates text."""
-
-
-# Dates stay text too: pydantic reads them and names the key of an impossible date such as 2026-02-30.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# Only plain decimal integers: `0123` and `1_000` stay strings, so str() of any int gives back what was written.
-_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
-
-
-def load_member_file(path: str | Path) -> MemberFile:
-    """Read and validate a member file; raise ConfigError listing every issue as `path: message (file, line N)`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-    return parse_member_file(text, source=str(path))
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a parse or a dump makes its many small, acyclic objects."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
-    """Validate YAML text into a MemberFile."""
-    loader = _Loader(text)
-    with _collector_paused():
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        except (yaml.YAMLError, ValueError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-        finally:
-            loader.dispose()
-        if not isinstance(data, dict):
-            raise ConfigError([f"{source}: the file must be a YAML mapping (site:, plans:, members:, ...)"])
-        # The line of each key is only needed to point at a problem: worked out only when there is one.
-        return validate_member_data(data, source=source, lines=lambda: line_index(node))
-
-
-Lines = dict[str, int] | Callable[[], dict[str, int]] | None
-"""The line of each key path, for messages: a mapping, a function that works it out when needed, or none."""
-
-
-def _lines(lines: Lines) -> dict[str, int]:
-    return (lines() if callable(lines) else lines) or {}
-
-
-def validate_member_data(data: dict[str, Any], *, source: str, lines: Lines = None) -> MemberFile:
-    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise."""
+    `lines` places each issue on its line: the key paths' lines, or how to work them out when there is an issue.
+    """
     try:
         members = MemberFile.model_validate(data)
     except ValidationError as exc:
         issues = [issue_from_error(err, data) for err in exc.errors()]
-        raise ConfigError(format_issues(issues, _lines(lines), source)) from None
+        raise ConfigError(format_issues(issues, lines or {}, source)) from None
     issues = check_member_file(members)
     if issues:
-        raise ConfigError(format_issues(issues, _lines(lines), source))
+        raise ConfigError(format_issues(issues, lines or {}, source))
     return members
-
-
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_DUMP_OPTIONS: dict[str, Any] = {"Dumper": _DUMPER, "sort_keys": False, "allow_unicode": True, "width": 120}
-
-
-def dump_member_file(members: MemberFile, cache: MutableMapping[Member, str] | None = None) -> str:
-    """Render a member file as YAML that `parse_member_file` reads back to the same model.
-
-    With `cache` (kept by the caller between saves), each member's text is taken from it when that member did
-    not change; the cache is refilled with exactly this file's members.
-    """
-    with _collector_paused():
-        head = members.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"members"})
-        data = {"site": head.pop("site"), "timezone": members.timezone, **head}
-        text: str = yaml.dump(data, **_DUMP_OPTIONS)
-        if not members.members:
-            return text
-        # The members are a block sequence at the top level of the "members:" key: each item dumps on its own to
-        # the very text the whole document would have.
-        known = dict(cache) if cache is not None else {}
-        missing = [m for m in members.members if m not in known]
-        known.update(zip(missing, _member_texts(missing), strict=True))
-        if cache is not None:
-            cache.clear()
-            cache.update((m, known[m]) for m in members.members)
-        parts = [text, "members:\n", *(known[m] for m in members.members)]
-        return "".join(parts)
-
-
-_ITEM = re.compile(r"^(?=- )", re.MULTILINE)
-
-
-def _member_texts(members: list[Member]) -> list[str]:
-    """Each member's YAML text as an item of the file's `members:` sequence, from one dump of them all."""
-    if not members:
-        return []
-    dumped = [m.model_dump(mode="json", by_alias=True, exclude_defaults=True) for m in members]
-    text: str = yaml.dump(dumped, **_DUMP_OPTIONS)
-    # Block style: each item starts with "- " at the start of a line, and nothing else does (nested lines are
-    # indented); a count that does not match would be a surprise of the emitter, so dump those one by one.
-    items = [item for item in _ITEM.split(text) if item]
-    if len(items) == len(members):
-        return items
-    return [yaml.dump([data], **_DUMP_OPTIONS) for data in dumped]
-
-
-def save_member_file(path: str | Path, members: MemberFile) -> None:
-    """Write a member file atomically (the old file stays whole until the new one is on disk), keeping its mode."""
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    write_atomic(path, dump_member_file(members).encode("utf-8"), mode)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from edge.contract.token import TOKEN_LENGTH, badge_token, normalise_uid
 
 if TYPE_CHECKING:
-    from edge.access.members import MemberFile
+    from edge.staff.members import MemberFile
 
 TOKEN_PREFIX = "token:"
 _TOKEN = re.compile(rf"^[0-9a-f]{{{TOKEN_LENGTH}}}$")
