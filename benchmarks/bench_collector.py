@@ -1,15 +1,17 @@
 """Collector benchmarks against real servers; prints a table with the targets of issue 6 (reported, not asserted).
 
-    python -m benchmarks.bench_collector [--events 30000] [--backlog 100000]
+    python -m benchmarks.bench_collector [--events 30000] [--backlog 100000] [--only throughput,memory]
 
 Targets (issue 6): >= 5,000 events/s written to VictoriaMetrics (and the ratio to the ceiling measured in the same
 run); a 1-hour backlog drained well under a minute; resident memory < 60 MB whatever the backlog.
 
 1. Ceiling and throughput: N desk events are queued by Mosquitto for a persistent session, then drained
    (a) by a bare paho QoS 1 subscriber (auto-acknowledge, nothing else: what Python can receive), and
-   (b) by `edge collector` (validate, commit, acknowledge, forward to VictoriaMetrics). Draining a queue is the
-   sustained capacity: the broker keeps the subscriber busy the whole time. Rates run from the first message
-   stored to the last one stored / written to VictoriaMetrics (process start-up excluded).
+   (b) by `edge collector` (validate, commit, acknowledge, forward to VictoriaMetrics), then (a) again. Draining
+   a queue is the sustained capacity: the broker keeps the subscriber busy the whole time. Rates run from the
+   first message stored to the last one stored / written to VictoriaMetrics (process start-up excluded). The
+   ratio is taken against the higher of the two ceilings, so a machine that got busier during the collector's
+   run does not flatter it.
 2. One hour of a realistic site (200 desks in 10 zones changing every ~5 minutes, 2 doors with 150 decisions an
    hour each, 5 nodes' statuses every minute) collected while VictoriaMetrics is down, then the time to drain it
    (raw events and derived series) once it is back.
@@ -291,7 +293,7 @@ def throughput(tmp: Path, n: int) -> dict[str, float]:
     victoria = VictoriaMetrics(tmp / "vm-throughput")
     victoria.start()
     try:
-        ceiling = bare_subscriber_rate(broker.port, n)
+        ceiling_before = bare_subscriber_rate(broker.port, n)
         collector = Collector(tmp, broker.port, victoria, name="col-throughput")
         collector.start()
         collector.stop()
@@ -308,8 +310,11 @@ def throughput(tmp: Path, n: int) -> dict[str, float]:
         collector.stop()
         exported = victoria.export('{__name__="desk_state_occupied"}')
         in_vm = sum(len(s["timestamps"]) for s in exported)  # type: ignore[arg-type]
+        ceiling_after = bare_subscriber_rate(broker.port, n)
         return {
-            "ceiling": ceiling,
+            "ceiling_before": ceiling_before,
+            "ceiling_after": ceiling_after,
+            "ceiling": max(ceiling_before, ceiling_after),
             "stored": n / (stored - first),
             "forwarded": n / (forwarded - first),
             "in_vm": in_vm,
@@ -442,49 +447,71 @@ def live_site_cpu(hours: int, desks: int = 200) -> dict[str, float]:
     return {"ingest": ingest_s, "derive": derive_s, "events": float(seq)}
 
 
+PARTS = ("throughput", "hour", "memory", "live")
+
+
 def main() -> None:
-    """Run everything and print the table."""
+    """Run everything (or the parts named by --only) and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=int(sized(30_000, 3_000)), help="events for the throughput run")
     parser.add_argument("--backlog", type=int, default=int(sized(100_000, 5_000)), help="events for the memory run")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {','.join(PARTS)}")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"unknown part(s) {sorted(parts - set(PARTS))}; choose from {','.join(PARTS)}")
+    measures: list[Measure] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        t = throughput(tmp, args.events)
-        h = hour_backlog(tmp)
-        m = memory(tmp, args.backlog)
-    live_hours = int(sized(3, 1))
-    live = live_site_cpu(live_hours)
+        if "throughput" in parts:
+            measures += throughput_measures(throughput(tmp, args.events), args.events)
+        if "hour" in parts:
+            h = hour_backlog(tmp)
+            hour = f"1-hour backlog ({h['events']:,.0f} events, {h['derived']:,.0f} derived) drained after VM returned"
+            measures.append(Measure("collector", hour, h["seconds"], "s", "< 60 s", h["seconds"] < 60))
+        if "memory" in parts:
+            measures += memory_measures(memory(tmp, args.backlog))
+    if "live" in parts:
+        live_hours = int(sized(3, 1))
+        live = live_site_cpu(live_hours)
+        site = f"live site, {live_hours} h of 200 desks with heartbeats ({live['events']:,.0f} events)"
+        measures.append(Measure("collector", f"{site}: ingest CPU", live["ingest"], "s"))
+        measures.append(Measure("collector", f"{site}: derived series CPU", live["derive"], "s"))
     print(
         f"collector benchmark — Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPU(s); Mosquitto and VictoriaMetrics on loopback"
     )
-    ratio = t["forwarded"] / t["ceiling"]
-    hour = f"1-hour backlog ({h['events']:,.0f} events, {h['derived']:,.0f} derived) drained after VM returned"
-    backlog = f"{m['backlog']:,.0f}-event backlog"
-    site = f"live site, {live_hours} h of 200 desks with heartbeats ({live['events']:,.0f} events)"
-    report(
-        [
-            Measure("collector", "bare paho QoS 1 subscriber (ceiling, same run)", t["ceiling"], "msg/s"),
-            Measure("collector", "collector: stored and acknowledged", t["stored"], "ev/s"),
-            Measure(
-                "collector", "collector: written to VictoriaMetrics", t["forwarded"], "ev/s", ">= 5000 ev/s",
-                t["forwarded"] >= 5000,
-            ),
-            Measure("collector", "ratio written to VM / ceiling", ratio, "x"),
-            Measure("collector", f"points read back from VM (of {args.events:,})", t["in_vm"], "points"),
-            Measure("collector", hour, h["seconds"], "s", "< 60 s", h["seconds"] < 60),
-            Measure("collector", "RSS idle, store only", m["idle_store_only"], "MB"),
-            Measure("collector", "RSS idle, api v1 (stdlib HTTP)", m["idle_v1"], "MB", "< 60 MB", m["idle_v1"] < 60),
-            Measure("collector", "RSS idle, api v2 (influxdb-client)", m["idle"], "MB", "< 60 MB", m["idle"] < 60),
-            Measure("collector", f"RSS peak ingesting a {backlog}", m["ingest"], "MB", "< 60 MB", m["ingest"] < 60),
-            Measure("collector", f"RSS peak draining the {backlog}", m["drain"], "MB", "< 60 MB", m["drain"] < 60),
-            Measure("collector", f"store size for the {backlog}", m["store_mb"], "MB"),
-            Measure("collector", f"{site}: ingest CPU", live["ingest"], "s"),
-            Measure("collector", f"{site}: derived series CPU", live["derive"], "s"),
-        ]
-    )  # fmt: skip
+    report(measures)
     sys.stdout.flush()
+
+
+def throughput_measures(t: dict[str, float], events: int) -> list[Measure]:
+    """The throughput step's rows: both ceilings, the collector's rates and its ratio to the higher ceiling."""
+    ratio = t["forwarded"] / t["ceiling"]
+    return [
+        Measure("collector", "bare paho QoS 1 subscriber (ceiling) before", t["ceiling_before"], "msg/s"),
+        Measure("collector", "bare paho QoS 1 subscriber (ceiling) after", t["ceiling_after"], "msg/s"),
+        Measure("collector", "collector: stored and acknowledged", t["stored"], "ev/s"),
+        Measure(
+            "collector", "collector: written to VictoriaMetrics", t["forwarded"], "ev/s", ">= 5000 ev/s",
+            t["forwarded"] >= 5000,
+        ),
+        Measure("collector", "ratio written to VM / higher ceiling", ratio, "x", ">= 0.7 x", ratio >= 0.7),
+        Measure("collector", f"points read back from VM (of {events:,})", t["in_vm"], "points"),
+    ]  # fmt: skip
+
+
+def memory_measures(m: dict[str, float]) -> list[Measure]:
+    """The memory step's rows."""
+    backlog = f"{m['backlog']:,.0f}-event backlog"
+    return [
+        Measure("collector", "RSS idle, store only", m["idle_store_only"], "MB"),
+        Measure("collector", "RSS idle, api v1 (stdlib HTTP)", m["idle_v1"], "MB", "< 60 MB", m["idle_v1"] < 60),
+        Measure("collector", "RSS idle, api v2 (influxdb-client)", m["idle"], "MB", "< 60 MB", m["idle"] < 60),
+        Measure("collector", f"RSS peak ingesting a {backlog}", m["ingest"], "MB", "< 60 MB", m["ingest"] < 60),
+        Measure("collector", f"RSS peak draining the {backlog}", m["drain"], "MB", "< 60 MB", m["drain"] < 60),
+        Measure("collector", f"store size for the {backlog}", m["store_mb"], "MB"),
+    ]
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ from tests.door_support import door_config, make_site, signed_snapshot
 
 SPEED = 20.0
 START = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)  # a Thursday, 10:00 in Paris
-# A long end-of-frame gap: on a loaded machine the simulator's thread may stall between two bits for tens of ms.
+# The card's format is configured, so a frame ends at its 26th bit, and the frame timeout is generous: these tests
+# are about the door, not Wiegand timing, and a simulator thread descheduled mid-frame must not garble the card.
 WIEGAND = (
-    "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.05, frame_timeout_s: 0.2}\n"
+    "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.05,"
+    " formats: [26], frame_timeout_s: 0.5}\n"
 )
 LOCK_SENSOR = "    lock_sensor: {pin: 23, debounce_s: 0, grace_s: 2}\n"
 FULL_DOOR = """\

@@ -36,9 +36,11 @@ class Site:
             f"site: lyon\nnode: staff\nmqtt:\n  host: 127.0.0.1\n  port: {broker.port}\n"
         )
         readers = f"      - reader: {{name: inside, type: rdm6300, port: {reader.path}, rearm_s: 0.2}}\n"
-        readers += (  # a long end-of-frame gap: each bit crosses the pin bridge, which a loaded machine may stall
+        # 26 bits configured and a generous frame timeout: each edge is a request through the pin bridge, and a
+        # busy machine can delay one by more than the default 25 ms (these tests are not about Wiegand timing)
+        readers += (
             "      - reader: {name: outside, type: wiegand, d0_pin: 20, d1_pin: 21, rearm_s: 0.2,"
-            " frame_timeout_s: 0.2}\n"
+            " formats: [26], frame_timeout_s: 0.5}\n"
         )
         self.config = door_config(folder, broker.port, readers=readers, door=door, status_interval_s=0.3)
         self.sim_dir = folder / "sim"

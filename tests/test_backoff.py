@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +39,6 @@ def test_delays_never_decrease_never_pass_the_ceiling_and_reach_it(first: float,
     backoff = Backoff(first, first * factor)
     delays = [backoff.failed() for _ in range(failures)]
     assert delays[0] == first
-    assert all(a <= b <= backoff.max_s for a, b in zip(delays, delays[1:], strict=False))
+    assert all(a <= b <= backoff.max_s for a, b in itertools.pairwise(delays))
     if failures >= 60:
         assert delays[-1] == backoff.max_s

@@ -418,11 +418,12 @@ def test_the_collector_never_reads_a_packet_above_the_small_size(mosquitto: Mosq
     received: list[bytes] = []
     events = {b"before": threading.Event(), b"after": threading.Event()}
 
-    def deliver(message: Inbound) -> None:
-        received.append(message.payload)
-        link.ack(message.generation, [message.mid])
-        if message.payload in events:
-            events[message.payload].set()
+    def deliver(batch: list[Inbound]) -> None:
+        for message in batch:
+            received.append(message.payload)
+            link.ack(message.generation, [message.mid])
+            if message.payload in events:
+                events[message.payload].set()
 
     publish(mosquitto.port, "edge/testsite/big", b"before", retain=True)
     link = Link(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from edge.daemons.launch import add_daemon_arguments, run_daemon
+from edge.daemons.launch import Launch, add_daemon_arguments, run_daemon
 
 
 def register(sub: Any) -> None:
@@ -17,8 +18,11 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, build the collector and run it (its `collector` section is optional: defaults)."""
-    from edge.collector.service import Collector
+    from edge.collector.service import SWITCH_INTERVAL_S, Collector
 
-    return run_daemon(
-        args, name="collector", build=lambda launch: Collector(launch.config, clock=launch.clock), tick=Collector.tick
-    )
+    def build(launch: Launch) -> Collector:
+        collector = Collector(launch.config, clock=launch.clock)
+        sys.setswitchinterval(SWITCH_INTERVAL_S)  # process-wide, so set by the daemon, not by the class
+        return collector
+
+    return run_daemon(args, name="collector", build=build, tick=Collector.tick)

@@ -5,7 +5,9 @@ client driven by `loop_forever` writes to the socket from whichever thread calls
 threads writing one socket (worse, one TLS session) at once. Here one thread runs paho's external-loop API
 (`loop_read`/`loop_write`/`loop_misc` around our own `select`), and other threads hand it work through
 `call_soon`, which wakes the select through a socket pair. Reconnection is the same policy as the bus: forever,
-with exponential backoff.
+with exponential backoff. Messages are handed over in batches, everything one wake-up read (paho parses one
+packet per `loop_read`; a backlog gives up to a few hundred per wake-up), so the store thread takes each batch in
+one queue operation instead of one per message.
 
 Acknowledgements carry the connection generation they were received on. After a reconnect the broker resends
 every unacknowledged message (same packet ids), so an acknowledgement left over from an earlier connection is
@@ -23,8 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -39,8 +40,7 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
+class Inbound(NamedTuple):
     """One message as received: what the store needs, and what the acknowledgement needs."""
 
     topic: str
@@ -59,7 +59,7 @@ class Link:
         client_id: str,
         *,
         subscriptions: Sequence[str],
-        deliver: Callable[[Inbound], None],
+        deliver: Callable[[list[Inbound]], None],
         counters: Counters,
         session_expiry_s: int,
         receive_maximum: int,
@@ -69,7 +69,8 @@ class Link:
         self.counters = counters
         self.generation = 0
         self.heartbeat = 0.0
-        self._deliver = deliver
+        self._deliver = deliver  # takes a batch, in the order received
+        self._received: list[Inbound] = []  # read in this wake-up, not yet handed over
         self._subscriptions = list(subscriptions)
         self._will = will
         self._v5 = config.protocol == "5"
@@ -226,15 +227,23 @@ class Link:
         if sock in readable or buffered:
             # paho reads one packet per call: read several per wake-up (a call without input costs one failed
             # recv), and keep going while bytes are waiting, bounded so queued calls (acks) are served
-            for turn in range(256):
-                if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
-                    return
-                if turn % 8 == 7 and not _has_input(sock):
-                    break
+            try:
+                for turn in range(256):
+                    if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+                        return
+                    if turn % 8 == 7 and not _has_input(sock):
+                        break
+            finally:
+                self._hand_over()  # also what was read before a failure: it is stored, the broker resends it
         self._run_calls()
         if self._client.want_write():
             self._client.loop_write()
         self._client.loop_misc()
+
+    def _hand_over(self) -> None:
+        if self._received:
+            batch, self._received = self._received, []
+            self._deliver(batch)
 
     def _run_calls(self) -> None:
         while self._calls:
@@ -283,7 +292,7 @@ class Link:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self._deliver(Inbound(message.topic, bytes(message.payload), message.mid, message.qos, self.generation))
+        self._received.append(Inbound(message.topic, bytes(message.payload), message.mid, message.qos, self.generation))
 
 
 def _disconnect(client: mqtt.Client) -> None:

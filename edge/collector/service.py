@@ -1,12 +1,12 @@
 """The collector daemon: MQTT link -> store thread (commit, then acknowledge) -> forwarder thread -> InfluxDB.
 
-Threads: the link's I/O thread hands each message to a bounded queue; the store thread commits batches (all
-messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to acknowledge them;
-it also keeps the derived series up to date and purges expired records. The forwarder thread, when InfluxDB
-is configured, drains the store; the network thread, when the site belongs to a network (`collector.network`),
-sends the anonymous derived series to the central store (edge.collector.network). The broker never has more
-than `receive_maximum` unacknowledged messages in flight to us, which bounds the queue; the backlog itself
-stays on disk.
+Threads: the link's I/O thread hands what it read to a bounded queue, a batch per wake-up; the store thread
+commits batches (all messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to
+acknowledge them; it also keeps the derived series up to date (less often while a backlog streams in) and
+purges expired records. The forwarder thread, when InfluxDB is configured, drains the store; the network thread,
+when the site belongs to a network (`collector.network`), sends the anonymous derived series to the central store
+(edge.collector.network). The broker never has more than `receive_maximum` unacknowledged messages in flight to
+us, which bounds the queue; the backlog itself stays on disk.
 
 The collector's own status is a state, not an event, so it is published directly on the link (retained,
 refreshed every `status_interval_s`, `offline` as the last will) rather than through a durable outbox: a lost
@@ -15,8 +15,8 @@ status is replaced by the next one, and one connection serves both directions.
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 import time
 from collections import defaultdict
@@ -47,9 +47,55 @@ from edge.timesync import clock_synchronised
 log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 1.0
+DERIVE_BUSY_S = 5.0  # while full batches stream in (a backlog), derive this often: each pass redoes the window
 REPLAY_CHECK_S = 5.0
 STALL_S = 30.0
 CLOCK_AHEAD_LOG_S = 600.0  # at most one warning per node this often about events dated ahead of our clock
+# The daemon's GIL switch interval (CPython's default is 5 ms). The store thread spends much of its time in SQLite
+# with the GIL released, and needs it back after every call; with the default, each time it waits up to 5 ms
+# while paho's thread parses packets, so the commit pipeline, not Python, set the rate. 0.5 ms gave ~1.3x the
+# events per second in bench_collector (docs/benchmarks.md); `edge collector` sets it, the class does not.
+SWITCH_INTERVAL_S = 0.0005
+
+
+class Inbox:
+    """Batches of received messages, oldest first, bounded by how many messages they hold (not by batches)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._batches: collections.deque[list[Inbound]] = collections.deque()
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def put(self, batch: list[Inbound], timeout: float) -> bool:
+        """Add a batch once fewer than `limit` messages wait (one batch may go past it); False on timeout."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._count < self.limit, timeout):
+                return False
+            self._batches.append(batch)
+            self._count += len(batch)
+            self._cond.notify_all()
+            return True
+
+    def take(self, most: int, timeout: float) -> list[Inbound]:
+        """Up to `most` messages in the order received, waiting up to `timeout` for the first; [] if none came."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._count > 0, timeout):
+                return []
+            out: list[Inbound] = []
+            while self._batches and len(out) < most:
+                batch = self._batches.popleft()
+                room = most - len(out)
+                if len(batch) > room:
+                    self._batches.appendleft(batch[room:])
+                    batch = batch[:room]
+                out += batch
+            self._count -= len(out)
+            self._cond.notify_all()
+            return out
 
 
 def subscriptions(topics: Topics, settings: CollectorConfig) -> list[str]:
@@ -75,7 +121,11 @@ class Collector:
         path = self.settings.store_path or config.state_dir / "collector.sqlite3"
         self.store = Store(path)
         self.out = ForwardQueue(path)
-        self._inbox: queue.Queue[Inbound] = queue.Queue(maxsize=self.settings.receive_maximum * 2)
+        # Batches as the link read them, bounded by the messages they hold: when the store falls behind, the link
+        # stops reading and TCP holds the broker back (Mosquitto 2.0 was seen sending a persistent session's backlog
+        # far beyond our Receive Maximum, so this bound, not the broker, keeps memory flat).
+        self._inbox = Inbox(self.settings.receive_maximum * 2)
+        self._busy = False  # the last ingest batch was full: a backlog is streaming in
         self._stopping = threading.Event()
         self._started = time.monotonic()
         self._next_status = 0.0
@@ -236,14 +286,11 @@ class Collector:
 
     # -- I/O thread ------------------------------------------------------------------------------------------
 
-    def _deliver(self, message: Inbound) -> None:
+    def _deliver(self, batch: list[Inbound]) -> None:
         # Blocks the I/O thread only when the store falls behind by a whole receive window: back-pressure.
         while not self._stopping.is_set():
-            try:
-                self._inbox.put(message, timeout=0.5)
+            if self._inbox.put(batch, timeout=0.5):
                 return
-            except queue.Full:
-                continue
 
     # -- store thread ----------------------------------------------------------------------------------------
 
@@ -265,16 +312,8 @@ class Collector:
                 log.exception("derived series or purge failed; will retry")
 
     def _take_batch(self) -> list[Inbound]:
-        try:
-            first = self._inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        while len(batch) < self.settings.ingest_batch:
-            try:
-                batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                break
+        batch = self._inbox.take(self.settings.ingest_batch, timeout=0.2)
+        self._busy = len(batch) == self.settings.ingest_batch
         return batch
 
     def _classify(self, message: Inbound, receipt: Receipt) -> Outcome:
@@ -351,7 +390,8 @@ class Collector:
                     if forwarder is not None:
                         forwarder.wake.set()
             # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
-            self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
+            # while a backlog streams in, each pass would recompute the same recent window: do it less often
+            self._next_derive = now if self.deriver.behind else now + (DERIVE_BUSY_S if self._busy else DERIVE_EVERY_S)
         aggregated = self.aggregator is not None and self.aggregator.due() and self.aggregator.run()
         if aggregated and self.forwarder is not None:
             self.forwarder.wake.set()

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from edge.collector.egress import LEAVES_SITE
-from edge.collector.ingest import Accepted, Ignored, Outcome, Rejected
+from edge.collector.ingest import Accepted, AccessDecision, DeskChange, Ignored, Outcome, Rejected
 from edge.collector.lineprotocol import Point
 from edge.collector.members import DayMembers, MonthMembers, YearMembers
-from edge.collector.schema import Completeness, Retention, ms_of
+from edge.collector.schema import Completeness, Retention
 from edge.collector.seqtrack import NodeSeqs
-from edge.contract import DeskOccupancy, DeskState, DoorAccess, Kind, NodeStatus
+from edge.contract import DeskState, Kind
 from edge.errors import StoreError
 
 SCHEMA = """
@@ -300,13 +300,13 @@ class Store:
         result.stored = len(fresh)
         for a in fresh:
             if a.ahead_ms:
-                node = a.event.envelope.node
+                node = a.node
                 result.clock_ahead[node] += 1
                 result.ahead_ms[node] = max(result.ahead_ms.get(node, 0), a.ahead_ms)
         return result
 
     def _fresh(self, accepted: list[Accepted]) -> list[Accepted]:
-        ids = [a.event.envelope.id for a in accepted]
+        ids = [a.id for a in accepted]
         seen: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -315,8 +315,8 @@ class Store:
                 seen.update(r[0] for r in self._db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
         fresh = []
         for a in accepted:
-            if a.event.envelope.id not in seen:
-                seen.add(a.event.envelope.id)
+            if a.id not in seen:
+                seen.add(a.id)
                 fresh.append(a)
         return fresh
 
@@ -327,13 +327,13 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    a.event.envelope.id,
-                    str(a.kind),
-                    a.event.envelope.node,
-                    a.event.envelope.seq,
+                    a.id,
+                    a.kind.value,
+                    a.node,
+                    a.seq,
                     a.ts_ms,
                     a.subject,
-                    int(a.retention),
+                    a.retention.value,
                     received_ms,
                     a.payload,
                     a.lines,
@@ -346,10 +346,10 @@ class Store:
         touched: set[str] = set()
         reused = 0
         for a in fresh:
-            node, seq = a.event.envelope.node, a.event.envelope.seq
-            seqs = self.seqs.setdefault(node, NodeSeqs())
+            node, seq = a.node, a.seq
+            seqs = self.seqs.get(node) or self.seqs.setdefault(node, NodeSeqs())
             touched.add(node)
-            if isinstance(a.event.body, NodeStatus):
+            if a.kind is Kind.NODE_STATUS:
                 seqs.announce(seq)  # a status consumes no seq: it announces the node's latest
             elif not seqs.add(seq):
                 reused += 1
@@ -371,9 +371,9 @@ class Store:
         seen: set[tuple[str, int, int]] = set()
         latest: dict[tuple[str, str], tuple[str, str, int, bytes]] = {}  # newest per subject within the batch
         for a in fresh:
-            body = a.event.body
-            if isinstance(body, DeskOccupancy):
-                since = ms_of(body.since)
+            body = a.detail
+            if isinstance(body, DeskChange):
+                since = body.since_ms
                 t = min(since, a.ts_ms)
                 change = (body.desk, t, STATE_CODES[body.state])
                 # A change (ts = since) is new by its id; a heartbeat usually repeats a change already stored.
@@ -381,14 +381,14 @@ class Store:
                     seen.add(change)
                     desks.append((body.desk, body.zone, change[2], t))
                     self.marks.touch_instant(t)
-            elif isinstance(body, DoorAccess):
-                accesses.append((a.ts_ms, body.door, body.reader, int(body.granted), str(body.reason)))
+            elif isinstance(body, AccessDecision):
+                accesses.append((a.ts_ms, body.door, body.reader, int(body.granted), body.reason))
                 self.marks.touch_instant(a.ts_ms)
                 self.marks.touch_hour(a.ts_ms)
                 if body.granted:
                     self.marks.touch_members(a.ts_ms)
             if a.kind in RETAINED_KINDS:
-                key = (str(a.kind), a.subject)
+                key = (a.kind.value, a.subject)
                 if key not in latest or latest[key][2] <= a.ts_ms:
                     latest[key] = (key[0], key[1], a.ts_ms, a.payload)
         db.executemany("INSERT INTO desk_transitions (desk, zone, state, t_ms) VALUES (?, ?, ?, ?)", desks)

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_serializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model, field_serializer
 
 from edge.clock import rfc3339_ms
 from edge.contract.token import TOKEN_PATTERN
@@ -141,7 +141,7 @@ class DoorState(Body):
     open: bool | None
     mode: DoorMode
     members_version: Count | None
-    members_applied_at: datetime | None = None
+    members_applied_at: AwareDatetime | None = None
 
     @field_serializer("members_applied_at", when_used="json")
     def _applied(self, value: datetime | None) -> str | None:
@@ -160,7 +160,7 @@ class DeskOccupancy(Body):
     desk: Name
     zone: Name
     state: DeskState
-    since: datetime
+    since: AwareDatetime
 
     @field_serializer("since", when_used="json")
     def _since(self, value: datetime) -> str:
@@ -218,7 +218,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
     v: Literal[1] = 1
     id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.:-]+$")]
-    ts: datetime
+    ts: AwareDatetime  # RFC 3339: a time without its offset is refused
     node: Name
     seq: Count
 

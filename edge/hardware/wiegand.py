@@ -1,13 +1,22 @@
 """Wiegand 26/34-bit door readers on two GPIO inputs (D0, D1), through gpiozero.
 
 Both lines idle high; a bit is a 20-100 µs low pulse on D0 (0) or D1 (1), bits 0.2-20 ms apart. A frame ends
-when no bit came for `frame_timeout_s`. Three parts:
+when no bit came for `frame_timeout_s`, or, when the reader's format is configured (`formats` names one length),
+at its last bit. Three parts:
 
 - `decode_wiegand` (pure): bits -> facility, card number and UID, parity checked.
-- `WiegandAssembler` (pure): groups edges into frames by the time between them, so two cards read back to
-  back can never merge, even when the timer fires late.
+- `WiegandAssembler` (pure): groups edges into frames by the time between their timestamps, so two cards read
+  back to back can never merge, even when the timer fires late; with one configured length, by bit count too.
 - `WiegandReader`: the pins (pull-up, no debounce: lgpio's debounce would swallow the short pulses) and a
   timer thread that waits on a condition until the frame timeout passes (no busy wait).
+
+With a configured length, a valid frame never waits for the timeout (last bit -> decision in well under 5 ms
+instead of 25 ms), and the timer only ends a partial frame (a bit lost, noise), so it waits longer: at least
+`PARTIAL_FRAME_S`. That is safe on real hardware because frames are split by the edges' own timestamps, taken by
+the kernel when the edge happened (gpio-cdev, delivered by lgpio as ticks), not by when this process saw them:
+a gap longer than `frame_timeout_s` (the standard allows at most 20 ms between bits) between two timestamps
+ends a frame however late the callbacks run. The longer timer only delays counting a garbled frame, and it keeps
+a frame whose edges are merely delivered late (the process was not scheduled for a while) from being cut.
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ MAX_BITS = 64
 
 IDLE_WAKE_S = 5.0
 """Seconds an idle Wiegand reader thread sleeps between checks that it is not hung."""
+
+PARTIAL_FRAME_S = 0.25
+"""With a configured length, how long (wall clock) a partial frame waits for its next edge before it is refused."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +94,13 @@ def encode_wiegand(facility: int, card: int, length: int = 26) -> tuple[int, ...
 
 
 class WiegandAssembler:
-    """Groups bits into frames: a bit more than `gap_s` after the previous one starts a new frame."""
+    """Groups bits into frames: a bit more than `gap_s` after the previous one starts a new frame; with
+    `frame_bits`, a frame is also complete as soon as it holds that many bits (see `complete`)."""
 
-    def __init__(self, gap_s: float = 0.025, max_bits: int = MAX_BITS) -> None:
+    def __init__(self, gap_s: float = 0.025, max_bits: int = MAX_BITS, frame_bits: int | None = None) -> None:
         self.gap_s = gap_s
         self.max_bits = max_bits
+        self.frame_bits = frame_bits
         self._bits: list[int] = []
         self._last = 0.0
         self.overflow_bits = 0
@@ -95,6 +109,11 @@ class WiegandAssembler:
     def pending(self) -> int:
         """Bits of the frame being received."""
         return len(self._bits)
+
+    @property
+    def complete(self) -> bool:
+        """The frame being received has the configured length: it ends at this bit (`flush` it)."""
+        return self.frame_bits is not None and len(self._bits) == self.frame_bits
 
     def add(self, bit: int, at: float) -> tuple[int, ...] | None:
         """Add a bit whose edge came at `at` (seconds); return the previous frame if this bit begins a new one."""
@@ -142,7 +161,11 @@ class WiegandReader(BadgeReader):
 
         self.formats = tuple(formats)
         self.frame_timeout_s = frame_timeout_s
-        self._assembler = WiegandAssembler(frame_timeout_s)
+        # One configured length: a frame is complete at its last bit; the timer only ends partial frames.
+        self.frame_bits = self.formats[0] if len(set(self.formats)) == 1 else None
+        self.partial_timeout_s = frame_timeout_s if self.frame_bits is None else max(frame_timeout_s, PARTIAL_FRAME_S)
+        self.last_frame_at = 0.0  # monotonic time the last frame was complete (by its last bit or the timer)
+        self._assembler = WiegandAssembler(frame_timeout_s, frame_bits=self.frame_bits)
         self._cond = threading.Condition()
         self._done: deque[tuple[tuple[int, ...], float]] = deque()
         self._queue_len = queue_len
@@ -181,12 +204,17 @@ class WiegandReader(BadgeReader):
                 self._edge_clock += self._factory.ticks_diff(ticks, self._last_ticks)
             self._last_ticks = ticks
             previous = self._assembler.add(bit, self._edge_clock)
-            if previous is not None:
+            if previous is not None:  # the gap before this bit ended the previous frame
                 self._queue(previous, self._last_rx)
             self._last_rx = received
+            if self._assembler.complete:  # the configured length: the frame ends at this bit
+                frame = self._assembler.flush()
+                if frame is not None:
+                    self._queue(frame, received)
             self._cond.notify()
 
     def _queue(self, frame: tuple[int, ...], at: float) -> None:
+        self.last_frame_at = self.clock.monotonic()
         if len(self._done) >= self._queue_len:
             self.health.frames_dropped += 1
             return
@@ -197,7 +225,7 @@ class WiegandReader(BadgeReader):
             with self._cond:
                 while not self._done and not self._stopping.is_set():
                     if self._assembler.pending:
-                        remaining = self._last_rx + self.frame_timeout_s - self.clock.monotonic()
+                        remaining = self._last_rx + self.partial_timeout_s - self.clock.monotonic()
                         if remaining <= 0:
                             frame = self._assembler.flush()
                             if frame is not None:
