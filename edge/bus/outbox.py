@@ -11,7 +11,6 @@ One process owns an outbox file at a time (an exclusive lock), so two daemons ca
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import StoreError
+from edge.files import lock_exclusive
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -67,7 +67,9 @@ class Outbox:
         self.keep_acked_ms = int(keep_acked_s * 1000)
         self.keep_acked_events = keep_acked_events
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = _lock_exclusive(path.with_suffix(path.suffix + ".lock"))
+        self._lock_file = lock_exclusive(
+            path.with_suffix(path.suffix + ".lock"), str(path.parent), "each edge daemon needs its own node name"
+        )
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -238,18 +240,3 @@ class Outbox:
         with self._lock:
             self._db.close()
             os.close(self._lock_file)
-
-
-def _lock_exclusive(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise StoreError(
-            f"{path.parent} is already used by {holder}: each edge daemon needs its own node name"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
-    return fd

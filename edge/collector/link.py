@@ -33,6 +33,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from edge.backoff import Backoff
 from edge.bus.session import make_client, max_packet_size
 from edge.config import MqttConfig
 from edge.metrics import Counters
@@ -80,7 +81,7 @@ class Link:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._delay = config.reconnect_min_s
+        self._backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
         self._attempted_generation = -1  # generation when the last connection attempt was made
         self._client = make_client(config, client_id, clean=False)
         self._client.manual_ack_set(True)
@@ -183,28 +184,23 @@ class Link:
                 log.exception("MQTT I/O failed; reconnecting")
                 with contextlib.suppress(Exception):
                     self._client.disconnect()
-                self._pause(self._delay)
+                self._pause(self._backoff.current)
 
     def _reconnect(self) -> None:
         if self._attempted_generation == self.generation:
             # the previous attempt reached the broker but never got a session (refused, or dropped at once):
             # back off as for an unreachable broker instead of hammering it
-            self._pause(self._delay)
-            self._delay = min(self._delay * 2, self.config.reconnect_max_s)
+            self._pause(self._backoff.failed())
         self._attempted_generation = self.generation
         try:
             self._client.reconnect()
         except Exception as exc:
+            delay = self._backoff.failed()
             log.warning(
-                "cannot reach the broker %s:%s (%s); retrying in %.1f s",
-                self.config.host,
-                self.config.port,
-                exc,
-                self._delay,
+                "cannot reach the broker %s:%s (%s); retrying in %.1f s", self.config.host, self.config.port, exc, delay
             )
             self._attempted_generation = -1  # waited already
-            self._pause(self._delay)
-            self._delay = min(self._delay * 2, self.config.reconnect_max_s)
+            self._pause(delay)
 
     def _pause(self, seconds: float) -> None:
         # in slices, so the heartbeat shows a waiting loop, not a hung one
@@ -269,7 +265,7 @@ class Link:
             log.warning("broker refused the connection: %s", reason)
             return
         self.generation += 1
-        self._delay = self.config.reconnect_min_s
+        self._backoff.succeeded()
         self.counters.inc("connects")
         log.info(
             "connected to %s:%s (session %s)",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import json
 import os
 import sqlite3
@@ -39,6 +38,7 @@ from edge.collector.schema import Completeness, Retention
 from edge.collector.seqtrack import NodeSeqs
 from edge.contract import DeskState, Kind
 from edge.errors import StoreError
+from edge.files import lock_exclusive
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -190,20 +190,6 @@ def year_members(row: Sequence[Any]) -> YearMembers:
     )
 
 
-def lock_exclusive(path: Path, what: str) -> int:
-    """Hold an exclusive lock on `path` for the life of the process; StoreError if someone else holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise StoreError(f"{what} is already used by {holder}: each collector needs its own store") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
-    return fd
-
-
 def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     """Open the store file with the pragmas every connection needs."""
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
@@ -219,7 +205,9 @@ class Store:
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = lock_exclusive(path.with_suffix(path.suffix + ".lock"), str(path))
+        self._lock_fd = lock_exclusive(
+            path.with_suffix(path.suffix + ".lock"), str(path), "each collector needs its own store"
+        )
         self._lock = threading.Lock()
         try:
             self._db = connect(path, synchronous=synchronous)

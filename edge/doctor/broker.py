@@ -10,18 +10,17 @@ certificate verifies against the node's CA) and says why it went no further.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import ssl
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 
 from edge.bus.session import connect_properties, make_client
 from edge.config import NodeConfig
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
+from edge.files import lock_holder
 
 
 def check_broker(ctx: Context) -> Iterable[Result]:
@@ -49,29 +48,12 @@ def running_daemon(config: NodeConfig) -> str | None:
     for lock in locks:
         name = lock.name.removeprefix("outbox-").split(".", 1)[0]
         try:
-            holder = _lock_holder(lock)
+            holder = lock_holder(lock)
         except OSError as exc:
             return f"cannot tell whether the {name} daemon is running ({lock}: {exc.strerror}; run the doctor as root)"
         if holder is not None:
             return f"the {name} daemon ({holder}) is running and holds this node's connection"
     return None
-
-
-def _lock_holder(path: Path) -> str | None:
-    """What the lock file says of the process holding it; None when nobody holds it or there is no such file."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def _check_reachable(config: NodeConfig, timeout: float, why: str) -> Iterable[Result]:
