@@ -9,13 +9,14 @@ import threading
 import time
 from collections.abc import Iterable
 
-from edge.config.readers import Mfrc522ReaderConfig, Rdm6300ReaderConfig, SerialLineReaderConfig
+from edge.config.readers import Mfrc522ReaderConfig
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
 from edge.doctor.walk import AnyReader, all_readers
 from edge.errors import DeviceError
 from edge.hardware.factory import build_reader
 from edge.hardware.mfrc522 import Mfrc522Reader
+from edge.hardware.reader_kinds import kind_of
 from edge.hardware.serial_port import SerialReader
 
 MFRC522_VERSIONS = {
@@ -33,7 +34,8 @@ def check_readers(ctx: Context) -> Iterable[Result]:
     if ctx.config is None:
         return
     for reader in all_readers(ctx.config):
-        if isinstance(reader, Mfrc522ReaderConfig):
+        if kind_of(reader).doctor == "chip":
+            assert isinstance(reader, Mfrc522ReaderConfig)
             yield probe_mfrc522(ctx, reader)
         else:
             yield listen_for_card(ctx, reader)
@@ -88,13 +90,13 @@ def listen_for_card(ctx: Context, config: AnyReader) -> Result:
             Status.FAIL,
             f"data arrived but no valid frame ({health.garbage_bytes} stray bytes, {health.bad_checksum} bad "
             f"checksums, {health.bad_frames} unreadable frames)",
-            _garbage_hint(config),
+            kind_of(config).garbage_hint(config),
         )
     return Result(
         name,
         Status.FAIL,
         f"no card was read within {ctx.timeout:g} s",
-        "present a card while the check runs (--timeout gives more time); " + _silence_hint(config),
+        "present a card while the check runs (--timeout gives more time); " + kind_of(config).silence_hint(config),
     )
 
 
@@ -105,23 +107,3 @@ def _cannot_open(name: str, reader: SerialReader) -> Result:
     else:
         fix = f"check that {reader.port} exists and that this user is in group dialout"
     return Result(name, Status.FAIL, fault, fix)
-
-
-def _garbage_hint(config: AnyReader) -> str:
-    if isinstance(config, Rdm6300ReaderConfig):
-        return (
-            "wrong baud rate or wiring: an RDM6300 sends 9600 baud; check that the reader really is an RDM6300-type "
-            "(type: in the config), that its TX goes to the Pi's RXD and the grounds are joined"
-        )
-    if isinstance(config, SerialLineReaderConfig):
-        return (
-            f"wrong baud rate (configured {config.baudrate}) or line format: check the reader's manual for its "
-            f"baud rate, and format:/pattern: against what it prints"
-        )
-    return "D0 and D1 may be swapped, or the reader sends a Wiegand format not listed in formats:"
-
-
-def _silence_hint(config: AnyReader) -> str:
-    if isinstance(config, Rdm6300ReaderConfig | SerialLineReaderConfig):
-        return f"check the reader's power and that its TX goes to the RX of {config.port} (grounds joined)"
-    return "check the reader's power (12 V), the level shifter and that D0/D1 go to the configured GPIOs"
