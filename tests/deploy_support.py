@@ -157,6 +157,16 @@ class PlaybookRun:
                 return {k: int(v) for k, v in found.groupdict().items() if k != "host"}
         raise AssertionError(f"no recap for {host} in:\n{self.output[-3000:]}")
 
+    def failures(self) -> str:
+        """Each failed task with its error, then the end of the output (for readable failures)."""
+        out, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line
+            elif line.startswith(("fatal:", "failed:", "[ERROR]")):
+                out.append(f"{task}\n{line[:3000]}")
+        return "\n".join(out) + "\n...\n" + self.output[-2000:]
+
     def changed_tasks(self) -> list[str]:
         """Names of the tasks that reported a change (for readable failures)."""
         out, task = [], ""
@@ -257,17 +267,19 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """A real Mosquitto running a given config file; stopped (by its own PID) on exit."""
+    """A real Mosquitto running a given config file; stopped (by its own PID) on exit.
 
-    def __init__(self, config: Path, port: int) -> None:
+    `command` runs another way, e.g. `chroot ROOT mosquitto -c FILE` (chroot execs mosquitto: the PID stays its).
+    """
+
+    def __init__(self, config: Path, port: int, *, command: list[str] | None = None) -> None:
         self.config, self.port = config, port
+        self.command = command or ["mosquitto", "-c", str(config)]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the broker and wait until it accepts connections."""
-        self.process = subprocess.Popen(
-            ["mosquitto", "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,9 +1,13 @@
-"""The Ansible deployment: lint clean, syntax clean, and the edge_node role run for real on a Debian Bookworm root.
+"""The Ansible deployment: lint clean, syntax clean, and deploy/site.yml run for real, as docs/installation.md's
+shortest path runs it, on Debian Bookworm roots.
 
-The real run bootstraps a minimal Debian Bookworm root with debootstrap, then runs deploy/site.yml against it
-through the chroot connection, with the edge wheel built from this checkout. It must converge, change nothing
-on a second run, leave a config that `edge check-config` accepts inside the root, put units and files in place
-with the right owners and modes, and refuse to install a config that `edge check-config` rejects.
+Two roots bootstrapped with debootstrap stand for a fresh site: a hub (broker, collector, InfluxDB, Grafana) and a
+door; the play reaches them through the chroot connection, installs the edge wheel built from this checkout, and
+generates every secret of the site on the controller into an empty secrets directory. It must converge, change
+nothing on a second run, leave configs that `edge check-config` accepts inside the roots, put units and files in
+place with the right owners and modes, refuse to install a config that `edge check-config` rejects, run only the
+config tasks with `--tags config`, and notify the reboot the new firmware config needs. The broker it configured
+then runs (from the hub root) and accepts the door's generated credentials.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +24,16 @@ import pytest
 import yaml
 
 from edge.contract.limits import LARGE_PACKET_BYTES
+from tests.deploy_roots import build_edge_wheel, remove_root, root_tarball, unpack_root
 from tests.deploy_support import (
     DEPLOY,
     REPO,
+    Client,
+    Mosquitto,
     PlaybookRun,
     ansible_env,
     ansible_tool,
-    make_secrets,
+    free_port,
     parse_udev_rules,
     run_playbook,
 )
@@ -62,20 +68,7 @@ DOORS = [
 
 # Bootstrapping a Debian root and converging it takes minutes, many more on a busy machine: the session fixtures
 # that do it count against the first test that uses them.
-pytestmark = pytest.mark.timeout(1500)
-
-
-def debian_mirror() -> str:
-    """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in sources:
-        text = path.read_text() if path.is_file() else ""
-        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
-            r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
-        ):
-            if uri.rstrip("/").endswith("/debian"):
-                return str(uri)
-    return "http://deb.debian.org/debian"
+pytestmark = pytest.mark.timeout(2400)
 
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -83,98 +76,108 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def bookworm_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh debootstrap'ed Bookworm (minbase) root shaped like Raspberry Pi OS where the role looks.
-
-    Set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the downloaded packages between sessions.
-    """
-    if os.geteuid() != 0:
-        pytest.fail("debootstrap and the chroot connection need root (CI runs as root)")
-    base = tmp_path_factory.mktemp("bookworm")
-    root = base / "root"
-    mirror = debian_mirror()
-    cache = os.environ.get("EDGE_DEBOOTSTRAP_TARBALL")
-    if cache:
-        if not Path(cache).exists():
-            made = run(
-                "debootstrap", "--variant=minbase", f"--make-tarball={cache}", "bookworm", str(base / "dl"), mirror
-            )
-            assert made.returncode == 0, made.stderr[-3000:]
-        done = run("debootstrap", "--variant=minbase", f"--unpack-tarball={cache}", "bookworm", str(root), mirror)
-    else:
-        done = run("debootstrap", "--variant=minbase", "bookworm", str(root), mirror)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # Packages must not try to start services in a chroot.
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    (root / "boot/firmware").mkdir(parents=True)
-    (root / "boot/firmware/config.txt").write_text(PI_OS_CONFIG_TXT)
-    (root / "boot/firmware/cmdline.txt").write_text(PI_OS_CMDLINE)
-    # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
-    (root / "etc/edge-test").mkdir()
-    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
-    # The node used to be a desk node: its old presence unit is installed and enabled.
-    shutil.copy(REPO / "systemd/edge-presence.service", root / "etc/systemd/system/edge-presence.service")
-    (root / "etc/systemd/system/multi-user.target.wants").mkdir(parents=True, exist_ok=True)
-    (root / "etc/systemd/system/multi-user.target.wants/edge-presence.service").symlink_to(
-        "/etc/systemd/system/edge-presence.service"
-    )
-    yield root
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
 def edge_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The edge wheel built from this checkout, as an installer builds it on the controller."""
-    out = tmp_path_factory.mktemp("dist")
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO))
-    assert built.returncode == 0, built.stderr[-3000:]
-    (wheel,) = out.glob("edge-*.whl")
-    return wheel
+    return build_edge_wheel(tmp_path_factory.mktemp("dist"))
 
 
 class Node:
-    """The chroot node, its inventory and its secrets."""
+    """The site deployed with one command: a hub (broker, collector, InfluxDB, Grafana) and a door, each a Debian
+    Bookworm root reached through the chroot connection, and the secrets directory the play fills (empty before)."""
 
-    def __init__(self, tmp: Path, root: Path, wheel: Path) -> None:
-        self.tmp, self.root = tmp, root
-        self.secrets = make_secrets(tmp / "secrets", [HOST])
-        host_vars = {
+    def __init__(self, tmp: Path, root: Path, hub: Path, wheel: Path) -> None:
+        self.tmp, self.root, self.hub = tmp, root, hub
+        self.secrets = tmp / "secrets"
+        self.tls_port, self.local_port = free_port(), free_port()
+        chroot = {"ansible_connection": "community.general.chroot", "ansible_become": False}
+        door_vars = chroot | {
             "ansible_host": str(root),
-            "ansible_connection": "community.general.chroot",
-            "ansible_become": False,
             "edge_node_daemons": ["door"],
             "edge_node_firmware_fragments": ["common", "spi-mfrc522", "uart-gpio"],
             "edge_node_serial_links": SERIAL_LINKS,
             "edge_node_doors": DOORS,
+        }
+        hub_vars = chroot | {
+            "ansible_host": str(hub),
+            "edge_node_daemons": ["collector"],
+            "edge_node_package_extras": [],
+            "edge_node_mqtt_host": "127.0.0.1",
+            "edge_node_mqtt_port": self.local_port,
+            "edge_node_mqtt_tls": False,
+            "edge_node_collector": {"influx": {"url": "http://127.0.0.1:8086", "api": "v1", "bucket": "edge"}},
+            "edge_collector_influxdb_api": "v1",
+            "edge_collector_manage_bucket": False,  # nothing runs in a chroot: no InfluxDB to create it in
+            "edge_grafana_install": False,  # Grafana's repository is unreachable here: the package stands in (below)
+            "edge_broker_tls_port": self.tls_port,
+            "edge_broker_local_port": self.local_port,
+        }
+        site_vars = {
+            "edge_site": "testsite",
+            "edge_secrets_dir": str(self.secrets),
+            "edge_mqtt_host": "hub.test",
+            "edge_mqtt_port": self.tls_port,
+            "edge_secrets_broker_extra_names": ["127.0.0.1"],  # this test's MQTT clients connect to the address
             "edge_node_package_file": str(wheel),
             "edge_node_pip_environment": {"PIP_CERT": "/etc/edge-test/ca-bundle.pem"},
+            "edge_node_reboot_for_firmware": False,  # a chroot is never rebooted; the handler is still notified
         }
         inventory = {
             "all": {
-                "vars": {"edge_site": "testsite", "edge_secrets_dir": str(self.secrets), "edge_mqtt_host": "hub.test"},
-                "children": {"edge_nodes": {"children": {"edge_doors": {"hosts": {HOST: host_vars}}}}},
+                "vars": site_vars,
+                "children": {
+                    "edge_brokers": {"hosts": {"hub": hub_vars}},
+                    "edge_collectors": {"hosts": {"hub": None}},
+                    "edge_grafana": {"hosts": {"hub": None}},
+                    "edge_nodes": {"children": {"edge_doors": {"hosts": {HOST: door_vars}}}},
+                },
             }
         }
         self.inventory = tmp / "inventory.yml"
         self.inventory.write_text(yaml.safe_dump(inventory))
 
     def play(self, *args: str) -> PlaybookRun:
-        return run_playbook(self.tmp, self.inventory, "site.yml", *args)
+        return run_playbook(self.tmp, self.inventory, "site.yml", *args, timeout=2400)
 
     def path(self, inside: str) -> Path:
         return self.root / inside.lstrip("/")
 
-    def ids(self, database: str) -> dict[int, str]:
+    def ids(self, database: str, root: Path | None = None) -> dict[int, str]:
         """uid or gid -> name, from the root's own /etc/passwd or /etc/group."""
-        lines = self.path(f"/etc/{database}").read_text().splitlines()
+        lines = ((root or self.root) / f"etc/{database}").read_text().splitlines()
         return {int(fields[2]): fields[0] for fields in (line.split(":") for line in lines if line)}
 
 
+def door_root(root: Path) -> Path:
+    """A Raspberry Pi OS-like door root that used to be a desk node (its presence unit installed and enabled)."""
+    (root / "boot/firmware/config.txt").write_text(PI_OS_CONFIG_TXT)
+    (root / "boot/firmware/cmdline.txt").write_text(PI_OS_CMDLINE)
+    shutil.copy(REPO / "systemd/edge-presence.service", root / "etc/systemd/system/edge-presence.service")
+    (root / "etc/systemd/system/multi-user.target.wants").mkdir(parents=True, exist_ok=True)
+    (root / "etc/systemd/system/multi-user.target.wants/edge-presence.service").symlink_to(
+        "/etc/systemd/system/edge-presence.service"
+    )
+    return root
+
+
+def hub_root(root: Path) -> Path:
+    """A hub root where Grafana's package stands installed: its group and provisioning folders, as its postinst
+    makes them (apt.grafana.com is unreachable here; the role's install steps are checked on their own)."""
+    (root / "boot/firmware/config.txt").write_text(PI_OS_CONFIG_TXT)
+    (root / "boot/firmware/cmdline.txt").write_text(PI_OS_CMDLINE)
+    assert run("chroot", str(root), "groupadd", "--system", "grafana").returncode == 0
+    for folder in ("datasources", "dashboards"):
+        (root / "etc/grafana/provisioning" / folder).mkdir(parents=True)
+    return root
+
+
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, bookworm_root: Path, edge_wheel: Path) -> Node:
-    return Node(tmp_path_factory.mktemp("node"), bookworm_root, edge_wheel)
+def node(tmp_path_factory: pytest.TempPathFactory, edge_wheel: Path) -> Iterator[Node]:
+    tarball = root_tarball("amd64")
+    base = tmp_path_factory.mktemp("site")
+    roots = [door_root(unpack_root(tarball, base / "door")), hub_root(unpack_root(tarball, base / "hub"))]
+    yield Node(base, *roots, edge_wheel)
+    for root in roots:
+        remove_root(root)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +187,7 @@ def first_run(node: Node) -> PlaybookRun:
 
 @pytest.fixture(scope="module")
 def second_run(node: Node, first_run: PlaybookRun) -> PlaybookRun:
-    assert first_run.returncode == 0, first_run.output[-5000:]
+    assert first_run.returncode == 0, first_run.failures()
     return node.play()
 
 
@@ -257,14 +260,14 @@ def test_template_starts_with_the_ansible_managed_comment(template: Path) -> Non
 
 @pytest.mark.slow
 def test_node_role_converges_on_a_bookworm_root(first_run: PlaybookRun) -> None:
-    assert first_run.returncode == 0, first_run.output[-5000:]
+    assert first_run.returncode == 0, first_run.failures()
     assert first_run.recap(HOST)["failed"] == 0
     assert first_run.recap(HOST)["changed"] > 0
 
 
 @pytest.mark.slow
 def test_second_run_changes_nothing(second_run: PlaybookRun) -> None:
-    assert second_run.returncode == 0, second_run.output[-5000:]
+    assert second_run.returncode == 0, second_run.failures()
     assert second_run.recap(HOST)["changed"] == 0, second_run.changed_tasks()
 
 
@@ -281,7 +284,7 @@ def test_installed_config_names_the_node_broker_and_secret_files(node: Node, sec
     assert (config["site"], config["node"]) == ("testsite", HOST)
     assert config["mqtt"] | {"tls": None} == {
         "host": "hub.test",
-        "port": 8883,
+        "port": node.tls_port,
         "client_id": HOST,
         "username": HOST,
         "password_file": "/etc/edge/secrets/mqtt.password",
@@ -465,3 +468,146 @@ def test_door_without_remote_commands_loses_its_command_key(node: Node, second_r
     assert config["access"]["command_keys"] == []
     assert not node.path("/etc/edge/secrets/command-signing.pub").exists()
     assert node.path("/etc/edge/secrets/snapshot-signing.pub").exists()
+
+
+# --- The rest of the site: the hub, the secrets, tags, the reboot ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hub_converges_and_a_second_run_changes_nothing_there(first_run: PlaybookRun, second_run: PlaybookRun) -> None:
+    assert first_run.recap("hub")["failed"] == 0 and first_run.recap("hub")["changed"] > 0
+    assert second_run.recap("hub")["changed"] == 0, second_run.changed_tasks()
+
+
+@pytest.mark.slow
+def test_the_play_generates_every_secret_of_the_site_on_the_controller(node: Node, second_run: PlaybookRun) -> None:
+    files = sorted(str(path.relative_to(node.secrets)) for path in node.secrets.rglob("*"))
+    assert files == [
+        "badge.key",
+        "broker.crt",
+        "broker.key",
+        "ca.crt",
+        "ca.key",
+        "command-signing.key",
+        "command-signing.pub",
+        "grafana-admin.password",
+        "mqtt",
+        "mqtt/door-test.password",
+        "mqtt/hub.password",
+        "mqtt/staff.password",
+        "snapshot-signing.key",
+        "snapshot-signing.pub",
+    ]
+    modes = {path.stat().st_mode & 0o777 for path in [node.secrets, node.secrets / "mqtt"]}
+    assert modes == {0o700}
+    assert {path.stat().st_mode & 0o777 for path in node.secrets.rglob("*") if path.is_file()} == {0o600}
+
+
+@pytest.mark.slow
+def test_hub_has_the_broker_collector_time_series_store_and_grafana_provisioning(
+    node: Node, second_run: PlaybookRun
+) -> None:
+    hub = node.hub
+    assert (hub / "usr/sbin/mosquitto").exists() and (hub / "usr/bin/influxd").exists()
+    influx = (hub / "etc/influxdb/influxdb.conf").read_text()
+    assert 'bind-address = "127.0.0.1:8086"' in influx and "reporting-disabled = true" in influx
+    result = run("chroot", str(hub), "/opt/edge/venv/bin/edge", "check-config", "/etc/edge/node.yaml")
+    assert (result.returncode, result.stderr) == (0, "")
+    collector = yaml.safe_load((hub / "etc/edge/node.yaml").read_text())["collector"]
+    assert collector["influx"] == {"url": "http://127.0.0.1:8086", "api": "v1", "bucket": "edge"}
+    datasource = yaml.safe_load((hub / "etc/grafana/provisioning/datasources/edge.yaml").read_text())
+    assert datasource["datasources"][0] | {"secureJsonData": None} == {
+        "name": "edge",
+        "uid": "edge-influxdb",
+        "type": "influxdb",
+        "access": "proxy",
+        "url": "http://127.0.0.1:8086",
+        "database": "edge",
+        "editable": False,
+        "jsonData": {"httpMode": "POST"},
+        "secureJsonData": None,
+    }
+    shipped = sorted(p.name for p in (DEPLOY / "roles/edge_grafana/files/dashboards").glob("*.json"))
+    assert sorted(p.name for p in (hub / "var/lib/grafana/dashboards/edge").glob("*.json")) == shipped
+
+
+@pytest.mark.slow
+def test_the_broker_the_play_configured_accepts_the_doors_generated_credentials(
+    node: Node, second_run: PlaybookRun
+) -> None:
+    # systemd would make the unit's runtime directory; the broker runs from the hub root, on this machine's network.
+    (node.hub / "run/mosquitto").mkdir(exist_ok=True)
+    uid = {name: uid for uid, name in node.ids("passwd", node.hub).items()}["mosquitto"]
+    os.chown(node.hub / "run/mosquitto", uid, uid)
+    config = Path("/etc/mosquitto/mosquitto.conf")
+    door_password = node.path("/etc/edge/secrets/mqtt.password").read_text().strip()
+    with Mosquitto(config, node.tls_port, command=["chroot", str(node.hub), "mosquitto", "-c", str(config)]):
+        door = Client(node.tls_port, node.secrets / "ca.crt", HOST, door_password)
+        intruder = Client(node.tls_port, node.secrets / "ca.crt", HOST, "not-the-password")
+        try:
+            assert not door.connect().is_failure
+            assert door.publish("edge/testsite/door/front/state") == "accepted"
+            assert door.publish("edge/testsite/door/other/state") == "Not authorized"
+            assert intruder.connect().is_failure
+        finally:
+            door.close()
+            intruder.close()
+
+
+@pytest.mark.slow
+def test_a_changed_firmware_config_notifies_the_reboot_and_a_second_run_does_not(
+    first_run: PlaybookRun, second_run: PlaybookRun
+) -> None:
+    reboot = "RUNNING HANDLER [edge_node : Reboot the node for the new firmware config]"
+    report = f'"msg": "{HOST}: the firmware config changed; reboot the node for it to take effect."'
+    assert reboot in first_run.output and report in first_run.output
+    assert reboot not in second_run.output and report not in second_run.output
+
+
+CONFIG_TASKS = [
+    "edge_node : Write the node config, refused before installation when edge check-config finds a problem",
+    "edge_node : Install the MQTT password and the broker's CA certificate",
+    "edge_broker : Write the ACL file from the inventory",
+    "edge_broker : Write the Mosquitto config",
+]
+OTHER_TASKS = [
+    "edge_node : Install the Debian packages the venv needs",
+    "edge_node : Install the edge package and its dependencies in the venv",
+    "edge_node : Install the systemd units as shipped in systemd/",
+    "edge_node : Put the firmware config fragments in config.txt",
+    "edge_broker : Install Mosquitto",
+    "edge_influxdb : Install InfluxDB from Debian",
+    "edge_grafana : Copy the dashboards",
+]
+
+
+def tasks_run(run: PlaybookRun) -> set[str]:
+    return set(re.findall(r"^TASK \[(.+?)\] \*+$", run.output, re.MULTILINE))
+
+
+@pytest.mark.slow
+def test_tags_config_reruns_only_the_config_tasks_on_the_converged_site(node: Node, second_run: PlaybookRun) -> None:
+    done = node.play("--tags", "config")
+    assert done.returncode == 0, done.output[-5000:]
+    assert (done.recap(HOST)["changed"], done.recap("hub")["changed"]) == (0, 0), done.changed_tasks()
+    ran = tasks_run(done)
+    assert set(CONFIG_TASKS) <= ran
+    assert ran.isdisjoint(OTHER_TASKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("tag", "included", "excluded"),
+    [
+        ("firmware", "edge_node : Put the firmware config fragments in config.txt", CONFIG_TASKS[0]),
+        ("broker", "edge_broker : Install Mosquitto", "edge_node : Install the Debian packages the venv needs"),
+        ("node", "edge_node : Install the Debian packages the venv needs", "edge_broker : Install Mosquitto"),
+        ("collector", "edge_influxdb : Install InfluxDB from Debian", "edge_broker : Install Mosquitto"),
+        ("grafana", "edge_grafana : Copy the dashboards", "edge_influxdb : Install InfluxDB from Debian"),
+        ("secrets", "edge_secrets : Create one MQTT password per broker user", "edge_broker : Install Mosquitto"),
+    ],
+)
+def test_each_tag_selects_its_part_of_the_site(node: Node, tag: str, included: str, excluded: str) -> None:
+    listed = node.play("--list-tasks", "--tags", tag)
+    assert listed.returncode == 0, listed.output[-3000:]
+    assert included in listed.output and excluded not in listed.output

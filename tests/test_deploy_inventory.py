@@ -222,6 +222,8 @@ def test_role_refuses_a_minimum_snapshot_version_that_is_not_a_whole_number(
     done = render(tmp_path, site_secrets, "--limit", "door-back", "-e", extra)
     assert done.run.returncode != 0
     assert "edge_node_min_snapshot_version" in done.run.output and "must be a whole number" in done.run.output
+
+
 @pytest.mark.parametrize("host", NODES)
 def test_each_node_logs_in_with_its_name_as_user_and_client_id(rendered: Rendered, host: str) -> None:
     mqtt = rendered.config(host)["mqtt"]

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   mosquitto mosquitto-clients                    # the broker (tests and demo run their own instances)
   victoria-metrics influxdb                      # time-series servers the collector is tested against
   debootstrap openssl systemd tmux               # deployment tests, TLS certificates, unit checks
+  qemu-user-static binfmt-support                # the deployment test on an arm64 root (the Pi's architecture)
 )
 
 missing=()

@@ -79,6 +79,8 @@ def _tls_problem(exc: OSError, unusable: str) -> str:
     if isinstance(exc, ssl.SSLError) or not exc.strerror:
         return f"{unusable} ({getattr(exc, 'reason', None) or exc})"
     return f"cannot read: {exc.strerror}"
+
+
 def max_packet_size(config: MqttConfig, client: str) -> int:
     """The largest packet this kind of client (door, badge, presence, collector, staff ...) accepts from the broker."""
     return config.max_packet_size or default_max_packet_size(client)
