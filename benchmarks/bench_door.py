@@ -37,18 +37,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from benchmarks.common import Measure, idle_cpu_percent, percentile, report, rss_mb, sized, terminate
-from edge.access.files import write_atomic
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import MemberFile
-from edge.access.snapshot import build_snapshot, sign_snapshot
 from edge.clock import ScaledClock
 from edge.config import load_config
 from edge.contract import Kind, Topics
 from edge.contract.limits import LARGE_PACKET_BYTES, largest_payload
 from edge.daemons.door import DoorService
 from edge.daemons.launch import Launch
+from edge.files import write_atomic
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.hardware.sim.wiegand_sim import WiegandSim
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.members import MemberFile
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.door_support import (
     MEMBER_FILE,
     RESIDENT,

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.common import Measure, cpu_seconds, pss_and_shared_mb, report, rss_mb, sized, terminate
-from edge.access.files import write_atomic
 from edge.contract import Topics
+from edge.files import write_atomic
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder

@@ -1,4 +1,5 @@
-"""Membership rules at scale: decision latency over 100,000 members, snapshot build/sign and verify/apply times.
+"""Membership rules at scale: decision latency over 100,000 members, reading the member file, snapshot build/sign
+and verify/apply times.
 
 Run from the repository root: `python benchmarks/bench_rules.py [--members N] [--decisions N]`. Prints numbers;
 asserts nothing (targets from issue 5: decision p99 < 50 µs, applying a 100,000-member snapshot < 2 s).
@@ -19,15 +20,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks.common import Measure, report, sized
-from edge.access.members import MemberFile
-from edge.access.members_csv import MAPPINGS, import_csv
 from edge.access.rules import AccessRequest, DoorContext, decide, record
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.access.signed import TrustedKeys
+from edge.access.snapshot import apply_snapshot
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode
 from edge.contract.token import badge_token
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS
 from edge.staff.imports import judge_removals, plan_import
+from edge.staff.memberfile import dump_member_file, parse_member_file
+from edge.staff.members import MemberFile
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 
 MEASURES: list[Measure] = []
 
@@ -97,6 +102,8 @@ def main() -> None:
 
     data = member_data(args.members, rng)
     members = timed("validate member file (staff machine)", lambda: MemberFile.model_validate(data))
+    text = dump_member_file(members)
+    timed("read member file, YAML + validation (staff)", lambda: parse_member_file(text))
     key = Ed25519PrivateKey.generate()
     created = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
     payload = timed(

@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.access.index import SnapshotIndex
-from edge.access.members import MemberFile, parse_member_file
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.access.signed import TrustedKeys
+from edge.access.snapshot import apply_snapshot
 from edge.contract.token import badge_token
+from edge.staff.memberfile import parse_member_file
+from edge.staff.members import MemberFile
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 
 PARIS = ZoneInfo("Europe/Paris")
 BADGE_KEY = b"test-badge-key-0123456789abcdef"

@@ -15,6 +15,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge.collector.schema import AGGREGATE_POLICY, MEASUREMENTS, Bucket
 from edge.contract import (
     Body,
     DeskOccupancy,
@@ -28,7 +29,7 @@ from edge.contract import (
 )
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
-from tests.rig.servers import VictoriaMetrics
+from tests.rig.servers import InfluxDB16, VictoriaMetrics
 
 SITE = "testsite"
 TOPICS = Topics(SITE)
@@ -225,3 +226,22 @@ def desk_timestamps(n: int, offset: int = 0) -> list[int]:
 def state_names() -> list[str]:
     """Desk states in the order the one-hot fields use."""
     return [s.value for s in DeskState]
+
+
+def create_policies(server: InfluxDB16, db: str) -> None:
+    """A database as the deployment makes it: raw series in the default policy, derived ones in `longterm`
+    (both kept for ever here: the tests' data is dated in the past)."""
+    server.query(f'CREATE DATABASE "{db}" WITH DURATION INF NAME "raw"')
+    server.query(f'CREATE RETENTION POLICY "{AGGREGATE_POLICY}" ON "{db}" DURATION INF REPLICATION 1')
+
+
+def write_by_policy(server: InfluxDB16, db: str, lines: Iterable[str], batch: int = 20_000) -> None:
+    """Write lines as the collector does: raw measurements to the default policy, derived ones to `longterm`."""
+    split: dict[str | None, list[str]] = {None: [], AGGREGATE_POLICY: []}
+    for text in lines:
+        for line in text.splitlines():
+            derived = MEASUREMENTS[line.split(",", 1)[0]].bucket is Bucket.AGGREGATE
+            split[AGGREGATE_POLICY if derived else None].append(line)
+    for policy, chosen in split.items():
+        for i in range(0, len(chosen), batch):
+            server.write(db, "\n".join(chosen[i : i + batch]), rp=policy)

@@ -109,9 +109,10 @@ def console_site(django_console: NodeConfig, tmp_path: Path) -> Iterator[Console
     yield ConsoleSite(tmp_path / "site", config, rt)
     runtime.install(None)
     call_command("flush", verbosity=0, interactive=False)
-    from edge.console.views import members
+    from edge.console.views import common, members
 
     members._index = None
+    common.forget()
 
 
 def make_user(name: str, role: str, password: str = PASSWORD) -> object:
@@ -145,3 +146,19 @@ def field_value(response: object, name: str) -> str:
             found = re.search(r'\bvalue="([^"]*)"', tag)
             return html.unescape(found.group(1)) if found else ""
     raise AssertionError(f"no input named {name!r} in the page")
+
+
+_counter = [0]
+
+
+def feed(view: object, body: object, *, node: str = "pi-front", at: dt.datetime = NOW, event_id: str = "") -> str:
+    """Deliver one contract message to a site view as the broker would (encoded, on its topic); its event id."""
+    from edge.contract import Event, encode
+    from edge.contract.payloads import Envelope
+
+    _counter[0] += 1
+    event_id = event_id or f"{node}-{_counter[0]}"
+    topic = body.topic(view.topics)  # type: ignore[attr-defined]
+    payload = encode(Event(Envelope(id=event_id, ts=at, node=node, seq=_counter[0]), body))  # type: ignore[arg-type]
+    view.apply(topic, payload, bool(getattr(body, "retain", False)))  # type: ignore[attr-defined]
+    return event_id

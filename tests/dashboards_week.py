@@ -28,6 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from edge.clock import ManualClock
+from edge.collector.aggregates import MemberAggregator
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
 from edge.collector.store import Store
@@ -48,6 +49,7 @@ from edge.contract import (
     encode,
 )
 from edge.schedule import parse_schedule
+from tests.collector_support import create_policies, write_by_policy
 from tests.rig.servers import InfluxDB16
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -313,6 +315,11 @@ def collector_lines(site: Site, workdir: Path, until: datetime) -> list[str]:
         clock.set(now + timedelta(seconds=3))
         while deriver.run():
             pass
+    # the member aggregates, as the collector computes them (its key folder in the work folder)
+    aggregator = MemberAggregator(
+        store, site=site.name, clock=clock, tz=PARIS, retention_days=90, directions=DIRECTIONS
+    )
+    aggregator.run(force=True)
     store.close()
     with sqlite3.connect(store.path) as db:
         raw = [line for (lines,) in db.execute("SELECT lines FROM events ORDER BY rid") for line in lines.splitlines()]
@@ -322,8 +329,7 @@ def collector_lines(site: Site, workdir: Path, until: datetime) -> list[str]:
 
 def load(server: InfluxDB16, workdir: Path) -> None:
     """Create the database and write both sites' week into it in batches."""
-    server.query(f'CREATE DATABASE "{DATABASE}"')
+    create_policies(server, DATABASE)
     lines = collector_lines(simulate(), workdir, WEEK_END.astimezone(UTC))
     lines += collector_lines(simulate_annexe(), workdir, at(1, 0))
-    for i in range(0, len(lines), 20_000):
-        server.write(DATABASE, "\n".join(lines[i : i + 20_000]))
+    write_by_policy(server, DATABASE, lines)

@@ -192,6 +192,19 @@ def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -
     return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
+# --- A Debian Bookworm root to deploy to ---------------------------------------------------------------------------
+
+
+def make_bookworm_root(base: Path) -> Path:
+    """A fresh amd64 Bookworm (minbase) root in base/root, from the day's cached tarball (tests/deploy_roots.py):
+    packages start no service, pip trusts this machine's CA bundle, /boot/firmware exists and is empty."""
+    from tests.deploy_roots import root_tarball, unpack_root
+
+    if os.geteuid() != 0:
+        raise AssertionError("debootstrap and the chroot connection need root (CI runs as root)")
+    return unpack_root(root_tarball("amd64"), base / "root")
+
+
 # --- Secrets -----------------------------------------------------------------------------------------------------
 
 
@@ -246,6 +259,12 @@ def make_secrets(directory: Path, users: list[str]) -> Path:
     openssl("pkey", "-in", "snapshot-signing.key", "-pubout", "-out", "snapshot-signing.pub", cwd=directory)
     openssl("genpkey", "-algorithm", "ed25519", "-out", "command-signing.key", cwd=directory)
     openssl("pkey", "-in", "command-signing.key", "-pubout", "-out", "command-signing.pub", cwd=directory)
+    # The staff console's HTTPS certificate (signed by the site's CA) and its first manager's password.
+    openssl("req", "-new", *ec, "-keyout", "console.key", "-out", "console.csr", "-subj", "/CN=localhost",
+            cwd=directory)  # fmt: skip
+    openssl("x509", "-req", "-in", "console.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "console.crt", "-days", "2", "-extfile", "san.ext", cwd=directory)  # fmt: skip
+    (directory / "console-manager.password").write_text(secrets.token_urlsafe(18) + "\n")
     return directory
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from edge.access.files import write_atomic
 from edge.clock import ScaledClock
 from edge.config import load_config
 from edge.daemons.door import DoorService
 from edge.daemons.launch import Launch
+from edge.files import write_atomic
 from edge.hardware.door_sim import SimulatedDoor
 from edge.hardware.sim.wiegand_sim import WiegandSim
 from tests.door_support import door_config, make_site, signed_snapshot

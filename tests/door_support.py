@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from edge.access.commands import Action, make_command, sign_command
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import parse_member_file
-from edge.access.snapshot import build_snapshot, sign_snapshot
+from edge.access.commands import Action
 from edge.contract import Kind, decode
+from edge.staff.command import make_command, sign_command
 from edge.staff.keygen import generate_site_keys
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.memberfile import parse_member_file
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.rig.mqtt import Received, Recorder, first_deliveries
 
 SITE = "lyon"

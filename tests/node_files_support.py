@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from edge.access.keys import generate_signing_key
 from edge.config import load_config
 from edge.config.base import iter_secrets
+from edge.staff.keys import generate_signing_key
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -10,18 +10,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.commands import (
-    MAX_VALID_FOR_S,
-    Action,
-    Command,
-    ReplayGuard,
-    make_command,
-    sign_command,
-    verify_command,
-)
-from edge.access.signing import TrustedKeys, public_key_of, sign
+from edge.access.commands import MAX_VALID_FOR_S, Action, Command, ReplayGuard, verify_command
+from edge.access.signed import TrustedKeys
 from edge.clock import ManualClock
 from edge.errors import PayloadError
+from edge.staff.command import make_command, sign_command
+from edge.staff.signing import public_key_of, sign
 
 STAFF = Ed25519PrivateKey.generate()
 TRUSTED = TrustedKeys([public_key_of(STAFF)])

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.access.ed25519 import SMALL_ORDER_Y, SPKI_PREFIX, KeyFormatError, PublicKey, WeakKeyError, _libcrypto
-from edge.access.keys import load_public_key
+from edge.config.keyfiles import load_public_key
 from edge.errors import ConfigError
 from tests.ed25519_points import IDENTITY, SMALL_ORDER, SMALL_ORDER_ALIASES, decode, multiply
 
@@ -103,9 +103,13 @@ def test_a_raw_key_of_the_wrong_length_is_refused(size: int) -> None:
 
 
 def test_the_door_daemon_does_not_load_cryptography() -> None:
-    probe = "import sys, edge.daemons.door; print('cryptography' in sys.modules)"
+    # Nor the staff machine's side, which signs with it: the door reads its keys through edge.config.keyfiles.
+    probe = (
+        "import sys, edge.cli.door, edge.daemons.door, edge.daemons.node_files\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cryptography' or m.startswith('edge.staff')))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "[]"
 
 
 # -- weak (small-order) keys ----------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.access.index import SnapshotIndex
-from edge.access.members import MemberFile
 from edge.access.rules import AccessRequest, Direction, DoorContext, decide, record
 from edge.access.tracking import PassbackState
 from edge.contract.payloads import DoorMode, Reason
 from edge.schedule import DAY_NAMES
+from edge.staff.members import MemberFile
 from tests.access_support import index_of, token
 
 PLANS = ["p1", "p2", "p3"]

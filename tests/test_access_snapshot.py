@@ -13,18 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.access.index import SnapshotIndex
-from edge.access.keys import (
-    generate_badge_key,
-    generate_signing_key,
-    load_public_key,
-    load_signing_key,
-    load_trusted_keys,
-)
-from edge.access.members import parse_member_file
-from edge.access.signing import TrustedKeys, canonical_json, key_id, public_key_of, sign
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot, verify_snapshot
+from edge.access.signed import TrustedKeys, canonical_json, key_id
+from edge.access.snapshot import apply_snapshot, verify_snapshot
 from edge.config.base import read_secret
+from edge.config.keyfiles import load_public_key, load_trusted_keys
 from edge.errors import ConfigError, PayloadError
+from edge.staff.keys import generate_badge_key, generate_signing_key, load_signing_key
+from edge.staff.memberfile import parse_member_file
+from edge.staff.signing import public_key_of, sign
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.access_support import BADGE_KEY, CREATED, SITE_YAML, token
 
 MEMBERS = parse_member_file(SITE_YAML + "  - {id: named, name: Zoé Secret, plan: resident, badges: ['04:AA:BB:CC']}\n")

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge.access.commands import Action, ReplayGuard, make_command, sign_command, verify_command
-from edge.access.files import write_atomic
-from edge.access.members import parse_member_file
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import build_snapshot, sign_snapshot
+from edge.access.commands import Action, ReplayGuard, verify_command
+from edge.access.signed import TrustedKeys
 from edge.access.store import load_replay_guard, load_snapshot, save_replay_guard
 from edge.errors import PayloadError, StoreError
+from edge.files import write_atomic
+from edge.staff.command import make_command, sign_command
+from edge.staff.memberfile import parse_member_file
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.access_support import BADGE_KEY, CREATED, SITE_YAML, token
 
 KEY = Ed25519PrivateKey.generate()

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge.clock import ManualClock
+from edge.collector.aggregates import MemberAggregator, YearKeys
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
 from edge.collector.queries import QUERIES
 from edge.collector.store import Store
 from edge.contract import DeskOccupancy, DeskState, Event, NodeStatus, Reason
-from tests.collector_support import SITE, TOPICS, access_event, event, wire
+from tests.collector_support import SITE, TOPICS, access_event, create_policies, event, wire, write_by_policy
 from tests.rig.fixtures import REPO
 from tests.rig.servers import InfluxDB16
 
@@ -75,19 +76,29 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Any:
     )
     while deriver.run():
         pass
+    aggregator = MemberAggregator(
+        store,
+        site=SITE,
+        clock=clock,
+        tz=ZoneInfo("Europe/Paris"),
+        retention_days=90,
+        directions={"front-out": "out"},
+        keys=YearKeys(tmp / "keys"),
+    )
+    aggregator.run(force=True)
     with sqlite3.connect(store.path) as db:
         lines = [r[0] for r in db.execute("SELECT lines FROM events UNION ALL SELECT line FROM derived")]
     store.close()
     server = InfluxDB16(tmp / "influx")
     server.start()
-    server.query("CREATE DATABASE edge")
-    server.write("edge", "\n".join(lines))
+    create_policies(server, "edge")
+    write_by_policy(server, "edge", lines)
     yield server
     server.kill()
 
 
-def run(server: InfluxDB16, name: str, interval: str = "1h") -> list[dict[str, Any]]:
-    query = QUERIES[name].replace("$timeFilter", TIME_FILTER).replace("$__interval", interval).replace("$site", SITE)
+def run(server: InfluxDB16, name: str, interval: str = "1h", time_filter: str = TIME_FILTER) -> list[dict[str, Any]]:
+    query = QUERIES[name].replace("$timeFilter", time_filter).replace("$__interval", interval).replace("$site", SITE)
     answer = server.query(query, db="edge")
     result = answer["results"][0]  # type: ignore[index]
     assert "error" not in result, result
@@ -157,6 +168,24 @@ def test_node_health(loaded: InfluxDB16) -> None:
     assert (by_node["desks"]["online"], by_node["desks"]["outbox_depth"]) == (1, 2)
 
 
+YEAR_FILTER = "time >= '2026-01-01T00:00:00Z' - 1h AND time < '2027-01-01T00:00:00Z'"
+
+
+def test_members_per_day_month_and_year(loaded: InfluxDB16) -> None:
+    # every granted decision is member m-1's: one member on 26 November, whose entries and exit do not pair
+    # (two entries in a row): no measured visit, one incomplete member-day
+    [day] = run(loaded, "members_per_day", time_filter=YEAR_FILTER)
+    paris_midnight = int(datetime(2026, 11, 26, tzinfo=ZoneInfo("Europe/Paris")).timestamp())
+    days = {r["time"]: (r["members"], r["measured"], r["visit_s"]) for r in rows(day)}
+    assert len(days) == 26  # every day of November up to the 26th: the quiet ones count zero members
+    assert days[paris_midnight] == (1, 0, 0)
+    assert sum(members for members, _, _ in days.values()) == 1
+    [month] = run(loaded, "members_per_month", time_filter=YEAR_FILTER)
+    assert [(r["members"], r["member_days"], r["came_1"], r["came_2_4"]) for r in rows(month)] == [(1, 1, 1, 0)]
+    [year] = run(loaded, "members_per_year", time_filter=YEAR_FILTER)
+    assert [(r["members"], r["error"], r["member_days"], r["final"]) for r in rows(year)] == [(1, 0, 1, 0)]
+
+
 def test_every_query_is_documented_verbatim() -> None:
     doc = (REPO / "docs" / "data-model.md").read_text()
     for name, query in QUERIES.items():
@@ -164,8 +193,10 @@ def test_every_query_is_documented_verbatim() -> None:
 
 
 def test_queries_use_only_declared_measurements() -> None:
-    from edge.collector.schema import MEASUREMENTS
+    from edge.collector.schema import AGGREGATE_POLICY, MEASUREMENTS, Bucket
 
     for query in QUERIES.values():
-        [measurement] = re.findall(r'FROM "(\w+)"', query)
+        [(policy, measurement)] = re.findall(r'FROM (?:"(\w+)"\.)?"(\w+)"', query)
         assert measurement in MEASUREMENTS
+        # derived series are read from the long-term policy, raw ones from the default (90-day) one
+        assert (policy == AGGREGATE_POLICY) == (MEASUREMENTS[measurement].bucket is Bucket.AGGREGATE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from influxdb_client import Point as ClientPoint
 
 from edge.collector.lineprotocol import Point
+from edge.collector.members import DayMembers, MonthMembers, YearMembers
 from edge.collector.schema import (
     MEASUREMENTS,
     NS_PER_MS,
@@ -21,6 +23,9 @@ from edge.collector.schema import (
     completeness_point,
     event_points,
     hourly_points,
+    members_daily_point,
+    members_monthly_point,
+    members_yearly_point,
     people_present_point,
     site_occupancy_point,
     zone_occupancy_point,
@@ -168,6 +173,11 @@ def test_node_counters_become_integer_fields_with_a_safe_name() -> None:
         *hourly_points("s", "front", 3_600_000, HourCounts(5, 2, 1, {"granted": 7, "expired": 1})),
         people_present_point("s", 60_000, Presence(3, 5, 2, estimate=False)),
         completeness_point("s", "n1", 60_000, Completeness(expected=10, received=8, gaps=1)),
+        members_daily_point("s", 0, DayMembers(dt.date(2026, 3, 2), 12, 15, 10, 2, 36000, (1, 2, 3, 2, 1, 1))),
+        members_monthly_point("s", 0, MonthMembers(dt.date(2026, 3, 1), 40, (20, 12, 6, 2), 31), 220),
+        members_yearly_point(
+            "s", 0, YearMembers(2026, 140, 6, dt.date(2026, 1, 1), dt.date(2026, 12, 31), True), 2400, 365
+        ),
     ],
     ids=lambda p: p.measurement,
 )

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.members import parse_member_file
 from edge.config import parse_config
 from edge.errors import ConfigError
 from edge.schedule import Schedule, parse_schedule
+from edge.staff.memberfile import parse_member_file
 from tests.rig.fixtures import run_edge
 
 DOOR = """\

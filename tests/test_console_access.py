@@ -21,6 +21,8 @@ READ_PAGES = [
     "/report/",
     "/audit/",
     "/password/",
+    "/today/live.json",
+    "/doors/live.json",
 ]
 # Every page that leads to a change, with the method that changes something; a viewer gets 403 on each.
 MANAGER_PAGES = [
@@ -34,6 +36,9 @@ MANAGER_PAGES = [
     ("post", "/members/M-0005/unsuspend/"),
     ("get", "/members/M-0001/remove/"),
     ("post", "/members/M-0001/remove/"),
+    ("get", "/members/M-0001/enrol/"),
+    ("post", "/members/M-0001/enrol/"),
+    ("get", "/members/M-0001/enrol/live.json"),
     ("get", "/members/import/"),
     ("post", "/members/import/"),
     ("post", "/members/import/confirm/"),
@@ -153,6 +158,21 @@ def test_a_session_is_renewed_on_each_request_and_expires_when_idle(console_site
     session.save()
     response = client.get("/members/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_live_page_polling_does_not_keep_an_idle_session_alive(console_site: ConsoleSite) -> None:
+    from django.contrib.sessions.models import Session
+
+    client = logged_in("alice", "manager")
+    key = client.session.session_key
+    expiry = Session.objects.get(session_key=key).expire_date
+    time.sleep(0.01)
+    for _ in range(3):
+        assert client.get("/today/live.json").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == expiry
+    # A page staff asked for does renew it.
+    client.get("/members/")
+    assert Session.objects.get(session_key=key).expire_date > expiry
 
 
 def test_pages_carry_the_security_headers(console_site: ConsoleSite) -> None:

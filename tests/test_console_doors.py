@@ -4,6 +4,9 @@ the door obeys; the doors page shows both."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,8 @@ from edge.config import load_config
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.console_support import console_config, field_value, logged_in
 from tests.door_site import Site
-from tests.door_support import RESIDENT
+from tests.door_support import RESIDENT, UNKNOWN
+from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.servers import Mosquitto
 from tests.waiting import wait_until
 
@@ -117,3 +121,64 @@ def test_publishing_without_the_broker_says_so_and_records_nothing(stack: Site, 
     page = client.post("/doors/publish/", follow=True).content.decode()
     assert "Non publié" in page
     assert not AuditEntry.objects.filter(action="publish").exists()
+
+
+def start_reception(folder: Path, port: int, reader: Rdm6300Sim) -> subprocess.Popen[bytes]:
+    """`edge badge` for a reception reader on its own pty, with the site's badge key."""
+    config = folder / "reception.yaml"
+    config.write_text(
+        f"""site: lyon
+node: pi-reception
+state_dir: {folder / "reception-state"}
+badge_key_file: {folder / "keys" / "badge.key"}
+status_interval_s: 0.5
+mqtt: {{host: 127.0.0.1, port: {port}, reconnect_min_s: 0.2, reconnect_max_s: 1}}
+readers:
+  - {{name: reception, type: rdm6300, port: {reader.path}, rearm_s: 0.3}}
+"""
+    )
+    log = folder / "reception.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            edge_command("badge", "-c", str(config)), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
+        )
+    wait_until(lambda: "ready in" in log.read_text(), timeout=60, what="the reception reader to be ready")
+    return proc
+
+
+def offered(client: object) -> list[dict[str, object]]:
+    response = client.get("/members/M-1/enrol/live.json")  # type: ignore[attr-defined]
+    return json.loads(response.content)["cards"]  # type: ignore[no-any-return]
+
+
+def test_a_card_tapped_at_reception_is_enrolled_published_and_granted_at_the_door(
+    stack: Site, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    reception = Rdm6300Sim()
+    proc = start_reception(tmp_path, mosquitto.port, reception)
+    try:
+        client = logged_in("alice", "manager")
+        publish(client)
+        stack.reader.send_card(UNKNOWN)  # before: the door does not know the card
+        wait_until(lambda: decisions() == ["unknown_badge"], timeout=30, what="the door to refuse the unknown card")
+
+        # Ann's enrolment page offers the card the door just refused; it is tapped at reception too, and offered.
+        assert "porte front, lecteur inside" in client.get("/members/M-1/enrol/").content.decode()
+        reception.send_card(UNKNOWN)
+        wait_until(lambda: any(c["reader"] == "reception" for c in offered(client)), timeout=30,
+                   what="the tapped card to be offered")  # fmt: skip
+        card = next(c for c in offered(client) if c["reader"] == "reception")
+        assert card["held"] is False
+        page = client.post("/members/M-1/enrol/", {"presentation": card["id"]}, follow=True).content.decode()
+        assert "Badge attribué à Ann Resident" in page
+        assert UNKNOWN not in (stack.folder / "members.yaml").read_text()  # held by its token, never the UID
+
+        version = publish(client)
+        wait_until(lambda: door_state("members_version") == version, timeout=30, what="the door to apply it")
+        time.sleep(0.3)  # the card is taken away from the door's reader and presented again
+        stack.reader.send_card(UNKNOWN)
+        wait_until(lambda: decisions() == ["unknown_badge", "granted"], timeout=30, what="the door to grant it")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+        reception.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.access.members import load_member_file
+from edge.staff.memberfile import load_member_file
 from edge.staff.memberstore import MemberStore
 from tests.console_support import ConsoleSite, field_value, logged_in
 

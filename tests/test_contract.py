@@ -31,7 +31,6 @@ from edge.contract import (
     badge_token,
     decode,
     encode,
-    normalise_uid,
 )
 from edge.errors import PayloadError
 
@@ -197,26 +196,6 @@ def test_object_names_with_wildcards_are_refused() -> None:
 
 def test_prefix_is_configurable() -> None:
     assert Topics(site="lyon", prefix="tl").members() == "tl/lyon/members"
-
-
-@pytest.mark.parametrize(
-    ("uid", "normal"),
-    [
-        ("04a2b3c4", "04A2B3C4"),
-        ("04:A2:B3:C4", "04A2B3C4"),
-        ("04-a2-b3-c4-5d-6e-7f", "04A2B3C45D6E7F"),
-        ("0x04a2b3c4", "04A2B3C4"),
-        (" 04 a2 ", "04A2"),
-    ],
-)
-def test_uids_are_normalised_before_hashing(uid: str, normal: str) -> None:
-    assert normalise_uid(uid) == normal
-
-
-@pytest.mark.parametrize("uid", ["", "0", "xyz", "04:A2:B3:G4", "0" * 34])
-def test_malformed_uids_are_refused(uid: str) -> None:
-    with pytest.raises(ValueError):
-        normalise_uid(uid)
 
 
 def test_badge_token_is_a_keyed_hash_of_the_normalised_uid() -> None:

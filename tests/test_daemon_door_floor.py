@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.files import write_atomic
 from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor
 from edge.daemons.door import FLOOR_FILE, SNAPSHOT_FILE
+from edge.files import write_atomic
 from tests.door_service import Door
 from tests.door_support import signed_snapshot
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.keys import load_badge_key
 from edge.contract import Kind, badge_token
 from edge.hardware.sim.serial_devices import Rdm6300Sim
+from edge.staff.keys import load_badge_key
 from tests.door_site import Site
 from tests.door_support import NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
 from tests.fault_nodes import badge_node

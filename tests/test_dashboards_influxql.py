@@ -8,6 +8,7 @@ themselves (an independent oracle), so a wrong field, filter, grouping or derive
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -230,6 +231,20 @@ def _present_over_time(server: InfluxDB16, name: str, panel: dict[str, Any], eve
     present = series.present("present")
     entries_per_day = max(Counter(e.envelope.ts.date() for e in events if isinstance(e.body, DoorAccess)).values())
     assert min(present) == 0 and 10 <= max(present) <= entries_per_day
+
+
+@expect("Members per day")
+def _members_per_day(server: InfluxDB16, name: str, panel: dict[str, Any], events: list[Event]) -> None:
+    rows = one(query_panel(server, name, panel)).rows
+    expected: dict[int, set[str]] = {}
+    for e in events:
+        if isinstance(e.body, DoorAccess) and e.body.granted:
+            day = e.envelope.ts.astimezone(week.PARIS).date()
+            midnight = int(datetime(day.year, day.month, day.day, tzinfo=week.PARIS).timestamp())
+            expected.setdefault(midnight, set()).add(e.body.member or e.body.token)
+    got = {row["time"]: row["members"] for row in rows}
+    assert {t: n for t, n in got.items() if n} == {t: len(m) for t, m in expected.items()}
+    assert all(n == 0 for t, n in got.items() if t not in expected)  # quiet days count zero, they are not missing
 
 
 @expect("Site: peak and average desks occupied per day (opening hours)")
@@ -464,7 +479,7 @@ def test_panel_returns_the_expected_data(
 def test_panel_shows_only_the_selected_site(influx: InfluxDB16, name: str, panel: dict[str, Any]) -> None:
     values = {**default_values(week.OTHER_SITE), "zone": ["loft"], "node": ["annexe-desks"]}
     annexe = query_panel(influx, name, panel, values=values)
-    measurements = {t["query"].split('FROM "')[1].split('"')[0] for t in panel["targets"]}
+    measurements = {re.findall(r'FROM (?:"\w+"\.)?"(\w+)"', t["query"])[0] for t in panel["targets"]}
     if not measurements & ANNEXE_MEASUREMENTS:
         assert annexe == []  # the annexe has no doors
         return

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from edge.collector.schema import MEASUREMENTS
+from edge.collector.schema import AGGREGATE_POLICY, MEASUREMENTS, Bucket
 from edge.dashboards import DASHBOARDS, render
 from edge.dashboards.__main__ import DEFAULT_DIR, main
 from edge.dashboards.grafana import GRID_COLUMNS, Panel, Target, layout
@@ -127,7 +127,9 @@ def test_every_query_filters_on_the_site_and_on_the_zone_where_it_can(name: str,
     variables = {v["name"] for v in committed(name)["templating"]["list"]}
     for target in panel["targets"]:
         query = target["query"]
-        [measurement] = re.findall(r'FROM "(\w+)"', query)
+        [(policy, measurement)] = re.findall(r'FROM (?:"(\w+)"\.)?"(\w+)"', query)
+        # one datasource reads both retention policies: derived series from the long-term one, raw from the default
+        assert (policy == AGGREGATE_POLICY) == (MEASUREMENTS[measurement].bucket is Bucket.AGGREGATE)
         assert TAG_FILTER["site"] in query
         if "zone" in variables and "zone" in MEASUREMENTS[measurement].tags:
             assert TAG_FILTER["zone"] in query

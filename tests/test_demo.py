@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
+import re
+import ssl
+import subprocess
+import threading
+import urllib.parse
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -11,23 +18,74 @@ import pytest
 from edge.demo.scenario import Arrive, at, day, expected_decisions
 from edge.demo.site import desks, people
 from tests.collector_support import samples
-from tests.rig.fixtures import run_edge
+from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.servers import VictoriaMetrics
+from tests.waiting import wait_until
+
+BANNER = re.compile(r"staff console: (https://127\.0\.0\.1:\d+/)  \(log in as (\w+) / (\S+);")
+
+
+class Console:
+    """A browser-like HTTPS client of the demo's console: trusts its certificate, keeps its cookies."""
+
+    def __init__(self, url: str, certificate: Path) -> None:
+        self.url = url.rstrip("/")
+        context = ssl.create_default_context(cafile=str(certificate))
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=context), urllib.request.HTTPCookieProcessor(self.cookies)
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.url + path, timeout=30) as response:
+            return response.status, response.read().decode()
+
+    def log_in(self, user: str, password: str) -> str:
+        self.get("/login/")
+        token = next(c.value for c in self.cookies if c.name == "csrftoken")
+        form = urllib.parse.urlencode({"username": user, "password": password, "csrfmiddlewaretoken": token})
+        request = urllib.request.Request(
+            self.url + "/login/", data=form.encode(), headers={"Referer": self.url + "/login/"}
+        )
+        with self.opener.open(request, timeout=30) as response:
+            return response.read().decode()
 
 
 @pytest.mark.slow
 def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path, victoria: VictoriaMetrics) -> None:
     workdir = tmp_path / "demo"
-    result = run_edge(
-        "demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir),
-        "--influx-url", victoria.url, "--influx-bucket", "demo",
-        timeout=600,
+    proc = subprocess.Popen(
+        edge_command("demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir),
+                     "--influx-url", victoria.url, "--influx-bucket", "demo"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=edge_env(), cwd=REPO,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines: list[str] = []
+    reading = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reading.start()
+    try:
+        # While the day plays, the console answers over HTTPS: its login page, then the Today page's live data.
+        wait_until(lambda: any(BANNER.search(line) for line in lines) or proc.poll() is not None, timeout=300,
+                   what="the demo to print the console's address")  # fmt: skip
+        found = next((m for m in map(BANNER.search, lines) if m), None)
+        assert found is not None, "".join(lines)[-3000:]
+        url, user, password = found.groups()
+        console = Console(url, workdir / "console" / "cert.pem")
+        wait_until(lambda: _answers(console), timeout=120, what="the console to answer")
+        status, login_page = console.get("/login/")
+        assert status == 200 and "Connexion à la console" in login_page
+        assert "Aujourd’hui" in console.log_in(user, password)
+        wait_until(lambda: "front" in _doors(console), timeout=120, what="the Today data to show the door")
+        assert proc.wait(600) == 0, "".join(lines)[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        reading.join(10)
     summary = json.loads((workdir / "summary.json").read_text())
     site_people = people(desks(workdir))
     actions = day(site_people)
     expected = Counter(str(reason) for _person, reason in expected_decisions(actions))
+    assert summary["console"] == url
     assert summary["decisions"] == dict(expected)
     assert {"unknown_badge", "expired", "outside_schedule", "suspended", "seat_limit"} <= set(summary["decisions"])
     assert summary["mismatches"] == []
@@ -58,3 +116,15 @@ def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path, 
     assert report.lstrip().lower().startswith("<!doctype html") and "<svg" in report
     for person in site_people:
         assert person.id not in report and person.name not in report
+
+
+def _answers(console: Console) -> bool:
+    try:
+        return console.get("/login/")[0] == 200
+    except OSError:
+        return False
+
+
+def _doors(console: Console) -> list[str]:
+    status, body = console.get("/today/live.json")
+    return [door["door"] for door in json.loads(body)["doors"]] if status == 200 else []

@@ -82,7 +82,7 @@ def edge_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Node:
-    """The site deployed with one command: a hub (broker, collector, InfluxDB, Grafana) and a door, each a Debian
+    """The site deployed with one command: a hub (broker, collector, InfluxDB, console, Grafana) and a door, each a Debian
     Bookworm root reached through the chroot connection, and the secrets directory the play fills (empty before)."""
 
     def __init__(self, tmp: Path, root: Path, hub: Path, wheel: Path) -> None:
@@ -110,6 +110,8 @@ class Node:
             "edge_grafana_install": False,  # Grafana's repository is unreachable here: the package stands in (below)
             "edge_broker_tls_port": self.tls_port,
             "edge_broker_local_port": self.local_port,
+            "edge_console_allowed_hosts": ["hub.test"],
+            "edge_console_manager": "manager",
         }
         site_vars = {
             "edge_site": "testsite",
@@ -127,6 +129,7 @@ class Node:
                 "children": {
                     "edge_brokers": {"hosts": {"hub": hub_vars}},
                     "edge_collectors": {"hosts": {"hub": None}},
+                    "edge_consoles": {"hosts": {"hub": None}},
                     "edge_grafana": {"hosts": {"hub": None}},
                     "edge_nodes": {"children": {"edge_doors": {"hosts": {HOST: door_vars}}}},
                 },
@@ -242,7 +245,10 @@ def test_node_role_installs_the_units_from_the_repo_systemd_directory() -> None:
     assert defaults["edge_node_venv"] == "{{ edge_node_prefix }}/venv" and defaults["edge_node_prefix"] == "/opt/edge"
 
 
-@pytest.mark.parametrize("role", ["edge_node", "edge_broker", "edge_collector", "edge_grafana"])
+@pytest.mark.parametrize(
+    "role",
+    ["edge_secrets", "edge_node", "edge_broker", "edge_influxdb", "edge_collector", "edge_console", "edge_grafana"],
+)
 def test_role_variables_are_prefixed_and_documented(role: str) -> None:
     defaults = yaml.safe_load((DEPLOY / "roles" / role / "defaults/main.yml").read_text())
     readme = (DEPLOY / "roles" / role / "README.md").read_text()
@@ -490,8 +496,12 @@ def test_the_play_generates_every_secret_of_the_site_on_the_controller(node: Nod
         "ca.key",
         "command-signing.key",
         "command-signing.pub",
+        "console-manager.password",
+        "console.crt",
+        "console.key",
         "grafana-admin.password",
         "mqtt",
+        "mqtt/console.password",
         "mqtt/door-test.password",
         "mqtt/hub.password",
         "mqtt/staff.password",

@@ -20,12 +20,14 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge.access.members import MemberFile
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.access.signed import TrustedKeys
+from edge.access.snapshot import apply_snapshot
 from edge.contract import Topics
 from edge.contract.homeassistant import Discovery
 from edge.contract.limits import LARGE_PACKET_BYTES, default_max_packet_size, largest_payload, publish_packet_size
+from edge.staff.members import MemberFile
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
 
 pytestmark = pytest.mark.slow

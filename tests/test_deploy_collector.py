@@ -1,5 +1,6 @@
-"""The edge_collector role on a real InfluxDB 1.6.7: it creates the database with its retention, keeps it, and
-changes the retention when the inventory does."""
+"""The edge_collector role on a real InfluxDB 1.6.7: it creates the database with two retention policies (raw
+points 90 days, the default; derived series 5 years), keeps them, changes them when the inventory does, and
+adds the long-term policy to a database made by an earlier version."""
 
 from __future__ import annotations
 
@@ -81,15 +82,16 @@ class Site:
         self.tmp, self.url = tmp, url
         (tmp / "collector.yml").write_text(PLAYBOOK)
 
-    def play(self, retention_days: int) -> PlaybookRun:
+    def play(self, retention_days: int, longterm_days: int = 1826, bucket: str = "edge") -> PlaybookRun:
         hub = {
             "ansible_connection": "local",
             "ansible_become": False,
             "ansible_python_interpreter": sys.executable,
             "edge_collector_influxdb_api": "v1",
             "edge_collector_influxdb_url": self.url,
-            "edge_collector_bucket": "edge",
+            "edge_collector_bucket": bucket,
             "edge_collector_retention_days": retention_days,
+            "edge_collector_longterm_days": longterm_days,
         }
         inventory = self.tmp / "inventory.yml"
         inventory.write_text(yaml.safe_dump({"all": {"children": {"edge_collectors": {"hosts": {"hub": hub}}}}}))
@@ -106,10 +108,15 @@ def created(site: Site) -> PlaybookRun:
     return site.play(90)
 
 
-def test_role_creates_the_database_with_its_retention_as_the_default_policy(site: Site, created: PlaybookRun) -> None:
+def test_role_creates_the_database_with_raw_points_for_90_days_and_derived_series_for_5_years(
+    site: Site, created: PlaybookRun
+) -> None:
     assert created.returncode == 0, created.output[-4000:]
-    assert created.recap("hub")["changed"] == 1
-    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [("edge", "2160h0m0s", True)]
+    assert created.recap("hub")["changed"] == 2
+    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [
+        ("raw", "2160h0m0s", True),  # the default policy: raw points, access records among them
+        ("longterm", "43824h0m0s", False),  # 1826 days: the derived anonymous series
+    ]
 
 
 def test_second_run_changes_nothing(site: Site, created: PlaybookRun) -> None:
@@ -119,7 +126,38 @@ def test_second_run_changes_nothing(site: Site, created: PlaybookRun) -> None:
 
 
 def test_a_new_retention_is_applied_to_the_existing_database(site: Site, created: PlaybookRun) -> None:
-    changed = site.play(30)
+    changed = site.play(30, longterm_days=0)
     assert changed.returncode == 0, changed.output[-4000:]
-    assert changed.recap("hub")["changed"] == 1
-    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [("edge", "720h0m0s", True)]
+    assert changed.recap("hub")["changed"] == 2
+    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "edge")] == [
+        ("raw", "720h0m0s", True),
+        ("longterm", "0s", False),  # 0: kept for ever
+    ]
+
+
+def test_a_database_made_by_an_earlier_version_gains_the_long_term_policy(site: Site) -> None:
+    query = urllib.parse.urlencode({"q": 'CREATE DATABASE "older" WITH DURATION 90d NAME "older"'})
+    urllib.request.urlopen(f"{site.url}/query", data=query.encode(), timeout=10).close()
+    upgraded = site.play(90, bucket="older")
+    assert upgraded.returncode == 0, upgraded.output[-4000:]
+    assert upgraded.recap("hub")["changed"] == 1
+    assert [(row[0], row[1], row[-1]) for row in policies(site.url, "older")] == [
+        ("older", "2160h0m0s", True),  # its default policy keeps its name and its raw points
+        ("longterm", "43824h0m0s", False),
+    ]
+
+
+def test_the_collector_writes_derived_series_to_the_long_term_policy(site: Site, created: PlaybookRun) -> None:
+    from edge.collector.writers import InfluxV1Writer
+    from edge.config.collector import InfluxConfig
+
+    writer = InfluxV1Writer(InfluxConfig(url=site.url, api="v1", bucket="edge", aggregate_bucket="edge/longterm"))
+    now = time.time_ns()
+    writer.write("edge", f"door_access,site=s,door=d,reader=r,reason=granted,node=n granted=1i,denied=0i {now}")
+    writer.write("edge/longterm", f"entries_hourly,site=s,door=d entries=1i,exits=0i,denied=0i {now}")
+    query = urllib.parse.urlencode({"q": 'SELECT count(*) FROM "longterm"."entries_hourly"', "db": "edge"})
+    with urllib.request.urlopen(f"{site.url}/query?{query}", timeout=10) as response:
+        assert "series" in json.load(response)["results"][0]
+    query = urllib.parse.urlencode({"q": 'SELECT count(*) FROM "entries_hourly"', "db": "edge"})
+    with urllib.request.urlopen(f"{site.url}/query?{query}", timeout=10) as response:
+        assert "series" not in json.load(response)["results"][0]  # not in the 90-day default policy

@@ -251,3 +251,46 @@ def test_role_refuses_a_node_running_two_daemons(tmp_path: Path, site_secrets: P
     assert done.run.returncode != 0
     assert "must list one of door, badge, presence, collector" in done.run.output
     assert not (done.out / "door-front.yaml").exists()
+
+
+CONSOLE_PLAY = """\
+- name: Render the hub's console config with the edge_console role's checks and template
+  hosts: edge_consoles
+  connection: local
+  become: false
+  gather_facts: false
+  tasks:
+    - name: Run the role's variable checks (and load its defaults)
+      ansible.builtin.include_role:
+        name: edge_console
+        tasks_from: checks
+        public: true
+    - name: Render the console config
+      ansible.builtin.template:
+        src: {template}
+        dest: "{{{{ edge_test_out }}}}/{{{{ inventory_hostname }}}}-console.yaml"
+        mode: "0644"
+"""
+
+
+def test_the_hub_s_console_config_renders_and_passes_check_config(tmp_path: Path, site_secrets: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    play = tmp_path / "console.yml"
+    play.write_text(CONSOLE_PLAY.format(template=DEPLOY / "roles/edge_console/templates/console.yaml.j2"))
+    env = ansible_env(tmp_path) | {"EDGE_SECRETS_DIR": str(site_secrets), "ANSIBLE_ROLES_PATH": str(DEPLOY / "roles")}
+    extra = {"edge_test_out": str(out), "ansible_python_interpreter": sys.executable}
+    done = subprocess.run(
+        [str(ansible_tool("ansible-playbook")), "-i", str(EXAMPLE), str(play), "-e", json.dumps(extra)],
+        cwd=DEPLOY, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    rendered = out / "hub-console.yaml"
+    result = check_config(rendered)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+    config = yaml.safe_load(rendered.read_text())
+    assert config["node"] == "console" and config["mqtt"]["username"] == config["mqtt"]["client_id"] == "console"
+    assert config["console"]["allowed_hosts"] == ["hub.edge.lan"]
+    assert config["console"]["snapshot_signing_key_file"] == "/etc/edge/console/snapshot-signing.key"
+    assert config["console"]["members_file"] == "/var/lib/edge/console/members.yaml"
+    assert config["console"]["collector_store"] == "/var/lib/edge/collector.sqlite3"

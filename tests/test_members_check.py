@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.access.members import parse_member_file
 from edge.config import parse_config
 from edge.contract.payloads import DoorMode
 from edge.errors import ConfigError
 from edge.staff.check import CheckRow, check_members, door_situation, parse_at, schedule_text
+from edge.staff.memberfile import parse_member_file
 from tests.access_support import PARIS, SITE_YAML, paris
 
 MEMBERS = parse_member_file(SITE_YAML + "  - {id: nobadge, plan: resident}\n")

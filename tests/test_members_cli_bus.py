@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from edge.access.commands import ReplayGuard, verify_command
-from edge.access.keys import load_badge_key, load_trusted_keys
 from edge.access.snapshot import apply_snapshot
+from edge.config.keyfiles import load_trusted_keys
 from edge.contract import DoorMode, DoorState, Envelope, Event, NodeStatus, Topics, badge_token, encode
 from edge.contract.limits import largest_payload
 from edge.errors import PayloadError
 from edge.staff.keygen import generate_site_keys
+from edge.staff.keys import load_badge_key
 from tests.rig.fixtures import edge_command, edge_env, run_edge
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto, free_port

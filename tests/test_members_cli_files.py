@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.keys import load_public_key, load_signing_key
-from edge.access.members import load_member_file
-from edge.access.signing import public_key_of
+from edge.config.keyfiles import load_public_key
+from edge.staff.keys import load_signing_key
+from edge.staff.memberfile import load_member_file
+from edge.staff.signing import public_key_of
 from tests.rig.fixtures import run_edge
 
 MEMBER_FILE = """\

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.members import load_member_file
+from edge.staff.memberfile import load_member_file
 from tests.rig.fixtures import run_edge
 
 MEMBER_FILE = """\

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from edge.access.members import mask_uid, parse_member_file
 from edge.errors import ConfigError
 from edge.staff.edits import add_member, remove_member, revoke_badge, set_suspended
+from edge.staff.memberfile import parse_member_file
+from edge.staff.members import mask_uid
 
 MEMBERS = parse_member_file(
     """\

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.access.members import MemberFile, parse_member_file, validate_member_data
 from edge.i18n import Formatter
 from edge.staff.imports import (
     DEFAULT_MAX_REMOVED_SHARE,
@@ -20,6 +19,8 @@ from edge.staff.imports import (
     percent,
     plan_import,
 )
+from edge.staff.memberfile import parse_member_file
+from edge.staff.members import MemberFile, validate_member_data
 from edge.staff.render import import_lists
 
 EN = Formatter("en")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.access.keys import generate_badge_key, load_badge_key
 from edge.config.base import read_secret
 from edge.errors import ConfigError
 from edge.staff.keygen import generate_site_keys
+from edge.staff.keys import generate_badge_key, load_badge_key
 
 
 def test_a_second_keygen_keeps_every_key_and_reports_the_same_ids(tmp_path: Path) -> None:

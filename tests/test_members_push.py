@@ -11,9 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.access.members import parse_member_file
-from edge.access.snapshot import build_snapshot, sign_snapshot
 from edge.errors import ConfigError
+from edge.staff.memberfile import parse_member_file
 from edge.staff.push import (
     PushRecord,
     next_version,
@@ -22,6 +21,7 @@ from edge.staff.push import (
     snapshot_created_at,
     snapshot_version,
 )
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from tests.access_support import BADGE_KEY, CREATED, SITE_YAML
 
 NOW = dt.datetime(2026, 11, 26, 9, 23, 20, 123000, tzinfo=dt.UTC)

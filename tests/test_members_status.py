@@ -8,11 +8,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.access.members import parse_member_file
-from edge.access.snapshot import build_snapshot, sign_snapshot
 from edge.contract import DoorMode, DoorState, Envelope, Event, NodeStatus, Topics, encode
 from edge.staff.broker import Message
+from edge.staff.memberfile import parse_member_file
 from edge.staff.push import PushRecord
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 from edge.staff.status import Currency, build_report
 from tests.access_support import BADGE_KEY, SITE_YAML
 

@@ -175,3 +175,116 @@ def test_a_report_from_influxdb(store: Path, influxdb: InfluxDB16, tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert "estimated from granted entries" in csv_text(out)
     assert "occupancy,site,peak_occupied,6" in csv_text(out)  # six desks taken, none left
+
+
+def test_the_page_is_french_unless_english_is_asked_for(store: Path, tmp_path: Path) -> None:
+    french, english = tmp_path / "fr.html", tmp_path / "en.html"
+    assert run_edge("report", "--store", str(store), "--day", str(DAY), "-o", str(french), EDGE_LANG="").returncode == 0
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "--lang", "en", "-o", str(english))
+    assert result.returncode == 0, result.stderr
+    page = french.read_text().replace("&#39;", "'")
+    assert '<html lang="fr">' in page and "<h1>Rapport d'occupation et d'impact</h1>" in page
+    assert '<html lang="en">' in english.read_text() and "Occupancy and impact report" in english.read_text()
+    assert csv_text(french) == csv_text(english)  # the CSV is for machines: the same in every language
+
+
+def test_edge_lang_chooses_the_language_and_a_wrong_one_exits_2(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert run_edge("report", "--store", str(store), "--day", str(DAY), "-o", str(out), EDGE_LANG="en").returncode == 0
+    assert '<html lang="en">' in out.read_text()
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "--lang", "de", "-o", str(out))
+    assert result.returncode == 2 and "unsupported language 'de': choose one of fr, en" in result.stderr
+
+
+SITE_CONFIG = """site: tiers-lieu
+node: collector
+timezone: Europe/Paris
+collector:
+  store_path: {store}
+  opening_hours: "mon-fri 08:30-12:30,13:30-18:00; closed 2026-12-25"
+report:
+  min_count: 2
+  commute:
+    modes:
+      car: {{share: 0.5, km: 15}}
+      bike: {{share: 0.25, km: 4}}
+      home: {{share: 0.25}}
+"""
+
+
+def test_a_collector_config_gives_the_sites_opening_hours_and_commuting_assumptions(
+    store: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(SITE_CONFIG.format(store=store))
+    out = tmp_path / "r.html"
+    result = run_edge("report", "-c", str(config), "--day", str(DAY), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = {tuple(r[:3]): r[3:] for r in csv.reader(io.StringIO(csv_text(out)))}
+    assert rows[("report", "tiers-lieu", "opening_hours")][0] == "mon-fri 08:30-12:30,13:30-18:00; closed 2026-12-25"
+    assert rows[("report", "tiers-lieu", "opening_hours_from")][0] == "site"
+    assert rows[("assumption", "commuting:car", "one_way_km")][0] == "15"
+    assert rows[("assumption", "privacy", "min_count")][0] == "2"
+    # 6 member-days: car 6 x 0.5 x 15 km x 2 = 90 km, bike 6 x 0.25 x 4 x 2 = 12 km, from home nothing
+    assert rows[("commuting", "tiers-lieu", "km_avoided")][0] == "102"
+    page = out.read_text()
+    assert "diffèrent de celles du site" not in page and "hypothèses de trajet sont celles par défaut" not in page
+
+
+def test_hours_given_for_one_report_are_noted_when_they_differ_from_the_sites(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(SITE_CONFIG.format(store=store))
+    out = tmp_path / "r.html"
+    result = run_edge("report", "-c", str(config), "--day", str(DAY), "--hours", "mon-sat 07:00-22:00", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text().replace("&#39;", "'")
+    assert "ont été données pour ce rapport et diffèrent de celles du site (lun.-ven. 08:30-12:30,13:30-18:00" in page
+    assert "opening_hours_from,override" in csv_text(out)
+
+
+def test_modes_and_factors_given_for_one_report_replace_the_sites(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(SITE_CONFIG.format(store=store))
+    out = tmp_path / "r.html"
+    result = run_edge(
+        "report", "-c", str(config), "--day", str(DAY), "--mode", "car=1:10", "--factor", "car=0.25", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    # 6 member-days x 1 x 10 km x 2 = 120 km; x 0.25 = 30 kg
+    assert "commuting,tiers-lieu,kg_co2e_avoided,30,kg,estimate" in csv_text(out)
+    assert "assumption,commuting:car,kg_co2e_per_km,0.25,kg/km,figure given by the site" in csv_text(out)
+    assert "chiffre donné par le site" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--commute-km", "20"], "--commute-km and --co2-per-km were replaced by commuting assumptions per mode"),
+        (["--co2-per-km", "0.19"], "set report.commute in the config, or give --mode car=1:10"),
+        (["--mode", "car"], "--mode: 'car': write a mode as MODE=SHARE:KM"),
+        (["--mode", "car=0.5:10"], "--mode: the shares of the modes add up to 0.5, not 1"),
+        (["--mode", "plane=1:800"], "--mode: unknown mode 'plane'"),
+        (["--factor", "car"], "--factor: 'car': write a factor as MODE=KG"),
+        (["--factor", "car=12"], "--factor: 'car=12': an emission factor of 12.0 kg CO2e per km is not plausible"),
+    ],
+)
+def test_bad_commuting_options_exit_2_and_say_why(store: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), *args, "-o", str(tmp_path / "r.html"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_a_bad_report_section_exits_2_naming_the_key(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text(SITE_CONFIG.format(store=store).replace("share: 0.25, km: 4", "share: 0.35, km: 4"))
+    result = run_edge("report", "-c", str(config), "--day", str(DAY), "-o", str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    assert "report.commute.modes: the shares add up to 1.1; they must add up to 1" in result.stderr
+
+
+def test_the_excel_dialect_of_the_csv(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = run_edge("report", "--store", str(store), "--day", str(DAY), "--csv-dialect", "excel-fr", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    raw = out.with_suffix(".csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfsection;subject;metric;value;unit;note\r\n")

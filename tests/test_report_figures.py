@@ -27,7 +27,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.report.figures import VISIT_BINS, compute, people, site_samples, time_on_site
+from edge.collector.members import VISIT_BINS, time_on_site
+from edge.report.commute import Commute, ModeShare
+from edge.report.factors import Factor
+from edge.report.figures import compute, people, site_samples
 from edge.report.model import DoorHour, NodeCompleteness, Passage, ReportData, Withheld, ZoneSample
 from edge.report.period import Assumptions, Period
 from edge.schedule import parse_schedule
@@ -37,7 +40,13 @@ MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 
 PERIOD = Period(MON, WED, TZ)
 HOURS = parse_schedule("mon-fri 09:00-12:00")
 K = 2
-ASSUMPTIONS = Assumptions(commute_km_per_member_day=20.0, kg_co2_per_km=0.193, min_count=K)
+# Commuting: half the member-days by car (the site's own figure, 0.2 kg/km, no source), half by regional train
+COMMUTE = Commute(
+    (ModeShare("car", 0.5, 10.0), ModeShare("train_ter", 0.5, 20.0)),
+    factors={"car": Factor(0.2)},
+    configured=True,
+)
+ASSUMPTIONS = Assumptions(commute=COMMUTE, min_count=K)
 HOUR_MS = 3_600_000
 W = Withheld(K)
 
@@ -183,10 +192,26 @@ def test_visit_length_is_measured_time_on_site_per_member_day(figures) -> None:
     assert v.histogram == [("< 1 h", W), ("1–2 h", 0), ("2–4 h", W), ("4–6 h", W), ("6–8 h", 0), ("≥ 8 h", W)]
 
 
-def test_commuting_avoided_is_member_days_times_distance_times_factor(figures) -> None:
-    c = figures.commuting
-    assert (c.member_days, c.km) == (6, pytest.approx(6 * 20.0))  # 120 km
-    assert c.kg_co2 == pytest.approx(120 * 0.193)  # 23.16 kg
+def test_commuting_avoided_is_member_days_times_share_times_distance_times_factor_per_mode(figures) -> None:
+    car, train = figures.commuting.lines
+    # car: 6 member-days x 0.5 x 10 km x 2 x 1 round trip = 60 km; x 0.2 kg/km (the site's figure) = 12 kg
+    assert (car.mode, car.member_days, car.km, car.kg_co2e) == ("car", 3.0, 60.0, pytest.approx(12.0))
+    assert (car.factor.kg_per_km, car.factor.sourced) == (0.2, False)
+    # regional train: 6 x 0.5 x 20 km x 2 = 120 km; x (0.00479 + 0.0229) kg/km (Impact CO2's TER) = 3.3228 kg
+    assert (train.mode, train.member_days, train.km) == ("train_ter", 3.0, 120.0)
+    assert train.kg_co2e == pytest.approx(120 * 0.02769)
+    assert train.factor.sourced
+    assert (figures.commuting.km, figures.commuting.kg_co2e) == (180.0, pytest.approx(12 + 3.3228))
+
+
+def test_two_round_trips_a_day_double_the_distance_and_working_from_home_avoids_nothing() -> None:
+    commute = Commute((ModeShare("car", 0.75, 10.0), ModeShare("home", 0.25, 0.0)), round_trips=2, configured=True)
+    c = compute(data(), PERIOD, HOURS, Assumptions(commute, min_count=K)).commuting
+    car, home = c.lines
+    # car: 6 x 0.75 x 10 km x 2 x 2 round trips = 180 km, at Impact CO2's thermal car (0.11056 + 0.03170 kg/km)
+    assert (car.km, car.kg_co2e) == (180.0, pytest.approx(180 * 0.14225341222954336))
+    assert (home.member_days, home.km, home.kg_co2e) == (1.5, 0.0, 0.0)
+    assert c.km == 180.0
 
 
 def test_completeness_sums_nodes_and_counts_open_instants_with_data(figures) -> None:
@@ -211,7 +236,7 @@ def test_without_pseudonyms_member_days_are_estimated_from_entries() -> None:
     assert [d.unique_members for d in f.days] == [None, None, None]
     assert f.weeks[0].unique_members is None
     assert (f.visits.method, f.visits.average_s) == ("estimated", pytest.approx(36000 / 6))
-    assert f.commuting.km == pytest.approx(120.0)
+    assert f.commuting.km == pytest.approx(180.0)  # the same 6 member-days as in the counted case
 
 
 def test_small_member_days_withhold_the_figures_that_would_reveal_them() -> None:
@@ -219,7 +244,8 @@ def test_small_member_days_withhold_the_figures_that_would_reveal_them() -> None
     f = compute(data(lone), PERIOD, HOURS, Assumptions(min_count=5))
     w5 = Withheld(5)
     assert (f.members.member_days, f.members.unique_members, f.members.average_per_open_day) == (w5, w5, w5)
-    assert (f.commuting.member_days, f.commuting.km, f.commuting.kg_co2) == (w5, w5, w5)
+    assert (f.commuting.km, f.commuting.kg_co2e) == (None, None)
+    assert all(line.km is None and line.kg_co2e is None for line in f.commuting.lines)
     assert (f.visits.average_s, f.visits.median_s, f.visits.histogram) == (w5, w5, [])
 
 

@@ -19,6 +19,7 @@ from edge.contract import DeskOccupancy, DeskState, DoorAccess, Event, Reason
 from edge.report import csvfile, page
 from edge.report.build import csv_path, write_report
 from edge.report.figures import compute
+from edge.report.period import Period
 from edge.schedule import parse_schedule
 from tests.collector_support import TOPICS, event, wire
 from tests.test_report_figures import ASSUMPTIONS, HOURS, PERIOD, data
@@ -33,10 +34,17 @@ TOKENS = {m: f"{0xC0FFEE00 + i:032x}" for i, m in enumerate(MEMBERS)}
 
 @pytest.fixture(scope="module")
 def hand() -> tuple[str, str]:
-    """Page and CSV of the hand-computed dataset of test_report_figures (k = 2)."""
+    """Page (in English) and CSV of the hand-computed dataset of test_report_figures (k = 2)."""
     figures = compute(data(), PERIOD, HOURS, ASSUMPTIONS)
     ctx = page.Context("site", PERIOD, HOURS, ASSUMPTIONS, "test", 3600, "now")
-    return page.render(figures, ctx), csvfile.render(figures, ctx)
+    return page.render(figures, ctx, "en"), csvfile.render(figures, ctx)
+
+
+@pytest.fixture(scope="module")
+def french() -> str:
+    """The same page in French, the default language."""
+    figures = compute(data(), PERIOD, HOURS, ASSUMPTIONS)
+    return page.render(figures, page.Context("site", PERIOD, HOURS, ASSUMPTIONS, "test", 3600, "now"))
 
 
 def test_the_page_holds_its_plots_as_inline_svg(hand) -> None:
@@ -75,18 +83,70 @@ def test_the_page_is_self_contained(hand) -> None:
 
 def test_the_page_prints_every_assumption(hand) -> None:
     html, _ = hand
-    for text in ("20 km per member-day", "0.193 kg CO₂/km", "ADEME", "withheld (&lt;2)", "every 60 min"):
+    for text in ("withheld (&lt;2)", "every 60 min", "Mon-Fri 09:00-12:00"):
         assert text in html
+
+
+def test_the_page_shows_each_modes_arithmetic_and_the_source_of_its_factor(hand) -> None:
+    html = hand[0].replace("&#39;", "'")
+    assert "6 × 50.00% × 10.0 km × 2 × 1.0 = 60 km" in html  # car
+    assert "60 km × 0.2 kg/km = 12.0 kg CO₂e" in html
+    assert "6 × 50.00% × 20.0 km × 2 × 1.0 = 120 km" in html  # regional train
+    assert "120 km × 0.0277 kg/km = 3.3 kg CO₂e" in html
+    sources = html[html.index("Sources of the emission factors") :]
+    assert "figure given by the site" in sources  # the car's 0.2, given without a source
+    impact_co2 = "ADEME, Impact CO2 (Base Empreinte®), impactco2.fr transport data, commit 2d15480 of 2026-06-01"
+    assert f"{impact_co2} (2026)" in sources
+
+
+def test_a_factor_changed_by_the_site_no_longer_carries_ademes_name(hand) -> None:
+    sources = hand[0][hand[0].index("Sources of the emission factors") :]
+    car_row = re.search(r"<tr><td>car \(thermal\)</td>.*?</tr>", sources, re.S)
+    assert car_row is not None
+    assert "figure given by the site" in car_row.group(0) and "ADEME" not in car_row.group(0)
 
 
 def test_the_page_shows_the_hand_computed_figures(hand) -> None:
     html, _ = hand
-    assert "60 %" in html  # site utilisation 9/15
+    assert "60%" in html  # site utilisation 9/15
     assert "3 h 38 min" in html  # average time on site 13050 s
-    assert "120 km" in html  # 6 member-days x 20 km
-    assert "93 %" in html  # 28 of 30 events received
-    assert "67 %" in html  # occupancy data for 6 of 9 open instants
+    assert "180 km" in html  # 60 km by car + 120 km by train
+    assert "93%" in html  # 28 of 30 events received
+    assert "67%" in html  # occupancy data for 6 of 9 open instants
     assert "&lt;2" in html  # Wednesday's lone member
+
+
+def test_the_page_is_french_by_default(french) -> None:
+    assert '<html lang="fr">' in french
+    for text in (
+        "Rapport d'occupation et d'impact",
+        "Quand l'espace est utilisé",
+        "Trajets domicile-travail évités (estimation)",
+        "Méthode, hypothèses et confidentialité",
+        "chiffre donné par le site",
+        "train régional (TER)",
+        "lun.-ven. 09:00-12:00",
+        "du 23 novembre 2026 au 25 novembre 2026",
+    ):
+        assert text in french.replace("&#39;", "'"), text
+
+
+def test_french_numbers_dates_and_plurals(french) -> None:
+    nbsp, nnbsp = "\u00a0", "\u202f"
+    assert f"60{nbsp}%" in french  # site utilisation, French spacing
+    assert "1,5" in french  # the site's average while open, decimal comma
+    assert "lun. 23 nov. 09:00" in french  # the site's peak
+    assert "3 jours d'ouverture" in french.replace("&#39;", "'")  # plural
+    assert "120 km × 0,0277 kg/km = 3,3 kg CO₂e" in french
+    assert "Occupancy" not in french and "Commuting" not in french
+    assert nnbsp not in french or "1" + nnbsp in french  # thousands (none here) use a narrow space
+
+
+def test_one_opening_day_is_singular_in_french() -> None:
+    period = Period(DAY, DAY, TZ)
+    ctx = page.Context("site", period, HOURS, ASSUMPTIONS, "test", 3600, "now")
+    html = page.render(compute(data(), period, HOURS, ASSUMPTIONS), ctx, "fr").replace("&#39;", "'")
+    assert "1 jour d'ouverture." in html
 
 
 def csv_rows(text: str) -> dict[tuple[str, str, str], tuple[str, str]]:
@@ -99,7 +159,7 @@ def csv_rows(text: str) -> dict[tuple[str, str, str], tuple[str, str]]:
     ("key", "value", "note"),
     [
         (("occupancy", "site", "utilisation_open"), "0.6", ""),
-        (("occupancy", "site", "peak_occupied"), "2", "Mon 23 Nov 09:00"),
+        (("occupancy", "site", "peak_occupied"), "2", "2026-11-23T09:00+01:00"),
         (("occupancy", "a", "unknown_share_open"), "0.166667", ""),
         (("members", "site", "member_days"), "6", "counted"),
         (("members", "site", "unique_members"), "3", ""),
@@ -108,15 +168,38 @@ def csv_rows(text: str) -> dict[tuple[str, str, str], tuple[str, str]]:
         (("week", "2026-W48", "unique_members"), "3", "2026-11-23 to 2026-11-25"),
         (("visits", "site", "average_length"), "13050", "measured"),
         (("visit_length", "2–4 h", "member_days"), "", "withheld (<2)"),
-        (("commuting", "site", "km_avoided"), "120", "estimate"),
-        (("commuting", "site", "kg_co2_avoided"), "23.16", "estimate"),
+        (("commuting", "site", "km_avoided"), "180", "estimate"),
+        (("commuting", "site", "kg_co2e_avoided"), "15.3228", "estimate"),
+        (("commuting", "mode:car", "km_avoided"), "60", "estimate"),
+        (("commuting", "mode:train_ter", "kg_co2e_avoided"), "3.3228", "estimate"),
         (("completeness", "desks", "missing"), "2", ""),
         (("completeness", "all", "occupancy_coverage_open"), "0.666667", ""),
-        (("assumption", "commuting", "kg_co2_per_km"), "0.193", "average French car, ADEME-like"),
+        (("assumption", "commuting:car", "kg_co2e_per_km"), "0.2", "figure given by the site"),
+        (("assumption", "commuting:car", "share"), "0.5", ""),
+        (("assumption", "commuting:train_ter", "one_way_km"), "20", ""),
+        (
+            ("assumption", "commuting:train_ter", "kg_co2e_per_km"),
+            "0.02769",
+            "ADEME, Impact CO2 (Base Empreinte®); impactco2.fr transport data, commit 2d15480 of 2026-06-01; 2026",
+        ),
     ],
 )
 def test_the_csv_holds_the_figures(hand, key, value, note) -> None:
     assert csv_rows(hand[1])[key] == (value, note)
+
+
+def test_the_excel_dialect_has_the_same_rows_with_semicolons_and_decimal_commas() -> None:
+    figures = compute(data(), PERIOD, HOURS, ASSUMPTIONS)
+    ctx = page.Context("site", PERIOD, HOURS, ASSUMPTIONS, "test", 3600, "now")
+    standard = list(csv.reader(io.StringIO(csvfile.render(figures, ctx))))
+    text = csvfile.render(figures, ctx, "excel-fr")
+    assert text.startswith("\ufeffsection;subject;metric;value;unit;note\r\n")
+    excel = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert len(excel) == len(standard)
+    for a, b in zip(standard, excel, strict=True):
+        assert a[:3] == b[:3] and a[4:] == b[4:]
+        assert b[3] == a[3].replace(".", ",") if a[3][:1].isdigit() else b[3] == a[3]
+    assert ["commuting", "site", "kg_co2e_avoided", "15,3228", "kg", "estimate"] in excel
 
 
 def entries_and_desks() -> list[Event]:
@@ -162,7 +245,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     store = Store(tmp / "c.sqlite3")
     store.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
     store.close()
-    out = write_report(tmp / "c.sqlite3", tmp / "out" / "report.html", day=DAY, directions={"front-out": "out"})
+    out = write_report(
+        tmp / "c.sqlite3", tmp / "out" / "report.html", day=DAY, directions={"front-out": "out"}, lang="en"
+    )
     return out.read_text(encoding="utf-8"), csv_path(out).read_text(encoding="utf-8")
 
 
@@ -188,7 +273,9 @@ def test_the_written_report_counts_those_members(written) -> None:
 def test_write_report_writes_the_csv_next_to_the_page(tmp_path: Path) -> None:
     store = Store(tmp_path / "c.sqlite3")
     store.close()
-    out = write_report(tmp_path / "c.sqlite3", tmp_path / "r.html", start=DAY, end=DAY + dt.timedelta(days=2))
+    out = write_report(
+        tmp_path / "c.sqlite3", tmp_path / "r.html", start=DAY, end=DAY + dt.timedelta(days=2), lang="en"
+    )
     assert out == tmp_path / "r.html"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".csv")) == ["r.csv", "r.html"]
     assert "No member-days in the period" in out.read_text()

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from edge.cli.report import UsageError, opening_hours
 from edge.report.build import resolve_period
+from edge.report.commute import Commute, ModeShare
+from edge.report.factors import Factor
 from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions, Period
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -121,7 +123,17 @@ def test_resolve_period_needs_exactly_one_way_of_saying_it(day, start, end) -> N
         resolve_period(PARIS, day, start, end)
 
 
-@pytest.mark.parametrize(("km", "factor", "k"), [(-1.0, 0.193, 5), (20.0, -0.1, 5), (20.0, 0.193, 0)])
-def test_assumptions_refuse_impossible_values(km, factor, k) -> None:
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Assumptions(min_count=0),
+        lambda: Assumptions(Commute((ModeShare("car", 1.0, -1.0),))),
+        lambda: Assumptions(Commute((ModeShare("car", 0.5, 10.0),))),  # shares add up to 0.5
+        lambda: Assumptions(Commute((ModeShare("plane", 1.0, 10.0),))),  # no such mode, no factor given
+        lambda: Assumptions(Commute(round_trips=0)),
+        lambda: Factor(-0.1),
+    ],
+)
+def test_assumptions_refuse_impossible_values(make) -> None:
     with pytest.raises(ValueError):
-        Assumptions(km, factor, k)
+        make()

@@ -1,7 +1,8 @@
 """Signed door commands (unlock once, lockdown, normal, unlocked) and the checks a door runs before obeying.
 
 A command names its site and door, the action, when it was issued, how long it stays valid and a random
-nonce, and is signed with a staff Ed25519 key (see `edge.access.signing`). A door refuses, in this order:
+nonce, and is signed with a staff Ed25519 key (`edge.staff.command` makes and signs it; `edge.access.signed`
+opens it). A door refuses, in this order:
 retained messages (a broker replaying an old command at every reconnect must never act), anything too large
 or not JSON, unsigned, signed by a key it does not trust, forged, malformed, addressed to another door or
 site, outside its validity window, and nonces it has already seen. Each refusal is a `PayloadError` whose
@@ -13,18 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from edge.access.signing import TrustedKeys, open_signed, sign
+from edge.access.signed import TrustedKeys, open_signed
 from edge.clock import parse_rfc3339, rfc3339_ms
 from edge.errors import PayloadError
-
-if TYPE_CHECKING:  # signing is the staff machine's job; doors verify without `cryptography`
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 COMMAND_KIND = "edge-door-command/1"
 MAX_COMMAND_BYTES = 4096
@@ -69,21 +66,6 @@ class Command:
             "valid_for_s": self.valid_for_s,
             "nonce": self.nonce,
         }
-
-
-def make_command(
-    site: str, door: str, action: Action, *, now: dt.datetime, valid_for_s: int = DEFAULT_VALID_FOR_S
-) -> Command:
-    """A new command issued `now`, with a fresh random nonce."""
-    if not 1 <= valid_for_s <= MAX_VALID_FOR_S:
-        raise ValueError(f"valid_for_s must be 1-{MAX_VALID_FOR_S}")
-    issued = parse_rfc3339(rfc3339_ms(now))  # the signed form has milliseconds; keep the object identical to it
-    return Command(site, door, Action(action), issued, valid_for_s, secrets.token_hex(16))
-
-
-def sign_command(command: Command, key: Ed25519PrivateKey) -> bytes:
-    """Sign a command; the bytes are what gets published (never retained) on `P/door/{door}/command`."""
-    return sign(COMMAND_KIND, command.to_payload(), key)
 
 
 class ReplayGuard:

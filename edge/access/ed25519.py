@@ -5,7 +5,7 @@ costs it about 8 MB of resident memory for one function, while Python's own `ssl
 OpenSSL's libcrypto (3.x on Debian 12 / Raspberry Pi OS Bookworm), whose `EVP_DigestVerify` does the same check.
 This module calls that function through ctypes. Key parsing is RFC 8410: an Ed25519 SubjectPublicKeyInfo is a
 fixed 12-byte DER prefix followed by the 32-byte key. The staff machine keeps using `cryptography` to create keys
-and sign (edge.access.keys, edge.access.signing); tests check both sides agree.
+and sign (edge.staff.keys, edge.staff.signing); tests check both sides agree.
 
 OpenSSL checks a signature against whatever 32 bytes it is given as the key, and with a key of small order (the
 identity point `01 00..00`, the all-zero key, and the six other points whose multiple by the cofactor 8 is the

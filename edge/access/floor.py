@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from edge.access.files import write_atomic
 from edge.errors import PayloadError
+from edge.files import write_atomic
 
 FLOOR_KIND = "edge-members-floor/1"
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from edge.access.commands import ReplayGuard
-from edge.access.files import write_atomic
 from edge.access.index import SnapshotIndex
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.access.tracking import PassbackState, SeatState
 from edge.errors import StoreError
+from edge.files import write_atomic
 
 log = logging.getLogger(__name__)
 

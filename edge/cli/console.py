@@ -21,6 +21,9 @@ def register(sub: Any) -> None:
     """Add the console command and its actions."""
     parser = sub.add_parser("console", help="the staff console (web, HTTPS) on the hub", description=__doc__)
     parser.add_argument("-c", "--config", required=True, type=Path, help="the hub's config, with a console section")
+    parser.add_argument(
+        "--sim-clock", metavar="START@SPEED", help="run on an accelerated clock (the demo's simulated day only)"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     create = actions.add_parser("create-user", help="create a staff account (the first manager, typically)")
     create.add_argument("name", help="user name")
@@ -57,9 +60,16 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(config.log_level)
     try:
         runtime = Runtime.from_config(config)
+        if args.sim_clock:
+            from edge.clock import ScaledClock
+
+            runtime.clock = ScaledClock.parse(args.sim_clock)
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"edge console: {issue}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"edge console: --sim-clock: {exc}", file=sys.stderr)
         return 2
     configure(config)
     from django.core.management import call_command

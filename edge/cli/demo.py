@@ -22,6 +22,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--influx-bucket", default="edge", help="bucket (InfluxDB 2/3) or database (1.x): default edge")
     parser.add_argument("--influx-api", choices=["v2", "v1"], default="v2", help="write API (see docs/collector.md)")
     parser.add_argument("--influx-token-file", type=Path, help="file holding the InfluxDB 2/3 API token")
+    parser.add_argument("--no-console", action="store_true", help="do not run the staff console")
+    parser.add_argument("--console-port", type=int, help="the console's HTTPS port on 127.0.0.1 (default: a free one)")
     parser.set_defaults(func=run)
 
 
@@ -39,5 +41,13 @@ def run(args: argparse.Namespace) -> int:
         influx = {"url": args.influx_url, "bucket": args.influx_bucket, "api": args.influx_api}
         if args.influx_token_file:
             influx["token_file"] = str(args.influx_token_file.resolve())
-    options = Options(workdir=workdir, speed=args.speed, live=live, install=not args.no_install, influx=influx)
+    options = Options(
+        workdir=workdir,
+        speed=args.speed,
+        live=live,
+        install=not args.no_install,
+        influx=influx,
+        console=not args.no_console,
+        console_port=args.console_port,
+    )
     return run_demo(options)

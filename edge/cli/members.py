@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from edge.access.commands import DEFAULT_VALID_FOR_S, Action
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import MemberFile, load_member_file
-from edge.access.members_csv import MAPPINGS, import_csv, load_mapping
 from edge.clock import SystemClock
 from edge.config import load_config
 from edge.contract.payloads import DoorMode
@@ -27,7 +24,12 @@ from edge.errors import BrokerError, ConfigError, StoreError
 from edge.i18n import LANGUAGE_ENV, Formatter
 from edge.staff import check, edits, imports, listing, render
 from edge.staff.command import send_command
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS, load_mapping
 from edge.staff.keygen import generate_site_keys
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.memberfile import load_member_file
+from edge.staff.members import MemberFile
 from edge.staff.memberstore import MemberStore
 from edge.staff.push import push_snapshot, read_record, record_path
 from edge.staff.status import collect_status
@@ -72,12 +74,15 @@ def register(sub: Any) -> None:
     _members_arg(add)
     add.add_argument("--id", required=True, help="member id")
     add.add_argument("--plan", required=True, help="plan name from the member file")
-    add.add_argument("--badge", action="append", default=[], help="badge UID (repeat for several)")
+    add.add_argument(
+        "--badge", action="append", default=[], help="badge UID, or token:HEX for a card enrolled by its token (repeat)"
+    )
     add.add_argument("--name", default="", help="name (stays on the staff machine)")
     add.add_argument("--valid-from", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     add.add_argument("--valid-until", type=_date, help="last day, YYYY-MM-DD (inclusive)")
     add.add_argument("--account", help="company or team account")
     add.add_argument("--staff", action="store_true", help="a staff badge (passes lockdown if the policy says so)")
+    _badge_key_arg(add)
     add.set_defaults(func=_guard(_add))
 
     for name, helptext, handler in (
@@ -92,7 +97,8 @@ def register(sub: Any) -> None:
 
     revoke = actions.add_parser("revoke-badge", help="take a lost or returned badge away from its member")
     _members_arg(revoke)
-    revoke.add_argument("uid", nargs="+", help="the badge UID (spaces between bytes are fine)")
+    revoke.add_argument("uid", nargs="+", help="the badge UID (spaces between bytes are fine), or token:HEX")
+    _badge_key_arg(revoke)
     revoke.set_defaults(func=_guard(_revoke))
 
     lst = actions.add_parser("list", help="members with plan, validity, status and badge count")
@@ -264,6 +270,18 @@ def _formatter() -> Formatter:
         raise ConfigError([f"{LANGUAGE_ENV}: {exc}"]) from None
 
 
+def _badge_key_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--badge-key",
+        type=Path,
+        help="the site badge key file: then a UID and the token of a card enrolled at the console count as one card",
+    )
+
+
+def _optional_badge_key(args: argparse.Namespace) -> bytes | None:
+    return load_badge_key(args.badge_key) if args.badge_key is not None else None
+
+
 def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) -> int:
     edit, _saved = MemberStore(args.members).edit(change)
     print(edit.summary)
@@ -275,6 +293,7 @@ def _edit(args: argparse.Namespace, change: Callable[[MemberFile], edits.Edit]) 
 
 
 def _add(args: argparse.Namespace) -> int:
+    key = _optional_badge_key(args)
     return _edit(
         args,
         lambda m: edits.add_member(
@@ -287,6 +306,7 @@ def _add(args: argparse.Namespace) -> int:
             valid_until=args.valid_until,
             account=args.account,
             staff=args.staff,
+            badge_key=key,
         ),
     )
 
@@ -304,7 +324,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    return _edit(args, lambda m: edits.revoke_badge(m, "".join(args.uid)))
+    key = _optional_badge_key(args)
+    return _edit(args, lambda m: edits.revoke_badge(m, "".join(args.uid), badge_key=key))
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """`edge report`: the occupancy and impact report for a period, as one HTML page and a CSV of its figures.
 
 Reads the collector's local store (`-c` collector config, or `--store`) or InfluxDB (`--influx` with the
-collector config's `influx` section, or `--influx-url` and `--influx-db`). Exit codes: 0 written; 1 the data
-source could not be read; 2 an option or the config must be fixed.
+collector config's `influx` section, or `--influx-url` and `--influx-db`); `--pdf FILE` prints the page to a PDF
+with the system's Chromium. Exit codes: 0 written; 1 the data source could not be read; 2 an option or the config
+must be fixed; 3 the HTML and CSV were written but the PDF could not be printed (Chromium missing or failing).
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edge.config import NodeConfig, load_config
+from edge.config.report import ReportConfig
 from edge.errors import ConfigError, SourceError
+from edge.i18n import language
 from edge.report.build import DEFAULT_STEP_S, csv_path, make_report, resolve_period, save
+from edge.report.commute import parse_mode, with_overrides
+from edge.report.csvfile import DIALECTS
+from edge.report.factors import Factor
 from edge.report.influx_source import InfluxSettings, InfluxSource, secret
+from edge.report.pdf import PdfError, print_pdf
 from edge.report.period import DEFAULT_OPENING_HOURS, Assumptions
 from edge.report.source import Source
 from edge.report.store_source import StoreSource
@@ -60,28 +67,39 @@ def register(sub: Any) -> None:
         f" times on --days, e.g. 08:00-19:00 (default {DEFAULT_OPENING_HOURS})",
     )
     when.add_argument("--days", help="opening days for times-only --hours, e.g. mon-fri, mon-sat, mon,wed,fri")
-    est = parser.add_argument_group("assumptions")
-    defaults = Assumptions()
-    est.add_argument(
-        "--commute-km",
-        type=float,
-        default=defaults.commute_km_per_member_day,
-        help=f"round-trip commute avoided per member-day, km (default {defaults.commute_km_per_member_day:g})",
+    est = parser.add_argument_group(
+        "assumptions (default: the config's report section; docs/report.md)",
     )
     est.add_argument(
-        "--co2-per-km",
-        type=float,
-        default=defaults.kg_co2_per_km,
-        help=f"kg CO2 per km avoided (default {defaults.kg_co2_per_km}, average French car)",
+        "--mode",
+        action="append",
+        default=[],
+        metavar="MODE=SHARE:KM",
+        help="a commuting mode for this report, e.g. car=0.6:12 (share of member-days, one-way km); repeat it for"
+        " each mode; replaces the config's modes",
     )
     est.add_argument(
-        "--min-count",
-        type=int,
-        default=defaults.min_count,
-        help=f"withhold counts of people below this (default {defaults.min_count})",
+        "--factor",
+        action="append",
+        default=[],
+        metavar="MODE=KG",
+        help="an emission factor for this report, kg CO2e per passenger-km (printed as given, without source)",
     )
+    est.add_argument("--min-count", type=int, help="withhold counts of people below this (default: config, else 5)")
     est.add_argument("--step", type=int, default=DEFAULT_STEP_S, help="occupancy sampling step, seconds (default 300)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("report.html"), help="HTML file (CSV next to it)")
+    est.add_argument("--commute-km", type=float, help=argparse.SUPPRESS)  # replaced: say so rather than ignore it
+    est.add_argument("--co2-per-km", type=float, help=argparse.SUPPRESS)
+    out = parser.add_argument_group("output")
+    out.add_argument("-o", "--out", type=Path, default=Path("report.html"), help="HTML file (CSV next to it)")
+    out.add_argument("--pdf", type=Path, metavar="FILE", help="also print the page to this PDF (A4), with Chromium")
+    out.add_argument("--chromium", metavar="PATH", help="the Chromium to print with (default: $EDGE_CHROMIUM, PATH)")
+    out.add_argument("--lang", help="language of the page: fr or en (default: $EDGE_LANG, else fr)")
+    out.add_argument(
+        "--csv-dialect",
+        choices=DIALECTS,
+        default="standard",
+        help="standard: comma-separated, . decimals; excel-fr: what Excel opens on a French system (; and ,)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -99,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
         timezone = args.timezone or (config.timezone if config else "Europe/Paris")
         tz = _zone(timezone)
         period = resolve_period(tz, args.day, args.start, args.end)
-        hours = opening_hours(args.hours, args.days)
-        assumptions = Assumptions(args.commute_km, args.co2_per_km, args.min_count)
-        source = _source(args, config)
+        lang = language(args.lang)
+        hours, hours_source, site_hours = _opening_hours(args, config)
+        assumptions = _assumptions(args, config)
+        source = _source(args, config, tz)
     except ConfigError as exc:
         print(f"{args.config or 'edge report'}: {len(exc.issues)} problem(s)", file=sys.stderr)
         for issue in exc.issues:
@@ -112,7 +131,18 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         generated = dt.datetime.now(tz).strftime("%Y-%m-%d %H:%M %Z")
-        report = make_report(source, period, hours, assumptions, step_s=args.step, generated=generated)
+        report = make_report(
+            source,
+            period,
+            hours,
+            assumptions,
+            step_s=args.step,
+            generated=generated,
+            lang=lang,
+            hours_source=hours_source,
+            site_hours=site_hours,
+            csv_dialect=args.csv_dialect,
+        )
     except SourceError as exc:
         print(f"edge report: {exc}", file=sys.stderr)
         return 1
@@ -127,6 +157,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge report: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
+    if args.pdf is not None:
+        try:
+            print_pdf(report.html, args.pdf, browser=args.chromium)
+        except PdfError as exc:
+            print(f"edge report: {exc}", file=sys.stderr)
+            return 3
+        except OSError as exc:
+            print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"pdf: {args.pdf}")
     return 0
 
 
@@ -151,6 +191,51 @@ def opening_hours(hours: str | None, days: str | None) -> Schedule:
         raise UsageError(f"--hours: {exc}") from None
 
 
+def _opening_hours(args: argparse.Namespace, config: NodeConfig | None) -> tuple[Schedule, str, Schedule | None]:
+    """The hours utilisation counts, where they come from, and the site's when they differ (see page.Context)."""
+    collector = config.collector if config else None
+    site = collector.opening_hours if collector is not None else None
+    site_set = collector is not None and "opening_hours" in collector.model_fields_set
+    if args.hours is not None or args.days is not None:
+        given = opening_hours(args.hours, args.days)
+        if site is None:
+            return given, "given", None
+        return (given, "site", site) if given == site else (given, "override", site)
+    if site is None:
+        return DEFAULT_OPENING_HOURS, "default", None
+    return site, "site" if site_set else "unset", site
+
+
+def _assumptions(args: argparse.Namespace, config: NodeConfig | None) -> Assumptions:
+    """The config's report section, with the modes and factors given for this report."""
+    if args.commute_km is not None or args.co2_per_km is not None:
+        raise UsageError(
+            "--commute-km and --co2-per-km were replaced by commuting assumptions per mode: set report.commute in"
+            " the config, or give --mode car=1:10 (share, one-way km) and --factor car=0.19 for this report"
+        )
+    section = config.report if config is not None and config.report is not None else ReportConfig()
+    if args.min_count is not None and args.min_count < 1:
+        raise UsageError("--min-count: the small-count threshold must be at least 1")
+    try:
+        modes = [parse_mode(text) for text in args.mode]
+    except ValueError as exc:
+        raise UsageError(f"--mode: {exc}") from None
+    factors: dict[str, float] = {}
+    for text in args.factor:
+        mode, sep, kg = text.partition("=")
+        try:
+            if not sep:
+                raise ValueError("write a factor as MODE=KG, e.g. car=0.19 (kg CO2e per passenger-km)")
+            factors[mode.strip()] = Factor(float(kg)).kg_per_km
+        except ValueError as exc:
+            raise UsageError(f"--factor: {text!r}: {exc}") from None
+    try:
+        commute = with_overrides(section.to_commute(), modes, factors)
+    except ValueError as exc:
+        raise UsageError(f"--mode: {exc}") from None
+    return Assumptions(commute, args.min_count if args.min_count is not None else section.min_count)
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -158,7 +243,7 @@ def _zone(name: str) -> ZoneInfo:
         raise UsageError(f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)") from None
 
 
-def _source(args: argparse.Namespace, config: NodeConfig | None) -> Source:
+def _source(args: argparse.Namespace, config: NodeConfig | None, tz: ZoneInfo) -> Source:
     collector = config.collector if config else None
     site = args.site or (config.site if config else None)
     if args.influx or args.influx_url:
@@ -166,7 +251,7 @@ def _source(args: argparse.Namespace, config: NodeConfig | None) -> Source:
             raise UsageError("--store and InfluxDB options exclude each other")
         if site is None:
             raise UsageError("InfluxDB holds many sites: give --site or -c with the collector's config")
-        return InfluxSource(_influx_settings(args, config), site=site)
+        return InfluxSource(_influx_settings(args, config), site=site, tz=tz)
     if args.influx_db:
         raise UsageError("--influx-db needs --influx-url")
     directions = dict(collector.directions) if collector else {}

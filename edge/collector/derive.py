@@ -55,16 +55,20 @@ def occupancy_series(
     tally: Counter[tuple[str, DeskState]] = Counter(desks.values())
     pending = iter(transitions)
     upcoming = next(pending, None)
+    zones = sorted({zone for zone, _ in desks.values()})
     for t in instants:
+        moved = False  # the set of zones changes only when a desk appears or changes zone
         while upcoming is not None and upcoming[0] <= t:
             _, desk, zone, state = upcoming
             old = desks.get(desk)
             if old is not None:
                 tally[old] -= 1
+            moved = moved or old is None or old[0] != zone
             desks[desk] = (zone, state)
             tally[(zone, state)] += 1
             upcoming = next(pending, None)
-        zones = sorted({zone for zone, _ in desks.values()})
+        if moved:
+            zones = sorted({zone for zone, _ in desks.values()})
         per_zone = {zone: _counts(tally, zone) for zone in zones}
         site = StateCounts(
             occupied=sum(c.occupied for c in per_zone.values()),

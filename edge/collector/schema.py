@@ -14,12 +14,14 @@ Rules (docs/data-model.md explains them):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from edge.collector.lineprotocol import FieldValue, Point
+from edge.collector.members import DayMembers, MonthMembers, YearMembers
 from edge.contract import (
     BadgeScan,
     DeskOccupancy,
@@ -100,6 +102,9 @@ class Measurement:
 
 
 _COUNTS = {"occupied": int, "vacant": int, "unknown": int, "total": int}
+# Field name parts for the visit length bins and the monthly frequency buckets (edge.collector.members).
+VISIT_BIN_FIELDS = ("0_1h", "1_2h", "2_4h", "4_6h", "6_8h", "8h_plus")
+FREQUENCY_FIELDS = ("1", "2_4", "5_9", "10_plus")
 
 MEASUREMENTS: dict[str, Measurement] = {
     m.name: m
@@ -208,6 +213,38 @@ MEASUREMENTS: dict[str, Measurement] = {
             ("site",),
             {"present": int, "entries": int, "exits": int, "estimate": int},
             doc="derived: people on site at each grid instant; estimate=1 when no exit reader is configured",
+        ),
+        Measurement(
+            "members_daily",
+            Bucket.AGGREGATE,
+            ("site",),
+            {
+                "members": int,
+                "entries": int,
+                "measured": int,
+                "incomplete": int,
+                "visit_s": int,
+                **{f"visits_{name}": int for name in VISIT_BIN_FIELDS},
+            },
+            doc="derived: distinct members with a granted passage in a local day (point at local midnight), granted "
+            "entries, and time on site of its measured member-days (summed, and counted per length bin)",
+        ),
+        Measurement(
+            "members_monthly",
+            Bucket.AGGREGATE,
+            ("site",),
+            {"members": int, "member_days": int, "days": int, **{f"came_{n}": int for n in FREQUENCY_FIELDS}},
+            doc="derived: distinct members in a calendar month (point at local midnight of its first day), its "
+            "member-days, and how many members came on 1, 2-4, 5-9, 10+ of its days",
+        ),
+        Measurement(
+            "members_yearly",
+            Bucket.AGGREGATE,
+            ("site",),
+            {"members": int, "error": int, "member_days": int, "days": int, "since_day": int, "final": int},
+            doc="derived: distinct members in a calendar year, estimated (standard error `error`) from a keyed "
+            "sketch kept on the collector until the year closes (final=1), counting from day `since_day` of the "
+            "year (0 = 1 January); point at local midnight of 1 January",
         ),
         Measurement(
             "data_completeness",
@@ -442,6 +479,52 @@ def completeness_point(site: str, node: str, t_ms: int, figures: Completeness) -
         "gaps": figures.gaps,
     }
     return Point("data_completeness", {"site": site, "node": node}, fields, t_ms * NS_PER_MS)
+
+
+def members_daily_point(site: str, midnight_ms: int, day: DayMembers) -> Point:
+    """Derived member figures of one local day, at its local midnight."""
+    fields: dict[str, FieldValue] = {
+        "members": day.members,
+        "entries": day.entries,
+        "measured": day.measured,
+        "incomplete": day.incomplete,
+        "visit_s": day.visit_s,
+    }
+    fields.update({f"visits_{name}": n for name, n in zip(VISIT_BIN_FIELDS, day.bins, strict=True)})
+    return Point("members_daily", {"site": site}, fields, midnight_ms * NS_PER_MS)
+
+
+def members_monthly_point(site: str, midnight_ms: int, month: MonthMembers, member_days: int) -> Point:
+    """Derived member figures of one calendar month, at local midnight of its first day."""
+    fields: dict[str, FieldValue] = {"members": month.members, "member_days": member_days, "days": month.days}
+    fields.update({f"came_{name}": n for name, n in zip(FREQUENCY_FIELDS, month.frequency, strict=True)})
+    return Point("members_monthly", {"site": site}, fields, midnight_ms * NS_PER_MS)
+
+
+def members_yearly_point(site: str, midnight_ms: int, year: YearMembers, member_days: int, days: int) -> Point:
+    """Derived distinct members of one calendar year, at local midnight of 1 January."""
+    fields: dict[str, FieldValue] = {
+        "members": year.members,
+        "error": year.error,
+        "member_days": member_days,
+        "days": days,
+        "since_day": (year.first_day - dt.date(year.year, 1, 1)).days,
+        "final": _flag(year.final),
+    }
+    return Point("members_yearly", {"site": site}, fields, midnight_ms * NS_PER_MS)
+
+
+AGGREGATE_POLICY = "longterm"
+"""The InfluxDB 1.x retention policy (2.x: DBRP mapping) of the derived series in the default deployment: the raw
+measurements are in the database's default policy (90 days), the derived ones in this one (years)."""
+
+
+def qualified(measurement: str) -> str:
+    """How an InfluxQL query names a measurement: `"longterm"."zone_occupancy"` for a derived series, so one
+    datasource reads both policies; a raw one stays in the default policy (`"door_access"`)."""
+    if MEASUREMENTS[measurement].bucket is Bucket.AGGREGATE:
+        return f'"{AGGREGATE_POLICY}"."{measurement}"'
+    return f'"{measurement}"'
 
 
 def bucket_of(point: Point) -> Bucket:

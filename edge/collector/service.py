@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from edge import __version__
 from edge.clock import Clock, SystemClock
+from edge.collector.aggregates import MemberAggregator
 from edge.collector.deriver import Deriver
 from edge.collector.forward import Forwarder
 from edge.collector.ingest import Outcome, Receipt, Rejected, classify
@@ -96,6 +97,19 @@ class Collector:
                 directions=self.settings.directions,
                 assumed_stay_h=self.settings.assumed_stay_h,
                 opening_hours=self.settings.opening_hours,
+            )
+            if self.settings.derive
+            else None
+        )
+        self.aggregator = (
+            MemberAggregator(
+                self.store,
+                site=config.site,
+                clock=self.clock,
+                tz=config.tz,
+                retention_days=self.settings.retention_days,
+                directions=self.settings.directions,
+                yearly_sketch=self.settings.yearly_sketch,
             )
             if self.settings.derive
             else None
@@ -317,6 +331,9 @@ class Collector:
                 self.forwarder.wake.set()
             # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
             self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
+        aggregated = self.aggregator is not None and self.aggregator.due() and self.aggregator.run()
+        if aggregated and self.forwarder is not None:
+            self.forwarder.wake.set()
         if now >= self._next_purge:
             self._next_purge = now + self.settings.purge_interval_s
             self.purge()
@@ -333,7 +350,9 @@ class Collector:
             log.info("asked %s to replay seq %d..%d", node, request.first_seq, request.last_seq)
 
     def purge(self) -> None:
-        """Delete records past their retention (see docs/data-model.md)."""
+        """Delete records past their retention (see docs/data-model.md), once the member aggregates hold them."""
+        if self.aggregator is not None:
+            self.aggregator.run(force=True)
         now_ms = ms_of(self.clock.now())
 
         def cutoff(days: int | None) -> int | None:

@@ -7,7 +7,9 @@ updated in the same transaction, so a crash leaves all of them consistent with t
 
 Tables: events (raw events, forwarded in `rid` order), desk_transitions (one row per change of a desk's state:
 a heartbeat that re-confirms a known state adds nothing), accesses (no pseudonym), latest, seq_ranges, nodes,
-quarantine, derived (the derived series, forwarded in `rid` order), meta.
+quarantine, derived (the derived series, forwarded in `rid` order), meta, and the anonymous member aggregates
+member_days, member_months, member_years (edge/collector/aggregates.py; a year's sketch registers are kept only
+until the year closes).
 
 Every time column holds the event's effective time (`Accepted.ts_ms`): never later than its receipt plus the
 collector's allowed clock skew, so purging by time also bounds how long after its receipt a record is kept.
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -25,9 +29,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from edge.collector.ingest import Accepted, Ignored, Outcome, Rejected
 from edge.collector.lineprotocol import Point
+from edge.collector.members import DayMembers, MonthMembers, YearMembers
 from edge.collector.schema import Completeness, Retention, ms_of
 from edge.collector.seqtrack import NodeSeqs
 from edge.contract import DeskOccupancy, DeskState, DoorAccess, Kind, NodeStatus
@@ -83,6 +89,17 @@ CREATE TABLE IF NOT EXISTS derived (
     UNIQUE (series, t_ms)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS member_days (
+    day TEXT PRIMARY KEY, members INTEGER NOT NULL, entries INTEGER NOT NULL, measured INTEGER NOT NULL,
+    incomplete INTEGER NOT NULL, visit_s INTEGER NOT NULL, bins TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS member_months (
+    month TEXT PRIMARY KEY, members INTEGER NOT NULL, frequency TEXT NOT NULL, days INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS member_years (
+    year INTEGER PRIMARY KEY, registers BLOB, members INTEGER NOT NULL, error INTEGER NOT NULL,
+    first_day TEXT NOT NULL, last_day TEXT NOT NULL, final INTEGER NOT NULL, interrupted INTEGER NOT NULL
+);
 """
 
 STATE_CODES = {DeskState.VACANT: 0, DeskState.OCCUPIED: 1, DeskState.UNKNOWN: 2}
@@ -115,17 +132,58 @@ class DirtyMarks:
     hours_from: int = NO_MARK  # hour buckets with new door decisions, first and last
     hours_to: int = NO_MARK
     complete_upto: int = NO_MARK  # last instant data completeness was written for
+    members_from: int = NO_MARK  # earliest door decision that arrived since the member aggregates were computed
+    members_upto: int = NO_MARK  # local midnight of the last day the member aggregates were computed for
 
     def touch_instant(self, t_ms: int) -> None:
         """An event at t_ms changes the grid from t_ms on."""
         if self.derived_upto != NO_MARK and t_ms <= self.derived_upto:
             self.dirty_from = t_ms if self.dirty_from == NO_MARK else min(self.dirty_from, t_ms)
 
+    def touch_members(self, t_ms: int) -> None:
+        """A door decision at t_ms changes that day's member figures."""
+        self.members_from = t_ms if self.members_from == NO_MARK else min(self.members_from, t_ms)
+
     def touch_hour(self, t_ms: int) -> None:
         """A door decision at t_ms changes its hour's counts."""
         hour = t_ms - t_ms % HOUR_MS
         self.hours_from = hour if self.hours_from == NO_MARK else min(self.hours_from, hour)
         self.hours_to = max(self.hours_to, hour)
+
+
+def _ints(values: Sequence[int]) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def _parse_ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(",")) if text else ()
+
+
+def day_members_row(row: Sequence[Any]) -> DayMembers:
+    """A member_days row as DayMembers."""
+    day, members, entries, measured, incomplete, visit_s, bins = row
+    return DayMembers(dt.date.fromisoformat(day), members, entries, measured, incomplete, visit_s, _parse_ints(bins))
+
+
+def month_members_row(row: Sequence[Any]) -> MonthMembers:
+    """A member_months row as MonthMembers."""
+    month, members, frequency, days = row
+    return MonthMembers(dt.date.fromisoformat(month + "-01"), members, _parse_ints(frequency), days)
+
+
+def year_members(row: Sequence[Any]) -> YearMembers:
+    """A member_years row (year, registers, members, error, first_day, last_day, final, interrupted)."""
+    year, registers, members, error, first_day, last_day, final, interrupted = row
+    return YearMembers(
+        int(year),
+        int(members),
+        int(error),
+        dt.date.fromisoformat(first_day),
+        dt.date.fromisoformat(last_day),
+        bool(final),
+        bool(interrupted),
+        None if registers is None else bytes(registers),
+    )
 
 
 def lock_exclusive(path: Path, what: str) -> int:
@@ -161,6 +219,9 @@ class Store:
         self._lock = threading.Lock()
         try:
             self._db = connect(path, synchronous=synchronous)
+            # Deleted rows are overwritten with zeros: purged access records and a closed year's sketch leave no
+            # copy in the file's free pages.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
             self.seqs = self._load_seqs()
             self.marks = DirtyMarks(**{name: self._meta(name) for name in DirtyMarks.__dataclass_fields__})
@@ -320,6 +381,8 @@ class Store:
                 accesses.append((a.ts_ms, body.door, body.reader, int(body.granted), str(body.reason)))
                 self.marks.touch_instant(a.ts_ms)
                 self.marks.touch_hour(a.ts_ms)
+                if body.granted:
+                    self.marks.touch_members(a.ts_ms)
             if a.kind in RETAINED_KINDS:
                 key = (str(a.kind), a.subject)
                 if key not in latest or latest[key][2] <= a.ts_ms:
@@ -416,20 +479,129 @@ class Store:
 
         Returns how many points were new or changed.
         """
-        changed = 0
         with self._transaction() as db:
-            for point in points:
-                series, t_ms, line = point.series_key(), point.time_ns // 1_000_000, point.line()
-                row = db.execute("SELECT line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)).fetchone()
-                if row is not None and row[0] == line:
-                    continue
-                if row is not None:
-                    db.execute("DELETE FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms))
-                db.execute("INSERT INTO derived (series, t_ms, line) VALUES (?, ?, ?)", (series, t_ms, line))
-                changed += 1
+            changed = self._save_points(db, points)
             self.marks = marks
             self._save_marks(db)
         return changed
+
+    @staticmethod
+    def _save_points(db: sqlite3.Connection, points: Sequence[Point]) -> int:
+        changed = 0
+        for point in points:
+            series, t_ms, line = point.series_key(), point.time_ns // 1_000_000, point.line()
+            row = db.execute("SELECT line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)).fetchone()
+            if row is not None and row[0] == line:
+                continue
+            if row is not None:
+                db.execute("DELETE FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms))
+            db.execute("INSERT INTO derived (series, t_ms, line) VALUES (?, ?, ?)", (series, t_ms, line))
+            changed += 1
+        return changed
+
+    # -- member aggregates -------------------------------------------------------------------------------
+
+    def door_passages(self, from_ms: int, before_ms: int) -> list[tuple[int, str, str]]:
+        """Granted door decisions with from_ms <= t < before_ms, in time order: (t_ms, member, reader).
+
+        `member` is the member id, or the badge token for a badge without one: pseudonymous, read only to
+        compute the member aggregates. A payload that cannot be read (a damaged file) is skipped.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ts_ms, payload FROM events WHERE retention = ? AND kind = ? AND ts_ms >= ? AND ts_ms < ?"
+                " ORDER BY ts_ms, rid",
+                (int(Retention.PSEUDONYMOUS), str(Kind.DOOR_ACCESS), from_ms, before_ms),
+            ).fetchall()
+        out = []
+        for ts_ms, payload in rows:
+            try:
+                body = json.loads(bytes(payload))
+            except ValueError:
+                continue
+            if isinstance(body, dict) and body.get("granted"):
+                out.append((int(ts_ms), str(body.get("member") or body.get("token")), str(body.get("reader"))))
+        return out
+
+    def member_year(self, year: int) -> YearMembers | None:
+        """A year's row of the member aggregates, with its sketch while it is open."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT year, registers, members, error, first_day, last_day, final, interrupted FROM member_years"
+                " WHERE year = ?",
+                (year,),
+            ).fetchone()
+        return None if row is None else year_members(row)
+
+    def open_years(self) -> list[int]:
+        """Years whose sketch is still kept."""
+        with self._lock:
+            return [int(r[0]) for r in self._db.execute("SELECT year FROM member_years WHERE final = 0")]
+
+    def member_days_between(self, first: dt.date, last: dt.date) -> list[DayMembers]:
+        """Stored day figures from `first` to `last` inclusive."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT day, members, entries, measured, incomplete, visit_s, bins FROM member_days"
+                " WHERE day >= ? AND day <= ? ORDER BY day",
+                (first.isoformat(), last.isoformat()),
+            ).fetchall()
+        return [day_members_row(r) for r in rows]
+
+    def save_members(
+        self,
+        days: Sequence[DayMembers],
+        months: Sequence[MonthMembers],
+        years: Sequence[YearMembers],
+        points: Sequence[Point],
+        marks: DirtyMarks,
+    ) -> int:
+        """Store member aggregates, their points for InfluxDB and the new marks in one transaction.
+
+        A closed year's registers are overwritten (the store runs with SQLite's secure_delete) so that the file
+        keeps no copy.
+        Returns how many points were new or changed.
+        """
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO member_days (day, members, entries, measured, incomplete, visit_s, bins)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (d.day.isoformat(), d.members, d.entries, d.measured, d.incomplete, d.visit_s, _ints(d.bins))
+                    for d in days
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO member_months (month, members, frequency, days) VALUES (?, ?, ?, ?)",
+                [(m.month.isoformat()[:7], m.members, _ints(m.frequency), m.days) for m in months],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO member_years"
+                " (year, registers, members, error, first_day, last_day, final, interrupted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        y.year,
+                        None if y.final else y.registers,
+                        y.members,
+                        y.error,
+                        y.first_day.isoformat(),
+                        y.last_day.isoformat(),
+                        int(y.final),
+                        int(y.interrupted),
+                    )
+                    for y in years
+                ],
+            )
+            changed = self._save_points(db, points)
+            self.marks = marks
+            self._save_marks(db)
+        return changed
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the file and truncate it (after a year's sketch is erased)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def holes(self) -> dict[str, list[tuple[int, int]]]:
         """Per node, the seq ranges not received (see NodeSeqs.holes)."""
@@ -467,6 +639,8 @@ class Store:
                     )
         personal = before_ms.get(Retention.PSEUDONYMOUS)
         if personal is not None:
+            with self._transaction():  # a reader knows that door records before this may be gone
+                self._set_meta("pseudonymous_purged_before", max(personal, self._meta("pseudonymous_purged_before")))
             removed["accesses"] = self._purge_chunks(
                 "DELETE FROM accesses WHERE rowid IN (SELECT rowid FROM accesses WHERE t_ms < ? LIMIT ?)", (personal,)
             )

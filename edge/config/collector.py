@@ -66,6 +66,9 @@ class CollectorConfig(StrictModel):
     derive_step_s: int = Field(default=60, ge=10, le=3600)
     assumed_stay_h: float = Field(default=4.0, gt=0, le=24)
     directions: dict[Name, Literal["in", "out"]] = Field(default_factory=dict)
+    # Keep a keyed sketch of each open year to count its distinct members after access records expire (the key and
+    # the sketch are destroyed when the year closes; docs/data-model.md). False: yearly distinct counts are not kept.
+    yearly_sketch: bool = True
     # The site's opening hours (site time zone): utilisation "within opening hours" counts only these.
     opening_hours: ScheduleField = ALWAYS
     backoff_max_s: PositiveSeconds = 60.0

@@ -44,6 +44,10 @@ class ConsoleConfig(StrictModel):
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # The door log shows nothing older than this (access records are kept at most 3 months).
     door_log_days: int = Field(default=90, ge=1, le=90)
+    # The audit log keeps staff actions this long (5 years: a former member's identity data, docs/console.md);
+    # login records (failed and successful logins, the audit log's login lines) at most 90 days.
+    audit_log_days: int = Field(default=1826, ge=90, le=3653)
+    login_record_days: int = Field(default=90, ge=1, le=90)
 
     @field_validator("listen")
     @classmethod

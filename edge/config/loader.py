@@ -1,17 +1,21 @@
-"""The only YAML reader: turns a node's file into a validated `NodeConfig` or a list of located issues."""
+"""Node configs: a node's file into a validated `NodeConfig` or a list of issues located by key path and line.
+
+The file is read by `edge.config.yaml_io`; `issue_from_error` and `format_issues` name the keys of validation
+errors for every YAML file edge reads (node config, member file, mapping files).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from edge.config.base import Issue, iter_secrets
 from edge.config.node import NodeConfig, cross_check
+from edge.config.yaml_io import Scalars, YamlSyntaxError, key_path, parse_yaml
 from edge.errors import ConfigError
 
 _SECRET_WORDS = ("password", "secret", "key", "token")
@@ -32,36 +36,33 @@ def parse_config(
 ) -> NodeConfig:
     """Validate YAML text into a NodeConfig; relative paths are taken from `base_dir`."""
     try:
-        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        document = parse_yaml(text, Scalars.YAML_1_1)
+    except YamlSyntaxError as exc:
+        raise ConfigError([exc.located(source)]) from None
+    data = document.data
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the file must be a YAML mapping (site:, node:, ...)"])
-    lines = line_index(root_node)
     context = {"base_dir": base_dir}
     try:
         config = NodeConfig.model_validate(data, context=context)
     except ValidationError as exc:
         issues = [issue_from_error(err, data) for err in exc.errors()]
-        raise ConfigError(format_issues(issues, lines, source)) from None
+        raise ConfigError(format_issues(issues, document.lines, source)) from None
     issues = cross_check(config)
     if check_secrets:
         issues.extend(_secret_issues(config))
     if issues:
-        raise ConfigError(format_issues(issues, lines, source))
+        raise ConfigError(format_issues(issues, document.lines, source))
     return config
 
 
 def _secret_issues(config: NodeConfig) -> list[Issue]:
     issues = []
-    for key_path, file in iter_secrets(config):
+    for where, file in iter_secrets(config):
         if not file.is_file():
-            issues.append(Issue(key_path, f"secret file {file} does not exist"))
+            issues.append(Issue(where, f"secret file {file} does not exist"))
         elif not os.access(file, os.R_OK):
-            issues.append(Issue(key_path, f"secret file {file} is not readable by this user"))
+            issues.append(Issue(where, f"secret file {file} is not readable by this user"))
     return issues
 
 
@@ -73,11 +74,11 @@ def issue_from_error(err: Any, data: Any) -> Issue:
         # A discriminated union (e.g. `type:` of a reader): name the key itself, as for any other field.
         ctx = err.get("ctx") or {}
         key = str(ctx.get("discriminator", "type")).strip("'")
-        path = _render([*loc, key])
+        path = key_path([*loc, key])
         if kind == "union_tag_not_found":
             return Issue(path, "required key is missing")
         return Issue(path, f"unknown {key} {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})")
-    path = _render(loc)
+    path = key_path(loc)
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
         if any(word in name.lower() for word in _SECRET_WORDS) and not name.endswith("_file"):
@@ -116,44 +117,24 @@ def _data_path(loc: Sequence[Any], data: Any, *, keep_last: bool = True) -> list
     return out
 
 
-def _render(loc: Sequence[str | int]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+Lines = Mapping[str, int] | Callable[[], Mapping[str, int]]
+"""The line of each key path, or how to work it out (`YamlDocument.lines`) when there is an issue to place."""
 
 
-def line_index(node: yaml.Node | None) -> dict[str, int]:
-    """Map every key path in the document to its 1-based line number."""
-    index: dict[str, int] = {}
-
-    def walk(current: yaml.Node, path: list[str | int]) -> None:
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                sub = [*path, key.value]
-                index[_render(sub)] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(current, yaml.SequenceNode):
-            for position, item in enumerate(current.value):
-                sub = [*path, position]
-                index[_render(sub)] = item.start_mark.line + 1
-                walk(item, sub)
-
-    if node is not None:
-        walk(node, [])
-    return index
-
-
-def format_issues(issues: list[Issue], lines: dict[str, int], source: str) -> list[str]:
+def format_issues(issues: list[Issue], lines: Lines, source: str) -> list[str]:
+    """Each issue as `key.path: message (source, line N)`; the line is the nearest known one up the key path."""
+    if not issues:
+        return []
+    index = lines() if callable(lines) else lines
     out = []
     for issue in issues:
-        line = _nearest_line(issue.path, lines)
+        line = _nearest_line(issue.path, index)
         where = f" ({source}, line {line})" if line else ""
         out.append(f"{issue.path}: {issue.message}{where}")
     return out
 
 
-def _nearest_line(path: str, lines: dict[str, int]) -> int | None:
+def _nearest_line(path: str, lines: Mapping[str, int]) -> int | None:
     while path:
         if path in lines:
             return lines[path]

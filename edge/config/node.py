@@ -27,6 +27,7 @@ from edge.config.desks import PresenceConfig
 from edge.config.doors import DoorConfig
 from edge.config.mqtt import MqttConfig
 from edge.config.readers import ReaderConfig
+from edge.config.report import ReportConfig
 
 
 class OutboxConfig(StrictModel):
@@ -57,6 +58,7 @@ class NodeConfig(StrictModel):
     presence: PresenceConfig | None = None
     collector: CollectorConfig | None = None
     console: ConsoleConfig | None = None
+    report: ReportConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:

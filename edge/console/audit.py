@@ -20,6 +20,8 @@ ACTIONS = {
     "member.suspend": _("Suspended a member"),
     "member.unsuspend": _("Lifted a suspension"),
     "member.remove": _("Removed a member"),
+    "member.restore": _("Restored a removed member"),
+    "member.enrol": _("Enrolled a badge by tapping it"),
     "account.seats": _("Changed an account's seats"),
     "import": _("Imported members"),
     "publish": _("Published the members to the doors"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.access.members import Member, MemberFile
+from edge.staff.members import Member, MemberFile
 
 COMPARED = tuple(name for name in Member.model_fields if name not in ("id",))
 

@@ -7,8 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from edge.access.members import Member, MemberFile, mask_uid
 from edge.contract.token import normalise_uid
+from edge.staff.members import Member, MemberFile, mask_uid
 
 
 def _uids(text: str) -> tuple[str, ...]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.access.members import MemberFile
-from edge.access.members_csv import MAPPINGS, CsvMapping, ImportReport, import_csv, load_mapping
+from edge.errors import ConfigError
 from edge.i18n import Formatter
 from edge.staff import imports
+from edge.staff.badges import same_cards
+from edge.staff.csv_import import ImportReport, import_csv
+from edge.staff.csv_mapping import MAPPINGS, CsvMapping, load_mapping
 from edge.staff.imports import ImportPlan as Diff
 from edge.staff.imports import RemovalVerdict
+from edge.staff.members import MemberFile
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,21 @@ def mapping_for(fmt: str, override: Path | None) -> CsvMapping:
 
 
 def plan_import(
-    raw: bytes, mapping: CsvMapping, base: MemberFile, *, name: str, confirmed: int | None, fmt: Formatter
+    raw: bytes,
+    mapping: CsvMapping,
+    base: MemberFile,
+    *,
+    name: str,
+    confirmed: int | None,
+    fmt: Formatter,
+    badge_key: bytes | None = None,
 ) -> ImportPlan:
-    """Import `raw` over `base` (ConfigError listing every bad row in `fmt`'s language) and judge the removals."""
+    """Import `raw` over `base` (ConfigError listing every bad row in `fmt`'s language) and judge the removals.
+
+    With the badge key, a card of the export that someone holds by its token (enrolled by tapping) is refused too.
+    """
     result, report = import_csv(raw, mapping, base, source=name, fmt=fmt)
+    if badge_key is not None and (twice := same_cards(result, badge_key)):
+        raise ConfigError([f"{same}: give each card to one member" for same in twice])
     diff = imports.plan_import(base, result, mapping.source)
     return ImportPlan(result, report, diff, imports.judge_removals(diff, confirmed=confirmed))

@@ -1,4 +1,5 @@
-"""The console's own middleware: the language staff chose (French otherwise), and the absolute session limit."""
+"""The console's own middleware: the language staff chose (French otherwise), the absolute session limit, and
+sessions that live pages' polling does not keep alive."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -44,3 +46,28 @@ class SessionLimitMiddleware:
             if not isinstance(started, (int, float)) or time.time() - started > settings.EDGE_SESSION_MAX_AGE:
                 logout(request)
         return self.get_response(request)
+
+
+PASSIVE = "edge_passive"
+"""Request attribute set by a view that only reads on a page's behalf (a live page's polling): not activity."""
+
+
+def passive(request: HttpRequest) -> None:
+    """Mark `request` as made by a page on its own (polling): it does not renew the session's idle limit."""
+    setattr(request, PASSIVE, True)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, except that a passive request leaves the session's expiry as it was.
+
+    Sessions are saved on every request (SESSION_SAVE_EVERY_REQUEST) so that the idle limit counts from the last
+    thing staff did. A Today page left open polls every second: that must not keep an unattended browser logged
+    in, so its polls are passive and the session still ends `session_idle_minutes` after the last real request.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Save the session as Django does, unless the request was passive and changed nothing in it."""
+        session = getattr(request, "session", None)
+        if getattr(request, PASSIVE, False) and session is not None and not session.modified:
+            return response
+        return super().process_response(request, response)

@@ -53,7 +53,7 @@ class Runtime:
     @classmethod
     def from_config(cls, config: NodeConfig) -> Runtime:
         """Load the member file's store and the keys named in the config; ConfigError naming the key otherwise."""
-        from edge.access.keys import load_badge_key, load_signing_key
+        from edge.staff.keys import load_badge_key, load_signing_key
 
         console = config.console
         assert console is not None and config.badge_key_file is not None

@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any
 
+from edge.console.retention import Purger
 from edge.console.runtime import Runtime, install
 
 log = logging.getLogger("edge.console")
@@ -41,6 +42,7 @@ class ConsoleService:
         )
         self.server.ssl_adapter = BuiltinSSLAdapter(str(console.tls_cert_file), str(console.tls_key_file))
         self._thread: threading.Thread | None = None
+        self.purger = Purger(console.audit_log_days, console.login_record_days)
 
     def start(self) -> None:
         """Connect to the broker (in the background) and start serving; return once the port listens."""
@@ -49,6 +51,7 @@ class ConsoleService:
         self.server.prepare()  # binds the port: an error here (port taken, bad certificate) fails the start
         self._thread = threading.Thread(target=self.server.serve, name="console-https", daemon=True)
         self._thread.start()
+        self.purger.start()
         log.info("console: serving https://%s:%s/", self.runtime.console.listen, self.server.bind_addr[1])
 
     def alive(self) -> bool:
@@ -64,6 +67,7 @@ class ConsoleService:
             log.warning("console: stopping the server: %s", exc)
         if self._thread is not None:
             self._thread.join(5)
+        self.purger.stop()
         if self.runtime.link is not None:
             self.runtime.link.stop()
         install(None)

@@ -63,7 +63,7 @@ def build(config: NodeConfig, *, debug: bool = False) -> dict[str, Any]:
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "csp.middleware.CSPMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
+            "edge.console.middleware.SessionMiddleware",
             "edge.console.middleware.LanguageMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",

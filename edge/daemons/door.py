@@ -23,11 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edge.access.commands import Action, ReplayGuard, verify_command
-from edge.access.files import write_atomic
 from edge.access.floor import FloorState, VersionFloor, load_floor, save_floor, starting_floor
 from edge.access.index import SnapshotIndex
 from edge.access.rules import AccessRequest, Decision, Direction, DoorContext, decide, record
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.access.snapshot import apply_snapshot
 from edge.access.store import load_replay_guard, load_snapshot, load_tracking, save_replay_guard, save_tracking
 from edge.access.tracking import PassbackState, SeatState
@@ -41,6 +40,7 @@ from edge.daemons.door_unit import DoorUnit, MembersInfo, Pending
 from edge.daemons.launch import Launch
 from edge.daemons.node_files import load_access_keys, load_node_badge_key
 from edge.errors import PayloadError, StoreError
+from edge.files import write_atomic
 from edge.hardware import BadgeReader, build_reader
 from edge.hardware.door_io import DoorHardware
 from edge.metrics import Counters

@@ -1,9 +1,9 @@
 """The files a daemon reads when it starts, besides its config: a door's trusted public keys, the site badge key, the
 broker's TLS files.
 
-Each is read by one function here (or, for TLS, `edge.bus.session.tls_context`), which the daemon calls and
-`edge check-config` runs through `node_file_issues`: the check can never call valid a file the daemon then refuses.
-Every problem is a ConfigError issue that starts with the config key naming the file.
+Each is read by one function here (through `edge.config.keyfiles`; for TLS, `edge.bus.session.tls_context`), which
+the daemon calls and `edge check-config` runs through `node_file_issues`: the check can never call valid a file the
+daemon then refuses. Every problem is a ConfigError issue that starts with the config key naming the file.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.access.keys import load_trusted_keys, read_badge_key
-from edge.access.signing import TrustedKeys
+from edge.access.signed import TrustedKeys
 from edge.bus.session import tls_context
 from edge.config import NodeConfig
 from edge.config.access import AccessConfig
+from edge.config.keyfiles import load_trusted_keys, read_badge_key
 from edge.errors import ConfigError
 
 

@@ -3,7 +3,8 @@
 Queries are checked against the collector's schema when they are built (`select` refuses a measurement, tag or
 field that `edge.collector.schema.MEASUREMENTS` does not declare), so a renamed field breaks the build, not a
 dashboard at a site. Variables are matched as regular expressions (`"zone" =~ /^$zone$/`): Grafana writes a
-multi-value or "All" selection as `(a|b|c)`, which only a regex match accepts.
+multi-value or "All" selection as `(a|b|c)`, which only a regex match accepts. Derived series are read from their
+retention policy (`"longterm"."zone_occupancy"`, edge.collector.schema.qualified), raw ones from the default one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from edge.collector.schema import MEASUREMENTS
+from edge.collector.schema import MEASUREMENTS, qualified
 
 SITE = '"site" =~ /^$site$/'
 ZONE = '"zone" =~ /^$zone$/'
@@ -44,7 +45,7 @@ def select(
     for name in group_by:
         if not name.startswith("time(") and name not in declared.tags:
             raise ValueError(f"{measurement} cannot be grouped by {name}: not a tag")
-    query = f'SELECT {columns} FROM "{measurement}" WHERE {" AND ".join((*filters, TIME))}'
+    query = f"SELECT {columns} FROM {qualified(measurement)} WHERE {' AND '.join((*filters, TIME))}"
     if group_by:
         query += " GROUP BY " + ", ".join(g if g.startswith("time(") else f'"{g}"' for g in group_by)
     if fill is not None:
@@ -58,7 +59,7 @@ def tag_values(key: str, measurement: str | None = None, *filters: str) -> str:
         raise ValueError(f"{measurement} has no tag {key}")
     query = "SHOW TAG VALUES"
     if measurement is not None:
-        query += f' FROM "{measurement}"'
+        query += f" FROM {qualified(measurement)}"
     query += f' WITH KEY = "{key}"'
     if filters:
         query += " WHERE " + " AND ".join(filters)

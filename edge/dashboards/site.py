@@ -161,6 +161,18 @@ PANELS = (
         unit="none",
         min=0,
     ),
+    Panel(
+        "timeseries",
+        "Members per day",
+        "Different members with a granted entry or exit each local day (a bar at local midnight), and member-days "
+        "measured at the door, from the collector's anonymous member aggregates: kept for years, long after the "
+        "access records expire. Choose a range of months or a year.",
+        (Target(select('"members" AS "members"', "members_daily", SITE)),),
+        width=24,
+        unit="none",
+        min=0,
+        custom=BARS,
+    ),
 )
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edge.access.keys import load_badge_key, load_signing_key
-from edge.access.members import load_member_file, save_member_file
 from edge.clock import ScaledClock
 from edge.config import load_config
 from edge.contract import Topics
+from edge.demo.console import DemoConsole, prepare_console, start_console
 from edge.demo.driver import Driver
 from edge.demo.observer import Observer
 from edge.demo.scenario import BrokerRestart, at, day, expected_decisions
@@ -28,6 +27,8 @@ from edge.hardware.sim.ld2410 import RadarSimulator
 from edge.hardware.sim.pinbridge import PinBridgeClient
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.staff.edits import revoke_badge
+from edge.staff.keys import load_badge_key, load_signing_key
+from edge.staff.memberfile import load_member_file, save_member_file
 from edge.staff.push import push_snapshot
 
 # An hour before the first card: at --speed 600 that is six real seconds for the stack to start and the doors to
@@ -46,6 +47,8 @@ class Options:
     install: bool = True
     report: bool = True
     influx: dict[str, Any] | None = None  # the collector's `influx:` section, to forward to InfluxDB as well
+    console: bool = True  # also run the staff console (HTTPS on 127.0.0.1)
+    console_port: int | None = None
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Outcome:
     broker_pids: list[int] = field(default_factory=list)
     decisions_after_restart: int = 0
     drained: bool = False
+    console: str | None = None  # the console's address, when it ran
 
     @property
     def ok(self) -> bool:
@@ -78,6 +82,7 @@ class Demo:
         self.root = options.workdir
         self.clock: ScaledClock | None = None
         self.observer: Observer | None = None
+        self.console: DemoConsole | None = None
         self._stop_view = threading.Event()
 
     def run(self) -> Outcome:
@@ -95,8 +100,15 @@ class Demo:
         view_thread: threading.Thread | None = None
         outcome = Outcome()
         try:
+            if self.options.console:
+                # Before the clock starts: creating the account takes seconds the scripted day must not lose.
+                self.console = prepare_console(site, self.options.console_port)
             self.clock = clock = ScaledClock(at(*DAY_START), self.options.speed)
             self._start_daemons(site, daemons, clock)
+            if self.console is not None:
+                start_console(self.console, daemons, clock.spec())
+                outcome.console = self.console.url
+                print(self.console.banner, flush=True)
             for name in ("door-front", "desks-open", "desks-quiet", "desks-lab"):
                 path = self.root / "sim" / f"{name}.pins"
                 wait_for(path, 30)
@@ -112,6 +124,7 @@ class Demo:
             driver.wait_until(at(*DAY_END), tick=daemons.check)
             drain_problem = self._drain(observer) or self._forwarded(observer)
             outcome = self._outcome(observer, actions, site)
+            outcome.console = self.console.url if self.console is not None else None
             outcome.drained = drain_problem is None
             if drain_problem is not None:
                 outcome.mismatches.append(drain_problem)
@@ -180,6 +193,7 @@ class Demo:
                         broker_up=broker.up,
                         names=names,
                         zones=site.zones,
+                        console=self.console.banner if self.console is not None else None,
                     )
                     sys.stdout.write("\033[H\033[J" + screen + "\n")
                     sys.stdout.flush()

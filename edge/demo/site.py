@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from edge.config.yaml_io import dump_yaml
 from edge.staff.keygen import generate_site_keys
 
 SITE = "tiers-lieu-demo"
@@ -221,7 +220,7 @@ def build_site(root: Path, broker_port: int, influx: dict[str, Any] | None = Non
     people_list = people(desk_list)
     site = DemoSite(root, broker_port, people_list, desk_list, str(root / "dev" / "reader-front-in"), keys=keys)
     site.members_file = root / "members.yaml"
-    site.members_file.write_text(yaml.safe_dump(members_document(people_list), sort_keys=False, allow_unicode=True))
+    site.members_file.write_text(dump_yaml(members_document(people_list)))
 
     door = _node("door-front", root, broker_port)
     door["badge_key_file"] = str(keys / "badge.key")
@@ -265,7 +264,7 @@ def build_site(root: Path, broker_port: int, influx: dict[str, Any] | None = Non
     for name, config in nodes.items():
         path = root / "nodes" / f"{name}.yaml"
         path.parent.mkdir(exist_ok=True)
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        path.write_text(dump_yaml(config))
         site.nodes[name] = path
     return site
 

@@ -30,6 +30,7 @@ def render(
     names: dict[str, str],
     zones: list[str],
     color: bool = True,
+    console: str | None = None,
 ) -> str:
     """The whole screen as text."""
     width = min(shutil.get_terminal_size((100, 40)).columns, 110)
@@ -37,6 +38,7 @@ def render(
     lines = [
         f"{BOLD}edge demo{RESET} — tiers-lieu-demo — {local:%A %d %B %Y %H:%M:%S} (simulated, ×{speed:g})   "
         f"broker {GREEN + 'up' if broker_up else RED + 'DOWN'}{RESET}",
+        *([f"{BOLD}{console}{RESET}"] if console else []),
         "─" * width,
         f"{BOLD}Front door{RESET}",
     ]

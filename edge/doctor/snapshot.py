@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable
 
 from edge.access.floor import load_floor, starting_floor
-from edge.access.keys import load_trusted_keys
 from edge.access.store import load_snapshot
+from edge.config.keyfiles import load_trusted_keys
 from edge.daemons.door import FLOOR_FILE, SNAPSHOT_FILE
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status

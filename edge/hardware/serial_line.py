@@ -13,7 +13,7 @@ from edge.clock import Clock
 from edge.errors import FrameError
 from edge.hardware.readers import FaultCallback, ReaderHealth, ScanCallback
 from edge.hardware.serial_port import SerialReader
-from edge.hardware.uid import UidFormat, normalize_uid
+from edge.hardware.uid import UidFormat, uid_from_text
 
 _TERMINATORS = b"\r\n"
 _CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
@@ -92,7 +92,7 @@ class LineParser:
             text = match.group("uid") if "uid" in self.pattern.groupindex else match.group(1)
             if text is None:
                 raise FrameError("the pattern's UID group matched nothing")
-        return normalize_uid(text, self.fmt, decimal_bytes=self.decimal_bytes)
+        return uid_from_text(text, self.fmt, decimal_bytes=self.decimal_bytes)
 
     def _parse(self, line: bytes) -> str | None:
         try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from edge.i18n import language
 from edge.report import csvfile, page
 from edge.report.figures import compute
 from edge.report.model import Figures
@@ -40,8 +41,16 @@ def make_report(
     *,
     step_s: int = DEFAULT_STEP_S,
     generated: str = "",
+    lang: str | None = None,
+    hours_source: str = "default",
+    site_hours: Schedule | None = None,
+    csv_dialect: csvfile.Dialect = "standard",
 ) -> Report:
-    """Read the source for the period and render the figures."""
+    """Read the source for the period and render the figures in `lang` (`$EDGE_LANG`, then French, if None).
+
+    `hours_source` says where `hours` come from (see `page.Context`): the page notes hours that are not the
+    site's.
+    """
     data = read(source, period, step_s * 1000)
     figures = compute(data, period, hours, assumptions)
     ctx = page.Context(
@@ -53,8 +62,11 @@ def make_report(
         step_s=step_s,
         generated=generated,
         notes=data.notes,
+        hours_source=hours_source,
+        site_hours=site_hours,
     )
-    return Report(figures, page.render(figures, ctx), csvfile.render(figures, ctx))
+    html = page.render(figures, ctx, language(lang))
+    return Report(figures, html, csvfile.render(figures, ctx, csv_dialect))
 
 
 def csv_path(out: Path) -> Path:
@@ -100,6 +112,7 @@ def write_report(
     site: str | None = None,
     step_s: int = DEFAULT_STEP_S,
     generated: str | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write the report of a collector store for one day (or start..end) to `out` (HTML) and `out`.csv.
 
@@ -116,6 +129,8 @@ def write_report(
             assumptions or Assumptions(),
             step_s=step_s,
             generated=generated or dt.datetime.now(tz).strftime("%Y-%m-%d %H:%M %Z"),
+            lang=lang,
+            hours_source="default" if hours is None else "given",
         )
     finally:
         source.close()

@@ -17,47 +17,28 @@ Definitions (docs/report.md explains them for readers):
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from edge.report.commute import CommuteFigures, estimate
 from edge.report.model import (
-    Commuting,
     Completeness,
     DayFigures,
     DoorHour,
     Figures,
-    HeatCell,
-    MemberFigures,
     NodeCompleteness,
-    OccupancyFigures,
-    Passage,
     PeopleCount,
     ReportData,
-    VisitFigures,
-    WeekFigures,
     Withheld,
     ZoneSample,
 )
+from edge.report.occupancy import Running, accumulate
+from edge.report.people import people, people_figures
 from edge.report.period import Assumptions, Period
 from edge.schedule import Schedule
 
 SITE = "site"
 HOUR_S = 3600
-# Visit length bins: (upper bound in hours, label); the last bin is open-ended.
-VISIT_BINS: tuple[tuple[float, str], ...] = (
-    (1, "< 1 h"),
-    (2, "1–2 h"),
-    (4, "2–4 h"),
-    (6, "4–6 h"),
-    (8, "6–8 h"),
-    (float("inf"), "≥ 8 h"),
-)
-
-
-def people(n: int, threshold: int) -> PeopleCount:
-    """A count of people as it may be shown: zero and counts at or above the threshold; otherwise withheld."""
-    return Withheld(threshold) if 0 < n < threshold else n
 
 
 def site_samples(samples: Iterable[ZoneSample]) -> list[ZoneSample]:
@@ -71,128 +52,10 @@ def site_samples(samples: Iterable[ZoneSample]) -> list[ZoneSample]:
     return [ZoneSample(t, SITE, o, v, u) for t, (o, v, u) in sorted(sums.items())]
 
 
-def occupancy(name: str, samples: Sequence[ZoneSample], is_open: Callable[[int], bool]) -> OccupancyFigures:
-    """Peak (any time), average and utilisation while open, for one zone's (or the site's) samples."""
-    peak = max(samples, key=lambda s: (s.occupied, -s.t_ms), default=None)
-    open_ = [s for s in samples if is_open(s.t_ms)]
-    occupied = sum(s.occupied for s in open_)
-    known = sum(s.occupied + s.vacant for s in open_)
-    total = sum(s.total for s in open_)
-    return OccupancyFigures(
-        name=name,
-        desks=max((s.total for s in samples), default=0),
-        peak=peak.occupied if peak else 0,
-        peak_at_ms=peak.t_ms if peak else None,
-        average_open=occupied / len(open_) if open_ else None,
-        utilisation_open=occupied / known if known else None,
-        unknown_share_open=sum(s.unknown for s in open_) / total if total else None,
-    )
-
-
-def heatmap(site: Sequence[ZoneSample], local: Callable[[int], dt.datetime]) -> list[HeatCell]:
-    """Mean desks occupied and utilisation per weekday and hour of day (cells without samples are absent)."""
-    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])  # samples, occupied, known
-    for s in site:
-        when = local(s.t_ms)
-        cell = cells[(when.weekday(), when.hour)]
-        cell[0] += 1
-        cell[1] += s.occupied
-        cell[2] += s.occupied + s.vacant
-    return [
-        HeatCell(weekday, hour, occupied / n, occupied / known if known else None)
-        for (weekday, hour), (n, occupied, known) in sorted(cells.items())
-    ]
-
-
-def visitors_by_day(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> dict[dt.date, set[int]]:
-    """Distinct visitor numbers per local day."""
-    out: dict[dt.date, set[int]] = defaultdict(set)
-    for p in passages:
-        out[day_of(p.t_ms)].add(p.visitor)
-    return out
-
-
-def weeks(period: Period, by_day: dict[dt.date, set[int]] | None, threshold: int) -> list[WeekFigures]:
-    """Distinct members per ISO week, restricted to the period's days."""
-    grouped: dict[tuple[int, int], list[dt.date]] = {}
-    for day in period.days():
-        year, week, _ = day.isocalendar()
-        grouped.setdefault((year, week), []).append(day)
-    out = []
-    for (year, week), days in grouped.items():
-        count: PeopleCount | None = None
-        if by_day is not None:
-            count = people(len(set().union(*(by_day.get(d, set()) for d in days))), threshold)
-        out.append(WeekFigures(f"{year}-W{week:02d}", days[0], days[-1], count))
-    return out
-
-
-def time_on_site(passages: Iterable[Passage], day_of: Callable[[int], dt.date]) -> tuple[list[tuple[int, float]], int]:
-    """Time inside per member-day: the sum of its entry -> next exit intervals.
-
-    Returns ([(visitor, seconds)] for complete member-days, number of incomplete ones). A member-day is
-    incomplete when an entry has no exit that day or an exit has no entry before it (door held for someone,
-    exit button): its time inside is unknown, so it is left out rather than guessed.
-    """
-    days: dict[tuple[int, dt.date], list[Passage]] = defaultdict(list)
-    for p in passages:
-        days[(p.visitor, day_of(p.t_ms))].append(p)
-    complete: list[tuple[int, float]] = []
-    incomplete = 0
-    for (visitor, _day), own in sorted(days.items()):
-        inside_ms, open_at, ok = 0, None, True
-        for p in sorted(own, key=lambda p: p.t_ms):
-            if not p.exit:
-                ok = ok and open_at is None
-                open_at = p.t_ms
-            elif open_at is None:
-                ok = False
-            else:
-                inside_ms += p.t_ms - open_at
-                open_at = None
-        if ok and open_at is None:
-            complete.append((visitor, inside_ms / 1000))
-        else:
-            incomplete += 1
-    return complete, incomplete
-
-
-def visit_figures(
-    passages: Sequence[Passage] | None,
-    day_of: Callable[[int], dt.date],
-    occupied_desk_s: float,
-    member_days: int,
-    threshold: int,
-) -> VisitFigures:
-    """Time on site per member-day: measured when exits are recorded, else occupied desk-time per member-day."""
-    if passages is None or not any(p.exit for p in passages):
-        if not member_days:
-            return VisitFigures("none", 0, 0, None, None)
-        estimate = occupied_desk_s / member_days
-        return VisitFigures("estimated", 0, 0, Withheld(threshold) if member_days < threshold else estimate, None)
-    visits, incomplete = time_on_site(passages, day_of)
-    if not visits:
-        return VisitFigures("measured", 0, incomplete, None, None)
-    seconds = [s for _, s in visits]
-    if len({v for v, _ in visits}) < threshold:
-        return VisitFigures("measured", len(visits), incomplete, Withheld(threshold), Withheld(threshold))
-    counts = [0] * len(VISIT_BINS)
-    for s in seconds:
-        counts[next(i for i, (upper, _) in enumerate(VISIT_BINS) if s < upper * HOUR_S)] += 1
-    histogram = [(label, people(n, threshold)) for (_, label), n in zip(VISIT_BINS, counts, strict=True)]
-    return VisitFigures(
-        "measured", len(visits), incomplete, statistics.fmean(seconds), statistics.median(seconds), histogram
-    )
-
-
-def commuting(member_days: int, assumptions: Assumptions) -> Commuting:
-    """Kilometres and CO2 not emitted: member-days x distance x emission factor (withheld with member-days)."""
-    threshold = assumptions.min_count
-    shown = people(member_days, threshold)
-    if isinstance(shown, Withheld):
-        return Commuting(shown, shown, shown)
-    km = member_days * assumptions.commute_km_per_member_day
-    return Commuting(member_days, km, km * assumptions.kg_co2_per_km)
+def commuting(member_days: int, assumptions: Assumptions) -> CommuteFigures:
+    """Kilometres and CO2e not emitted per mode (withheld with member-days: they would reveal them)."""
+    shown = people(member_days, assumptions.min_count)
+    return estimate(None if isinstance(shown, Withheld) else member_days, assumptions.commute)
 
 
 def open_instants(period: Period, hours: Schedule, step_ms: int) -> int:
@@ -201,11 +64,8 @@ def open_instants(period: Period, hours: Schedule, step_ms: int) -> int:
     return sum(1 for t in range(first, period.end_ms, step_ms) if hours.contains(period.local(t)))
 
 
-def completeness(
-    nodes: Sequence[NodeCompleteness], site: Sequence[ZoneSample], expected_open: int, is_open: Callable[[int], bool]
-) -> Completeness:
+def completeness(nodes: Sequence[NodeCompleteness], seen_open: int, expected_open: int) -> Completeness:
     """Seq completeness over every node and the share of open instants that have occupancy data."""
-    seen_open = sum(1 for s in site if is_open(s.t_ms))
     return Completeness(
         nodes=sorted(nodes, key=lambda n: n.node),
         expected=sum(n.expected for n in nodes),
@@ -215,57 +75,35 @@ def completeness(
 
 
 def compute(data: ReportData, period: Period, hours: Schedule, assumptions: Assumptions) -> Figures:
-    """Every figure of the report for one period."""
+    """Every figure of the report for one period (the samples are read once, in time order)."""
     k = assumptions.min_count
-    inside = [s for s in data.samples if period.start_ms <= s.t_ms < period.end_ms]
-    site = site_samples(inside)
-    local_cache: dict[int, dt.datetime] = {}
+    start_ms, end_ms = period.start_ms, period.end_ms
 
     def local(t_ms: int) -> dt.datetime:
-        if t_ms not in local_cache:
-            local_cache[t_ms] = period.local(t_ms)
-        return local_cache[t_ms]
-
-    def is_open(t_ms: int) -> bool:
-        return hours.contains(local(t_ms))
+        return dt.datetime.fromtimestamp(t_ms / 1000, period.tz)
 
     def day_of(t_ms: int) -> dt.date:
         return local(t_ms).date()
 
-    zone_names = sorted({s.zone for s in inside})
-    zones = [occupancy(z, [s for s in inside if s.zone == z], is_open) for z in zone_names]
-    hours_in = [h for h in data.door_hours if period.start_ms <= h.hour_ms < period.end_ms]
+    seen = accumulate(data.samples, start_ms, end_ms, local, hours.contains)
+    hours_in = [h for h in data.door_hours if start_ms <= h.hour_ms < end_ms]
     entries_by_day = _entries_by_day(hours_in, day_of)
     open_days = [d for d in period.days() if hours.opens_on(d)]
-
-    passages = None
-    if data.passages is not None:
-        passages = [p for p in data.passages if period.start_ms <= p.t_ms < period.end_ms]
-    by_day = visitors_by_day(passages, day_of) if passages is not None else None
-    if by_day is not None:
-        daily = {d: len(by_day.get(d, ())) for d in period.days()}
-        unique: PeopleCount | None = people(len(set().union(*by_day.values())) if by_day else 0, k)
-    else:
-        daily = {d: entries_by_day.get(d, 0) for d in period.days()}
-        unique = None
-    member_days = sum(daily.values())
-    members = MemberFigures(
-        counted=by_day is not None,
-        member_days=people(member_days, k),
-        unique_members=unique,
-        average_per_open_day=_average_per_open_day(daily, open_days, k),
-    )
-    occupied_desk_s = sum(s.occupied for s in site) * data.step_ms / 1000
+    occupied_desk_s = seen.occupied_instant_desks * data.step_ms / 1000
+    who = people_figures(data, period, open_days, day_of, entries_by_day, occupied_desk_s, k)
     return Figures(
-        zones=zones,
-        site=occupancy("site", site, is_open),
-        heatmap=heatmap(site, local),
-        days=_days(period, hours, site, is_open, day_of, entries_by_day, by_day, k),
-        weeks=weeks(period, by_day, k),
-        members=members,
-        visits=visit_figures(passages, day_of, occupied_desk_s, member_days, k),
-        commuting=commuting(member_days, assumptions),
-        completeness=completeness(data.completeness, site, open_instants(period, hours, data.step_ms), is_open),
+        zones=[seen.zones[z].figures(z) for z in sorted(seen.zones)],
+        site=seen.site.figures(SITE),
+        heatmap=seen.heatmap(),
+        days=_days(period, hours, seen.days, entries_by_day, who.daily, k),
+        weeks=who.weeks,
+        months=who.months,
+        members=who.members,
+        visits=who.visits,
+        commuting=commuting(who.member_days, assumptions),
+        completeness=completeness(
+            data.completeness, seen.site.open_samples, open_instants(period, hours, data.step_ms)
+        ),
         entries=people(sum(h.entries for h in hours_in), k),
         denied=sum(h.denied for h in hours_in),
         open_days=len(open_days),
@@ -279,29 +117,17 @@ def _entries_by_day(hours_in: Iterable[DoorHour], day_of: Callable[[int], dt.dat
     return out
 
 
-def _average_per_open_day(daily: dict[dt.date, int], open_days: Sequence[dt.date], k: int) -> float | Withheld | None:
-    if not open_days:
-        return None
-    total = sum(daily[d] for d in open_days)
-    return Withheld(k) if 0 < total < k else total / len(open_days)
-
-
 def _days(
     period: Period,
     hours: Schedule,
-    site: Sequence[ZoneSample],
-    is_open: Callable[[int], bool],
-    day_of: Callable[[int], dt.date],
+    per_day: dict[dt.date, Running],
     entries_by_day: dict[dt.date, int],
-    by_day: dict[dt.date, set[int]] | None,
+    daily: dict[dt.date, PeopleCount | None],
     k: int,
 ) -> list[DayFigures]:
-    per_day: dict[dt.date, list[ZoneSample]] = defaultdict(list)
-    for s in site:
-        per_day[day_of(s.t_ms)].append(s)
     out = []
     for day in period.days():
-        figures = occupancy(SITE, per_day.get(day, []), is_open)
+        figures = per_day.get(day, Running()).figures(SITE)
         out.append(
             DayFigures(
                 day=day,
@@ -310,7 +136,7 @@ def _days(
                 average_open=figures.average_open,
                 utilisation_open=figures.utilisation_open,
                 entries=people(entries_by_day.get(day, 0), k),
-                unique_members=people(len(by_day.get(day, ())), k) if by_day is not None else None,
+                unique_members=daily.get(day),
             )
         )
     return out

@@ -2,28 +2,46 @@
 
 It reads the collector's derived series (docs/data-model.md), which are anonymous and kept longest:
 `zone_occupancy` (sampled with `first()` on the report's grid), `entries_hourly` and `data_completeness`.
-InfluxDB holds no member pseudonym, so passages are not available: member-days are then estimated from entries.
+InfluxDB holds no member pseudonym, so passages are not available: member figures come from the collector's
+anonymous member series (`members_daily`, `members_monthly`, `members_yearly`), or without them member-days are
+estimated from entries.
 Long ranges are queried in windows so no answer exceeds a server's row limit.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from edge.collector.schema import FREQUENCY_FIELDS, VISIT_BIN_FIELDS
 from edge.config.base import read_secret
 from edge.config.collector import InfluxConfig
 from edge.errors import ConfigError, SourceError
-from edge.report.model import DoorHour, NodeCompleteness, Passage, ZoneSample
+from edge.report.model import (
+    DayMembers,
+    DoorHour,
+    MemberAggregates,
+    MonthMembers,
+    NodeCompleteness,
+    Note,
+    Passage,
+    YearMembers,
+    ZoneSample,
+)
+from edge.report.period import local_ms
 from edge.report.source import HOUR_MS
 
+DAY_MS = 86_400_000
 MAX_ROWS = 5000  # rows per series per query: below InfluxDB 1.x's default max-row-limit of 10000
 
 
@@ -89,9 +107,10 @@ def windows(start_ms: int, end_ms: int, span_ms: int) -> list[tuple[int, int]]:
 class InfluxSource:
     """Reads one site's derived series from InfluxDB."""
 
-    def __init__(self, settings: InfluxSettings, *, site: str) -> None:
+    def __init__(self, settings: InfluxSettings, *, site: str, tz: ZoneInfo | None = None) -> None:
         self.settings = settings
         self._site = site
+        self._tz = tz or ZoneInfo("Europe/Paris")
 
     def describe(self) -> str:
         """The server and database (no credentials)."""
@@ -144,19 +163,19 @@ class InfluxSource:
             f'"site" = {quote(self._site)} AND time >= {quote(rfc3339(start_ms))} AND time < {quote(rfc3339(end_ms))}'
         )
 
-    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> list[ZoneSample]:
-        """The first `zone_occupancy` point of each grid step (the collector's point at that instant)."""
-        out = []
+    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> Iterator[ZoneSample]:
+        """The first `zone_occupancy` point of each grid step (the collector's point at that instant), one query
+        window at a time."""
         for a, b in windows(start_ms, end_ms, step_ms * MAX_ROWS):
             rows = self._rows(
                 'SELECT first("occupied") AS "occupied", first("vacant") AS "vacant", first("unknown") AS "unknown"'
                 f' FROM "zone_occupancy" WHERE {self._where(a, b)} GROUP BY time({step_ms}ms), "zone" fill(none)'
             )
-            out += [
+            window = [
                 ZoneSample(int(r["time"]), tags["zone"], int(r["occupied"]), int(r["vacant"]), int(r["unknown"]))
                 for tags, r in rows
             ]
-        return sorted(out, key=lambda s: (s.t_ms, s.zone))
+            yield from sorted(window, key=lambda s: (s.t_ms, s.zone))
 
     def door_hours(self, start_ms: int, end_ms: int) -> list[DoorHour]:
         """`entries_hourly` summed over doors, per hour."""
@@ -192,13 +211,50 @@ class InfluxSource:
         )
         return {tags["node"]: (int(r["expected"]), int(r["received"]), int(r["gaps"])) for tags, r in rows}
 
-    def notes(self, start_ms: int, end_ms: int) -> list[str]:
-        """InfluxDB cannot count members: say how member figures are estimated."""
-        return [
-            "Read from InfluxDB, which holds no member pseudonym: unique members cannot be counted, member-days"
-            " are estimated as granted entries (a member entering twice in a day counts twice), and the visit"
-            " length is estimated from desk time."
-        ]
+    def notes(self, start_ms: int, end_ms: int) -> list[Note]:
+        """None: the page says how member figures were obtained."""
+        return []
+
+    def passages_from_ms(self) -> int | None:
+        """InfluxDB holds no passage at all."""
+        return None
+
+    def members(self, first: dt.date, last: dt.date) -> MemberAggregates:
+        """The collector's `members_daily`, `members_monthly` and `members_yearly` series for the period."""
+        tz = self._tz
+        start = local_ms(dt.date(first.year, 1, 1), tz)
+        end = local_ms(last + dt.timedelta(days=1), tz)
+        days, months, years = [], [], []
+        for a, b in windows(start, end, DAY_MS * MAX_ROWS):
+            where = self._where(a, b)
+            for _, r in self._rows(f'SELECT * FROM "members_daily" WHERE {where}'):
+                day = dt.datetime.fromtimestamp(r["time"] / 1000, tz).date()
+                if first <= day <= last:
+                    bins = tuple(int(r.get(f"visits_{name}") or 0) for name in VISIT_BIN_FIELDS)
+                    days.append(
+                        DayMembers(
+                            day,
+                            int(r["members"]),
+                            int(r["entries"]),
+                            int(r["measured"]),
+                            int(r["incomplete"]),
+                            int(r["visit_s"]),
+                            bins,
+                        )
+                    )
+            for _, r in self._rows(f'SELECT * FROM "members_monthly" WHERE {where}'):
+                month = dt.datetime.fromtimestamp(r["time"] / 1000, tz).date()
+                came = tuple(int(r.get(f"came_{name}") or 0) for name in FREQUENCY_FIELDS)
+                months.append(MonthMembers(month, int(r["members"]), came, int(r["days"])))
+            for _, r in self._rows(f'SELECT * FROM "members_yearly" WHERE {where}'):
+                year = dt.datetime.fromtimestamp(r["time"] / 1000, tz).date().year
+                since = dt.date(year, 1, 1) + dt.timedelta(days=int(r.get("since_day") or 0))
+                years.append(
+                    YearMembers(
+                        year, int(r["members"]), int(r["error"]), since, dt.date(year, 12, 31), bool(r["final"])
+                    )
+                )
+        return MemberAggregates(sorted(days, key=lambda d: d.day), months, years)
 
     def close(self) -> None:
         """Nothing to release (one HTTP request per query)."""

@@ -7,8 +7,14 @@ report is built, and every figure about people is a count that may be withheld (
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from edge.collector.members import DayMembers, MonthMembers, Passage, YearMembers
+from edge.report.commute import CommuteFigures
+
+__all__ = ["DayMembers", "MonthMembers", "Passage", "YearMembers"]  # re-exported: what a source hands over
 
 # -- inputs -----------------------------------------------------------------------------------------------------
 
@@ -27,15 +33,6 @@ class ZoneSample:
     def total(self) -> int:
         """Desks counted."""
         return self.occupied + self.vacant + self.unknown
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A granted door passage by visitor number `visitor` (a number, never a pseudonym); exit or entry."""
-
-    t_ms: int
-    visitor: int
-    exit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,21 +61,43 @@ class NodeCompleteness:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A caveat a source raises for a period, translated by the page: `unreadable_records` (`count` door records
+    could not be read), `door_records_expired` (door records before the period are gone and no aggregate says
+    what they held)."""
+
+    code: Literal["unreadable_records", "door_records_expired"]
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class MemberAggregates:
+    """The collector's anonymous member figures (edge/collector/aggregates.py) for the period's days, months and
+    years: what is left of the access records once they expire."""
+
+    days: list[DayMembers] = field(default_factory=list)
+    months: list[MonthMembers] = field(default_factory=list)
+    years: list[YearMembers] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a source provides for one period.
 
-    `passages` is None when the source holds no member pseudonym (InfluxDB): member counts are then estimated
-    from door entries, and visit lengths from desk time.
+    `passages` is None when the source holds no member pseudonym (InfluxDB); member figures then come from the
+    collector's aggregates, or without them are estimated from door entries (visit lengths from desk time).
     """
 
-    samples: list[ZoneSample]
+    samples: Iterable[ZoneSample]  # in time order; read once
     step_ms: int
     door_hours: list[DoorHour]
     passages: list[Passage] | None
     completeness: list[NodeCompleteness]
     source: str
     site: str
-    notes: list[str] = field(default_factory=list)  # the source's caveats for this period, printed as they are
+    notes: list[Note] = field(default_factory=list)  # the source's caveats for this period
+    aggregates: MemberAggregates = field(default_factory=MemberAggregates)
+    passages_from_ms: int | None = None  # passages are complete from here on (earlier records expired); None: all
 
 
 # -- outputs ----------------------------------------------------------------------------------------------------
@@ -144,14 +163,40 @@ class WeekFigures:
     unique_members: PeopleCount | None
 
 
+UniqueHow = Literal["counted", "month", "year", "unavailable", "none"]
+
+
 @dataclass(frozen=True)
 class MemberFigures:
-    """Members over the period."""
+    """Members over the period.
 
-    counted: bool  # True: distinct members from door records; False: estimated from entries
+    `unique_how`: `counted` from passages, `month` / `year` from the collector's aggregate of that calendar month
+    or year (a year's is an estimate with `unique_error`, counting from `unique_since` when later than 1 January),
+    `unavailable` (the period is neither covered by passages nor a whole month or year), `none` (not counted).
+    """
+
+    counted: bool  # True: distinct members from door records or their aggregates; False: estimated from entries
     member_days: PeopleCount
     unique_members: PeopleCount | None
     average_per_open_day: float | Withheld | None
+    unique_how: UniqueHow = "counted"
+    unique_error: int | None = None
+    unique_since: dt.date | None = None
+    interrupted: bool = False  # the year's key was lost: some members may count twice
+    missing_days: int = 0  # days of the period without any member figure
+
+
+@dataclass(frozen=True)
+class MonthMembersFigures:
+    """One calendar month (its days inside the period): members, member-days, how often members came."""
+
+    month: dt.date
+    days: int
+    open_days: int
+    unique_members: PeopleCount | None
+    member_days: PeopleCount
+    average_per_open_day: float | Withheld | None
+    frequency: list[tuple[str, PeopleCount]] | None  # members who came on 1, 2-4, 5-9, 10+ days
 
 
 VisitMethod = Literal["measured", "estimated", "none"]
@@ -167,15 +212,6 @@ class VisitFigures:
     average_s: Seconds
     median_s: Seconds
     histogram: list[tuple[str, PeopleCount]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Commuting:
-    """Commuting avoided: member-days times the assumed distance, times the emission factor."""
-
-    member_days: PeopleCount
-    km: float | Withheld
-    kg_co2: float | Withheld
 
 
 @dataclass(frozen=True)
@@ -202,9 +238,10 @@ class Figures:
     heatmap: list[HeatCell]
     days: list[DayFigures]
     weeks: list[WeekFigures]
+    months: list[MonthMembersFigures]
     members: MemberFigures
     visits: VisitFigures
-    commuting: Commuting
+    commuting: CommuteFigures
     completeness: Completeness
     entries: PeopleCount
     denied: int

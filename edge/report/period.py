@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from edge.report.commute import Commute
 from edge.schedule import Schedule, parse_schedule
 
 DEFAULT_OPENING_HOURS: Schedule = parse_schedule("mon-fri 08:00-19:00")
@@ -69,12 +70,9 @@ class Period:
 class Assumptions:
     """The numbers behind the estimates; every one is printed in the report."""
 
-    commute_km_per_member_day: float = 20.0  # round trip not driven because the member worked here
-    kg_co2_per_km: float = 0.193  # average French car, ADEME-like figure
+    commute: Commute = field(default_factory=Commute)
     min_count: int = 5  # person counts below this (and above 0) are not shown
 
     def __post_init__(self) -> None:
-        if self.commute_km_per_member_day < 0 or self.kg_co2_per_km < 0:
-            raise ValueError("commuting distance and emission factor must not be negative")
         if self.min_count < 1:
             raise ValueError("the small-count threshold must be at least 1")

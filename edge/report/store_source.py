@@ -8,6 +8,7 @@ seq ranges, which the retention purge never deletes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from edge.collector import derive
-from edge.collector.store import STATE_NAMES
+from edge.collector.store import STATE_NAMES, day_members_row, month_members_row, year_members
 from edge.contract import DeskState, Kind
 from edge.errors import SourceError
-from edge.report.model import DoorHour, NodeCompleteness, Passage, ZoneSample
+from edge.report.model import DoorHour, MemberAggregates, NodeCompleteness, Note, Passage, ZoneSample
 from edge.report.source import HOUR_MS
 
 _SITE_TAG = re.compile(r",site=([^,\s]+)")
+_FIELD = re.compile(r"(?:\s|,)(entries|exits|denied)=(\d+)i")
 
 
 def window_completeness(node: str, ranges: Iterable[tuple[int, int]], lo: int, hi: int) -> NodeCompleteness:
@@ -83,19 +85,19 @@ class StoreSource:
 
     # -- occupancy ---------------------------------------------------------------------------------------------
 
-    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> list[ZoneSample]:
-        """Samples on the grid up to the latest event the store holds (never into the future)."""
+    def occupancy(self, start_ms: int, end_ms: int, step_ms: int) -> Iterator[ZoneSample]:
+        """Samples on the grid up to the latest event the store holds (never into the future), streamed."""
         latest = self._value("SELECT MAX(ts_ms) FROM events")
         if latest is None:
-            return []
+            return
         instants = derive.grid(start_ms, min(end_ms - 1, latest), step_ms)
         if not instants:
-            return []
+            return
         first, last = instants[0], instants[-1]
         series = derive.occupancy_series(self._desks_at(first), self._transitions(first, last), instants)
-        return [
-            ZoneSample(t, zone, c.occupied, c.vacant, c.unknown) for t, zones, _ in series for zone, c in zones.items()
-        ]
+        for t, zones, _ in series:
+            for zone, c in zones.items():
+                yield ZoneSample(t, zone, c.occupied, c.vacant, c.unknown)
 
     def _desks_at(self, t_ms: int) -> dict[str, tuple[str, DeskState]]:
         out: dict[str, tuple[str, DeskState]] = {}
@@ -120,13 +122,22 @@ class StoreSource:
     # -- doors -------------------------------------------------------------------------------------------------
 
     def door_hours(self, start_ms: int, end_ms: int) -> list[DoorHour]:
-        """Door decisions per hour, entries and exits told apart by the readers' directions."""
+        """Door decisions per hour, entries and exits told apart by the readers' directions.
+
+        Hours whose decisions may have been purged come from the derived `entries_hourly` series instead (the
+        collector applied the same directions when it derived them).
+        """
+        purged = self.passages_from_ms()
+        hours: dict[int, list[int]] = {}
+        if purged is not None and start_ms < purged:
+            boundary = -(-purged // HOUR_MS) * HOUR_MS  # the hour the purge cut into is derived too
+            hours.update(self._derived_hours(start_ms, min(end_ms, boundary)))
+            start_ms = max(start_ms, boundary)
         rows = self._rows(
             "SELECT t_ms - t_ms % ? AS hour, reader, granted, COUNT(*) FROM accesses"
             " WHERE t_ms >= ? AND t_ms < ? GROUP BY hour, reader, granted",
             (HOUR_MS, start_ms, end_ms),
         )
-        hours: dict[int, list[int]] = {}
         for hour, reader, granted, count in rows:
             tally = hours.setdefault(int(hour), [0, 0, 0])
             if not granted:
@@ -136,6 +147,20 @@ class StoreSource:
             else:
                 tally[0] += int(count)
         return [DoorHour(h, e, x, d) for h, (e, x, d) in sorted(hours.items())]
+
+    def _derived_hours(self, start_ms: int, end_ms: int) -> dict[int, list[int]]:
+        """Entries, exits and denied attempts per hour summed over doors, from the derived entries_hourly lines."""
+        hours: dict[int, list[int]] = {}
+        rows = self._rows(
+            "SELECT t_ms, line FROM derived WHERE series LIKE 'entries_hourly,%' AND t_ms >= ? AND t_ms < ?",
+            (start_ms, end_ms),
+        )
+        for t_ms, line in rows:
+            fields = dict(_FIELD.findall(str(line)))
+            tally = hours.setdefault(int(t_ms), [0, 0, 0])
+            for i, name in enumerate(("entries", "exits", "denied")):
+                tally[i] += int(fields.get(name, 0))
+        return hours
 
     def passages(self, start_ms: int, end_ms: int) -> list[Passage]:
         """Granted passages; each member (or, without a member id, each badge token) becomes a number."""
@@ -188,22 +213,52 @@ class StoreSource:
                 out.append(window_completeness(name, ranges.get(name, []), lo, hi))
         return out
 
-    def notes(self, start_ms: int, end_ms: int) -> list[str]:
-        """Warnings: door records from before the period are gone (likely the retention purge); door records that
-        the last `passages` call could not read.
+    def notes(self, start_ms: int, end_ms: int) -> list[Note]:
+        """Warnings: door records that the last `passages` call could not read; door records from before the
+        period gone (likely the retention purge) with no member aggregate in their place (an older collector).
         """
         notes = []
         if self._unreadable:
-            notes.append(f"{self._unreadable} door records in the store could not be read and were left out.")
+            notes.append(Note("unreadable_records", self._unreadable))
         first_access = self._value("SELECT MIN(t_ms) FROM accesses")
         first_desk = self._value("SELECT MIN(t_ms) FROM desk_transitions")
-        if first_desk is not None and first_desk < start_ms and (first_access is None or first_access >= start_ms):
-            notes.append(
-                "The store holds desk data from before this period but no door record from before it: door records"
-                " older than collector.retention_days are deleted, so door and member figures may miss days at the"
-                " start of the period. Read older periods from InfluxDB's aggregate bucket."
-            )
+        gone = first_desk is not None and first_desk < start_ms and (first_access is None or first_access >= start_ms)
+        if gone and not self._has_table("member_days"):
+            notes.append(Note("door_records_expired"))
         return notes
+
+    # -- member aggregates -------------------------------------------------------------------------------------
+
+    def passages_from_ms(self) -> int | None:
+        """Door records before this instant may have been deleted by the retention purge (None: never purged)."""
+        if not self._has_table("meta"):
+            return None
+        return self._value("SELECT value FROM meta WHERE key = 'pseudonymous_purged_before'")
+
+    def members(self, first: dt.date, last: dt.date) -> MemberAggregates:
+        """The stored member aggregates of days first..last, their months and years (a sketch is never read)."""
+        if not self._has_table("member_days"):
+            return MemberAggregates()
+        days = self._rows(
+            "SELECT day, members, entries, measured, incomplete, visit_s, bins FROM member_days"
+            " WHERE day >= ? AND day <= ? ORDER BY day",
+            (first.isoformat(), last.isoformat()),
+        )
+        months = self._rows(
+            "SELECT month, members, frequency, days FROM member_months WHERE month >= ? AND month <= ? ORDER BY month",
+            (first.isoformat()[:7], last.isoformat()[:7]),
+        )
+        years = self._rows(
+            "SELECT year, NULL, members, error, first_day, last_day, final, interrupted FROM member_years"
+            " WHERE year >= ? AND year <= ? ORDER BY year",
+            (first.year, last.year),
+        )
+        return MemberAggregates(
+            [day_members_row(r) for r in days], [month_members_row(r) for r in months], [year_members(r) for r in years]
+        )
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
     def close(self) -> None:
         """Close the connection."""

@@ -7,7 +7,7 @@ scales with the page. Text is escaped; numbers are formatted by the caller.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -19,6 +19,20 @@ SCALE = ("#f0f9f8", "#b8e3dc", "#6cc3b5", "#2a9d8f", "#146c63", "#0b3f3a")
 
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+Number = Callable[[float], str]
+"""How a chart writes a number in its labels (the report passes the language's)."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """The few words a chart writes itself, in the report's language."""
+
+    no_data: str = "no data"
+    low: str = "0 %"
+    high: str = "100 %"
+    outlined: str = "outlined: opening hours"
 
 
 def svg(width: float, height: float, body: str, label: str) -> str:
@@ -82,6 +96,7 @@ def heatmap(
     cells: dict[tuple[int, int], Cell],
     label: str,
     outlined: Sequence[tuple[int, int, int]] = (),
+    words: Words = Words(),
 ) -> str:
     """A rows x cols grid of coloured cells; `outlined` = (row, first col, last col) spans drawn with a border."""
     cw, ch, left, top = 40, 28, 44, 22
@@ -96,7 +111,7 @@ def heatmap(
             cell = cells.get((r, c))
             x = left + c * cw
             if cell is None:
-                parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, EMPTY, "no data"))
+                parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, EMPTY, words.no_data))
                 continue
             parts.append(rect(x + 1, y + 1, cw - 2, ch - 2, colour(cell.value), cell.tip, 'class="cell"'))
             ink = "#ffffff" if cell.value > 0.55 else INK
@@ -109,9 +124,9 @@ def heatmap(
     legend_y = top + ch * len(rows) + 14
     for i in range(11):
         parts.append(rect(left + i * 24, legend_y, 24, 10, colour(i / 10)))
-    parts.append(text(left, legend_y + 24, "0 %", size=10, fill=MUTED))
-    parts.append(text(left + 11 * 24, legend_y + 24, "100 %", anchor="end", size=10, fill=MUTED))
-    parts.append(text(left + 11 * 24 + 12, legend_y + 9, "outlined: opening hours", size=10, fill=MUTED))
+    parts.append(text(left, legend_y + 24, words.low, size=10, fill=MUTED))
+    parts.append(text(left + 11 * 24, legend_y + 24, words.high, anchor="end", size=10, fill=MUTED))
+    parts.append(text(left + 11 * 24 + 12, legend_y + 9, words.outlined, size=10, fill=MUTED))
     return svg(width, height, "".join(parts), label)
 
 
@@ -133,8 +148,11 @@ def bars(
     width: float = 900,
     height: float = 260,
     value_labels: bool = True,
+    number: Number = _num,
+    thin_labels: bool = True,
 ) -> str:
-    """Grouped vertical bars with a y axis, category labels (thinned when crowded) and a legend."""
+    """Grouped vertical bars with a y axis, category labels (thinned when crowded, unless the caller already left
+    most of them empty) and a legend."""
     left, right, top, bottom = 48, 12, 28, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     numbers = [v for s in series for v in s.values if isinstance(v, (int, float))]
@@ -144,13 +162,14 @@ def bars(
     while tick <= top_value + 1e-9:
         y = top + plot_h - tick / top_value * plot_h
         parts.append(f'<line x1="{left}" x2="{_num(width - right)}" y1="{_num(y)}" y2="{_num(y)}" stroke="{GRID}"/>')
-        parts.append(text(left - 6, y + 4, _num(tick), anchor="end", size=10, fill=MUTED))
+        parts.append(text(left - 6, y + 4, number(tick), anchor="end", size=10, fill=MUTED))
         tick += step
     if unit:
         parts.append(text(4, top - 12, unit, size=10, fill=MUTED))
     group_w = plot_w / max(len(categories), 1)
     bar_w = min(group_w * 0.8 / max(len(series), 1), 48)
-    every = max(1, math.ceil(len(categories) * 70 / plot_w))
+    every = max(1, math.ceil(len(categories) * 70 / plot_w)) if thin_labels else 1
+    gap = min(1.0, bar_w / 4)  # a year of daily bars is 2 px a bar: no room for a whole pixel each side
     for c, name in enumerate(categories):
         x0 = left + c * group_w + (group_w - bar_w * len(series)) / 2
         for s_index, s in enumerate(series):
@@ -158,14 +177,15 @@ def bars(
             x = x0 + s_index * bar_w
             if isinstance(value, str):
                 dashed = f'stroke="{MUTED}" stroke-dasharray="3 2"'
-                parts.append(rect(x + 1, top + plot_h - 14, bar_w - 2, 14, EMPTY, f"{name}: {value}", dashed))
+                parts.append(rect(x + gap, top + plot_h - 14, bar_w - 2 * gap, 14, EMPTY, f"{name}: {value}", dashed))
                 parts.append(text(x + bar_w / 2, top + plot_h - 18, value, anchor="middle", size=9, fill=MUTED))
             elif value is not None:
                 h = value / top_value * plot_h
-                parts.append(rect(x + 1, top + plot_h - h, bar_w - 2, h, s.fill, f"{name} · {s.name}: {_num(value)}"))
+                tip = f"{name} · {s.name}: {number(value)}"
+                parts.append(rect(x + gap, top + plot_h - h, bar_w - 2 * gap, h, s.fill, tip))
                 if value_labels and bar_w >= 16:
-                    parts.append(text(x + bar_w / 2, top + plot_h - h - 3, _num(value), anchor="middle", size=9))
-        if c % every == 0:
+                    parts.append(text(x + bar_w / 2, top + plot_h - h - 3, number(value), anchor="middle", size=9))
+        if c % every == 0 and name:
             parts.append(text(left + c * group_w + group_w / 2, top + plot_h + 16, name, anchor="middle", size=10))
     parts.append(
         f'<line x1="{left}" x2="{_num(width - right)}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{INK}"/>'

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from edge.access.index import SnapshotIndex
-from edge.access.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
 from edge.access.rules import AccessRequest, DoorContext, decide
-from edge.access.snapshot import build_snapshot
 from edge.config import NodeConfig
 from edge.config.doors import DoorConfig
 from edge.contract.payloads import DoorMode, Reason
-from edge.contract.token import badge_token, normalise_uid
 from edge.errors import ConfigError
+from edge.staff.badges import card_token, normalise_badge
+from edge.staff.members import Admit, Closure, Member, MemberFile, Plan, mask_uid
+from edge.staff.snapshot import build_snapshot
 
 NO_BADGE = "no_badge"
 """Reason shown for a member without any badge: they cannot present one at a door."""
@@ -132,10 +132,10 @@ def check_members(
     rows: list[CheckRow] = []
     if badge is not None:
         try:
-            uid = normalise_uid(badge)
+            uid = normalise_badge(badge)
         except ValueError as exc:
             raise ConfigError([f"--badge: {exc}"]) from None
-        decision = decide(AccessRequest(badge_token(key, uid), at), index, context)
+        decision = decide(AccessRequest(card_token(uid, key), at), index, context)
         member = by_id[decision.member.id] if decision.member is not None else None
         rows.append(explain.row(member, decision.granted, decision.reason, badge=mask_uid(uid)))
     else:
@@ -143,7 +143,7 @@ def check_members(
             if not member.badges:
                 rows.append(explain.row(member, False, NO_BADGE))
                 continue
-            decision = decide(AccessRequest(badge_token(key, member.badges[0]), at), index, context)
+            decision = decide(AccessRequest(card_token(member.badges[0], key), at), index, context)
             rows.append(explain.row(member, decision.granted, decision.reason))
     notes: list[str] = []
     if any(m.account in members.accounts and members.accounts[m.account].seats for m in members.members):

@@ -1,4 +1,4 @@
-"""`edge members command`: sign a door command and publish it, never retained, on `P/door/{door}/command`.
+"""`edge members command`: make a door command, sign it and publish it, never retained, on `P/door/{door}/command`.
 
 The door checks the signature, that the command is for it, fresh (issued now, valid `valid_for_s` seconds)
 and not replayed (see docs/security.md); a retained command would be replayed by the broker at every
@@ -9,18 +9,36 @@ shows the mode they are in (`edge members status`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge.access.commands import DEFAULT_VALID_FOR_S, MAX_VALID_FOR_S, Action, Command, make_command, sign_command
-from edge.clock import Clock
+from edge.access.commands import COMMAND_KIND, DEFAULT_VALID_FOR_S, MAX_VALID_FOR_S, Action, Command
+from edge.clock import Clock, parse_rfc3339, rfc3339_ms
 from edge.config import NodeConfig
 from edge.contract.payloads import NAME_PATTERN
 from edge.contract.topics import Topics
 from edge.errors import ConfigError
 from edge.staff.broker import BrokerLink, BrokerSession
+from edge.staff.signing import sign
+
+
+def make_command(
+    site: str, door: str, action: Action, *, now: dt.datetime, valid_for_s: int = DEFAULT_VALID_FOR_S
+) -> Command:
+    """A new command issued `now`, with a fresh random nonce."""
+    if not 1 <= valid_for_s <= MAX_VALID_FOR_S:
+        raise ValueError(f"valid_for_s must be 1-{MAX_VALID_FOR_S}")
+    issued = parse_rfc3339(rfc3339_ms(now))  # the signed form has milliseconds; keep the object identical to it
+    return Command(site, door, Action(action), issued, valid_for_s, secrets.token_hex(16))
+
+
+def sign_command(command: Command, key: Ed25519PrivateKey) -> bytes:
+    """Sign a command; the bytes are what gets published (never retained) on `P/door/{door}/command`."""
+    return sign(COMMAND_KIND, command.to_payload(), key)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
-"""Staff edits of the member file: add, suspend, unsuspend, revoke a badge, remove a member.
+"""Staff edits of the member file: add, suspend, unsuspend, enrol or revoke a badge, remove or restore a member.
 
 Each edit takes a validated `MemberFile` and returns a new validated one (the caller saves it atomically with
 `save_member_file`) with a one-line summary. Summaries name members by id and badges by a masked UID
 (`04…C4`): the terminal, shell history of outputs and support tickets never get a full card number.
+
+Edits that give out a card take the site badge key when the caller has it (the console always does): a UID and
+the badge token it hashes to are then recognised as the same card (`edge.staff.badges`). Without the key only
+identical badges are caught here, and `edge members push` (which has the key) refuses the rest.
 """
 
 from __future__ import annotations
@@ -13,12 +17,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from edge.access.members import MANUAL_SOURCE, Member, MemberFile, mask_uid, validate_member_data
-from edge.config.loader import issue_from_error
-from edge.contract.token import normalise_uid
+from edge.config.loader import format_issues, issue_from_error
 from edge.errors import ConfigError
+from edge.staff.badges import Holder, card_holders, card_token, normalise_badge, token_badge
+from edge.staff.members import MANUAL_SOURCE, Member, MemberFile, check_member_file, mask_uid, validate_member_data
 
 _OPTIONS = {"id": "--id", "plan": "--plan", "badges": "--badge", "name": "--name", "account": "--account"}
+
+
+class CardHeld(ConfigError):
+    """The card is already given to another member (named in the message and in `holder`); nothing changed."""
+
+    def __init__(self, badge: str, holder: Holder) -> None:
+        super().__init__([f"badge {mask_uid(badge)} already belongs to member {holder.member_id}"])
+        self.holder = holder
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ def add_member(
     account: str | None = None,
     staff: bool = False,
     email: str | None = None,
+    badge_key: bytes | None = None,
 ) -> Edit:
     """Add a new member written by hand (source `manual`); refuse a known id, an unknown plan or a taken badge."""
     data: dict[str, Any] = {"id": member_id, "plan": plan, "badges": badges, "name": name, "staff": staff}
@@ -60,12 +73,7 @@ def add_member(
         problems.append(f"--id: member {member.id} already exists")
     if member.plan not in members.plans:
         problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
-    owners = _badge_owners(members)
-    problems.extend(
-        f"--badge: badge {mask_uid(uid)} already belongs to member {owners[uid]}"
-        for uid in member.badges
-        if uid in owners
-    )
+    problems.extend(_taken(members, member, badge_key))
     if problems:
         raise ConfigError(problems)
     result = _revalidate(members, [*members.members, member])
@@ -85,21 +93,69 @@ def set_suspended(members: MemberFile, member_id: str, suspended: bool) -> Edit:
     return Edit(result, f"{verb} member {member.id}", warnings=_import_warning(member))
 
 
-def revoke_badge(members: MemberFile, uid: str) -> Edit:
-    """Take a badge (a lost or returned card) away from whoever holds it; the member keeps their other badges."""
+def revoke_badge(members: MemberFile, uid: str, *, badge_key: bytes | None = None) -> Edit:
+    """Take a badge (a lost or returned card) away from whoever holds it; the member keeps their other badges.
+
+    `uid` is a UID or a `token:` badge; with the badge key, a UID also finds the card enrolled by its token.
+    """
     try:
-        wanted = normalise_uid(uid)
+        wanted = normalise_badge(uid)
     except ValueError as exc:
         raise ConfigError([f"UID: {exc}"]) from None
+    same = (lambda b: b == wanted) if badge_key is None else _same_card(wanted, badge_key)
     for index, member in enumerate(members.members):
-        if wanted in member.badges:
-            left = tuple(b for b in member.badges if b != wanted)
+        if any(same(b) for b in member.badges):
+            left = tuple(b for b in member.badges if not same(b))
             updated = member.model_copy(update={"badges": left})
             result = _revalidate(members, [*members.members[:index], updated, *members.members[index + 1 :]])
             rest = f"{len(left)} badge{'' if len(left) == 1 else 's'} left" if left else "no badge left"
             summary = f"revoked badge {mask_uid(wanted)} of member {member.id} ({rest})"
             return Edit(result, summary, warnings=_import_warning(member))
     raise ConfigError([f"badge {mask_uid(wanted)} belongs to no member"])
+
+
+def enrol_token(members: MemberFile, member_id: str, token: str, *, badge_key: bytes) -> Edit:
+    """Give a member the card tapped at a reader, held by its badge token (the reader kept the UID to itself).
+
+    Refused with CardHeld when another member holds that card, by its token or by its UID; a card the member
+    already holds changes nothing.
+    """
+    try:
+        badge = token_badge(token)
+    except ValueError as exc:
+        raise ConfigError([f"token: {exc}"]) from None
+    index, member = _require(members, member_id)
+    holder = card_holders(members, badge_key).get(card_token(badge, badge_key))
+    if holder is not None and holder.member_id != member.id:
+        raise CardHeld(badge, holder)
+    if holder is not None:
+        return Edit(members, f"member {member.id} already holds badge {mask_uid(badge)}", changed=False)
+    updated = member.model_copy(update={"badges": (*member.badges, badge)})
+    result = _revalidate(members, [*members.members[:index], updated, *members.members[index + 1 :]])
+    return Edit(result, f"enrolled badge {mask_uid(badge)} for member {member.id} (by its token)")
+
+
+def restore_member(members: MemberFile, record: dict[str, Any], *, badge_key: bytes | None = None) -> Edit:
+    """Put back a removed member from the record the removal kept (the audit log's copy of the whole member).
+
+    Refused when the id is in use again, the plan no longer exists, or a badge was given to someone else since.
+    """
+    try:
+        member = Member.model_validate(record)
+    except ValidationError as exc:
+        raise ConfigError([_option_issue(err, record) for err in exc.errors()]) from None
+    problems: list[str] = []
+    if _find(members, member.id) is not None:
+        problems.append(f"--id: member {member.id} already exists")
+    if member.plan not in members.plans:
+        problems.append(f"--plan: unknown plan {member.plan!r} (plans: {', '.join(sorted(members.plans))})")
+    problems.extend(_taken(members, member, badge_key))
+    if problems:
+        raise ConfigError(problems)
+    result = _revalidate(members, [*members.members, member])
+    count = len(member.badges)
+    summary = f"restored member {member.id} ({count} badge{'' if count == 1 else 's'})"
+    return Edit(result, summary, warnings=_import_warning(member))
 
 
 def remove_member(members: MemberFile, member_id: str) -> Edit:
@@ -111,7 +167,7 @@ def remove_member(members: MemberFile, member_id: str) -> Edit:
     return Edit(result, summary, warnings=_import_warning(member))
 
 
-def update_member(members: MemberFile, member_id: str, **changes: Any) -> Edit:
+def update_member(members: MemberFile, member_id: str, *, badge_key: bytes | None = None, **changes: Any) -> Edit:
     """Change some fields of a member (name, email, plan, badges, validity, account, staff); the id and the source
     stay. Refuse an unknown plan or a badge another member holds, naming that member."""
     allowed = {"name", "email", "plan", "badges", "valid_from", "valid_until", "account", "staff"}
@@ -127,12 +183,7 @@ def update_member(members: MemberFile, member_id: str, **changes: Any) -> Edit:
     problems: list[str] = []
     if updated.plan not in members.plans:
         problems.append(f"--plan: unknown plan {updated.plan!r} (plans: {', '.join(sorted(members.plans))})")
-    owners = _badge_owners(members)
-    problems.extend(
-        f"--badge: badge {mask_uid(uid)} already belongs to member {owners[uid]}"
-        for uid in updated.badges
-        if owners.get(uid, member.id) != member.id
-    )
+    problems.extend(_taken(members, updated, badge_key))
     if problems:
         raise ConfigError(problems)
     if updated == member:
@@ -168,14 +219,42 @@ def _require(members: MemberFile, member_id: str) -> tuple[int, Member]:
     return found
 
 
-def _badge_owners(members: MemberFile) -> dict[str, str]:
-    return {uid: member.id for member in members.members for uid in member.badges}
+def _same_card(wanted: str, badge_key: bytes) -> Any:
+    token = card_token(wanted, badge_key)
+    return lambda badge: card_token(badge, badge_key) == token
+
+
+def _taken(members: MemberFile, member: Member, badge_key: bytes | None) -> list[str]:
+    """The badges of `member` (new or changed) that another member holds, or that it holds twice, as problems."""
+    problems: list[str] = []
+    if badge_key is None:
+        owners = {b: m.id for m in members.members for b in m.badges}
+        same = {b: b for b in member.badges}
+    else:
+        owners = {token: h.member_id for token, h in card_holders(members, badge_key).items()}
+        same = {b: card_token(b, badge_key) for b in member.badges}
+    seen: set[str] = set()
+    for badge, card in same.items():
+        owner = owners.get(card, member.id)
+        if owner != member.id:
+            problems.append(f"--badge: badge {mask_uid(badge)} already belongs to member {owner}")
+        elif card in seen:
+            problems.append(f"--badge: badge {mask_uid(badge)} is the same card as another badge of this member")
+        seen.add(card)
+    return problems
 
 
 def _revalidate(members: MemberFile, new_members: list[Member]) -> MemberFile:
-    data = members.model_dump(mode="python", by_alias=True)
-    data["members"] = [m.model_dump(mode="python") for m in new_members]
-    return validate_member_data(data, source="the edited member file")
+    """The file with `new_members`, checked by the file's cross-member rules (known plans, ids and badges once).
+
+    Each member is a validated `Member` already (edits validate the one they make), so only the rules that span
+    members run again: the other 9,999 members of a large file are not validated once more.
+    """
+    result = members.model_copy(update={"members": tuple(new_members)})
+    issues = check_member_file(result)
+    if issues:
+        raise ConfigError(format_issues(issues, {}, "the edited member file"))
+    return result
 
 
 def _option_issue(err: Any, data: dict[str, Any]) -> str:

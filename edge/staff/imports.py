@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from edge.access.members import Member, MemberFile
 from edge.i18n import Formatter
+from edge.staff.members import Member, MemberFile
 
 DEFAULT_MAX_REMOVED_SHARE = 0.2
 """Largest share of a platform's members an import removes without confirmation.

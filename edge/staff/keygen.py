@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.access.keys import generate_badge_key, generate_signing_key, load_public_key
-from edge.access.signing import key_id
+from edge.access.signed import key_id
+from edge.config.keyfiles import load_public_key
 from edge.errors import ConfigError
+from edge.staff.keys import generate_badge_key, generate_signing_key
 
 SIGNING_PAIRS = ("snapshot-signing", "command-signing")
 BADGE_KEY_NAME = "badge.key"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from edge.access.members import Member, MemberFile
+from edge.staff.members import Member, MemberFile
 
 
 @dataclass(frozen=True)

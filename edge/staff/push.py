@@ -18,15 +18,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge.access.files import write_atomic
-from edge.access.members import MemberFile
-from edge.access.signing import TrustedKeys, public_key_of
-from edge.access.snapshot import apply_snapshot, build_snapshot, sign_snapshot
+from edge.access.signed import TrustedKeys
+from edge.access.snapshot import apply_snapshot
 from edge.clock import Clock, parse_rfc3339, rfc3339_ms
 from edge.config import NodeConfig
 from edge.contract.topics import Topics
 from edge.errors import ConfigError
+from edge.files import write_atomic
 from edge.staff.broker import BrokerLink, BrokerSession
+from edge.staff.members import MemberFile
+from edge.staff.signing import public_key_of
+from edge.staff.snapshot import build_snapshot, sign_snapshot
 
 RECORD_SUFFIX = ".pushed.json"
 

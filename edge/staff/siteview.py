@@ -40,16 +40,17 @@ B = TypeVar("B", bound=Body)
 
 @dataclass(frozen=True)
 class Scan:
-    """A badge presented at a standalone reader: when, where, the badge token (never the raw UID)."""
+    """A badge presented at a standalone reader: the event id, when, where, the badge token (never the raw UID)."""
 
     at: dt.datetime
     reader: str
     token: str
+    id: str = ""
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A door decision as published by the door."""
+    """A door decision as published by the door, with the reader and the token of the card presented."""
 
     id: str
     at: dt.datetime
@@ -57,6 +58,20 @@ class Decision:
     member: str | None
     granted: bool
     reason: str
+    reader: str = ""
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """A card presented at any reader: a standalone reader's scan, or a door's reader (with its decision)."""
+
+    id: str
+    at: dt.datetime
+    reader: str
+    token: str
+    door: str | None = None
+    reason: str | None = None
 
 
 class SiteView:
@@ -66,6 +81,7 @@ class SiteView:
         self.topics = topics
         self._cond = threading.Condition()
         self._latest: dict[str, Message] = {}
+        self._decoded: dict[str, Body | None] = {}  # the body of each kept message, decoded once (None: malformed)
         self._alarms: dict[tuple[str, str], dt.datetime] = {}
         self._decisions: deque[Decision] = deque(maxlen=RING)
         self._scans: deque[Scan] = deque(maxlen=RING)
@@ -82,8 +98,10 @@ class SiteView:
             if match.kind in _KEPT:
                 if payload:
                     self._latest[topic] = Message(topic, payload, retain)
+                    self._decoded.pop(topic, None)
                 else:  # an empty retained message clears the topic
                     self._latest.pop(topic, None)
+                    self._decoded.pop(topic, None)
             elif match.kind in (Kind.DOOR_ACCESS, Kind.DOOR_ALARM, Kind.BADGE_SCAN):
                 self._event(match.kind, payload)
             else:
@@ -102,7 +120,9 @@ class SiteView:
         self._seen.append(event.envelope.id)
         body, at = event.body, event.envelope.ts
         if isinstance(body, DoorAccess):
-            decision = Decision(event.envelope.id, at, body.door, body.member, body.granted, str(body.reason))
+            decision = Decision(
+                event.envelope.id, at, body.door, body.member, body.granted, str(body.reason), body.reader, body.token
+            )
             self._decisions.append(decision)
         elif isinstance(body, DoorAlarm):
             if body.active:
@@ -110,7 +130,7 @@ class SiteView:
             else:
                 self._alarms.pop((body.door, str(body.alarm)), None)
         elif isinstance(body, BadgeScan):
-            self._scans.append(Scan(at, body.reader, body.token))
+            self._scans.append(Scan(at, body.reader, body.token, event.envelope.id))
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -139,15 +159,10 @@ class SiteView:
     def nodes(self) -> dict[str, NodeStatus]:
         """The last status of each node, by node name."""
         out: dict[str, NodeStatus] = {}
-        for message in self.messages():
-            match = self.topics.parse(message.topic)
-            if match is not None and match.kind is Kind.NODE_STATUS and match.name:
-                try:
-                    body = decode(Kind.NODE_STATUS, message.payload).body
-                except PayloadError:
-                    continue
-                if isinstance(body, NodeStatus):
-                    out[match.name] = body
+        for topic, body in self._decoded_bodies(Kind.NODE_STATUS):
+            match = self.topics.parse(topic)
+            if match is not None and match.name and isinstance(body, NodeStatus):
+                out[match.name] = body
         return out
 
     def desks(self) -> dict[str, DeskOccupancy]:
@@ -173,22 +188,61 @@ class SiteView:
         with self._cond:
             return list(self._scans)
 
+    def presentations(self, since: dt.datetime) -> list[Presentation]:
+        """Cards presented at any reader (standalone or a door's) from `since` on, newest first."""
+        with self._cond:
+            found = [Presentation(s.id, s.at, s.reader, s.token) for s in self._scans if s.at >= since]
+            found += [
+                Presentation(d.id, d.at, d.reader, d.token, d.door, d.reason)
+                for d in self._decisions
+                if d.at >= since and d.token
+            ]
+        return sorted(found, key=lambda p: p.at, reverse=True)
+
+    def presentation(self, presentation_id: str) -> Presentation | None:
+        """One card presentation still remembered, by its event id."""
+        with self._cond:
+            for scan in self._scans:
+                if scan.id == presentation_id:
+                    return Presentation(scan.id, scan.at, scan.reader, scan.token)
+            for d in self._decisions:
+                if d.id == presentation_id and d.token:
+                    return Presentation(d.id, d.at, d.reader, d.token, d.door, d.reason)
+        return None
+
+    def readers(self) -> list[tuple[str, str | None]]:
+        """Every reader a card was presented at, as (reader, door or None for a standalone reader), sorted."""
+        with self._cond:
+            seen = {(s.reader, None) for s in self._scans} | {(d.reader, d.door) for d in self._decisions if d.reader}
+        return sorted(seen, key=lambda r: (r[1] or "", r[0]))
+
     def wait_changed(self, since: int, timeout: float) -> int:
         """Wait until `generation` passes `since` (or `timeout`); return the generation then."""
         with self._cond:
             self._cond.wait_for(lambda: self.generation > since, timeout)
             return self.generation
 
+    def _decoded_bodies(self, kind: Kind) -> list[tuple[str, Body]]:
+        """The decoded body of every kept message of `kind` (each message is decoded once, then remembered)."""
+        out = []
+        with self._cond:
+            for topic, message in self._latest.items():
+                match = self.topics.parse(topic)
+                if match is None or match.kind is not kind:
+                    continue
+                if topic not in self._decoded:
+                    try:
+                        self._decoded[topic] = decode(kind, message.payload).body
+                    except PayloadError:
+                        self._decoded[topic] = None
+                body = self._decoded[topic]
+                if body is not None:
+                    out.append((topic, body))
+        return out
+
     def _bodies(self, kind: Kind, cls: type[B], key: Callable[[B], str]) -> dict[str, B]:
         out: dict[str, B] = {}
-        for message in self.messages():
-            match = self.topics.parse(message.topic)
-            if match is None or match.kind is not kind:
-                continue
-            try:
-                body = decode(kind, message.payload).body
-            except PayloadError:
-                continue
+        for _topic, body in self._decoded_bodies(kind):
             if isinstance(body, cls):
                 out[key(body)] = body
         return out

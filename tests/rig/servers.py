@@ -221,10 +221,11 @@ reporting-disabled = true
             result: dict[str, object] = json.loads(resp.read())
             return result
 
-    def write(self, db: str, lines: str, precision: str = "ns") -> None:
-        """Write line protocol through the v1 endpoint."""
+    def write(self, db: str, lines: str, precision: str = "ns", rp: str | None = None) -> None:
+        """Write line protocol through the v1 endpoint (into retention policy `rp`, else the default one)."""
+        policy = f"&rp={rp}" if rp else ""
         req = urllib.request.Request(
-            f"{self.url}/write?db={db}&precision={precision}", data=lines.encode(), method="POST"
+            f"{self.url}/write?db={db}&precision={precision}{policy}", data=lines.encode(), method="POST"
         )
         try:
             urllib.request.urlopen(req, timeout=30).read()

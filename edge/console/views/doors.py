@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,10 +16,13 @@ from edge.console import audit
 from edge.console.models import AuditEntry
 from edge.console.permissions import manager_required
 from edge.console.runtime import current
+from edge.console.today import Today
 from edge.console.views.common import loaded
+from edge.console.views.live import live_json, sections
+from edge.console.views.today import push_record, site_now
 from edge.errors import BrokerError, ConfigError, StoreError
 from edge.staff.command import send_command
-from edge.staff.push import push_snapshot, read_record, record_path
+from edge.staff.push import push_snapshot
 
 log = logging.getLogger("edge.console")
 COMMANDS = tuple(a.value for a in Action)
@@ -30,26 +34,31 @@ def last_published_version() -> str | None:
     return str(entry.details.get("file_version")) if entry is not None else None
 
 
-def doors_page(request: HttpRequest) -> HttpResponse:
-    """Each door: mode, applied snapshot version, since when, behind or not, revocation lag; its node's state."""
+def _doors_context() -> dict[str, Any]:
     runtime = current()
-    link = runtime.link
-    record = None
-    notes: list[str] = []
-    try:
-        record = read_record(record_path(runtime.members.path))
-    except ConfigError as exc:
-        notes.extend(exc.issues)
-    report = link.view.status(runtime.clock.now(), record=record) if link is not None else None
-    current_file = loaded()
-    context = {
-        "report": report,
-        "connected": link is not None and link.connected,
-        "unpublished": last_published_version() not in (None, current_file.version),
-        "commands_enabled": runtime.command_key is not None,
+    _record, notes = push_record()
+    return {
+        "today": site_now(),
         "notes": notes,
+        "unpublished": last_published_version() not in (None, loaded().version),
+        "commands_enabled": runtime.command_key is not None,
     }
-    return render(request, "console/doors.html", context)
+
+
+def doors_page(request: HttpRequest) -> HttpResponse:
+    """Each door: mode, applied snapshot version, since when, behind or not, revocation lag; its node's state.
+
+    Live: after a publish, each door's version and lag appear as the door confirms, until every door has it.
+    """
+    return render(request, "console/doors.html", _doors_context())
+
+
+def doors_live(request: HttpRequest) -> JsonResponse:
+    """The doors page's data and its report section as they are now (polled about once a second)."""
+    context = _doors_context()
+    state: Today | None = context["today"]
+    data = state.to_json() if state is not None else {"connected": False, "doors": []}
+    return live_json(request, data, sections(request, context, {"doors-report": "console/doors_report.html"}))
 
 
 @manager_required

@@ -15,7 +15,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from edge.access.members import MemberFile
 from edge.console import audit
 from edge.console.imports import ImportPlan, mapping_for, plan_import
 from edge.console.permissions import manager_required
@@ -24,6 +23,7 @@ from edge.console.views.common import loaded
 from edge.errors import ConfigError
 from edge.i18n import Formatter
 from edge.staff import edits
+from edge.staff.members import MemberFile
 from edge.staff.memberstore import MemberFileChanged
 
 FORMATS = (("nexudus", "Nexudus"), ("officernd", "OfficeRnD"), ("cobot", "Cobot"), ("generic", "CSV (edge)"))
@@ -70,7 +70,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     current_file = loaded()
     try:
         mapping = mapping_for(platform, current().console.import_mapping)
-        plan = plan_import(raw, mapping, current_file.members, name=name, confirmed=None, fmt=_formatter())
+        plan = plan_import(
+            raw,
+            mapping,
+            current_file.members,
+            name=name,
+            confirmed=None,
+            fmt=_formatter(),
+            badge_key=current().badge_key,
+        )
     except ConfigError as exc:
         return render(request, "console/import.html", {"form": form, "errors": exc.issues})
     token = secrets.token_urlsafe(24)
@@ -110,6 +118,7 @@ def import_confirm(request: HttpRequest) -> HttpResponseBase:
             name=name,
             confirmed=confirmed,
             fmt=_formatter(),
+            badge_key=current().badge_key,
         )
         if plan.refused:
             raise ConfigError([_("The import removes too many members: confirm the exact number removed.")])

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from edge.access.members import Member, MemberFile, mask_uid
 from edge.console import audit
 from edge.console.changes import Preview, diff_members
 from edge.console.forms import ConfirmForm, MemberForm
@@ -23,6 +22,7 @@ from edge.console.views.common import doors, loaded, site_today
 from edge.errors import ConfigError
 from edge.staff import edits
 from edge.staff.listing import member_status
+from edge.staff.members import Member, MemberFile, mask_uid
 from edge.staff.memberstore import Loaded, MemberFileChanged
 
 log = logging.getLogger("edge.console")
@@ -155,7 +155,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
     fields = _fields_of(form)
 
     def change(members: MemberFile) -> edits.Edit:
-        return edits.add_member(members, member_id=member_id, **fields)
+        return edits.add_member(members, member_id=member_id, badge_key=current().badge_key, **fields)
 
     return _preview_or_save(request, form, None, change, "member.add", member_id, current_file)
 
@@ -178,7 +178,7 @@ def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
         request,
         form,
         member,
-        lambda members: edits.update_member(members, member.id, **fields),
+        lambda members: edits.update_member(members, member.id, badge_key=current().badge_key, **fields),
         "member.edit",
         member.id,
         current_file,

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from edge.access.members import Plan
 from edge.console import audit
 from edge.console.forms import SeatsForm
 from edge.console.permissions import manager_required
@@ -18,6 +17,7 @@ from edge.console.runtime import current
 from edge.console.views.common import loaded
 from edge.errors import ConfigError
 from edge.staff import edits
+from edge.staff.members import Plan
 from edge.staff.memberstore import MemberFileChanged
 
 

@@ -1,4 +1,4 @@
-"""Atomic file replacement, for the member file on the staff machine and the door's stored state."""
+"""Atomic file replacement: the member file and push state on the staff machine, the door's stored state."""
 
 from __future__ import annotations
 

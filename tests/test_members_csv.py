@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.access.members import MemberFile, parse_member_file
-from edge.access.members_csv import MAPPINGS, CsvMapping, import_csv, load_mapping
 from edge.errors import ConfigError
 from edge.i18n import Formatter
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS, CsvMapping, load_mapping
+from edge.staff.memberfile import parse_member_file
+from edge.staff.members import MemberFile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EN = Formatter("en")
@@ -376,6 +378,27 @@ def test_a_bad_mapping_file_names_the_key(tmp_path: Path) -> None:
         load_mapping(path)
     assert any(issue.startswith("delimiter:") for issue in caught.value.issues)
     assert any(issue.startswith("color: unknown key") for issue in caught.value.issues)
+
+
+def test_a_bad_mapping_file_names_the_line_of_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(
+        "source: hub\nid: x\nplan: y\nbadges: z\nsuspended:\n  column: Active\n  true: [no]\n  maybe: [x]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    assert caught.value.issues == [
+        f"suspended.false: required key is missing ({path}, line 5)",
+        f"suspended.maybe: unknown key ({path}, line 8)",
+    ]
+
+
+def test_a_mapping_file_that_is_not_yaml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("source: hub\nid: [x\nplan: y\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path, fmt=EN)
+    assert caught.value.issues[0].startswith(f"{path}: cannot read the mapping: line 3: ")
 
 
 @settings(max_examples=150, deadline=None)

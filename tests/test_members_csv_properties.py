@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from edge.access.csv_text import TextError, decode_export
-from edge.access.members import parse_member_file
-from edge.access.members_csv import MAPPINGS, import_csv
+from edge.staff.csv_import import import_csv
+from edge.staff.csv_mapping import MAPPINGS
+from edge.staff.csv_text import TextError, decode_export
+from edge.staff.memberfile import parse_member_file
 
 BASE = parse_member_file(
     """\

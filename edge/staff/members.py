@@ -1,8 +1,10 @@
-"""The member file staff maintain: plans with weekly schedules, closures, accounts with seats, members, policy.
+"""What the member file staff maintain holds: plans with weekly schedules, closures, accounts with seats, members,
+policy; and the checks that span fields (known plans, unique ids and badges).
 
-`load_member_file` is the only way in; every problem is reported with its key path and line, like the node
-config. Member files hold raw badge UIDs and names: they stay on the staff machine; doors only ever receive a
-signed snapshot made of badge tokens (see `edge.access.snapshot`).
+Pure: the file is read and written by `edge.staff.memberfile`; an import validates its result here too
+(`validate_member_data`). Member files hold badge UIDs (or the tokens of cards enrolled at a reader,
+`edge.staff.badges`) and names: they stay on the staff machine; doors only ever receive a signed snapshot made of
+badge tokens (see `edge.staff.snapshot`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from edge.access.files import write_atomic
 from edge.config.base import Issue, Name, StrictModel, TimeZoneName
-from edge.config.loader import format_issues, issue_from_error, line_index
+from edge.config.loader import Lines, format_issues, issue_from_error
 from edge.config.schedule import ScheduleField
-from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 from edge.schedule import Schedule
+from edge.staff.badges import mask_badge, normalise_badge
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 MANUAL_SOURCE = "manual"
@@ -35,8 +34,8 @@ def _check_member_id(value: str) -> str:
     return value
 
 
-def _check_uid(value: str) -> str:
-    return normalise_uid(value)
+def _check_badge(value: str) -> str:
+    return normalise_badge(value)
 
 
 def _check_account(value: str) -> str:
@@ -46,19 +45,16 @@ def _check_account(value: str) -> str:
 
 
 def mask_uid(uid: str) -> str:
-    """A UID cut to its first and last byte (`04…C4`) for messages; one- or two-byte UIDs are fully masked."""
-    try:
-        text = normalise_uid(uid)
-    except ValueError:
-        return "…"
-    return f"{text[:2]}…{text[-2:]}" if len(text) >= 6 else "…"
+    """A badge cut to its first and last byte (`04…C4`, `token:3f…9a`) for messages; short UIDs fully masked."""
+    return mask_badge(uid)
 
 
 MemberId = Annotated[str, AfterValidator(_check_member_id)]
 """A member's identifier, as the coworking platform spells it; it appears in access events."""
 
-BadgeUid = Annotated[str, AfterValidator(_check_uid)]
-"""A card's UID in hexadecimal; stored normalised (upper case, no separators). Never leaves the staff machine."""
+Badge = Annotated[str, AfterValidator(_check_badge)]
+"""A card: its UID in hexadecimal, stored normalised (upper case, no separators), which never leaves the staff
+machine; or `token:` and its badge token when it was enrolled at a reader (`edge.staff.badges`)."""
 
 AccountName = Annotated[str, AfterValidator(_check_account)]
 """A company or team account, as the coworking platform names it."""
@@ -138,7 +134,7 @@ class Member(StrictModel):
     # Staff side only (search, contact), never in a snapshot.
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     plan: Name
-    badges: tuple[BadgeUid, ...] = ()
+    badges: tuple[Badge, ...] = ()
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
     suspended: bool = False
@@ -219,51 +215,11 @@ def check_member_file(members: MemberFile) -> list[Issue]:
     return issues
 
 
-_INT = "tag:yaml.org,2002:int"
+def validate_member_data(data: dict[str, Any], *, source: str, lines: Lines | None = None) -> MemberFile:
+    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise.
 
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML whose integers are plain decimals (YAML 1.1 reads an unquoted 19:00 as 1140) and dates text."""
-
-
-# Dates stay text too: pydantic reads them and names the key of an impossible date such as 2026-02-30.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# Only plain decimal integers: `0123` and `1_000` stay strings, so str() of any int gives back what was written.
-_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
-
-
-def load_member_file(path: str | Path) -> MemberFile:
-    """Read and validate a member file; raise ConfigError listing every issue as `path: message (file, line N)`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-    return parse_member_file(text, source=str(path))
-
-
-def parse_member_file(text: str, *, source: str = "<members>") -> MemberFile:
-    """Validate YAML text into a MemberFile."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError([f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise ConfigError([f"{source}: the file must be a YAML mapping (site:, plans:, members:, ...)"])
-    return validate_member_data(data, source=source, lines=line_index(node))
-
-
-def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, int] | None = None) -> MemberFile:
-    """Validate already-parsed data (from YAML or an import) into a MemberFile; raise ConfigError otherwise."""
+    `lines` places each issue on its line: the key paths' lines, or how to work them out when there is an issue.
+    """
     try:
         members = MemberFile.model_validate(data)
     except ValidationError as exc:
@@ -273,19 +229,3 @@ def validate_member_data(data: dict[str, Any], *, source: str, lines: dict[str, 
     if issues:
         raise ConfigError(format_issues(issues, lines or {}, source))
     return members
-
-
-def dump_member_file(members: MemberFile) -> str:
-    """Render a member file as YAML that `parse_member_file` reads back to the same model."""
-    dumped = members.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    data = {"site": dumped.pop("site"), "timezone": members.timezone, **dumped}
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
-    return text
-
-
-def save_member_file(path: str | Path, members: MemberFile) -> None:
-    """Write a member file atomically (the old file stays whole until the new one is on disk), keeping its mode."""
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    write_atomic(path, dump_member_file(members).encode("utf-8"), mode)

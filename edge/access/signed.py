@@ -1,9 +1,10 @@
-"""Signed messages: canonical JSON, Ed25519 signatures, and the keys a door trusts.
+"""Signed messages as a door opens them: canonical JSON, the keys a door trusts, and signature checks.
 
 A signed message is the JSON object `{"kind": K, "payload": {...}, "signature": {"alg", "key", "value"}}`.
 The signature covers `K + "\\n" + canonical(payload)`: the kind separates domains (a signed snapshot can never
 pass as a command) and the canonical form (sorted keys, no spaces, ASCII) makes the signed bytes independent of
-how the JSON was re-encoded on the way. The verifier checks exactly the payload it then uses.
+how the JSON was re-encoded on the way. The verifier checks exactly the payload it then uses. Signing is the
+staff machine's job (`edge.staff.signing`); a door only verifies, without `cryptography`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
 from edge.access.ed25519 import PublicKey
 from edge.errors import PayloadError
-
-if TYPE_CHECKING:  # signing happens on the staff machine only; doors never import `cryptography`
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ALGORITHM = "Ed25519"
 
@@ -32,11 +30,6 @@ def canonical_json(value: Any) -> bytes:
 def key_id(key: PublicKey) -> str:
     """A short, stable name for a public key: the first 16 hex characters of SHA-256 of its raw bytes."""
     return hashlib.sha256(key.raw).hexdigest()[:16]
-
-
-def public_key_of(private: Ed25519PrivateKey) -> PublicKey:
-    """The verifying half of a staff signing key."""
-    return PublicKey(private.public_key().public_bytes_raw())
 
 
 class TrustedKeys:
@@ -55,17 +48,6 @@ class TrustedKeys:
     def ids(self) -> tuple[str, ...]:
         """The ids of the trusted keys."""
         return tuple(self._keys)
-
-
-def sign(kind: str, payload: Mapping[str, Any], key: Ed25519PrivateKey) -> bytes:
-    """Return the signed message carrying `payload`, as canonical JSON bytes."""
-    body = canonical_json(payload)
-    value = key.sign(kind.encode("ascii") + b"\n" + body)
-    signature = {"alg": ALGORITHM, "key": key_id(public_key_of(key)), "value": base64.b64encode(value).decode("ascii")}
-    # Sorted keys kind < payload < signature: this concatenation is the envelope's canonical form.
-    return (
-        b'{"kind":' + canonical_json(kind) + b',"payload":' + body + b',"signature":' + canonical_json(signature) + b"}"
-    )
 
 
 def open_signed(kind: str, raw: bytes, trusted: TrustedKeys, *, max_bytes: int) -> dict[str, Any]:

@@ -1,12 +1,11 @@
 """CSV import of members exported from coworking platforms (Nexudus, OfficeRnD, Cobot) or a generic sheet.
 
-A `CsvMapping` says which column holds what. The built-in mappings below match the platforms' usual export
-headers; a site whose export differs copies one into a YAML file and edits the column names (`load_mapping`).
-An import is all-or-nothing: every bad row is reported (line, column, reason) and nothing changes unless the
-whole file is good. Imported members carry the mapping's `source`; a new import from the same source replaces
-them and leaves the members written by hand (or imported from another source) alone.
+A `CsvMapping` (`edge.staff.csv_mapping`) says which column holds what. An import is all-or-nothing: every bad
+row is reported (line, column, reason) and nothing changes unless the whole file is good. Imported members carry
+the mapping's `source`; a new import from the same source replaces them and leaves the members written by hand
+(or imported from another source) alone.
 
-Files as spreadsheets leave them are read without hand-editing: the encoding is detected (`edge.access.csv_text`),
+Files as spreadsheets leave them are read without hand-editing: the encoding is detected (`edge.staff.csv_text`),
 the delimiter sniffed from the header, French Excel's VRAI/FAUX and OUI/NON read as TRUE/FALSE and YES/NO,
 and every built-in mapping accepts the dd/mm/yyyy dates Excel in French writes back. Messages come from the
 catalogue (`edge.i18n`), in the language of the `Formatter` given.
@@ -14,165 +13,29 @@ catalogue (`edge.i18n`), in the language of the `Formatter` given.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from edge.access.csv_text import AUTO, TextError, TextProblem, decode_export, locate, sniff_delimiter
-from edge.access.members import Member, MemberFile, mask_uid, validate_member_data
-from edge.config.base import Name, StrictModel
-from edge.config.loader import format_issues, issue_from_error
+from edge.config.loader import issue_from_error
 from edge.contract.token import normalise_uid
 from edge.errors import ConfigError
 from edge.i18n import Formatter
+from edge.staff.badges import is_token
+from edge.staff.csv_mapping import CsvMapping
+from edge.staff.csv_text import TextError, TextProblem, decode_export, locate, sniff_delimiter
+from edge.staff.members import Member, MemberFile, mask_uid, validate_member_data
 
 MAX_ERRORS = 200
 
-_SAME_FLAG = ({"true", "vrai"}, {"false", "faux"}, {"yes", "oui"}, {"no", "non"})
-"""Flag words French Excel writes in place of the English ones (it rewrites TRUE/FALSE cells as VRAI/FAUX)."""
-
 # What Excel writes for a long number it took a badge UID for: 1,23457E+13 (French) or 1.23457E+13.
 _SCIENTIFIC = re.compile(r"^[0-9]+(?:[.,][0-9]+)?E[+-][0-9]+$", re.IGNORECASE)
-
-
-class FlagColumn(StrictModel):
-    """A column read as a yes/no flag: cell values (case-insensitive) that set it, and those that clear it.
-
-    A listed English word also accepts its French counterpart (true/vrai, false/faux, yes/oui, no/non).
-    """
-
-    column: str
-    true: tuple[str, ...]
-    false: tuple[str, ...]
-
-    def values(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The lower-case cell values that set the flag and those that clear it, French counterparts included."""
-        return _with_counterparts(self.true), _with_counterparts(self.false)
-
-
-def _with_counterparts(words: tuple[str, ...]) -> tuple[str, ...]:
-    out = [word.lower() for word in words]
-    for word in list(out):
-        for same in _SAME_FLAG:
-            if word in same:
-                out.extend(sorted(same - {word}))
-    return tuple(dict.fromkeys(out))
-
-
-class CsvMapping(StrictModel):
-    """How to read one platform's CSV export: column names, date formats, plan names, flag values."""
-
-    source: Name
-    encoding: str = AUTO
-    delimiter: Literal[",", ";", "\t"] | None = None
-    id: str
-    plan: str
-    badges: str
-    name: str | None = None
-    valid_from: str | None = None
-    valid_until: str | None = None
-    account: str | None = None
-    suspended: FlagColumn | None = None
-    staff: FlagColumn | None = None
-    date_formats: tuple[str, ...] = ("%Y-%m-%d",)
-    badge_separators: str = ",; |"
-    plan_names: dict[str, Name] = Field(default_factory=dict)
-    skip_without_plan: bool = True
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        if value != AUTO:
-            try:
-                codecs.lookup(value)
-            except LookupError:
-                raise ValueError(
-                    f"unknown encoding {value!r}; leave it out to have it detected, or name one (cp1252)"
-                ) from None
-        return value
-
-    def columns(self) -> dict[str, str]:
-        """Member field -> CSV column, for the columns this mapping reads."""
-        pairs = {
-            "id": self.id,
-            "plan": self.plan,
-            "badges": self.badges,
-            "name": self.name,
-            "valid_from": self.valid_from,
-            "valid_until": self.valid_until,
-            "account": self.account,
-            "suspended": self.suspended.column if self.suspended else None,
-            "staff": self.staff.column if self.staff else None,
-        }
-        return {field: column for field, column in pairs.items() if column}
-
-
-_YES = ("yes", "y", "true", "1", "x", "oui")
-_NO = ("no", "n", "false", "0", "", "non")
-# Excel in French writes dates back as dd/mm/yyyy whatever they were: every mapping reads them.
-_EXCEL_FR = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
-
-MAPPINGS: dict[str, CsvMapping] = {
-    "generic": CsvMapping(
-        source="generic",
-        id="member_id",
-        name="name",
-        plan="plan",
-        badges="badges",
-        valid_from="valid_from",
-        valid_until="valid_until",
-        account="account",
-        suspended=FlagColumn(column="suspended", true=_YES, false=_NO),
-        staff=FlagColumn(column="staff", true=_YES, false=_NO),
-        date_formats=("%Y-%m-%d", *_EXCEL_FR),
-    ),
-    "nexudus": CsvMapping(
-        source="nexudus",
-        id="Coworker Id",
-        name="Full Name",
-        plan="Tariff",
-        badges="Access Card Id",
-        valid_from="Start Date",
-        valid_until="End Date",
-        account="Company Name",
-        suspended=FlagColumn(column="Active", true=("false", "no", "0"), false=("true", "yes", "1")),
-        date_formats=(*_EXCEL_FR, "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"),
-    ),
-    "officernd": CsvMapping(
-        source="officernd",
-        id="Member ID",
-        name="Name",
-        plan="Plan",
-        badges="Access Card Number",
-        valid_from="Start Date",
-        valid_until="End Date",
-        account="Company",
-        suspended=FlagColumn(column="Status", true=("inactive", "former", "suspended"), false=("active", "pending")),
-        date_formats=("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", *_EXCEL_FR),
-    ),
-    "cobot": CsvMapping(
-        source="cobot",
-        id="Membership ID",
-        name="Name",
-        plan="Plan",
-        badges="Access Tokens",
-        valid_from="Starts At",
-        valid_until="Canceled To",
-        account="Company",
-        suspended=FlagColumn(column="Paused", true=("true", "yes"), false=("false", "no", "")),
-        date_formats=("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S %z", *_EXCEL_FR),
-    ),
-}
-"""The built-in mappings, by format name; see docs/members.md for their columns."""
 
 
 @dataclass(frozen=True)
@@ -184,44 +47,6 @@ class ImportReport:
     replaced: int
     kept: int
     skipped: tuple[str, ...]
-
-
-class _MappingLoader(yaml.SafeLoader):
-    """Safe YAML whose scalars stay text (null aside): a mapping's keys and values are column names and cells."""
-
-
-# YAML 1.1 would read the keys `true:`/`false:` of a flag and cells such as yes, no, on, off as booleans, and
-# 0123 as a number; pydantic turns the text of the mapping's few real booleans into booleans itself.
-
-
-_MappingLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_mapping(path: str | Path, base: CsvMapping | None = None, *, fmt: Formatter | None = None) -> CsvMapping:
-    """Read a mapping from a YAML file (same keys as `CsvMapping`); raise ConfigError naming the key path.
-
-    With `base` (a built-in mapping), the file only lists what differs: its keys replace the base's.
-    """
-    fmt = fmt or Formatter.for_language()
-    path = Path(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_MappingLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([fmt.gettext("%(path)s: cannot read the mapping: %(error)s", path=path, error=exc)]) from None
-    if not isinstance(data, dict):
-        problem = fmt.gettext(
-            "%(path)s: the mapping must be a YAML mapping (source:, id:, plan:, badges:, ...)", path=path
-        )
-        raise ConfigError([problem])
-    if base is not None:
-        data = {**base.model_dump(mode="python"), **data}
-    try:
-        return CsvMapping.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_issues([issue_from_error(e, data) for e in exc.errors()], {}, str(path))) from None
 
 
 def import_csv(
@@ -240,6 +65,7 @@ def import_csv(
     rows = _Rows(text, mapping, base, source, fmt)
     imported = rows.read()
     kept = [m for m in base.members if m.source != mapping.source]
+    _keep_enrolled_cards(imported, base)
     data = base.model_dump(mode="python", by_alias=True)
     data["members"] = [*(m.model_dump(mode="python") for m in kept), *imported]
     result = validate_member_data(data, source=source)
@@ -251,6 +77,15 @@ def import_csv(
         skipped=tuple(rows.skipped),
     )
     return result, report
+
+
+def _keep_enrolled_cards(imported: list[dict[str, Any]], base: MemberFile) -> None:
+    """Imported members keep the cards enrolled for them at a reader (held by token): no export knows those."""
+    enrolled = {m.id: [b for b in m.badges if is_token(b)] for m in base.members}
+    for member in imported:
+        tokens = enrolled.get(str(member.get("id")))
+        if tokens:
+            member["badges"] = [*member.get("badges", []), *tokens]
 
 
 def _text_issue(fmt: Formatter, exc: TextError, mapping: CsvMapping, source: str) -> str:

@@ -1,7 +1,8 @@
-"""Key files: the Ed25519 signing keys (private on the staff machine, public on doors) and the site badge key.
+"""The site's secret keys on the staff machine: the Ed25519 signing keys and the site badge key.
 
 Private keys are PEM (PKCS#8, as `openssl genpkey -algorithm ed25519` writes them), created 0600 and refused
-when other users can read them. Public keys are PEM (SubjectPublicKeyInfo). Nothing here overwrites a file.
+when other users can read them; their public halves (PEM, SubjectPublicKeyInfo) go to the doors, which read them
+with `edge.config.keyfiles`. Nothing here overwrites a file.
 """
 
 from __future__ import annotations
@@ -9,19 +10,18 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.access.ed25519 import KeyFormatError, PublicKey, WeakKeyError
-from edge.access.signing import TrustedKeys, key_id, public_key_of
+from edge.access.signed import key_id
+from edge.config.keyfiles import read_badge_key, read_key_file
 from edge.errors import ConfigError
+from edge.staff.signing import public_key_of
 
-if TYPE_CHECKING:  # private keys live on the staff machine; a door reads only public keys, without `cryptography`
+if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 BADGE_KEY_BYTES = 32
-MIN_BADGE_KEY_BYTES = 16
 
 
 def generate_signing_key(private_path: str | Path, public_path: str | Path) -> str:
@@ -59,27 +59,13 @@ def load_badge_key(path: str | Path) -> bytes:
     return key
 
 
-def read_badge_key(path: str | Path) -> bytes:
-    """Read a badge key file as every node reads its `badge_key_file`: the text, stripped, 16 bytes at least.
-
-    Nodes keep it 0640 for the daemons' group (deploy/), so this does not judge permissions. A short or empty
-    file (a secret that was never filled in) would give tokens no snapshot contains: refused at start instead.
-    """
-    path = Path(path)
-    key = _read(path).strip()
-    if len(key) < MIN_BADGE_KEY_BYTES:
-        problem = f"a badge key is at least {MIN_BADGE_KEY_BYTES} bytes, this one has {len(key)}"
-        raise ConfigError([f"{path}: {problem} (generate one with `edge members keygen`)"])
-    return key
-
-
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     """Read a private Ed25519 key; raise ConfigError if unreadable, readable by others, or not Ed25519."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     path = Path(path)
-    data = _read(path)
+    data = read_key_file(path)
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError([f"{path}: private key is accessible to other users (run: chmod 600 {path})"])
@@ -90,42 +76,6 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError([f"{path}: not an Ed25519 key (generate one with `edge members keygen`)"])
     return key
-
-
-def load_public_key(path: str | Path) -> PublicKey:
-    """Read a public Ed25519 key (PEM); raise ConfigError if unreadable, not Ed25519, or weak (small order)."""
-    path = Path(path)
-    try:
-        return PublicKey.from_pem(_read(path))
-    except WeakKeyError as exc:
-        raise ConfigError([f"{path}: refused: {exc}"]) from None
-    except KeyFormatError as exc:
-        raise ConfigError([f"{path}: not an Ed25519 PEM public key ({exc})"]) from None
-
-
-def load_trusted_keys(paths: Sequence[str | Path], *, key_path: str | None = None) -> TrustedKeys:
-    """Read the public keys a door trusts; ConfigError listing every file that cannot be used, each named
-    `key_path[i]: file: problem` when `key_path` (the config key listing them) is given."""
-    if not paths:
-        raise ConfigError([f"{key_path or 'trusted keys'}: no trusted public key configured"])
-    keys: list[PublicKey] = []
-    issues: list[str] = []
-    for position, path in enumerate(paths):
-        try:
-            keys.append(load_public_key(path))
-        except ConfigError as exc:
-            prefix = f"{key_path}[{position}]: " if key_path else ""
-            issues.extend(prefix + issue for issue in exc.issues)
-    if issues:
-        raise ConfigError(issues)
-    return TrustedKeys(keys)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
