@@ -82,8 +82,9 @@ def edge_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Node:
-    """The site deployed with one command: a hub (broker, collector, InfluxDB, console, Grafana) and a door, each a Debian
-    Bookworm root reached through the chroot connection, and the secrets directory the play fills (empty before)."""
+    """The site deployed with one command: a hub (broker, collector, InfluxDB, console, Grafana) and a door, each a
+    Debian Bookworm root reached through the chroot connection, and the secrets directory the play fills (empty
+    before)."""
 
     def __init__(self, tmp: Path, root: Path, hub: Path, wheel: Path) -> None:
         self.tmp, self.root, self.hub = tmp, root, hub
