@@ -22,8 +22,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from edge.access.keys import load_public_key, load_signing_key, read_badge_key
-from edge.access.signing import public_key_of
+from edge.config.keyfiles import load_public_key, read_badge_key
+from edge.staff.keys import load_signing_key
+from edge.staff.signing import public_key_of
 from tests.deploy_support import DEPLOY, REPO, PlaybookRun, ansible_env, ansible_tool, make_secrets
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
