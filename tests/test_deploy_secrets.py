@@ -142,7 +142,7 @@ def test_a_door_config_naming_the_generated_files_passes_check_config(tmp_path: 
             "snapshot_keys": [str(made / "snapshot-signing.pub")],
             "command_keys": [str(made / "command-signing.pub")],
         },
-        "doors": [{"name": "front", "relay": {"pin": 5}}],
+        "doors": [{"name": "front", "relay": {"pin": 5, "lock_type": "fail_safe"}}],
     }
     (tmp_path / "door.yaml").write_text(yaml.safe_dump(config))
     result = subprocess.run(
@@ -153,7 +153,7 @@ def test_a_door_config_naming_the_generated_files_passes_check_config(tmp_path: 
         timeout=120,
         check=False,
     )
-    assert (result.returncode, result.stderr) == (0, ""), result.stdout
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
 
 
 def test_the_ca_signs_the_broker_and_console_certificates_for_the_hubs_name(made: Path) -> None:
@@ -221,13 +221,14 @@ def test_a_directory_made_by_hand_is_kept_and_completed(tmp_path: Path) -> None:
     done = secrets_play(tmp_path / "run", site)
     assert done.returncode == 0, done.failures()
     after = digests(site)
-    assert {name for name in before if name in after and before[name] != after[name]} == {"broker.crt"}
+    assert {name for name in before if name in after and before[name] != after[name]} == {"broker.crt", "console.crt"}
     assert not (site / "command-signing.key").exists()
-    assert {"console.crt", "mqtt/console.password", "grafana-admin.password"} <= set(after) - set(before)
-    # The old certificate expired within days and lacked the hub's name: a new one holds its names and the hub's.
-    broker = certificate(site / "broker.crt")
-    assert sorted(names(broker)) == ["DNS:hub.edge.lan", "DNS:localhost", "IP:127.0.0.1"]
-    assert signed_by(broker, certificate(site / "ca.crt"))
+    assert set(after) - set(before) == {"mqtt/console.password", "grafana-admin.password"}
+    # The old certificates expire within days and lack the hub's name: new ones hold their names and the hub's.
+    for name in ["broker", "console"]:
+        renewed = certificate(site / f"{name}.crt")
+        assert sorted(names(renewed)) == ["DNS:hub.edge.lan", "DNS:localhost", "IP:127.0.0.1"]
+        assert signed_by(renewed, certificate(site / "ca.crt"))
 
 
 def test_a_certificate_that_needs_the_ca_key_kept_elsewhere_stops_the_play(tmp_path: Path, made: Path) -> None:
