@@ -42,7 +42,7 @@ DOORS = [
         "name": "front",
         "readers": [{"direction": "in", "reader": {"name": "front-outside", "type": "rdm6300", "port": READER}}],
         "relay": {"pin": 5, "active_high": False, "lock_type": "fail_safe"},
-        "unlock_s": 2,
+        "unlock_s": 3,
         "contact": {"pin": 27},
         "rex": {"pin": 22},
     }
