@@ -17,6 +17,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +93,7 @@ class Node:
         self.tmp, self.root, self.hub = tmp, root, hub
         self.secrets = tmp / "secrets"
         self.tls_port, self.local_port = free_port(), free_port()
+        self.influx_url = f"http://127.0.0.1:{free_port()}"
         chroot = {"ansible_connection": "community.general.chroot", "ansible_become": False}
         door_vars = chroot | {
             "ansible_host": str(root),
@@ -105,8 +109,12 @@ class Node:
             "edge_node_mqtt_host": "127.0.0.1",
             "edge_node_mqtt_port": self.local_port,
             "edge_node_mqtt_tls": False,
-            "edge_node_collector": {"influx": {"url": "http://127.0.0.1:8086", "api": "v1", "bucket": "edge"}},
+            "edge_node_collector": {"influx": {"url": self.influx_url, "api": "v1", "bucket": "edge"}},
+            "edge_influxdb_http_address": self.influx_url.removeprefix("http://"),
+            "edge_influxdb_rpc_address": f"127.0.0.1:{free_port()}",
             "edge_collector_influxdb_api": "v1",
+            "edge_collector_influxdb_url": self.influx_url,
+            "edge_grafana_influxdb_url": self.influx_url,
             "edge_collector_manage_bucket": False,  # nothing runs in a chroot: no InfluxDB to create it in
             "edge_grafana_install": False,  # Grafana's repository is unreachable here: the package stands in (below)
             "edge_broker_tls_port": self.tls_port,
@@ -521,18 +529,19 @@ def test_hub_has_the_broker_collector_time_series_store_and_grafana_provisioning
     hub = node.hub
     assert (hub / "usr/sbin/mosquitto").exists() and (hub / "usr/bin/influxd").exists()
     influx = (hub / "etc/influxdb/influxdb.conf").read_text()
-    assert 'bind-address = "127.0.0.1:8086"' in influx and "reporting-disabled = true" in influx
+    assert f'bind-address = "{node.influx_url.removeprefix("http://")}"' in influx
+    assert "reporting-disabled = true" in influx
     result = run("chroot", str(hub), "/opt/edge/venv/bin/edge", "check-config", "/etc/edge/node.yaml")
     assert (result.returncode, result.stderr) == (0, "")
     collector = yaml.safe_load((hub / "etc/edge/node.yaml").read_text())["collector"]
-    assert collector["influx"] == {"url": "http://127.0.0.1:8086", "api": "v1", "bucket": "edge"}
+    assert collector["influx"] == {"url": node.influx_url, "api": "v1", "bucket": "edge"}
     datasource = yaml.safe_load((hub / "etc/grafana/provisioning/datasources/edge.yaml").read_text())
     assert datasource["datasources"][0] | {"secureJsonData": None} == {
         "name": "edge",
         "uid": "edge-influxdb",
         "type": "influxdb",
         "access": "proxy",
-        "url": "http://127.0.0.1:8086",
+        "url": node.influx_url,
         "database": "edge",
         "editable": False,
         "jsonData": {"httpMode": "POST"},
@@ -622,3 +631,55 @@ def test_each_tag_selects_its_part_of_the_site(node: Node, tag: str, included: s
     listed = node.play("--list-tasks", "--tags", tag)
     assert listed.returncode == 0, listed.output[-3000:]
     assert included in listed.output and excluded not in listed.output
+
+
+def retention_policies(url: str, database: str) -> set[tuple[str, bool]]:
+    """(name, default) of a database's retention policies on a running InfluxDB 1.x."""
+    query = urllib.parse.urlencode({"q": f'SHOW RETENTION POLICIES ON "{database}"'})
+    with urllib.request.urlopen(f"{url}/query?{query}", timeout=10) as response:
+        result = json.load(response)["results"][0]
+    return {(row[0], row[-1]) for row in result["series"][0]["values"]}
+
+
+@pytest.mark.slow
+def test_the_time_series_store_the_play_installed_takes_the_collectors_database(
+    node: Node, second_run: PlaybookRun
+) -> None:
+    # systemd would start it: here Debian's influxd from the hub root runs with the config the play wrote.
+    command = ["chroot", str(node.hub), "influxd", "-config", "/etc/influxdb/influxdb.conf"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{node.influx_url}/ping", timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "influxd did not answer"
+                time.sleep(0.2)
+        done = node.play("--tags", "collector", "--limit", "hub", "-e", '{"edge_collector_manage_bucket": true}')
+        assert done.returncode == 0, done.failures()
+        assert retention_policies(node.influx_url, "edge") == {("raw", True), ("longterm", False)}
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_grafana_is_installed_as_grafana_documents_it_for_debian() -> None:
+    tasks = yaml.safe_load((DEPLOY / "roles/edge_grafana/tasks/install.yml").read_text())
+    defaults = yaml.safe_load((DEPLOY / "roles/edge_grafana/defaults/main.yml").read_text())
+    named = {task["name"]: task for task in tasks}
+    key = named["Download Grafana's repository signing key"]["ansible.builtin.get_url"]
+    source = named["Add Grafana's apt repository, trusted for its own key only"]["ansible.builtin.copy"]
+    install = named["Install Grafana"]["ansible.builtin.apt"]
+    assert (defaults["edge_grafana_apt_key_url"], key["dest"]) == (
+        "https://apt.grafana.com/gpg.key",
+        "{{ edge_grafana_apt_keyring }}",
+    )
+    assert defaults["edge_grafana_apt_keyring"].startswith("/etc/apt/keyrings/")
+    line = source["content"].replace("{{ edge_grafana_apt_keyring }}", defaults["edge_grafana_apt_keyring"])
+    line = line.replace("{{ edge_grafana_apt_repository }}", defaults["edge_grafana_apt_repository"])
+    assert line == "deb [signed-by=/etc/apt/keyrings/grafana.asc] https://apt.grafana.com stable main\n"
+    assert source["dest"] == "/etc/apt/sources.list.d/grafana.list"
+    assert (install["name"], defaults["edge_grafana_package"]) == ("{{ edge_grafana_package }}", "grafana")
+    assert defaults["edge_grafana_install"] is True
