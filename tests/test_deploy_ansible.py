@@ -475,16 +475,6 @@ def test_config_refused_by_check_config_is_never_installed(node: Node, second_ru
     assert node.path("/etc/edge/node.yaml").read_bytes() == before
 
 
-@pytest.mark.slow
-def test_door_without_remote_commands_loses_its_command_key(node: Node, second_run: PlaybookRun) -> None:
-    done = node.play("-e", json.dumps({"edge_node_remote_commands": False}))
-    assert done.returncode == 0, done.output[-5000:]
-    config = yaml.safe_load(node.path("/etc/edge/node.yaml").read_text())
-    assert config["access"]["command_keys"] == []
-    assert not node.path("/etc/edge/secrets/command-signing.pub").exists()
-    assert node.path("/etc/edge/secrets/snapshot-signing.pub").exists()
-
-
 # --- The rest of the site: the hub, the secrets, tags, the reboot ------------------------------------------------
 
 
@@ -683,3 +673,14 @@ def test_grafana_is_installed_as_grafana_documents_it_for_debian() -> None:
     assert source["dest"] == "/etc/apt/sources.list.d/grafana.list"
     assert (install["name"], defaults["edge_grafana_package"]) == ("{{ edge_grafana_package }}", "grafana")
     assert defaults["edge_grafana_install"] is True
+
+
+# Last: it leaves the door without remote commands.
+@pytest.mark.slow
+def test_door_without_remote_commands_loses_its_command_key(node: Node, second_run: PlaybookRun) -> None:
+    done = node.play("-e", json.dumps({"edge_node_remote_commands": False}))
+    assert done.returncode == 0, done.output[-5000:]
+    config = yaml.safe_load(node.path("/etc/edge/node.yaml").read_text())
+    assert config["access"]["command_keys"] == []
+    assert not node.path("/etc/edge/secrets/command-signing.pub").exists()
+    assert node.path("/etc/edge/secrets/snapshot-signing.pub").exists()
