@@ -87,8 +87,9 @@ def root_tarball(arch: str, include: tuple[str, ...] = ()) -> Path:
 def unpack_root(tarball: Path, root: Path) -> Path:
     """A root unpacked from `tarball`, made ready for the deployment as Raspberry Pi OS would be.
 
-    Packages start no service (policy-rc.d), /boot/firmware exists, and pip inside trusts what this machine trusts
-    (a TLS-intercepting proxy's CA included) through /etc/edge-test/ca-bundle.pem.
+    Packages start no service (policy-rc.d), dpkg does not fsync (the root is thrown away), /boot/firmware exists,
+    and pip inside trusts what this machine trusts (a TLS-intercepting proxy's CA included) through
+    /etc/edge-test/ca-bundle.pem.
     """
     root.mkdir(parents=True)
     unpacked = run("tar", "-C", str(root), "--numeric-owner", "-xpf", str(tarball))
@@ -100,6 +101,8 @@ def unpack_root(tarball: Path, root: Path) -> Path:
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
     (root / "boot/firmware").mkdir(parents=True, exist_ok=True)
+    # A root thrown away after the test needs no fsync per file: dpkg under qemu spends most of its time there.
+    (root / "etc/dpkg/dpkg.cfg.d/edge-test-unsafe-io").write_text("force-unsafe-io\n")
     (root / "etc/edge-test").mkdir(exist_ok=True)
     shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
     shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")

@@ -178,12 +178,14 @@ class PlaybookRun:
         return out
 
 
-def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -> PlaybookRun:
-    """Run deploy/site.yml (or what args name) from deploy/ with a clean environment."""
+def run_playbook(
+    tmp: Path, inventory: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None
+) -> PlaybookRun:
+    """Run deploy/site.yml (or what args name) from deploy/ with a clean environment (plus `env`)."""
     result = subprocess.run(
         [str(ansible_tool("ansible-playbook")), "-i", str(inventory), *args],
         cwd=DEPLOY,
-        env=ansible_env(tmp),
+        env=ansible_env(tmp) | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
