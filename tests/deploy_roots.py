@@ -139,9 +139,16 @@ def remove_root(root: Path) -> None:
 
 
 def build_edge_wheel(out: Path) -> Path:
-    """The edge wheel built from this checkout into `out`, as an installer builds it on the controller."""
+    """The edge wheel built from this checkout into `out`, as an installer builds it on the controller.
+
+    Built from a copy of the sources: setuptools works in the source tree's build/, which two test sessions on one
+    machine would otherwise share."""
     repo = Path(__file__).resolve().parents[1]
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(repo), timeout=600)
+    source = out / "source"
+    shutil.copytree(repo / "edge", source / "edge", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ["pyproject.toml", "README.md", *(p.name for p in repo.glob("LICENSE*"))]:
+        shutil.copy(repo / name, source / name)
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source), timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = out.glob("edge-*.whl")
     return wheel
