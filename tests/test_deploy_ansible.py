@@ -194,13 +194,19 @@ def node(tmp_path_factory: pytest.TempPathFactory, edge_wheel: Path) -> Iterator
 
 @pytest.fixture(scope="module")
 def first_run(node: Node) -> PlaybookRun:
-    return node.play()
+    started = time.monotonic()
+    done = node.play()
+    print(f"amd64 site converge: {time.monotonic() - started:.0f} s")  # pytest -s shows it
+    return done
 
 
 @pytest.fixture(scope="module")
 def second_run(node: Node, first_run: PlaybookRun) -> PlaybookRun:
     assert first_run.returncode == 0, first_run.failures()
-    return node.play()
+    started = time.monotonic()
+    done = node.play()
+    print(f"amd64 site second run: {time.monotonic() - started:.0f} s")
+    return done
 
 
 # --- Static checks ------------------------------------------------------------------------------------------------
