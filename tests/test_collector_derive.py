@@ -12,7 +12,7 @@ from edge.clock import ManualClock
 from edge.collector import derive
 from edge.collector.deriver import Deriver
 from edge.collector.ingest import classify
-from edge.collector.schema import DeskUsage, HourCounts, StateCounts, ms_of
+from edge.collector.schema import DeskUsage, HourCounts, SiteUsage, StateCounts, ms_of
 from edge.collector.store import Store
 from edge.contract import DeskOccupancy, DeskState, Event, Reason, encode
 from edge.schedule import parse_schedule
@@ -114,12 +114,34 @@ def test_desk_usage_counts_each_instant_as_one_step_of_the_desks_state() -> None
     # 00:00 and 00:10 vacant, 00:20-00:40 occupied, 00:50 unknown (neither occupied nor known)
     assert (first.occupied_s, first.known_s) == (1800, 3000)
     assert (first.open_occupied_s, first.open_known_s) == (1200, 1200)  # 00:30 and 00:40 are within hours
-    assert usage[(hour, "d1")] == ("z1", DeskUsage(occupied_s=0, known_s=3600, open_occupied_s=0, open_known_s=3600))
+    assert first.open_s == 1800  # 00:30, 00:40 and 00:50 (unknown) are within hours
+    assert usage[(hour, "d1")] == (
+        "z1",
+        DeskUsage(occupied_s=0, known_s=3600, open_occupied_s=0, open_known_s=3600, open_s=3600),
+    )
 
 
 def test_desk_usage_keeps_the_zone_the_desk_is_in_at_the_end_of_the_hour() -> None:
     usage = derive.desk_usage({"d1": ("z1", OCC)}, [(MIN, "d1", "z2", OCC)], [0, MIN], MIN, lambda t: True)
-    assert usage[(0, "d1")] == ("z2", DeskUsage(120, 120, 120, 120))
+    assert usage[(0, "d1")] == ("z2", DeskUsage(120, 120, 120, 120, 120))
+
+
+def test_site_usage_sums_the_desks_of_each_hour_and_counts_them() -> None:
+    hour = 3_600_000
+    instants = range(0, hour, 10 * MIN)
+    initial = {"d1": ("z1", OCC), "d2": ("z2", V), "d3": ("z2", U)}
+    usage = derive.desk_usage(initial, [(30 * MIN, "d3", "z2", OCC)], instants, 10 * MIN, lambda t: t < 40 * MIN)
+    site = derive.site_usage(usage)[0]
+    # d1 occupied 6 instants (4 open), d2 vacant 6 (4 open), d3 unknown 3 then occupied 3 (00:30 open)
+    assert site == SiteUsage(
+        desks=3,
+        open_s=2400,
+        occupied_s=3600 + 1800,
+        known_s=3600 + 3600 + 1800,
+        open_occupied_s=2400 + 600,
+        open_known_s=2400 + 2400 + 600,
+        open_desk_s=3 * 2400,
+    )
 
 
 # -- the deriver, over a real store ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from edge.collector.schema import (
     Completeness,
     HourCounts,
     Presence,
+    SiteUsage,
     StateCounts,
     completeness_point,
     event_points,
@@ -27,6 +28,7 @@ from edge.collector.schema import (
     members_monthly_point,
     members_yearly_point,
     people_present_point,
+    site_hourly_point,
     site_occupancy_point,
     zone_occupancy_point,
 )
@@ -172,6 +174,7 @@ def test_node_counters_become_integer_fields_with_a_safe_name() -> None:
         site_occupancy_point("s", 60_000, StateCounts(0, 0, 4)),
         *hourly_points("s", "front", 3_600_000, HourCounts(5, 2, 1, {"granted": 7, "expired": 1})),
         people_present_point("s", 60_000, Presence(3, 5, 2, estimate=False)),
+        site_hourly_point("s", 3_600_000, SiteUsage(3, 3600, 1800, 7200, 900, 3600, 10800)),
         completeness_point("s", "n1", 60_000, Completeness(expected=10, received=8, gaps=1)),
         members_daily_point("s", 0, DayMembers(dt.date(2026, 3, 2), 12, 15, 10, 2, 36000, (1, 2, 3, 2, 1, 1))),
         members_monthly_point("s", 0, MonthMembers(dt.date(2026, 3, 1), 40, (20, 12, 6, 2), 31), 220),

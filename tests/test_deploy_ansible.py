@@ -231,6 +231,11 @@ def test_site_playbook_passes_syntax_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.output[-3000:]
 
 
+def test_network_playbook_passes_syntax_check(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, DEPLOY / "inventory/network-example/hosts.yml", "--syntax-check", "network.yml")
+    assert result.returncode == 0, result.output[-3000:]
+
+
 def test_example_inventory_gives_every_node_daemons_and_a_valid_name(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(ansible_tool("ansible-inventory")), "-i", "inventory/example/hosts.yml", "--list"],
@@ -262,7 +267,16 @@ def test_node_role_installs_the_units_from_the_repo_systemd_directory() -> None:
 
 @pytest.mark.parametrize(
     "role",
-    ["edge_secrets", "edge_node", "edge_broker", "edge_influxdb", "edge_collector", "edge_console", "edge_grafana"],
+    [
+        "edge_secrets",
+        "edge_node",
+        "edge_broker",
+        "edge_influxdb",
+        "edge_collector",
+        "edge_console",
+        "edge_grafana",
+        "edge_central",
+    ],
 )
 def test_role_variables_are_prefixed_and_documented(role: str) -> None:
     defaults = yaml.safe_load((DEPLOY / "roles" / role / "defaults/main.yml").read_text())

@@ -2,8 +2,9 @@
 
 Reads the collector's local store (`-c` collector config, or `--store`) or InfluxDB (`--influx` with the
 collector config's `influx` section, or `--influx-url` and `--influx-db`); `--pdf FILE` prints the page to a PDF
-with the system's Chromium. Exit codes: 0 written; 1 the data source could not be read; 2 an option or the config
-must be fixed; 3 the HTML and CSV were written but the PDF could not be printed (Chromium missing or failing).
+with the system's Chromium. With `--network`, the portfolio of a network of sites from its central store (`-c` is
+then the network report's file). Exit codes: 0 written; 1 the data source could not be read; 2 an option or the
+config must be fixed; 3 the HTML and CSV were written but the PDF could not be printed (Chromium missing or failing).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def register(sub: Any) -> None:
     )
     where = parser.add_argument_group("data source")
     where.add_argument("-c", "--config", type=Path, help="the collector node's YAML config")
+    where.add_argument(
+        "--network",
+        action="store_true",
+        help="the network's portfolio across its sites, from its central store (-c: the network report's file)",
+    )
     where.add_argument("--store", type=Path, help="collector store file (default: the config's store)")
     where.add_argument("--influx", action="store_true", help="read the InfluxDB of the config's collector.influx")
     where.add_argument("--influx-url", help="read InfluxDB at this URL (derived series, InfluxQL)")
@@ -112,6 +118,10 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     """Build the source, make the report, write it."""
+    if args.network:
+        from edge.cli.report_network import run_network
+
+        return run_network(args)
     try:
         config = load_config(args.config, check_secrets=False) if args.config else None
         timezone = args.timezone or (config.timezone if config else "Europe/Paris")
@@ -157,16 +167,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"edge report: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"report: {args.out}\nfigures: {csv_path(args.out)}")
-    if args.pdf is not None:
-        try:
-            print_pdf(report.html, args.pdf, browser=args.chromium)
-        except PdfError as exc:
-            print(f"edge report: {exc}", file=sys.stderr)
-            return 3
-        except OSError as exc:
-            print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        print(f"pdf: {args.pdf}")
+    return write_pdf(report.html, args)
+
+
+def write_pdf(html: str, args: argparse.Namespace) -> int:
+    """Print the page to `--pdf FILE` when asked; the exit code (3: Chromium could not print it)."""
+    if args.pdf is None:
+        return 0
+    try:
+        print_pdf(html, args.pdf, browser=args.chromium)
+    except PdfError as exc:
+        print(f"edge report: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        print(f"edge report: cannot write {args.pdf}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"pdf: {args.pdf}")
     return 0
 
 

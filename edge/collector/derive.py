@@ -4,7 +4,7 @@
   over any interval is a time-weighted average and a max is the peak.
 * Hourly door figures: entries, exits and denied attempts per door, and decisions per reason.
 * Desk usage per hour: each desk's occupied and known seconds in each complete hour, from the same grid (each
-  instant stands for one step of the desk's state), in all and within opening hours.
+  instant stands for one step of the desk's state), in all and within opening hours; and their sums for the site.
 * People present, on the same grid. A reader's direction comes from the `directions` map (reader -> in/out);
   readers not in the map count as entries. With at least one exit reader configured, present = granted entries
   minus granted exits since local midnight (never below zero; an exit through a request-to-exit button is not
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from edge.collector.schema import DeskUsage, HourCounts, Presence, StateCounts
+from edge.collector.schema import DeskUsage, HourCounts, Presence, SiteUsage, StateCounts
 from edge.contract import DeskState
 
 Transition = tuple[int, str, str, DeskState]  # t_ms, desk, zone, state
@@ -104,8 +104,10 @@ def desk_usage(
         hour = t - t % HOUR_MS
         is_open = in_hours(t)
         for desk, (zone, state) in desks.items():
-            figures = tally.setdefault((hour, desk), [0, 0, 0, 0])
+            figures = tally.setdefault((hour, desk), [0, 0, 0, 0, 0])
             zones[(hour, desk)] = zone
+            if is_open:
+                figures[4] += step_s
             if state is DeskState.UNKNOWN:
                 continue
             occupied = step_s if state is DeskState.OCCUPIED else 0
@@ -115,6 +117,21 @@ def desk_usage(
                 figures[2] += occupied
                 figures[3] += step_s
     return {key: (zones[key], DeskUsage(*figures)) for key, figures in tally.items()}
+
+
+def site_usage(usage: Mapping[tuple[int, str], tuple[str, DeskUsage]]) -> dict[int, SiteUsage]:
+    """Per hour start: the site's desk-time, summed over the desks of `desk_usage`'s result."""
+    sums: dict[int, list[int]] = {}
+    for (hour, _desk), (_zone, desk) in usage.items():
+        figures = sums.setdefault(hour, [0, 0, 0, 0, 0, 0, 0])
+        figures[0] += 1
+        figures[1] = max(figures[1], desk.open_s)
+        figures[2] += desk.occupied_s
+        figures[3] += desk.known_s
+        figures[4] += desk.open_occupied_s
+        figures[5] += desk.open_known_s
+        figures[6] += desk.open_s
+    return {hour: SiteUsage(*figures) for hour, figures in sums.items()}
 
 
 def direction(directions: Mapping[str, str], reader: str) -> str:

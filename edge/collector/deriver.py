@@ -22,6 +22,7 @@ from edge.collector.schema import (
     hourly_points,
     ms_of,
     people_present_point,
+    site_hourly_point,
     site_occupancy_point,
     zone_occupancy_point,
 )
@@ -143,10 +144,11 @@ class Deriver:
             self.step_ms,
             self.in_hours,
         )
-        return [
+        points = [
             desk_hourly_point(self.site, zone, desk, hour, figures)
             for (hour, desk), (zone, figures) in sorted(usage.items())
         ]
+        return points + [site_hourly_point(self.site, hour, s) for hour, s in sorted(derive.site_usage(usage).items())]
 
     def _hours(self, marks: DirtyMarks) -> list[Point]:
         if marks.hours_from == NO_MARK:

@@ -194,6 +194,22 @@ MEASUREMENTS: dict[str, Measurement] = {
             "in all and within opening hours",
         ),
         Measurement(
+            "site_hourly",
+            Bucket.AGGREGATE,
+            ("site",),
+            {
+                "desks": int,
+                "open_s": int,
+                "occupied_s": int,
+                "known_s": int,
+                "open_occupied_s": int,
+                "open_known_s": int,
+                "open_desk_s": int,
+            },
+            doc="derived: the site's desk-time per complete hour (sums of desk_hourly): occupied and known seconds, in "
+            "all and within opening hours, desk-seconds within opening hours, desks counted, seconds open",
+        ),
+        Measurement(
             "entries_hourly",
             Bucket.AGGREGATE,
             ("site", "door"),
@@ -396,12 +412,28 @@ def site_occupancy_point(site: str, t_ms: int, counts: StateCounts, *, in_hours:
 
 @dataclass(frozen=True)
 class DeskUsage:
-    """A desk's seconds in one hour: occupied, known (occupied or vacant), and the same within opening hours."""
+    """A desk's seconds in one hour: occupied, known (occupied or vacant), the same within opening hours, and its
+    seconds within opening hours whatever its state (unknown included)."""
 
     occupied_s: int = 0
     known_s: int = 0
     open_occupied_s: int = 0
     open_known_s: int = 0
+    open_s: int = 0
+
+
+@dataclass(frozen=True)
+class SiteUsage:
+    """The site's desk-time in one hour: the sums of its desks' `DeskUsage`, with how many desks and how long the
+    site was open (`open_s`: seconds of the hour within opening hours)."""
+
+    desks: int = 0
+    open_s: int = 0
+    occupied_s: int = 0
+    known_s: int = 0
+    open_occupied_s: int = 0
+    open_known_s: int = 0
+    open_desk_s: int = 0
 
 
 def desk_hourly_point(site: str, zone: str, desk: str, hour_ms: int, usage: DeskUsage) -> Point:
@@ -413,6 +445,21 @@ def desk_hourly_point(site: str, zone: str, desk: str, hour_ms: int, usage: Desk
         "open_known_s": usage.open_known_s,
     }
     return Point("desk_hourly", {"site": site, "zone": zone, "desk": desk}, fields, hour_ms * NS_PER_MS)
+
+
+def site_hourly_point(site: str, hour_ms: int, usage: SiteUsage) -> Point:
+    """Derived desk-time of the whole site in one hour (utilisation within opening hours is
+    open_occupied_s / open_known_s; the unknown share open_known_s / open_desk_s says how much was measured)."""
+    fields: dict[str, FieldValue] = {
+        "desks": usage.desks,
+        "open_s": usage.open_s,
+        "occupied_s": usage.occupied_s,
+        "known_s": usage.known_s,
+        "open_occupied_s": usage.open_occupied_s,
+        "open_known_s": usage.open_known_s,
+        "open_desk_s": usage.open_desk_s,
+    }
+    return Point("site_hourly", {"site": site}, fields, hour_ms * NS_PER_MS)
 
 
 @dataclass(frozen=True)

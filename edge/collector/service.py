@@ -3,8 +3,10 @@
 Threads: the link's I/O thread hands each message to a bounded queue; the store thread commits batches (all
 messages waiting, up to `ingest_batch`, in one transaction) and only then asks the link to acknowledge them;
 it also keeps the derived series up to date and purges expired records. The forwarder thread, when InfluxDB
-is configured, drains the store. The broker never has more than `receive_maximum` unacknowledged messages in
-flight to us, which bounds the queue; the backlog itself stays on disk.
+is configured, drains the store; the network thread, when the site belongs to a network (`collector.network`),
+sends the anonymous derived series to the central store (edge.collector.network). The broker never has more
+than `receive_maximum` unacknowledged messages in flight to us, which bounds the queue; the backlog itself
+stays on disk.
 
 The collector's own status is a state, not an event, so it is published directly on the link (retained,
 refreshed every `status_interval_s`, `offline` as the last will) rather than through a durable outbox: a lost
@@ -28,7 +30,8 @@ from edge.collector.deriver import Deriver
 from edge.collector.forward import Forwarder
 from edge.collector.ingest import Outcome, Receipt, Rejected, classify
 from edge.collector.link import Inbound, Link
-from edge.collector.outqueue import ForwardQueue
+from edge.collector.network import network_forwarder
+from edge.collector.outqueue import NETWORK, ForwardQueue
 from edge.collector.replays import ReplayPlanner
 from edge.collector.schema import Bucket, Retention, ms_of
 from edge.collector.store import Store
@@ -117,7 +120,7 @@ class Collector:
         self.forwarder: Forwarder | None = None
         influx = self.settings.influx
         if influx is not None:
-            buckets = {Bucket.RAW: influx.bucket, Bucket.AGGREGATE: influx.aggregate_bucket or influx.bucket}
+            buckets = {str(Bucket.RAW): influx.bucket, str(Bucket.AGGREGATE): influx.aggregate_bucket or influx.bucket}
             self.forwarder = Forwarder(
                 self.out,
                 make_writer(influx),
@@ -126,6 +129,11 @@ class Collector:
                 counters=self.counters,
                 batch_size=self.settings.batch_size,
                 backoff_max_s=self.settings.backoff_max_s,
+            )
+        self.network: Forwarder | None = None
+        if self.settings.network is not None:
+            self.network = network_forwarder(
+                self.settings.network, config.site, self.out, clock=self.clock, counters=self.counters, tz=config.tz
             )
         client_id = self.settings.client_id or config.mqtt.client_id or f"edge-{config.site}-{config.node}-collector"
         self.link = Link(
@@ -140,6 +148,7 @@ class Collector:
         )
         self._store_thread = threading.Thread(target=self._store_loop, name="collector-store", daemon=True)
         self._forward_thread = threading.Thread(target=self._forward_loop, name="collector-forward", daemon=True)
+        self._network_thread = threading.Thread(target=self._network_loop, name="collector-network", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -148,6 +157,8 @@ class Collector:
         self._store_thread.start()
         if self.forwarder is not None:
             self._forward_thread.start()
+        if self.network is not None:
+            self._network_thread.start()
         self.link.start()
 
     def stop(self) -> None:
@@ -163,6 +174,11 @@ class Collector:
             if self._forward_thread.is_alive():
                 self._forward_thread.join(self.settings.influx.timeout_s + 2 if self.settings.influx else 2)
             self.forwarder.writer.close()
+        if self.network is not None:
+            self.network.stop()
+            if self._network_thread.is_alive():
+                self._network_thread.join(self.settings.network.timeout_s + 2 if self.settings.network else 2)
+            self.network.writer.close()
         self.out.close()
         self.store.close()
 
@@ -170,8 +186,7 @@ class Collector:
         """Every loop made progress in the last STALL_S seconds."""
         now = time.monotonic()
         beats = [self.heartbeat, self.link.heartbeat]
-        if self.forwarder is not None:
-            beats.append(self.forwarder.heartbeat)
+        beats += [f.heartbeat for f in (self.forwarder, self.network) if f is not None]
         return all(now - beat < STALL_S for beat in beats)
 
     def tick(self) -> None:
@@ -197,6 +212,10 @@ class Collector:
         if self.forwarder is not None:  # with no InfluxDB the local store is the destination: nothing is pending
             counters["backlog_raw"] = self.out.backlog(Bucket.RAW)
             counters["backlog_derived"] = self.out.backlog(Bucket.AGGREGATE)
+        if self.network is not None:  # derived rows the network stream has not examined yet (settling included)
+            counters["network_backlog"] = self.out.backlog(NETWORK)
+            counters["network_corrections"] = self.store.network_corrections()
+            counters["network_held"] = self.out.held()
         return {k: max(0, int(v)) for k, v in counters.items()}
 
     def status_payload(self, state: str) -> bytes:
@@ -327,8 +346,10 @@ class Collector:
     def _housekeeping(self) -> None:
         now = time.monotonic()
         if self.deriver is not None and now >= self._next_derive:
-            if self.deriver.run() and self.forwarder is not None:
-                self.forwarder.wake.set()
+            if self.deriver.run():
+                for forwarder in (self.forwarder, self.network):
+                    if forwarder is not None:
+                        forwarder.wake.set()
             # catching up (a long backlog or downtime) goes on between ingest batches, in bounded passes
             self._next_derive = now if self.deriver.behind else now + DERIVE_EVERY_S
         aggregated = self.aggregator is not None and self.aggregator.due() and self.aggregator.run()
@@ -376,3 +397,7 @@ class Collector:
     def _forward_loop(self) -> None:
         if self.forwarder is not None:
             self.forwarder.run()
+
+    def _network_loop(self) -> None:
+        if self.network is not None:
+            self.network.run()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.collector.egress import LEAVES_SITE
 from edge.collector.ingest import Accepted, Ignored, Outcome, Rejected
 from edge.collector.lineprotocol import Point
 from edge.collector.members import DayMembers, MonthMembers, YearMembers
@@ -88,6 +89,7 @@ CREATE TABLE IF NOT EXISTS derived (
     line TEXT NOT NULL,
     UNIQUE (series, t_ms)
 );
+CREATE TABLE IF NOT EXISTS network_held (rid INTEGER PRIMARY KEY, release_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS member_days (
     day TEXT PRIMARY KEY, members INTEGER NOT NULL, entries INTEGER NOT NULL, measured INTEGER NOT NULL,
@@ -107,6 +109,8 @@ STATE_NAMES = {code: state for state, code in STATE_CODES.items()}
 RETAINED_KINDS = frozenset({Kind.DESK_OCCUPANCY, Kind.DOOR_STATE, Kind.ZONE_OCCUPANCY, Kind.NODE_STATUS})
 HOUR_MS = 3_600_000
 NO_MARK = -1
+NETWORK_CURSOR = "cursor_network"  # the network stream's cursor (edge.collector.outqueue, stream `network`)
+NETWORK_CORRECTIONS = "network_corrections"
 _PURGE_CHUNK = 5000
 
 
@@ -485,19 +489,38 @@ class Store:
             self._save_marks(db)
         return changed
 
-    @staticmethod
-    def _save_points(db: sqlite3.Connection, points: Sequence[Point]) -> int:
-        changed = 0
+    def _save_points(self, db: sqlite3.Connection, points: Sequence[Point]) -> int:
+        """Store derived points in the open transaction; count the rows that change after the network sent them."""
+        changed = corrected = 0
+        sent_upto = self._meta(NETWORK_CURSOR)  # NO_MARK when the site belongs to no network
         for point in points:
             series, t_ms, line = point.series_key(), point.time_ns // 1_000_000, point.line()
-            row = db.execute("SELECT line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)).fetchone()
-            if row is not None and row[0] == line:
+            row = db.execute("SELECT rid, line FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms)).fetchone()
+            if row is not None and row[1] == line:
                 continue
             if row is not None:
                 db.execute("DELETE FROM derived WHERE series = ? AND t_ms = ?", (series, t_ms))
+                if row[0] <= sent_upto and point.measurement in LEAVES_SITE and not self._held(db, row[0]):
+                    corrected += 1
             db.execute("INSERT INTO derived (series, t_ms, line) VALUES (?, ?, ?)", (series, t_ms, line))
             changed += 1
+        if corrected:
+            self._set_meta(NETWORK_CORRECTIONS, self._meta(NETWORK_CORRECTIONS, 0) + corrected)
         return changed
+
+    @staticmethod
+    def _held(db: sqlite3.Connection, rid: int) -> bool:
+        """Whether the network output holds this row until its period ends (so it has not been sent)."""
+        return db.execute("SELECT 1 FROM network_held WHERE rid = ?", (rid,)).fetchone() is not None
+
+    def network_corrections(self) -> int:
+        """Derived rows of series that leave the site, changed after the network stream had sent them.
+
+        The central store keeps the first value it was sent for such a row (or the larger one): a figure that
+        should stay 0 (docs/architecture.md, "Settling"); raise `collector.network.settle_s` when it grows.
+        """
+        with self._lock:
+            return self._meta(NETWORK_CORRECTIONS, 0)
 
     # -- member aggregates -------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -15,6 +16,7 @@ from edge.schedule import ALWAYS, Schedule
 if TYPE_CHECKING:
     from edge.config.node import NodeConfig
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 Bucket = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s\"']+$")]
 
@@ -48,6 +50,40 @@ class InfluxConfig(StrictModel):
         return self
 
 
+class NetworkConfig(StrictModel):
+    """The network's central store this site sends its anonymous, derived series to (docs/architecture.md).
+
+    The central store is VictoriaMetrics behind vmauth: `username` (default: the site's name) and the password in
+    `password_file` are this site's own credentials there, which also fix the `site` label of what it writes.
+    """
+
+    url: str
+    username: str | None = Field(default=None, min_length=1, max_length=64)
+    password_file: SecretFile
+    ca_file: SecretFile | None = None
+    # A derived row leaves only once it has stayed unchanged this long: late events (a desk Pi's backlog after a
+    # Wi-Fi cut) correct recent rows on the site, and the central store cannot overwrite a sample.
+    settle_s: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    # An occupancy point covering fewer desks than this stays on the site: a zone of one desk is a desk.
+    min_desks: int = Field(default=3, ge=1, le=1000)
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    timeout_s: PositiveSeconds = 10.0
+    backoff_max_s: PositiveSeconds = 60.0
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if not _URL.match(value):
+            raise ValueError("must be an https:// URL such as https://central.example.org:8427")
+        host = urllib.parse.urlsplit(value).hostname or ""
+        if value.startswith("http://") and host not in _LOOPBACK:
+            raise ValueError(
+                "must be https:// (the site's password travels with every write); http:// is only for"
+                " a central store on this host (127.0.0.1, localhost)"
+            )
+        return value.rstrip("/")
+
+
 class CollectorConfig(StrictModel):
     """Store-and-forward from the site's MQTT broker to a local SQLite store and on to InfluxDB."""
 
@@ -56,6 +92,7 @@ class CollectorConfig(StrictModel):
     derive: bool = True
     store_path: FilePath | None = None
     influx: InfluxConfig | None = None
+    network: NetworkConfig | None = None
     batch_size: int = Field(default=500, ge=1, le=100_000)
     ingest_batch: int = Field(default=250, ge=1, le=10_000)
     receive_maximum: int = Field(default=500, ge=1, le=65535)
@@ -94,7 +131,10 @@ class CollectorConfig(StrictModel):
         return value
 
     def cross_check(self, root: NodeConfig) -> Iterable[Issue]:
-        """Raw events with a pseudonym must not outlive the anonymous raw events they are part of."""
+        """Raw events with a pseudonym must not outlive the anonymous raw events they are part of; the network
+        receives derived series only, so a collector that does not derive has nothing to send it."""
+        if self.network is not None and not self.derive:
+            yield Issue("collector.network", "needs derive: true (only derived series leave the site)")
         if self.raw_retention_days is not None and self.raw_retention_days < self.retention_days:
             yield Issue(
                 "collector.raw_retention_days",

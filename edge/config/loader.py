@@ -1,4 +1,5 @@
-"""Node configs: a node's file into a validated `NodeConfig` or a list of issues located by key path and line.
+"""Node configs: a node's file into a validated `NodeConfig` (and a network report's file into a
+`NetworkReportConfig`) or a list of issues located by key path and line.
 
 The file is read by `edge.config.yaml_io`; `issue_from_error` and `format_issues` name the keys of validation
 errors for every YAML file edge reads (node config, member file, mapping files).
@@ -11,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from edge.config.base import Issue, iter_secrets
+from edge.config.network import NetworkFile, NetworkReportConfig
 from edge.config.node import NodeConfig, cross_check
 from edge.config.yaml_io import Scalars, YamlSyntaxError, key_path, parse_yaml
 from edge.errors import ConfigError
@@ -56,7 +58,31 @@ def parse_config(
     return config
 
 
-def _secret_issues(config: NodeConfig) -> list[Issue]:
+def load_network_config(path: str | Path, *, check_secrets: bool = True) -> NetworkReportConfig:
+    """Read and validate a network report's file (`network:`); ConfigError listing every issue with its line."""
+    path = Path(path)
+    source = str(path)
+    try:
+        document = parse_yaml(path.read_text(encoding="utf-8"), Scalars.YAML_1_1)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except YamlSyntaxError as exc:
+        raise ConfigError([exc.located(source)]) from None
+    data = document.data
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: the file must be a YAML mapping (network:)"])
+    try:
+        config = NetworkFile.model_validate(data, context={"base_dir": path.parent})
+    except ValidationError as exc:
+        issues = [issue_from_error(err, data) for err in exc.errors()]
+        raise ConfigError(format_issues(issues, document.lines, source)) from None
+    issues = _secret_issues(config) if check_secrets else []
+    if issues:
+        raise ConfigError(format_issues(issues, document.lines, source))
+    return config.network
+
+
+def _secret_issues(config: BaseModel) -> list[Issue]:
     issues = []
     for where, file in iter_secrets(config):
         if not file.is_file():
