@@ -6,7 +6,6 @@ import os
 import queue
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +157,16 @@ class PlaybookRun:
                 return {k: int(v) for k, v in found.groupdict().items() if k != "host"}
         raise AssertionError(f"no recap for {host} in:\n{self.output[-3000:]}")
 
+    def failures(self) -> str:
+        """Each failed task with its error, then the end of the output (for readable failures)."""
+        out, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line
+            elif line.startswith(("fatal:", "failed:", "[ERROR]")):
+                out.append(f"{task}\n{line[:3000]}")
+        return "\n".join(out) + "\n...\n" + self.output[-2000:]
+
     def changed_tasks(self) -> list[str]:
         """Names of the tasks that reported a change (for readable failures)."""
         out, task = [], ""
@@ -169,12 +178,14 @@ class PlaybookRun:
         return out
 
 
-def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -> PlaybookRun:
-    """Run deploy/site.yml (or what args name) from deploy/ with a clean environment."""
+def run_playbook(
+    tmp: Path, inventory: Path, *args: str, timeout: float = 900, env: dict[str, str] | None = None
+) -> PlaybookRun:
+    """Run deploy/site.yml (or what args name) from deploy/ with a clean environment (plus `env`)."""
     result = subprocess.run(
         [str(ansible_tool("ansible-playbook")), "-i", str(inventory), *args],
         cwd=DEPLOY,
-        env=ansible_env(tmp),
+        env=ansible_env(tmp) | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -186,51 +197,14 @@ def run_playbook(tmp: Path, inventory: Path, *args: str, timeout: float = 900) -
 # --- A Debian Bookworm root to deploy to ---------------------------------------------------------------------------
 
 
-def debian_mirror() -> str:
-    """The Debian mirror apt on this machine uses (deb822 or one-line sources), for debootstrap."""
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in sources:
-        text = path.read_text() if path.is_file() else ""
-        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + re.findall(
-            r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", text, re.MULTILINE
-        ):
-            if uri.rstrip("/").endswith("/debian"):
-                return str(uri)
-    return "http://deb.debian.org/debian"
-
-
 def make_bookworm_root(base: Path) -> Path:
-    """A fresh debootstrap'ed Bookworm (minbase) root in base/root, where packages start no service, with this
-    machine's CA bundle for pip and an empty /boot/firmware (set EDGE_DEBOOTSTRAP_TARBALL to a path to keep the
-    downloaded packages between sessions)."""
+    """A fresh amd64 Bookworm (minbase) root in base/root, from the day's cached tarball (tests/deploy_roots.py):
+    packages start no service, pip trusts this machine's CA bundle, /boot/firmware exists and is empty."""
+    from tests.deploy_roots import root_tarball, unpack_root
+
     if os.geteuid() != 0:
         raise AssertionError("debootstrap and the chroot connection need root (CI runs as root)")
-    root = base / "root"
-    mirror = debian_mirror()
-    cache = os.environ.get("EDGE_DEBOOTSTRAP_TARBALL")
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(args), capture_output=True, text=True, timeout=900, check=False)
-
-    if cache:
-        if not Path(cache).exists():
-            made = run(
-                "debootstrap", "--variant=minbase", f"--make-tarball={cache}", "bookworm", str(base / "dl"), mirror
-            )
-            assert made.returncode == 0, made.stderr[-3000:]
-        done = run("debootstrap", "--variant=minbase", f"--unpack-tarball={cache}", "bookworm", str(root), mirror)
-    else:
-        done = run("debootstrap", "--variant=minbase", "bookworm", str(root), mirror)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # Packages must not try to start services in a chroot.
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    (root / "boot/firmware").mkdir(parents=True)
-    # pip inside the root trusts what this machine trusts (a TLS-intercepting proxy's CA included).
-    (root / "etc/edge-test").mkdir()
-    shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/edge-test/ca-bundle.pem")
-    return root
+    return unpack_root(root_tarball("amd64"), base / "root")
 
 
 # --- Secrets -----------------------------------------------------------------------------------------------------
@@ -314,17 +288,19 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    """A real Mosquitto running a given config file; stopped (by its own PID) on exit."""
+    """A real Mosquitto running a given config file; stopped (by its own PID) on exit.
 
-    def __init__(self, config: Path, port: int) -> None:
+    `command` runs another way, e.g. `chroot ROOT mosquitto -c FILE` (chroot execs mosquitto: the PID stays its).
+    """
+
+    def __init__(self, config: Path, port: int, *, command: list[str] | None = None) -> None:
         self.config, self.port = config, port
+        self.command = command or ["mosquitto", "-c", str(config)]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the broker and wait until it accepts connections."""
-        self.process = subprocess.Popen(
-            ["mosquitto", "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -13,13 +13,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.deploy_roots import build_edge_wheel, remove_root
 from tests.deploy_support import REPO, PlaybookRun, make_bookworm_root, make_secrets, run_playbook
 
 HOST = "hub-test"
@@ -85,12 +85,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     (base / "debian").mkdir()
     (base / "play").mkdir()
     root = make_bookworm_root(base / "debian")
-    out = base / "dist"
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO))
-    assert built.returncode == 0, built.stderr[-3000:]
-    (wheel,) = out.glob("edge-*.whl")
+    wheel = build_edge_wheel(base / "dist")
     yield Hub(base / "play", root, wheel)
-    shutil.rmtree(base, ignore_errors=True)
+    remove_root(root)
+    if not root.exists():  # never rmtree over a root with something still mounted inside
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   debootstrap openssl systemd tmux               # deployment tests, TLS certificates, unit checks
   chromium                                       # the report's PDF; the console's browser tests (Playwright drives it)
   poppler-utils                                  # pdfinfo, pdftotext, pdftoppm: the report's PDF in tests and docs
+  qemu-user-static binfmt-support                # the deployment test on an arm64 root (the Pi's architecture)
 )
 
 missing=()

@@ -10,6 +10,7 @@ def device_checks(ctx: Context) -> list[Check]:
     if ctx.config is None:
         return []
     # Imported here: they pull in the hardware drivers, which a config-only run does not need.
+    from edge.doctor.board import check_board
     from edge.doctor.device_files import check_device_files
     from edge.doctor.doors import check_doors
     from edge.doctor.firmware import check_firmware_config
@@ -19,6 +20,8 @@ def device_checks(ctx: Context) -> list[Check]:
 
     checks: list[Check] = [check_firmware_config, check_device_files]
     config = ctx.config
+    if config.readers or config.doors or config.presence is not None:
+        checks.insert(0, check_board)  # the Pi first: the firmware lines and libraries depend on it
     if config.readers or any(door.readers for door in config.doors):
         checks.append(check_readers)
     if config.doors:
