@@ -15,7 +15,6 @@ from pydantic import BaseModel, Discriminator, Field, ValidationInfo, field_vali
 
 from edge.config.base import GpioPin, Issue, Name, SerialDevice, StrictModel, iter_claims, iter_sections
 
-
 # BCM pins of the SPI buses an MFRC522 can sit on (MISO, MOSI, SCLK, chip selects); with dtparam=spi=on the
 # kernel owns them, so nothing else may use them.
 SPI_BUS_PINS: dict[int, dict[int, str]] = {
