@@ -11,36 +11,12 @@ from pathlib import Path
 
 from edge.contract import Kind, badge_token, decode
 from edge.hardware.sim.serial_devices import Rdm6300Sim
+from tests.badge_support import KEY, write_config
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 
-KEY = b"0123456789abcdef0123456789abcdef"
 CARDS = ["0A1B2C3D4E", "00DEADBEEF", "7F00112233"]
-
-
-def write_config(tmp_path: Path, port: int, reader_port: str) -> Path:
-    (tmp_path / "badge.key").write_bytes(KEY)
-    config = tmp_path / "node.yaml"
-    config.write_text(
-        f"""site: lyon
-node: reception
-state_dir: {tmp_path / "state"}
-badge_key_file: badge.key
-status_interval_s: 0.5
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-readers:
-  - name: reception
-    type: rdm6300
-    port: {reader_port}
-    rearm_s: 0.3
-"""
-    )
-    return config
 
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -20,10 +20,10 @@ import pytest
 from edge.daemons.journal import JournalHandler, encode_field
 from edge.daemons.runtime import setup_logging
 from edge.hardware.sim.serial_devices import Rdm6300Sim
+from tests.badge_support import write_config
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.journal import JournalSocket, parse_entry
 from tests.rig.servers import Mosquitto
-from tests.test_daemon_badge import write_config
 from tests.waiting import wait_until
 
 log = logging.getLogger("edge.test.journal")
