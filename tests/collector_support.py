@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -226,16 +226,6 @@ def samples(victoria: VictoriaMetrics, metric: str) -> list[tuple[tuple[tuple[st
         labels = tuple(sorted((k, str(v)) for k, v in dict(series["metric"]).items()))  # type: ignore[call-overload]
         out += [(labels, int(t)) for t in series["timestamps"]]  # type: ignore[union-attr]
     return out
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.2) -> bool:
-    """Poll until predicate() holds or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def desk_timestamps(n: int, offset: int = 0) -> list[int]:

@@ -71,24 +71,6 @@ def wait_state(recorder: Recorder, desk: str, state: str, timeout: float = 20.0)
         raise AssertionError(f"desk {desk} never became {state}; saw {desk_states(recorder.messages, desk)}")
 
 
-def wait_counter(recorder: Recorder, node: str, key: str, check: Any, timeout: float = 20.0) -> dict[str, int]:
-    """Wait for a node status whose counter `key` satisfies `check(value)`; return that status's counters."""
-    found: list[dict[str, int]] = []
-
-    def seen(ms: list[Received]) -> bool:
-        for status in statuses(ms, node):
-            counters = status.get("counters", {})
-            if key in counters and check(counters[key]):
-                found.append(counters)
-                return True
-        return False
-
-    if not recorder.wait_for(seen, timeout):
-        last = statuses(recorder.messages, node)[-1:]
-        raise AssertionError(f"no status of {node} with a matching {key}; last: {last}")
-    return found[0]
-
-
 def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.0) -> list[Received]:
     """What a NEW subscriber receives as retained messages right after subscribing (proves retention).
 

@@ -24,7 +24,7 @@ from tests.badge_support import write_config
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.journal import JournalSocket, parse_entry
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 log = logging.getLogger("edge.test.journal")
 

@@ -29,7 +29,7 @@ from tests.presence_support import (
 from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 SEAT_PRESENCE = """  heartbeat_s: 3600
   zones: [{name: east}]

@@ -18,7 +18,7 @@ from tests.door_support import PREFIX, RESIDENT, SUSPENDED, UNKNOWN, counter, ev
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 ROUNDS = soak(3, 20)
 

@@ -18,7 +18,7 @@ from tests.door_support import PREFIX, RESIDENT, UNKNOWN, events, last_status, s
 from tests.fault_support import bad_payloads
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.door_support import PREFIX, RESIDENT, WIEGAND_RESIDENT, counter, even
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 REPLUGS = soak(2, 10)
 

@@ -15,7 +15,7 @@ import pytest
 
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers, wait_until
+from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers
 from tests.door_site import Site
 from tests.door_support import EXPIRED, NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
 from tests.fault_nodes import badge_node, count_kind
@@ -23,6 +23,7 @@ from tests.fault_support import soak
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
+from tests.rig.waiting import wait_until
 
 STRANGERS = soak(40, 400)
 
@@ -87,8 +88,8 @@ def test_no_raw_uid_in_any_payload_log_or_store_after_a_busy_run(
             desk_reader.send_card(desk_card)
             time.sleep(0.25)  # longer than the readers' re-arm
         store = tmp_path / "collector" / "collector.sqlite3"
-        assert wait_until(lambda: count_kind(store, "door-1", "door_access") >= len(cards), timeout=30)
-        assert wait_until(lambda: count_kind(store, "reception", "badge_scan") >= len(cards), timeout=30)
+        wait_until(lambda: count_kind(store, "door-1", "door_access") >= len(cards), 30, "every decision stored")
+        wait_until(lambda: count_kind(store, "reception", "badge_scan") >= len(cards), 30, "every scan stored")
         assert site.stop_door() == 0
         badge.send_signal(signal.SIGTERM)
         assert badge.wait(15) == 0

@@ -12,7 +12,8 @@ from gpiozero.pins.mock import MockFactory
 
 from edge.hardware.sim.wiegand_sim import WiegandSim
 from edge.hardware.wiegand import WiegandReader, encode_wiegand
-from tests.reader_events import ReaderEvents, wait_until
+from tests.reader_events import ReaderEvents
+from tests.rig.waiting import wait_until
 
 D0, D1 = 5, 6
 
