@@ -74,7 +74,7 @@ def test_radar_states_are_published_retained_and_an_unplugged_radar_recovers(
 
         radar.unplug()
         wait_state(recorder, "e01", "unknown")
-        assert proc.poll() is None
+        assert proc.alive()
         radar.replug()
         wait_state(recorder, "e01", "occupied")
     finally:

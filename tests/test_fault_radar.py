@@ -45,7 +45,7 @@ def test_a_radar_that_stops_sending_makes_its_desk_unknown_and_the_desk_recovers
             wait_state(recorder, "e01", "occupied")
             radar.show(EMPTY)
             wait_state(recorder, "e01", "vacant")
-        assert proc.poll() is None
+        assert proc.alive()
     finally:
         code = stop_daemon(proc)
         recorder.close()

@@ -1,15 +1,17 @@
 """The test rig's waits: a wait for a condition fails the test naming what never happened; a QoS 1 duplicate (the
 same event delivered again, as after a broker restart) never ends a wait for N events early; a wait for a counter
-reads the latest status. Against a real Mosquitto."""
+reads the latest status; a daemon that exits early ends a wait for it at once. Against a real Mosquitto."""
 
 from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
 from tests.rig.mqtt import Recorder, first_deliveries, publish, wait_counter
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -87,3 +89,10 @@ def test_a_counter_wait_looks_at_the_latest_status_not_at_what_a_previous_run_co
         assert wait_counter(recorder, "door-1", "access.granted") == {"access.granted": 1, "access.denied": 0}
     finally:
         recorder.close()
+
+
+def test_a_daemon_that_exits_before_it_is_ready_fails_the_wait_at_once_with_its_exit_code(tmp_path: Path) -> None:
+    badge = EdgeProcess("badge", "-c", str(tmp_path / "missing.yaml"), log=tmp_path / "badge.log")
+    with badge, pytest.raises(AssertionError, match=r"edge badge exited \(2\) before logging 'ready in'"):
+        badge.wait_ready(timeout=120)
+    assert badge.returncode() == 2
