@@ -84,6 +84,7 @@ def status_counters(port: int, node: str = "col") -> dict[str, int]:
     return counters
 
 
+@pytest.mark.slow  # thousands of events through an outage
 def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -103,6 +104,7 @@ def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     assert collector.terminate() == 0
 
 
+@pytest.mark.slow  # 4,000 events through a kill -9
 def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -206,6 +208,7 @@ def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquit
     assert collector.terminate() == 0
 
 
+@pytest.mark.slow  # two collectors, 4,000 events, a kill -9
 def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_nothing(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -248,6 +251,7 @@ def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_no
     assert all(member.terminate() == 0 for member in members.values())
 
 
+@pytest.mark.slow  # two brokers bridged through an outage
 def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_down(
     victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:

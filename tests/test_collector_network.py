@@ -317,6 +317,7 @@ def desk_messages(topics: Topics, seq0: int, when: datetime, states: list[DeskSt
     return out
 
 
+@pytest.mark.slow  # a central outage and a kill -9 under load
 def test_a_collector_sends_everything_once_through_a_central_outage_and_a_kill_9(
     central: Central, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:

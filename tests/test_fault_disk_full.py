@@ -20,6 +20,9 @@ from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
+# Long fault runs (a tmpfs filled up under a running door): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 ROUNDS = soak(3, 20)
 
 

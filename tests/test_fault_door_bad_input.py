@@ -20,6 +20,9 @@ from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
+# Long fault runs (every kind of bad payload against a running door): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def site(tmp_path: Path, mosquitto: Mosquitto, reader: Rdm6300Sim) -> Iterator[Site]:

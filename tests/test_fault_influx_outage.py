@@ -25,6 +25,9 @@ from tests.fault_support import soak
 from tests.rig.servers import Mosquitto, VictoriaMetrics
 from tests.rig.waiting import wait_until
 
+# Long fault runs (a long outage with a backlog of 20,000 events): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 BACKLOG = soak(20_000, 200_000)  # events published while VictoriaMetrics is down
 RSS_LIMIT_MB = 150  # a Pi 4 runs door, presence and the broker beside the collector
 

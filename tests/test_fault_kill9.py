@@ -27,6 +27,9 @@ from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
+# Long fault runs (kill -9 of every daemon at random points under load): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 KILLS = soak(8, 40)
 DAEMONS = ("door", "presence", "badge", "collector")
 

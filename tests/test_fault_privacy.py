@@ -23,6 +23,9 @@ from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
+# Long fault runs (a busy run of a door, a badge desk and the collector): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 STRANGERS = soak(40, 400)
 
 

@@ -16,6 +16,9 @@ from tests.presence_support import desk_states, radar_presence, start_daemon, st
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 
+# Long fault runs (radar silences and recoveries): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
+
 SILENCES = soak(2, 10)
 
 
