@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,14 +17,21 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.collector.schema import AGGREGATE_POLICY, MEASUREMENTS, Bucket
 from edge.contract import (
+    Alarm,
+    BadgeScan,
     Body,
     DeskOccupancy,
     DeskState,
     DoorAccess,
+    DoorAlarm,
+    DoorMode,
+    DoorState,
     Envelope,
     Event,
+    NodeStatus,
     Reason,
     Topics,
+    ZoneOccupancy,
     encode,
 )
 from tests.rig.fixtures import REPO, edge_command, edge_env
@@ -37,6 +44,20 @@ TOPICS = Topics(SITE)
 # readable timestamps.
 BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 TOKEN = "0123456789abcdef0123456789abcdef"
+# One body of each event kind, at a fixed instant with a sub-second part.
+BODY_TS = datetime(2026, 11, 26, 9, 0, 0, 123000, tzinfo=UTC)
+BODIES = [
+    DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=BODY_TS),
+    DoorAccess(
+        door="front", reader="r1", token=TOKEN, member="m-1", granted=False, reason=Reason.EXPIRED, latency_ms=3.0
+    ),
+    DoorAlarm(door="front", alarm=Alarm.HELD_OPEN, active=True),
+    DoorState(door="front", locked=True, open=None, mode=DoorMode.LOCKDOWN, members_version=None),
+    DoorState(door="front", locked=False, open=True, mode=DoorMode.NORMAL, members_version=7),
+    BadgeScan(reader="r1", token=TOKEN),
+    ZoneOccupancy(zone="z1", occupied=3, vacant=2, unknown=1, total=6),
+    NodeStatus(state="online", version="0.1.0", uptime_s=12.5, clock_synced=True, counters={"events_sent": 4}),
+]
 
 
 def event(body: Body, seq: int, ts: datetime = BASE, node: str = "n1", event_id: str | None = None) -> Event:
@@ -205,16 +226,6 @@ def samples(victoria: VictoriaMetrics, metric: str) -> list[tuple[tuple[tuple[st
         labels = tuple(sorted((k, str(v)) for k, v in dict(series["metric"]).items()))  # type: ignore[call-overload]
         out += [(labels, int(t)) for t in series["timestamps"]]  # type: ignore[union-attr]
     return out
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.2) -> bool:
-    """Poll until predicate() holds or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def desk_timestamps(n: int, offset: int = 0) -> list[int]:

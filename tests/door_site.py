@@ -14,7 +14,7 @@ from edge.hardware.wiegand import encode_wiegand
 from tests.door_support import MEMBER_FILE, door_config
 from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 RELAY_PIN = 5  # active-low board, fail-safe lock on NC: HIGH = coil off = locked
 DOOR = "    unlock_s: 3\n    contact: {pin: 27, debounce_s: 0}\n"

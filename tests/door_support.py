@@ -15,7 +15,8 @@ from edge.staff.keygen import generate_site_keys
 from edge.staff.keys import load_badge_key, load_signing_key
 from edge.staff.memberfile import parse_member_file
 from edge.staff.snapshot import build_snapshot, sign_snapshot
-from tests.rig.mqtt import Received, Recorder, first_deliveries
+from tests.rig.mqtt import Recorder, first_deliveries
+from tests.rig.mqtt import wait_counter as rig_wait_counter
 
 SITE = "lyon"
 PREFIX = f"edge/{SITE}"
@@ -154,14 +155,6 @@ def counter(recorder: Recorder, name: str, node: str = "door-1") -> int:
     return int(status["counters"].get(name, 0)) if status else 0
 
 
-def wait_counter(recorder: Recorder, name: str, at_least: int = 1, node: str = "door-1", timeout: float = 20) -> bool:
-    """Wait until a node status shows counter `name` >= `at_least`."""
-
-    def seen(messages: list[Received]) -> bool:
-        topic = f"{PREFIX}/node/{node}/status"
-        for m in reversed(messages):
-            if m.topic == topic and m.payload:
-                return int(json.loads(m.payload)["counters"].get(name, 0)) >= at_least
-        return False
-
-    return recorder.wait_for(seen, timeout)
+def wait_counter(recorder: Recorder, name: str, at_least: int = 1, node: str = "door-1", timeout: float = 30) -> bool:
+    """Wait until the door node's latest status shows counter `name` >= `at_least` (fails the test otherwise)."""
+    return bool(rig_wait_counter(recorder, node, name, lambda v: v >= at_least, timeout))

@@ -11,7 +11,7 @@ from pathlib import Path
 from edge.hardware.sim.pinbridge import PinBridgeClient
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.rig.fixtures import REPO, edge_command, edge_env
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 SEAT_PINS = (6, 12, 13, 16, 17, 19, 22, 23, 24, 25, 26, 4)  # one seat switch per desk, pressed = LOW
 

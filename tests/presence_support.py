@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from edge.contract import Kind, decode
-from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Received, Recorder
+from tests.rig.process import EdgeProcess
 
 P = "edge/lyon"
 
@@ -71,24 +69,6 @@ def wait_state(recorder: Recorder, desk: str, state: str, timeout: float = 20.0)
         raise AssertionError(f"desk {desk} never became {state}; saw {desk_states(recorder.messages, desk)}")
 
 
-def wait_counter(recorder: Recorder, node: str, key: str, check: Any, timeout: float = 20.0) -> dict[str, int]:
-    """Wait for a node status whose counter `key` satisfies `check(value)`; return that status's counters."""
-    found: list[dict[str, int]] = []
-
-    def seen(ms: list[Received]) -> bool:
-        for status in statuses(ms, node):
-            counters = status.get("counters", {})
-            if key in counters and check(counters[key]):
-                found.append(counters)
-                return True
-        return False
-
-    if not recorder.wait_for(seen, timeout):
-        last = statuses(recorder.messages, node)[-1:]
-        raise AssertionError(f"no status of {node} with a matching {key}; last: {last}")
-    return found[0]
-
-
 def retained_now(port: int, topic_filter: str, expect: int, timeout: float = 10.0) -> list[Received]:
     """What a NEW subscriber receives as retained messages right after subscribing (proves retention).
 
@@ -143,25 +123,11 @@ def radar_presence(radar: Path) -> str:
 """
 
 
-def start_daemon(config: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    """`edge presence -c CONFIG EXTRA...` as a subprocess logging to `log`."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            edge_command("presence", "-c", str(config), *extra),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=edge_env(),
-            cwd=REPO,
-        )
+def start_daemon(config: Path, log: Path, *extra: str) -> EdgeProcess:
+    """`edge presence -c CONFIG EXTRA...` started as a real process logging to `log`."""
+    return EdgeProcess("presence", "-c", str(config), *extra, log=log).start()
 
 
-def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
+def stop_daemon(proc: EdgeProcess) -> int:
     """SIGTERM, as systemd stops it; the exit code."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
+    return proc.stop()

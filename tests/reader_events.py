@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> bool:
-    """Poll `predicate` until it is true or `timeout` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return True
-        if time.monotonic() > deadline:
-            return bool(predicate())
-        time.sleep(step)
+from tests.rig.waiting import wait_until
 
 
 class ReaderEvents:
@@ -44,10 +33,12 @@ class ReaderEvents:
         with self._lock:
             return [active for active, _ in self.faults]
 
-    def wait_scans(self, count: int, timeout: float = 5.0) -> list[str]:
-        wait_until(lambda: len(self.scans) >= count, timeout)
+    def wait_scans(self, count: int, timeout: float = 30.0) -> list[str]:
+        """Every scan's uid, once at least `count` came (fails the test otherwise)."""
+        wait_until(lambda: len(self.scans) >= count, timeout, f"{count} scans", lambda: self.uids)
         return self.uids
 
-    def wait_faults(self, count: int, timeout: float = 5.0) -> list[bool]:
-        wait_until(lambda: len(self.faults) >= count, timeout)
+    def wait_faults(self, count: int, timeout: float = 30.0) -> list[bool]:
+        """Every fault state, once at least `count` came (fails the test otherwise)."""
+        wait_until(lambda: len(self.faults) >= count, timeout, f"{count} fault changes", lambda: self.fault_states)
         return self.fault_states

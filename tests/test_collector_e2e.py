@@ -40,11 +40,11 @@ from tests.collector_support import (
     samples,
     store_ids,
     store_value,
-    wait_until,
     wire,
 )
 from tests.rig.mqtt import Received, Recorder
 from tests.rig.servers import Mosquitto, VictoriaMetrics
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +84,7 @@ def status_counters(port: int, node: str = "col") -> dict[str, int]:
     return counters
 
 
+@pytest.mark.slow  # thousands of events through an outage
 def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -93,16 +94,17 @@ def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     publisher.send(messages[:1000])
     victoria.stop()
     publisher.send(messages[1000:2500])
-    assert wait_until(lambda: status_counters(mosquitto.port).get("forward_retries", 0) >= 2, timeout=15)
+    wait_until(lambda: status_counters(mosquitto.port).get("forward_retries", 0) >= 2, 15)
     victoria.start()
     publisher.send(messages[2500:])
-    assert wait_until(lambda: len(set(timestamps(victoria))) >= 3000, timeout=30), collector.output()[-2000:]
+    wait_until(lambda: len(set(timestamps(victoria))) >= 3000, 30, info=lambda: collector.output()[-2000:])
     time.sleep(1)  # anything sent twice would show up now
     assert timestamps(victoria) == desk_timestamps(3000)
     publisher.close()
     assert collector.terminate() == 0
 
 
+@pytest.mark.slow  # 4,000 events through a kill -9
 def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -112,7 +114,7 @@ def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
     events = [desk_event(i) for i in range(4000)]
     sender = threading.Thread(target=publisher.send, args=([wire(e) for e in events],), kwargs={"pause": 0.0002})
     sender.start()
-    assert wait_until(lambda: len(store_ids(store)) >= 1000, timeout=20)
+    wait_until(lambda: len(store_ids(store)) >= 1000, 20)
     collector.kill9()
     killed_at = len(store_ids(store))
     # The one batch the forwarder may have had in flight: the rows right after its cursor. A kill between
@@ -120,13 +122,13 @@ def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
     in_flight = unforwarded_ids(store, limit=BATCH_SIZE)
     sender.join(30)
     collector.start()
-    assert wait_until(lambda: len(store_ids(store)) >= 4000, timeout=30), collector.output()[-2000:]
+    wait_until(lambda: len(store_ids(store)) >= 4000, 30, info=lambda: collector.output()[-2000:])
     ids = store_ids(store)
     assert killed_at < 4000
     assert sorted(ids) == sorted(e.envelope.id for e in events)  # every event stored exactly once
     # This VictoriaMetrics keeps duplicate samples, so the read-back counts every write: every event arrived,
     # and only the in-flight batch may have been written twice (InfluxDB would hold each of those points once).
-    assert wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), timeout=20)
+    wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), 20)
     time.sleep(1)  # anything sent twice would show up now
     ts_of = {e.envelope.id: desk_timestamps(1, offset=i)[0] for i, e in enumerate(events)}
     written_twice = {t for t, n in Counter(timestamps(victoria)).items() if n > 1}
@@ -157,7 +159,7 @@ def test_a_broker_restart_loses_nothing_and_duplicates_nothing(
     publish(1000, 1000)
     assert bus.wait_drained(30)
     bus.stop()
-    assert wait_until(lambda: len(set(timestamps(victoria))) >= 2000, timeout=30), collector.output()[-2000:]
+    wait_until(lambda: len(set(timestamps(victoria))) >= 2000, 30, info=lambda: collector.output()[-2000:])
     time.sleep(1)
     assert timestamps(victoria) == desk_timestamps(2000)
     assert (
@@ -183,11 +185,11 @@ def test_malformed_payloads_are_quarantined_and_counted_and_the_rest_flows(
         ("edge/testsite/lift/l1/state", b"{}"),
     ]
     publisher.send(good[:50] + bad + good[50:])
-    assert wait_until(lambda: len(set(timestamps(victoria))) >= 100, timeout=20), collector.output()[-2000:]
+    wait_until(lambda: len(set(timestamps(victoria))) >= 100, 20, info=lambda: collector.output()[-2000:])
     assert timestamps(victoria) == desk_timestamps(100)
     store = tmp_path / "state" / "collector.sqlite3"
     assert store_value(store, "SELECT COUNT(*) FROM quarantine") == 5
-    assert wait_until(lambda: status_counters(mosquitto.port).get("quarantined") == 5, timeout=10)
+    wait_until(lambda: status_counters(mosquitto.port).get("quarantined") == 5, 10)
     counters = status_counters(mosquitto.port)
     for reason in ("not_utf8", "not_json", "invalid", "topic_mismatch", "unknown_topic"):
         assert counters[f"quarantined_{reason}"] == 1
@@ -200,12 +202,13 @@ def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquit
     publisher = Publisher(mosquitto.port)
     publisher.send([wire(desk_event(i)) for i in range(200)])
     store = tmp_path / "state" / "collector.sqlite3"
-    assert wait_until(lambda: len(store_ids(store)) == 200, timeout=20)
-    assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM derived") != 0, timeout=10)
+    wait_until(lambda: len(store_ids(store)) == 200, 20)
+    wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM derived") != 0, 10)
     publisher.close()
     assert collector.terminate() == 0
 
 
+@pytest.mark.slow  # two collectors, 4,000 events, a kill -9
 def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_nothing(
     mosquitto: Mosquitto, victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -222,7 +225,7 @@ def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_no
     events = [desk_event(i) for i in range(4000)]
     sender = threading.Thread(target=publisher.send, args=([wire(e) for e in events],), kwargs={"pause": 0.0002})
     sender.start()
-    assert wait_until(lambda: len(store_ids(stores["col-a"])) >= 500, timeout=20)
+    wait_until(lambda: len(store_ids(stores["col-a"])) >= 500, 20)
     members["col-a"].kill9()
     in_flight = unforwarded_ids(stores["col-a"], limit=BATCH_SIZE)  # what col-a may write again after its restart
     time.sleep(1)  # the broker keeps queueing col-a's share in its persistent session
@@ -232,14 +235,14 @@ def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_no
     def union() -> list[str]:
         return store_ids(stores["col-a"]) + store_ids(stores["col-b"])
 
-    assert wait_until(lambda: len(set(union())) >= 4000, timeout=30)
+    wait_until(lambda: len(set(union())) >= 4000, 30)
     a, b = store_ids(stores["col-a"]), store_ids(stores["col-b"])
     assert a and b
     assert not set(a) & set(b)  # each event was stored by one member only
     assert sorted(a + b) == sorted(e.envelope.id for e in events)
     # Both members forward to the same VictoriaMetrics, which keeps duplicate samples: every event is there, and
     # only col-a's in-flight batch at the kill may have been written twice.
-    assert wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), timeout=20)
+    wait_until(lambda: set(timestamps(victoria)) == set(desk_timestamps(4000)), 20)
     time.sleep(1)  # anything sent twice would show up now
     ts_of = {e.envelope.id: desk_timestamps(1, offset=i)[0] for i, e in enumerate(events)}
     written_twice = {t for t, n in Counter(timestamps(victoria)).items() if n > 1}
@@ -248,6 +251,7 @@ def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_no
     assert all(member.terminate() == 0 for member in members.values())
 
 
+@pytest.mark.slow  # two brokers bridged through an outage
 def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_down(
     victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
@@ -270,14 +274,14 @@ def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_d
         store = tmp_path / "state" / "collector.sqlite3"
         publisher = Publisher(site.port)
         publisher.send([wire(desk_event(i)) for i in range(500)])
-        assert wait_until(lambda: len(store_ids(store)) == 500, timeout=20)
+        wait_until(lambda: len(store_ids(store)) == 500, 20)
         central.stop()
         publisher.send([wire(desk_event(i)) for i in range(500, 1000)])  # queued by the site broker
         time.sleep(2)
         central.start()
-        assert wait_until(lambda: len(store_ids(store)) >= 1000, timeout=30), collector.output()[-2000:]
+        wait_until(lambda: len(store_ids(store)) >= 1000, 30, info=lambda: collector.output()[-2000:])
         assert sorted(store_ids(store)) == sorted(desk_event(i).envelope.id for i in range(1000))
-        assert wait_until(lambda: timestamps(victoria) == desk_timestamps(1000), timeout=20)
+        wait_until(lambda: timestamps(victoria) == desk_timestamps(1000), 20)
         publisher.close()
         assert collector.terminate() == 0
     finally:
@@ -336,15 +340,15 @@ def test_an_event_dated_years_ahead_is_written_at_its_receipt_time_and_expires_w
     before = int(time.time() * 1000)
     publisher.send([wire(e) for e in events])
     store = tmp_path / "state" / "collector.sqlite3"
-    assert wait_until(lambda: len(store_ids(store)) == 3, timeout=20), collector.output()[-2000:]
+    wait_until(lambda: len(store_ids(store)) == 3, 20, info=lambda: collector.output()[-2000:])
     after = int(time.time() * 1000)
-    assert wait_until(lambda: len(desk_points(victoria, "occupied")) == 3, timeout=20), collector.output()[-2000:]
+    wait_until(lambda: len(desk_points(victoria, "occupied")) == 3, 20, info=lambda: collector.output()[-2000:])
     points = desk_points(victoria, "occupied")
     [(at, occupied)] = points["d-ahead"]
     assert before <= at <= after and occupied == 1  # at its receipt, not in five years
     assert points["d-late"] == [(int(late.timestamp() * 1000), 0)]  # a late replay keeps its own time
     assert points["d0"] == [(desk_timestamps(1)[0], 0)]
-    assert wait_until(lambda: status_counters(mosquitto.port).get("clock_ahead") == 1, timeout=10)
+    wait_until(lambda: status_counters(mosquitto.port).get("clock_ahead") == 1, 10)
     assert "node pi-ahead: 1 event(s) dated up to" in collector.output()
     publisher.close()
     assert collector.terminate() == 0
@@ -376,8 +380,8 @@ def test_heartbeats_reach_influx_as_points_that_are_not_transitions(
         event(vacant, 5, since + timedelta(minutes=4)),
     ]
     publisher.send([wire(e) for e in messages])
-    assert wait_until(lambda: len(desk_points(victoria, "transition").get("d1", [])) == 5, timeout=20), (
-        collector.output()[-2000:]
+    wait_until(
+        lambda: len(desk_points(victoria, "transition").get("d1", [])) == 5, 20, info=lambda: collector.output()[-2000:]
     )
     assert [v for _, v in desk_points(victoria, "transition")["d1"]] == [1, 0, 0, 1, 0]
     assert [v for _, v in desk_points(victoria, "occupied")["d1"]] == [1, 1, 1, 0, 0]

@@ -38,7 +38,7 @@ from edge.collector.schema import (
     zone_occupancy_point,
 )
 from edge.contract import Envelope, Event
-from tests.test_collector_schema import BODIES
+from tests.collector_support import BODIES
 
 # Tags that would point below zone level or at people, doors or readers: none may leave.
 PLACE_TAGS = {"site", "zone", "node"}

@@ -16,8 +16,9 @@ from edge.collector.store import Store
 from edge.collector.writers import InfluxV1Writer, InfluxV2Writer, WriteFailed, WriteRefused, raise_for_status
 from edge.config.collector import InfluxConfig
 from edge.metrics import Counters
-from tests.collector_support import TOPICS, access_event, desk_event, desk_timestamps, samples, wait_until, wire
+from tests.collector_support import TOPICS, access_event, desk_event, desk_timestamps, samples, wire
 from tests.rig.servers import InfluxDB16, VictoriaMetrics
+from tests.rig.waiting import wait_until
 
 
 @pytest.mark.parametrize(
@@ -115,10 +116,10 @@ def test_nothing_is_marked_forwarded_while_the_server_is_down_and_everything_arr
     victoria.stop()
     thread = threading.Thread(target=forwarder.run)
     thread.start()
-    assert wait_until(lambda: counters.get("forward_retries") >= 3, timeout=20)
+    wait_until(lambda: counters.get("forward_retries") >= 3, 30, "three forward retries")
     assert queue.backlog(Bucket.RAW) == 300
     victoria.start()
-    assert wait_until(lambda: queue.backlog(Bucket.RAW) == 0, timeout=20)
+    wait_until(lambda: queue.backlog(Bucket.RAW) == 0, 30, "the raw backlog to drain")
     forwarder.stop()
     thread.join(5)
     got = samples(victoria, "desk_state_occupied")

@@ -30,7 +30,7 @@ from edge.collector.writers import WriteFailed
 from edge.config.collector import NetworkConfig
 from edge.contract import DeskOccupancy, DeskState, Envelope, Event, Topics, encode
 from edge.metrics import Counters
-from tests.collector_support import CollectorProcess, Publisher, kill_leftovers, wait_until
+from tests.collector_support import CollectorProcess, Publisher, kill_leftovers
 from tests.network_support import (
     central_samples,
     derived_rows,
@@ -42,6 +42,7 @@ from tests.network_support import (
 )
 from tests.rig.central import Central
 from tests.rig.servers import Mosquitto
+from tests.rig.waiting import wait_until
 
 SITE = "la-ruche"
 PARIS = ZoneInfo("Europe/Paris")
@@ -316,6 +317,7 @@ def desk_messages(topics: Topics, seq0: int, when: datetime, states: list[DeskSt
     return out
 
 
+@pytest.mark.slow  # a central outage and a kill -9 under load
 def test_a_collector_sends_everything_once_through_a_central_outage_and_a_kill_9(
     central: Central, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
@@ -330,22 +332,29 @@ def test_a_collector_sends_everything_once_through_a_central_outage_and_a_kill_9
     start = datetime.now(UTC) - timedelta(hours=1, minutes=5)
     publisher.send(desk_messages(topics, 1, start, [DeskState.OCCUPIED] * 3 + [DeskState.VACANT] * 4))
     hourly = ("__name__", "site_hourly_desks")
-    assert wait_until(lambda: any(hourly in k[0] for k in central_samples(central)[0]), timeout=60), collector.output()[
-        -3000:
-    ]
+    wait_until(
+        lambda: any(hourly in k[0] for k in central_samples(central)[0]),
+        60,
+        "hourly series at the centre",
+        lambda: collector.output()[-3000:],
+    )
 
     central.stop()
     before = derived_rows(store)[1]
     publisher.send(desk_messages(topics, 8, datetime.now(UTC), [DeskState.VACANT] * 3 + [DeskState.OCCUPIED] * 4))
-    assert wait_until(lambda: derived_rows(store)[0] > before + 3, timeout=60)  # rows made while it is away
+    wait_until(
+        lambda: derived_rows(store)[0] > before + 3, 60, "derived rows made while the centre is away"
+    )  # rows made while it is away
     collector.kill9()
     collector.start()
     publisher.send(desk_messages(topics, 15, datetime.now(UTC), [DeskState.OCCUPIED] * 7))
     made_while_away = derived_rows(store)[0]
     central.start()
-    assert wait_until(lambda: derived_rows(store)[1] >= made_while_away, timeout=90), (
-        derived_rows(store),
-        collector.output()[-3000:],
+    wait_until(
+        lambda: derived_rows(store)[1] >= made_while_away,
+        90,
+        "the rows made while away to be sent",
+        lambda: (derived_rows(store), collector.output()[-3000:]),
     )
     assert collector.terminate() == 0
     publisher.close()

@@ -33,41 +33,21 @@ from edge.collector.schema import (
     zone_occupancy_point,
 )
 from edge.contract import (
-    Alarm,
-    BadgeScan,
     DeskOccupancy,
     DeskState,
     DoorAccess,
-    DoorAlarm,
-    DoorMode,
-    DoorState,
     Envelope,
     Event,
     NodeStatus,
     Reason,
-    ZoneOccupancy,
 )
-from tests.collector_support import TOKEN
+from tests.collector_support import BODIES, BODY_TS, TOKEN
 
-TS = datetime(2026, 11, 26, 9, 0, 0, 123000, tzinfo=UTC)
 names = st.from_regex(r"^[a-z0-9][a-z0-9_-]{0,47}$", fullmatch=True)
 LOW_CARDINALITY_TAGS = {"site", "zone", "desk", "door", "reader", "node", "reason", "alarm"}
 
-BODIES = [
-    DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=TS),
-    DoorAccess(
-        door="front", reader="r1", token=TOKEN, member="m-1", granted=False, reason=Reason.EXPIRED, latency_ms=3.0
-    ),
-    DoorAlarm(door="front", alarm=Alarm.HELD_OPEN, active=True),
-    DoorState(door="front", locked=True, open=None, mode=DoorMode.LOCKDOWN, members_version=None),
-    DoorState(door="front", locked=False, open=True, mode=DoorMode.NORMAL, members_version=7),
-    BadgeScan(reader="r1", token=TOKEN),
-    ZoneOccupancy(zone="z1", occupied=3, vacant=2, unknown=1, total=6),
-    NodeStatus(state="online", version="0.1.0", uptime_s=12.5, clock_synced=True, counters={"events_sent": 4}),
-]
 
-
-def envelope(seq: int = 42, ts: datetime = TS) -> Envelope:
+def envelope(seq: int = 42, ts: datetime = BODY_TS) -> Envelope:
     return Envelope(id="e1", ts=ts, node="n1", seq=seq)
 
 
@@ -113,7 +93,7 @@ def test_access_points_carry_no_token_and_no_member() -> None:
 
 def test_point_time_is_the_event_ms_with_seq_in_the_sub_millisecond_digits() -> None:
     [point] = event_points("s", Event(envelope(seq=1_000_042), BODIES[0]))
-    assert point.time_ns == int(TS.timestamp()) * 1_000_000_000 + 123 * NS_PER_MS + 42
+    assert point.time_ns == int(BODY_TS.timestamp()) * 1_000_000_000 + 123 * NS_PER_MS + 42
 
 
 def test_two_events_of_one_node_in_the_same_millisecond_are_two_points() -> None:
@@ -130,23 +110,23 @@ def test_the_same_event_always_gives_the_same_line() -> None:
 
 
 def test_unknown_desks_are_their_own_state_never_vacant() -> None:
-    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.UNKNOWN, since=TS)
+    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.UNKNOWN, since=BODY_TS)
     [point] = event_points("s", Event(envelope(), body))
     assert point.fields == {"occupied": 0, "vacant": 0, "unknown": 1, "transition": 1}
 
 
 def test_a_desk_change_is_a_transition_and_a_heartbeat_is_not() -> None:
     # edge presence publishes a change with ts = since and re-publishes the unchanged state later (docs/mqtt.md).
-    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=TS)
+    body = DeskOccupancy(desk="d1", zone="z1", state=DeskState.OCCUPIED, since=BODY_TS)
     [change] = event_points("s", Event(envelope(seq=1), body))
-    [heartbeat] = event_points("s", Event(envelope(seq=2, ts=TS + timedelta(minutes=1)), body))
+    [heartbeat] = event_points("s", Event(envelope(seq=2, ts=BODY_TS + timedelta(minutes=1)), body))
     assert (change.fields["transition"], heartbeat.fields["transition"]) == (1, 0)
     assert (change.fields["occupied"], heartbeat.fields["occupied"]) == (1, 1)
     assert MEASUREMENTS["desk_state"].conforms(heartbeat) == []
 
 
 def test_a_point_time_given_for_an_event_replaces_its_own_but_keeps_the_seq_digits() -> None:
-    at_ns = int((TS + timedelta(hours=1)).timestamp()) * 1_000_000_000
+    at_ns = int((BODY_TS + timedelta(hours=1)).timestamp()) * 1_000_000_000
     [point] = event_points("s", Event(envelope(seq=7), BODIES[0]), at_ns + 7)
     assert point.time_ns == at_ns + 7
     assert point.fields["transition"] == 1  # judged on the event's own ts, not on the time it is stored at

@@ -32,7 +32,7 @@ from tests.door_site import Site
 from tests.door_support import RESIDENT, UNKNOWN
 from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -20,7 +20,7 @@ from tests.door_site import Site
 from tests.door_support import RESIDENT, UNKNOWN
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture

@@ -10,12 +10,9 @@ from pathlib import Path
 import pytest
 
 from edge.clock import ManualClock
-from edge.collector.ingest import classify
-from edge.collector.store import Store
 from edge.config import NodeConfig, load_config
-from tests.collector_support import TOPICS, wire
 from tests.console_support import NOW, ConsoleSite, console_config, logged_in
-from tests.test_report_page import DAY, MEMBERS, TOKENS, entries_and_desks
+from tests.report_support import DAY, MEMBERS, TOKENS, write_members_store
 
 EXTRA = """collector:
   directions: {front-out: out}
@@ -39,9 +36,7 @@ def site(django_console: NodeConfig, tmp_path: Path) -> Iterator[ConsoleSite]:
 
     folder = tmp_path / "site"
     config = load_config(console_config(folder, extra=EXTRA))
-    store = Store(folder / "collector.sqlite3")
-    store.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
-    store.close()
+    write_members_store(folder / "collector.sqlite3")
     rt = runtime.Runtime.from_config(config)
     rt.clock = ManualClock(NOW)
     runtime.install(rt)

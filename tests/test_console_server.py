@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.console_support import console_config
 from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import subprocess
 import time
@@ -11,43 +10,13 @@ from pathlib import Path
 
 from edge.contract import Kind, badge_token, decode
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.badge_support import KEY, write_config
+from tests.rig.fixtures import edge_command, edge_env
 from tests.rig.mqtt import Recorder
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 
-KEY = b"0123456789abcdef0123456789abcdef"
 CARDS = ["0A1B2C3D4E", "00DEADBEEF", "7F00112233"]
-
-
-def write_config(tmp_path: Path, port: int, reader_port: str) -> Path:
-    (tmp_path / "badge.key").write_bytes(KEY)
-    config = tmp_path / "node.yaml"
-    config.write_text(
-        f"""site: lyon
-node: reception
-state_dir: {tmp_path / "state"}
-badge_key_file: badge.key
-status_interval_s: 0.5
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-readers:
-  - name: reception
-    type: rdm6300
-    port: {reader_port}
-    rearm_s: 0.3
-"""
-    )
-    return config
-
-
-def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            edge_command("badge", "-c", str(config)), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
-        )
 
 
 def wait_online(recorder: Recorder) -> None:
@@ -62,16 +31,13 @@ def test_scans_are_published_with_tokens_and_no_raw_uid_anywhere(
     config = write_config(tmp_path, mosquitto.port, reader.path)
     recorder = Recorder(mosquitto.port, "edge/lyon/#")
     log = tmp_path / "badge.log"
-    proc = start_daemon(config, log)
-    try:
+    with EdgeProcess("badge", "-c", str(config), log=log) as proc:
         wait_online(recorder)
         for card in CARDS:
             reader.send_card(card)
             time.sleep(0.4)  # the card is taken away: longer than the re-arm time
         scans = recorder.wait_events(3, topic_part="/badge/")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert proc.stop() == 0
     events = [decode(Kind.BADGE_SCAN, m.payload) for m in scans]
     assert [e.body.token for e in events] == [badge_token(KEY, card) for card in CARDS]  # type: ignore[attr-defined]
     assert {m.topic for m in scans} == {"edge/lyon/badge/reception/scan"}
@@ -86,17 +52,14 @@ def test_scans_are_published_with_tokens_and_no_raw_uid_anywhere(
 def test_a_held_card_is_one_scan(mosquitto: Mosquitto, reader: Rdm6300Sim, tmp_path: Path) -> None:
     config = write_config(tmp_path, mosquitto.port, reader.path)
     recorder = Recorder(mosquitto.port, "edge/lyon/#")
-    proc = start_daemon(config, tmp_path / "badge.log")
-    try:
+    with EdgeProcess("badge", "-c", str(config), log=tmp_path / "badge.log") as proc:
         wait_online(recorder)
         reader.hold_card(CARDS[0], seconds=1.5).join()
         time.sleep(0.5)
         reader.send_card(CARDS[0])
         scans = recorder.wait_events(2, topic_part="/badge/")
         time.sleep(0.5)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+        proc.stop()
     assert len([m for m in recorder.messages if "/badge/" in m.topic]) == 2 == len(scans)
 
 
@@ -105,23 +68,20 @@ def test_an_unplugged_reader_is_read_again_after_replug(
 ) -> None:
     config = write_config(tmp_path, mosquitto.port, reader.path)
     recorder = Recorder(mosquitto.port, "edge/lyon/#")
-    proc = start_daemon(config, tmp_path / "badge.log")
-    try:
+    with EdgeProcess("badge", "-c", str(config), log=tmp_path / "badge.log") as proc:
         wait_online(recorder)
         reader.send_card(CARDS[0])
         recorder.wait_count(1, topic_part="/badge/")
         reader.unplug()
         time.sleep(1.0)
-        assert proc.poll() is None
+        assert proc.alive()
         reader.replug()
         deadline = time.monotonic() + 15
         replugged = badge_token(KEY, CARDS[1]).encode()
         while time.monotonic() < deadline and not any(replugged in m.payload for m in list(recorder.messages)):
             reader.send_card(CARDS[1])  # bytes written before the daemon reopens the port are lost
             time.sleep(0.5)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert proc.stop() == 0
     tokens = {decode(Kind.BADGE_SCAN, m.payload).body.token for m in recorder.messages if "/badge/" in m.topic}  # type: ignore[attr-defined]
     assert badge_token(KEY, CARDS[1]) in tokens
 
@@ -131,8 +91,7 @@ def test_garbage_from_the_reader_is_counted_and_the_daemon_keeps_reading(
 ) -> None:
     config = write_config(tmp_path, mosquitto.port, reader.path)
     recorder = Recorder(mosquitto.port, "edge/lyon/#")
-    proc = start_daemon(config, tmp_path / "badge.log")
-    try:
+    with EdgeProcess("badge", "-c", str(config), log=tmp_path / "badge.log") as proc:
         wait_online(recorder)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not [m for m in recorder.messages if "/badge/" in m.topic]:
@@ -151,9 +110,7 @@ def test_garbage_from_the_reader_is_counted_and_the_daemon_keeps_reading(
             ),
             timeout=10,
         )
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert proc.stop() == 0
     tokens = [decode(Kind.BADGE_SCAN, m.payload).body.token for m in recorder.messages if "/badge/" in m.topic]  # type: ignore[attr-defined]
     assert badge_token(KEY, CARDS[0]) not in tokens
     assert tokens.count(badge_token(KEY, CARDS[1])) == 1
@@ -184,24 +141,20 @@ def test_the_daemon_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_i
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(address))
         sock.settimeout(30)  # a loaded machine can take seconds to start the interpreter
-        env = edge_env(NOTIFY_SOCKET=str(address), WATCHDOG_USEC="1000000")  # a ping every 0.5 s
-        proc = subprocess.Popen(
-            edge_command("badge", "-c", str(write_config(tmp_path, mosquitto.port, reader.path))),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=REPO,
+        config = write_config(tmp_path, mosquitto.port, reader.path)
+        badge = EdgeProcess(
+            "badge",
+            "-c",
+            str(config),
+            log=tmp_path / "badge.log",
+            NOTIFY_SOCKET=str(address),
+            WATCHDOG_USEC="1000000",  # a ping every 0.5 s
         )
-        try:
+        with badge:
             received = [sock.recv(256).decode() for _ in range(4)]
-            proc.send_signal(signal.SIGTERM)
+            badge.terminate()
             while received[-1] != "STOPPING=1":
                 received.append(sock.recv(256).decode())
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
+            assert badge.stop() == 0
     assert received[0] == "READY=1"
     assert received[1:4] == ["WATCHDOG=1"] * 3
-    assert proc.returncode == 0

@@ -8,8 +8,6 @@ import io
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -20,11 +18,10 @@ import pytest
 from edge.daemons.journal import JournalHandler, encode_field
 from edge.daemons.runtime import setup_logging
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.badge_support import write_config
 from tests.rig.journal import JournalSocket, parse_entry
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
-from tests.test_daemon_badge import write_config
-from tests.waiting import wait_until
 
 log = logging.getLogger("edge.test.journal")
 
@@ -149,20 +146,15 @@ def test_a_daemon_under_systemd_logs_to_the_journal_with_priorities_and_its_iden
 ) -> None:
     config = write_config(tmp_path, mosquitto.port, reader.path)
     stderr = tmp_path / "stderr"
-    with stderr.open("wb") as out:
-        env = edge_env(JOURNAL_STREAM=journal_stream(stderr), EDGE_JOURNAL_SOCKET=str(journal.path))
-        proc = subprocess.Popen(edge_command("badge", "-c", str(config)), stdout=out, stderr=out, env=env, cwd=REPO)
-    try:
+    stderr.touch()
+    env = {"JOURNAL_STREAM": journal_stream(stderr), "EDGE_JOURNAL_SOCKET": str(journal.path)}
+    with EdgeProcess("badge", "-c", str(config), log=stderr, **env) as badge:
         started = journal.receive_until("ready in")
         reader.close()  # the reader is unplugged: a warning
         unplugged = journal.receive_until("fault")
-        proc.send_signal(signal.SIGTERM)
+        badge.terminate()
         stopped = journal.receive_until("stopped")
-        assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        assert badge.stop() == 0
     assert {e["SYSLOG_IDENTIFIER"] for e in started + unplugged + stopped} == {"edge-badge"}
     assert (started[-1]["PRIORITY"], unplugged[-1]["PRIORITY"], stopped[-1]["PRIORITY"]) == ("6", "4", "6")
     assert started[-1]["CODE_FILE"].endswith(os.path.join("edge", "daemons", "runtime.py"))
@@ -176,17 +168,10 @@ def test_a_daemon_whose_stderr_is_not_the_journal_stream_logs_text_lines_to_stde
     stderr = tmp_path / "stderr"
     elsewhere = tmp_path / "unit-stream"  # e.g. $JOURNAL_STREAM inherited by a shell started from a unit
     elsewhere.touch()
-    with stderr.open("wb") as out:
-        env = edge_env(JOURNAL_STREAM=journal_stream(elsewhere), EDGE_JOURNAL_SOCKET=str(journal.path))
-        proc = subprocess.Popen(edge_command("badge", "-c", str(config)), stdout=out, stderr=out, env=env, cwd=REPO)
-    try:
-        wait_until(lambda: "ready in" in stderr.read_text(), timeout=60, what="the daemon to be ready")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    env = {"JOURNAL_STREAM": journal_stream(elsewhere), "EDGE_JOURNAL_SOCKET": str(journal.path)}
+    with EdgeProcess("badge", "-c", str(config), log=stderr, **env) as badge:
+        badge.wait_ready()
+        assert badge.stop() == 0
     assert journal.pending() == []
     text = stderr.read_text()
     assert "INFO edge.daemons.runtime: edge badge: ready in" in text

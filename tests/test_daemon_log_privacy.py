@@ -5,8 +5,6 @@ counters are what a community manager needs; the pseudonymous id belongs in the 
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +17,8 @@ from edge.staff.keys import load_badge_key
 from tests.door_site import Site
 from tests.door_support import NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
 from tests.fault_nodes import badge_node
-from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 
 # Every member of tests.door_support.MEMBER_FILE: ids and names.
@@ -58,11 +56,7 @@ def test_door_and_badge_logs_name_no_member_token_or_uid(
     key = load_badge_key(tmp_path / "keys/badge.key")
     recorder = Recorder(mosquitto.port, "edge/lyon/#")
     badge_log = tmp_path / "reception.log"
-    with badge_log.open("wb") as out:
-        badge = subprocess.Popen(
-            edge_command("badge", "-c", str(badge_node(tmp_path, mosquitto.port, desk_reader))),
-            stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
-        )  # fmt: skip
+    badge = EdgeProcess("badge", "-c", str(badge_node(tmp_path, mosquitto.port, desk_reader)), log=badge_log).start()
     try:
         version = site.push()
         site.start_door()
@@ -78,13 +72,11 @@ def test_door_and_badge_logs_name_no_member_token_or_uid(
         accesses = recorder.wait_events(len(DOOR_CARDS), topic_part="/access")
         scans = recorder.wait_events(len(DESK_CARDS), topic_part="/badge/")
         assert site.stop_door() == 0
-        badge.send_signal(signal.SIGTERM)
-        assert badge.wait(30) == 0
+        assert badge.stop() == 0
     finally:
         site.close()
-        if badge.poll() is None:
-            badge.kill()
-            badge.wait()
+        if badge.alive():
+            badge.kill9()
     assert len({m.event_id for m in accesses}) == len(DOOR_CARDS) and len({m.event_id for m in scans}) == 3
     door_log, desk_log = site.log.read_text(), badge_log.read_text()
     assert leaks(door_log, key, list(DOOR_CARDS)) == []

@@ -26,14 +26,13 @@ from tests.presence_support import (
     desk_topic,
     retained_now,
     statuses,
-    wait_counter,
     wait_state,
     zone_counts,
     zone_topic,
 )
-from tests.rig.mqtt import Recorder
+from tests.rig.mqtt import Recorder, wait_counter
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 NODE = "desks-east"
 

@@ -29,7 +29,7 @@ from tests.presence_support import (
 from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 SEAT_PRESENCE = """  heartbeat_s: 3600
   zones: [{name: east}]
@@ -74,7 +74,7 @@ def test_radar_states_are_published_retained_and_an_unplugged_radar_recovers(
 
         radar.unplug()
         wait_state(recorder, "e01", "unknown")
-        assert proc.poll() is None
+        assert proc.alive()
         radar.replug()
         wait_state(recorder, "e01", "occupied")
     finally:

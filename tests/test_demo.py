@@ -22,7 +22,7 @@ from edge.demo.site import desks, people
 from tests.collector_support import samples
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.servers import VictoriaMetrics
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 BANNER = re.compile(r"staff console: (https://127\.0\.0\.1:\d+/)  \(log in as (\w+) / (\S+);")
 

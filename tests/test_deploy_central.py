@@ -29,10 +29,11 @@ import pytest
 import yaml
 
 from edge.contract import DeskOccupancy, DeskState, Envelope, Event, Topics, encode
-from tests.collector_support import CollectorProcess, Publisher, kill_leftovers, wait_until
+from tests.collector_support import CollectorProcess, Publisher, kill_leftovers
 from tests.deploy_support import DEPLOY, PlaybookRun, ansible_env, ansible_tool, free_port
 from tests.rig.central import make_tls
 from tests.rig.servers import Mosquitto, wait_port
+from tests.rig.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -37,7 +37,7 @@ from tests.door_support import (
 from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from edge.door import loop as door_loop
 from edge.door.inbox import Badge, ContactChanged
 from tests.door_service import Door, StallingPin
 from tests.door_support import RESIDENT
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture

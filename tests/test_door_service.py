@@ -50,7 +50,7 @@ from tests.door_support import (
 from tests.presence_support import retained_now
 from tests.rig.mqtt import Recorder, first_deliveries, publish
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from edge.door import writer as door_writer
 from edge.door.inbox import Badge
 from tests.door_service import Door
 from tests.door_support import RESIDENT, UNKNOWN
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 class HangingDisk:

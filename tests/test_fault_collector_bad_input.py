@@ -25,12 +25,12 @@ from tests.collector_support import (
     kill_leftovers,
     store_ids,
     store_value,
-    wait_until,
     wire,
 )
 from tests.fault_support import bad_payloads
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
+from tests.rig.waiting import wait_until
 
 # Every event topic a node publishes on (the collector subscribes to all of P/#).
 EVENT_TOPICS = {
@@ -72,19 +72,19 @@ def test_bad_payloads_on_every_event_topic_are_quarantined_counted_and_the_rest_
     bad = [(topic, payload) for topic in EVENT_TOPICS.values() for payload in payloads.values()]
     dropped = [(topic, payload) for topic in EVENT_TOPICS.values() for payload in never_sent.values()]
     publisher.send([wire(e) for e in good[:100]] + dropped + bad + [wire(e) for e in good[100:]])
-    assert wait_until(lambda: len(store_ids(store)) >= len(good), timeout=30), collector.output()[-2000:]
-    assert wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM quarantine") == len(bad), timeout=20)
+    wait_until(lambda: len(store_ids(store)) >= len(good), 30, info=lambda: collector.output()[-2000:])
+    wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM quarantine") == len(bad), 20)
     too_large = "SELECT COUNT(*) FROM quarantine WHERE reason = 'too_large'"
     assert store_value(store, too_large) == len(EVENT_TOPICS)  # the above-limit ones; the 2 MiB ones never came
     assert sorted(store_ids(store)) == sorted(e.envelope.id for e in good)
     with_reason = store_value(store, "SELECT COUNT(DISTINCT topic) FROM quarantine")
     assert with_reason == len(EVENT_TOPICS)  # every topic's garbage was seen and kept for inspection
-    assert wait_until(lambda: counters(mosquitto.port).get("quarantined") == len(bad), timeout=15)
+    wait_until(lambda: counters(mosquitto.port).get("quarantined") == len(bad), 15)
     assert collector.proc is not None and collector.proc.poll() is None
     # Still working afterwards.
     later = [desk_event(i) for i in range(200, 250)]
     publisher.send([wire(e) for e in later])
-    assert wait_until(lambda: len(store_ids(store)) >= len(good) + len(later), timeout=20)
+    wait_until(lambda: len(store_ids(store)) >= len(good) + len(later), 20)
     publisher.close()
     assert collector.terminate() == 0
     assert "Traceback" not in collector.output()

@@ -18,7 +18,10 @@ from tests.door_support import PREFIX, RESIDENT, UNKNOWN, events, last_status, s
 from tests.fault_support import bad_payloads
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
+
+# Long fault runs (every kind of bad payload against a running door): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

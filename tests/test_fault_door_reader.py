@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.door_site import Site
@@ -14,7 +16,10 @@ from tests.door_support import PREFIX, RESIDENT, WIEGAND_RESIDENT, counter, even
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
+
+# Long fault runs (reader unplugged and replugged again and again): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
 
 REPLUGS = soak(2, 10)
 

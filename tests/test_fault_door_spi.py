@@ -18,7 +18,7 @@ from tests.door_support import WIEGAND_RESIDENT, events, wait_counter, wait_even
 from tests.fault_support import soak
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 SILENCES = soak(2, 10)
 STRANGER = "04A1B2C3"  # a 4-byte MIFARE Classic UID nobody holds

@@ -5,8 +5,6 @@ snapshot, command guard, collector store, the broker's persistence file)."""
 from __future__ import annotations
 
 import itertools
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +13,18 @@ import pytest
 
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers, wait_until
+from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers
 from tests.door_site import Site
 from tests.door_support import EXPIRED, NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
 from tests.fault_nodes import badge_node, count_kind
 from tests.fault_support import soak
-from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
+from tests.rig.waiting import wait_until
+
+# Long fault runs (a busy run of a door, a badge desk and the collector): CI runs them, `-m "not slow"` does not.
+pytestmark = pytest.mark.slow
 
 STRANGERS = soak(40, 400)
 
@@ -67,11 +69,7 @@ def test_no_raw_uid_in_any_payload_log_or_store_after_a_busy_run(
     recorder = Recorder(mosquitto.port, "#")  # everything on the broker, not only the site's prefix
     collector = CollectorProcess(collector_config, mosquitto.port, site="lyon").start()
     badge_log = tmp_path / "reception.log"
-    with badge_log.open("wb") as out:
-        badge = subprocess.Popen(
-            edge_command("badge", "-c", str(badge_node(tmp_path, mosquitto.port, desk_reader))),
-            stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
-        )  # fmt: skip
+    badge = EdgeProcess("badge", "-c", str(badge_node(tmp_path, mosquitto.port, desk_reader)), log=badge_log).start()
     # Spread-out tags, so that every spelling (even the decimal of the low 4 bytes) is long enough to mean something.
     strangers = [f"{(0x9E3779B97F * n) % 0xFFFFFFFFFB:010X}" for n in range(1, STRANGERS + 1)]
     cards = [RESIDENT, NEVER, SUSPENDED, EXPIRED, STAFF, UNKNOWN, *strangers]
@@ -87,17 +85,15 @@ def test_no_raw_uid_in_any_payload_log_or_store_after_a_busy_run(
             desk_reader.send_card(desk_card)
             time.sleep(0.25)  # longer than the readers' re-arm
         store = tmp_path / "collector" / "collector.sqlite3"
-        assert wait_until(lambda: count_kind(store, "door-1", "door_access") >= len(cards), timeout=30)
-        assert wait_until(lambda: count_kind(store, "reception", "badge_scan") >= len(cards), timeout=30)
+        wait_until(lambda: count_kind(store, "door-1", "door_access") >= len(cards), 30, "every decision stored")
+        wait_until(lambda: count_kind(store, "reception", "badge_scan") >= len(cards), 30, "every scan stored")
         assert site.stop_door() == 0
-        badge.send_signal(signal.SIGTERM)
-        assert badge.wait(15) == 0
+        assert badge.stop() == 0
         assert collector.terminate() == 0
     finally:
         site.close()
-        if badge.poll() is None:
-            badge.kill()
-            badge.wait()
+        if badge.alive():
+            badge.kill9()
     mosquitto.stop()  # its persistence file is written at a clean stop: it is scanned too
     recorder.close()
     scanned = [(f"mqtt {m.topic}", m.payload) for m in recorder.messages]

@@ -9,7 +9,7 @@ import pytest
 from edge.hardware.ld2410 import CMD_ENABLE_CONFIG, CMD_ENABLE_ENGINEERING, CMD_END_CONFIG, TargetState
 from edge.hardware.ld2410_port import Ld2410Port
 from edge.hardware.sim.ld2410 import EMPTY, RadarSimulator, someone
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 class Recorder:

@@ -14,7 +14,7 @@ from edge.hardware.seat import SeatSwitch
 from edge.hardware.sim.pins import PirSimulator, SwitchSimulator
 from edge.occupancy import Occupancy, OccupancyTracker, ZoneSpec
 from tests.occupancy_script import START, desk, pir
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 
 class Levels:

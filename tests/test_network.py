@@ -22,11 +22,12 @@ import pytest
 
 from edge.collector.egress import LEAVES_SITE
 from edge.collector.schema import MEASUREMENTS
-from tests.collector_support import kill_leftovers, wait_until
+from tests.collector_support import kill_leftovers
 from tests.fault_nodes import DeskNode
 from tests.network_support import central_samples, holds, sent_by_site, store_meta
 from tests.rig.fixtures import run_edge
 from tests.rig.network import SimulatedNetwork
+from tests.rig.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,12 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
     network.history(datetime.now(UTC) - timedelta(hours=1, minutes=2))
     network.activity()
     everyone = lambda: {dict(k[0])["site"] for k in central_samples(network.central)[0]} == set(network.names)  # noqa: E731
-    assert wait_until(everyone, timeout=90), [s.collector.output()[-1500:] for s in network.sites if s.collector]
+    wait_until(
+        everyone,
+        90,
+        "every site's data at the centre",
+        lambda: [s.collector.output()[-1500:] for s in network.sites if s.collector],
+    )
 
     network.central.stop()
     before_outage = network.latest_rids()
@@ -78,10 +84,15 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
             assert victim is not None
             victim.kill9()
             victim.start()
-    assert wait_until(lambda: all(n > before_outage[k] + 10 for k, n in network.latest_rids().items()), timeout=90)
+    wait_until(
+        lambda: all(n > before_outage[k] + 10 for k, n in network.latest_rids().items()),
+        90,
+        "every site to keep recording during the outage",
+        network.latest_rids,
+    )
     made_during_outage = network.latest_rids()
     network.central.start()
-    assert wait_until(lambda: network.sent_up_to(made_during_outage), timeout=120), network.latest_rids()
+    wait_until(lambda: network.sent_up_to(made_during_outage), 120, "the outage's records sent", network.latest_rids)
     for site in network.sites:
         assert site.collector is not None and site.collector.terminate() == 0
     desks.stop()

@@ -28,7 +28,7 @@ from edge.occupancy import (
 )
 from edge.presence import DeskSensors, PresenceLoop, desk_specs, hysteresis_for, zone_specs
 from tests.occupancy_script import desk, seat
-from tests.waiting import wait_until
+from tests.rig.waiting import wait_until
 
 CONFIG = """
 site: s

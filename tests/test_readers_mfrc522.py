@@ -12,7 +12,8 @@ from edge.hardware.mfrc522 import Mfrc522Reader
 from edge.hardware.sim import gpio_standin
 from edge.hardware.sim.mfrc522_sim import Mfrc522Sim
 from edge.hardware.sim.standins import install_stand_ins
-from tests.reader_events import ReaderEvents, wait_until
+from tests.reader_events import ReaderEvents
+from tests.rig.waiting import wait_until
 
 CLASSIC = "04A1B2C3"
 NTAG = "04112233445566"

@@ -8,7 +8,8 @@ import pytest
 
 from edge.hardware.rdm6300 import Rdm6300Reader
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.reader_events import ReaderEvents, wait_until
+from tests.reader_events import ReaderEvents
+from tests.rig.waiting import wait_until
 
 TAG = "0A00BC614E"
 TAG2 = "1F2E3D4C5B"

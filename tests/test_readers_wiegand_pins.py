@@ -25,7 +25,8 @@ from gpiozero.pins.mock import MockFactory
 from edge.clock import ManualClock
 from edge.hardware.sim.wiegand_sim import WiegandSim
 from edge.hardware.wiegand import PARTIAL_FRAME_S, WiegandReader, encode_wiegand
-from tests.reader_events import ReaderEvents, wait_until
+from tests.reader_events import ReaderEvents
+from tests.rig.waiting import wait_until
 
 D0, D1 = 5, 6
 GENEROUS_S = 0.5  # a frame timeout no descheduled simulator thread reaches

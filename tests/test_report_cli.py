@@ -12,21 +12,17 @@ import pytest
 
 from edge.clock import ManualClock
 from edge.collector.deriver import Deriver
-from edge.collector.ingest import classify
 from edge.collector.store import Store
-from tests.collector_support import SITE, TOPICS, wire
+from tests.collector_support import SITE
+from tests.report_support import DAY, TZ, write_members_store
 from tests.rig.fixtures import run_edge
 from tests.rig.servers import InfluxDB16, free_port
-from tests.test_report_page import DAY, TZ, entries_and_desks
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report-cli") / "collector.sqlite3"
-    s = Store(path)
-    s.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
-    s.close()
-    return path
+    return write_members_store(path)
 
 
 def csv_text(out: Path) -> str:

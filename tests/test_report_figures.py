@@ -1,107 +1,36 @@
 """The report's arithmetic on a small known dataset, against values computed by hand (arithmetic in comments).
 
-Dataset: Mon 23 - Wed 25 Nov 2026, Europe/Paris (UTC+1), open 09:00-12:00 Mon-Fri, samples every hour.
-Zone a has 2 desks, zone b 1 desk. Visitors 0, 1, 2; small-count threshold k = 2 (counts of 1 are withheld).
-
-    local   zone a (occ, vac, unk)   zone b      site (sum)
-    Mon 08  1 1 0                    0 1 0       1 2 0
-    Mon 09  2 0 0                    0 1 0       2 1 0   open
-    Mon 10  1 1 0                    1 0 0       2 1 0   open
-    Mon 11  1 0 1                    1 0 0       2 0 1   open
-    Mon 12  0 2 0                    0 1 0       0 3 0
-    Tue 09  0 2 0                    1 0 0       1 2 0   open
-    Tue 10  2 0 0                    0 1 0       2 1 0   open
-    Tue 11  0 1 1                    0 0 1       0 1 2   open
-    Wed     (no samples: the collector was down)
-
-Door passages (in = entry, out = exit):
-    Mon  v0 in 08:30 out 12:30 | v1 in 09:00 out 10:00 in 10:30 out 11:30 | v2 in 09:15 (no exit)
-    Tue  v0 in 09:00 out 17:00 | v1 out 10:00 (no entry)
-    Wed  v2 in 09:00 out 09:30
+The dataset and its table are in tests/report_support.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from edge.collector.members import VISIT_BINS, time_on_site
 from edge.report.commute import Commute, ModeShare
-from edge.report.factors import Factor
 from edge.report.figures import compute, people, site_samples
-from edge.report.model import DoorHour, NodeCompleteness, Passage, ReportData, Withheld, ZoneSample
-from edge.report.period import Assumptions, Period
-from edge.schedule import parse_schedule
-
-TZ = ZoneInfo("Europe/Paris")
-MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
-PERIOD = Period(MON, WED, TZ)
-HOURS = parse_schedule("mon-fri 09:00-12:00")
-K = 2
-# Commuting: half the member-days by car (the site's own figure, 0.2 kg/km, no source), half by regional train
-COMMUTE = Commute(
-    (ModeShare("car", 0.5, 10.0), ModeShare("train_ter", 0.5, 20.0)),
-    factors={"car": Factor(0.2)},
-    configured=True,
+from edge.report.model import Passage, ReportData, Withheld, ZoneSample
+from edge.report.period import Assumptions
+from tests.report_support import (
+    ASSUMPTIONS,
+    HOUR_MS,
+    HOURS,
+    MON,
+    NODES,
+    PASSAGES,
+    PERIOD,
+    SAMPLES,
+    TUE,
+    TZ,
+    WED,
+    K,
+    W,
+    at,
+    data,
 )
-ASSUMPTIONS = Assumptions(commute=COMMUTE, min_count=K)
-HOUR_MS = 3_600_000
-W = Withheld(K)
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> int:
-    """Milliseconds of a local time."""
-    return int(dt.datetime.combine(day, dt.time(hour, minute), TZ).timestamp() * 1000)
-
-
-SAMPLES = [
-    ZoneSample(at(day, hour), zone, *counts)
-    for day, hour, a, b in [
-        (MON, 8, (1, 1, 0), (0, 1, 0)),
-        (MON, 9, (2, 0, 0), (0, 1, 0)),
-        (MON, 10, (1, 1, 0), (1, 0, 0)),
-        (MON, 11, (1, 0, 1), (1, 0, 0)),
-        (MON, 12, (0, 2, 0), (0, 1, 0)),
-        (TUE, 9, (0, 2, 0), (1, 0, 0)),
-        (TUE, 10, (2, 0, 0), (0, 1, 0)),
-        (TUE, 11, (0, 1, 1), (0, 0, 1)),
-    ]
-    for zone, counts in (("a", a), ("b", b))
-]
-
-PASSAGES = [
-    Passage(at(MON, 8, 30), 0),
-    Passage(at(MON, 12, 30), 0, exit=True),
-    Passage(at(MON, 9), 1),
-    Passage(at(MON, 10), 1, exit=True),
-    Passage(at(MON, 10, 30), 1),
-    Passage(at(MON, 11, 30), 1, exit=True),
-    Passage(at(MON, 9, 15), 2),
-    Passage(at(TUE, 9), 0),
-    Passage(at(TUE, 17), 0, exit=True),
-    Passage(at(TUE, 10), 1, exit=True),
-    Passage(at(WED, 9), 2),
-    Passage(at(WED, 9, 30), 2, exit=True),
-]
-
-
-def door_hours() -> list[DoorHour]:
-    """The passages above per hour (entries, exits), plus one denied attempt on Monday at 09:xx."""
-    tally: dict[int, list[int]] = {}
-    for p in PASSAGES:
-        row = tally.setdefault(p.t_ms - p.t_ms % HOUR_MS, [0, 0, 0])
-        row[1 if p.exit else 0] += 1
-    tally[at(MON, 9)][2] += 1
-    return [DoorHour(h, *row) for h, row in sorted(tally.items())]
-
-
-NODES = [NodeCompleteness("desks", 10, 8, 1), NodeCompleteness("door", 20, 20, 0)]
-
-
-def data(passages: list[Passage] | None = PASSAGES) -> ReportData:
-    return ReportData(SAMPLES, HOUR_MS, door_hours(), passages, NODES, "test", "site")
 
 
 @pytest.fixture(scope="module")

@@ -9,32 +9,21 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.collector.ingest import classify
 from edge.collector.store import Store
-from edge.contract import DeskOccupancy, DeskState, DoorAccess, Event, Reason
 from edge.report import csvfile, page
 from edge.report.build import csv_path, write_report
 from edge.report.figures import compute
 from edge.report.period import Period
 from edge.schedule import parse_schedule
-from tests.collector_support import TOPICS, event, wire
-from tests.test_report_figures import ASSUMPTIONS, HOURS, PERIOD, data
-
-TZ = ZoneInfo("Europe/Paris")
-DAY = dt.date(2026, 11, 24)
-MEMBERS = [
-    f"m-{name}" for name in ("alice-dupont", "bruno-martin", "chloe-petit", "david-roux", "emma-leroy", "farid-n")
-]
-TOKENS = {m: f"{0xC0FFEE00 + i:032x}" for i, m in enumerate(MEMBERS)}
+from tests.report_support import ASSUMPTIONS, DAY, HOURS, MEMBERS, PERIOD, TOKENS, TZ, data, write_members_store
 
 
 @pytest.fixture(scope="module")
 def hand() -> tuple[str, str]:
-    """Page (in English) and CSV of the hand-computed dataset of test_report_figures (k = 2)."""
+    """Page (in English) and CSV of the hand-computed dataset of tests/report_support.py (k = 2)."""
     figures = compute(data(), PERIOD, HOURS, ASSUMPTIONS)
     ctx = page.Context("site", PERIOD, HOURS, ASSUMPTIONS, "test", 3600, "now")
     return page.render(figures, ctx, "en"), csvfile.render(figures, ctx)
@@ -202,49 +191,10 @@ def test_the_excel_dialect_has_the_same_rows_with_semicolons_and_decimal_commas(
     assert ["commuting", "site", "kg_co2e_avoided", "15,3228", "kg", "estimate"] in excel
 
 
-def entries_and_desks() -> list[Event]:
-    """Six members come in and sit down, four of them twice through the door; one unknown badge is refused."""
-    events: list[Event] = []
-    seq = {"door": 0, "desks": 0}
-
-    def add(node: str, when: dt.datetime, body: DeskOccupancy | DoorAccess) -> None:
-        seq[node] += 1
-        events.append(event(body, seq[node], when, node=node))
-
-    for i, member in enumerate(MEMBERS):
-        when = dt.datetime.combine(DAY, dt.time(8 + i // 2, 10 * i), TZ)
-        for reader, offset in (("front-in", 0), ("front-out", 4), ("front-in", 5), ("front-out", 9)):
-            body = DoorAccess(
-                door="front",
-                reader=reader,
-                token=TOKENS[member],
-                member=member,
-                granted=True,
-                reason=Reason.GRANTED,
-                latency_ms=1.0,
-            )
-            add("door", when + dt.timedelta(hours=offset), body)
-        sit = when + dt.timedelta(minutes=5)
-        add("desks", sit, DeskOccupancy(desk=f"d{i}", zone="open", state=DeskState.OCCUPIED, since=sit))
-    refused = DoorAccess(
-        door="front",
-        reader="front-in",
-        token="f" * 32,
-        member=None,
-        granted=False,
-        reason=Reason.UNKNOWN_BADGE,
-        latency_ms=1.0,
-    )
-    add("door", dt.datetime.combine(DAY, dt.time(12), TZ), refused)
-    return events
-
-
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     tmp = tmp_path_factory.mktemp("report-page")
-    store = Store(tmp / "c.sqlite3")
-    store.commit([classify(TOPICS, *wire(e)) for e in entries_and_desks()], 0)
-    store.close()
+    write_members_store(tmp / "c.sqlite3")
     out = write_report(
         tmp / "c.sqlite3", tmp / "out" / "report.html", day=DAY, directions={"front-out": "out"}, lang="en"
     )

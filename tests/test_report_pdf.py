@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from edge.report.pdf import PdfError, find_browser
+from tests.report_support import DAY, MEMBERS, TOKENS, write_members_store
 from tests.rig.fixtures import run_edge
-from tests.test_report_cli import store  # noqa: F401  (the module's store fixture)
-from tests.test_report_page import DAY
 
 
 def pdf_info(path: Path) -> dict[str, str]:
@@ -25,7 +24,12 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def printed(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_members_store(tmp_path_factory.mktemp("report-pdf") / "collector.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def printed(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "report.html"
     result = run_edge(
         "report",
@@ -66,8 +70,6 @@ def test_the_pdf_is_in_french_with_numbered_pages(printed: Path) -> None:
 
 
 def test_the_pdf_names_no_member(printed: Path) -> None:
-    from tests.test_report_page import MEMBERS, TOKENS
-
     text = pdf_text(printed)
     for member in MEMBERS:
         assert member not in text and TOKENS[member] not in text
@@ -81,7 +83,7 @@ def test_the_pdf_names_no_member(printed: Path) -> None:
     ],
 )
 def test_without_a_working_chromium_the_pdf_exits_3_and_the_page_is_still_written(
-    store: Path,  # noqa: F811
+    store: Path,
     tmp_path: Path,
     browser: str,
     message: str,

@@ -15,7 +15,7 @@ from edge.report.build import make_report
 from edge.report.period import Assumptions, Period
 from edge.report.store_source import StoreSource
 from edge.schedule import parse_schedule
-from tests.test_collector_aggregates import MEMBERS, MON, TOKENS, TZ, WED, Site, local
+from tests.aggregates_support import MEMBERS, MON, TOKENS, TZ, WED, Site, local
 
 HOURS = parse_schedule("mon-fri 08:00-19:00")
 K1 = Assumptions(min_count=1)

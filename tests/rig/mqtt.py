@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -131,3 +132,32 @@ def publish(port: int, topic: str, payload: bytes, retain: bool = False, qos: in
     client.disconnect()
     client.loop_stop()
     time.sleep(0.01)
+
+
+def node_statuses(messages: Iterable[Received], node: str) -> list[dict[str, Any]]:
+    """The status payloads of `node` (on any site) in arrival order; a cleared (empty) retained status is skipped."""
+    suffix = f"/node/{node}/status"
+    return [json.loads(m.payload) for m in messages if m.topic.endswith(suffix) and m.payload]
+
+
+def wait_counter(
+    recorder: Recorder, node: str, key: str, check: Callable[[int], bool] = lambda v: v >= 1, timeout: float = 30.0
+) -> dict[str, int]:
+    """Wait until the latest status of `node` has counter `key` and `check(value)` holds; return its counters.
+
+    Fails the test naming the counter and the last status seen. The latest status, not any: a restarted daemon
+    counts from zero again, and a wait must not end on what the previous run counted."""
+    found: list[dict[str, int]] = []
+
+    def seen(messages: list[Received]) -> bool:
+        statuses = node_statuses(messages, node)
+        counters = statuses[-1].get("counters", {}) if statuses else {}
+        if key in counters and check(counters[key]):
+            found.append(counters)
+            return True
+        return False
+
+    if not recorder.wait_for(seen, timeout):
+        last = node_statuses(list(recorder.messages), node)[-1:]
+        raise AssertionError(f"timed out after {timeout:g} s waiting for counter {key} of {node}; last status: {last}")
+    return found[-1]
