@@ -8,11 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.collector.schema import AGGREGATE_POLICY, MEASUREMENTS, Bucket
@@ -256,3 +257,10 @@ def write_by_policy(server: InfluxDB16, db: str, lines: Iterable[str], batch: in
     for policy, chosen in split.items():
         for i in range(0, len(chosen), batch):
             server.write(db, "\n".join(chosen[i : i + batch]), rp=policy)
+
+
+@pytest.fixture
+def no_leftover_collectors() -> Iterator[None]:
+    """After the test, SIGKILL the collector processes a failing test left running."""
+    yield
+    kill_leftovers()

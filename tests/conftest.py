@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.rig.fixtures", "tests.console_support"]
+pytest_plugins = ["tests.rig.fixtures", "tests.console_support", "tests.collector_support"]

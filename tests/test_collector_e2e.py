@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,7 +35,6 @@ from tests.collector_support import (
     desk_event,
     desk_timestamps,
     event,
-    kill_leftovers,
     samples,
     store_ids,
     store_value,
@@ -46,11 +44,7 @@ from tests.rig.mqtt import Received, Recorder
 from tests.rig.servers import Mosquitto, VictoriaMetrics
 from tests.rig.waiting import wait_until
 
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
+pytestmark = pytest.mark.usefixtures("no_leftover_collectors")  # a collector a failed test left running
 
 
 def start_collector(

@@ -30,7 +30,7 @@ from edge.collector.writers import WriteFailed
 from edge.config.collector import NetworkConfig
 from edge.contract import DeskOccupancy, DeskState, Envelope, Event, Topics, encode
 from edge.metrics import Counters
-from tests.collector_support import CollectorProcess, Publisher, kill_leftovers
+from tests.collector_support import CollectorProcess, Publisher
 from tests.network_support import (
     central_samples,
     derived_rows,
@@ -43,6 +43,8 @@ from tests.network_support import (
 from tests.rig.central import Central
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("no_leftover_collectors")  # a collector a failed test left running
 
 SITE = "la-ruche"
 PARIS = ZoneInfo("Europe/Paris")
@@ -60,12 +62,6 @@ class ManualClock:
 
     def monotonic(self) -> float:
         return self.t
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
 
 
 @pytest.fixture

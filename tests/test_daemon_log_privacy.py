@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from edge.contract import Kind, badge_token
 from edge.hardware.sim.serial_devices import Rdm6300Sim
@@ -26,13 +23,6 @@ MEMBER_IDS = ["M-1", "M-2", "M-3", "M-4", "S-1"]
 NAMES = ["Ann Resident", "Ben Never", "Cat Suspended", "Dan Gone", "Front Desk"]
 DOOR_CARDS = {RESIDENT: "granted", UNKNOWN: "unknown_badge", SUSPENDED: "suspended", NEVER: "outside_schedule"}
 DESK_CARDS = [STAFF, RESIDENT, UNKNOWN]
-
-
-@pytest.fixture
-def desk_reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
 
 
 def identifiers(key: bytes, cards: list[str]) -> list[str]:

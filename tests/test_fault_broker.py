@@ -17,7 +17,7 @@ from edge.bus import Bus
 from edge.config import parse_config
 from edge.contract import DeskOccupancy, DeskState, Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers
+from tests.collector_support import CollectorProcess, collector_yaml
 from tests.door_site import Site
 from tests.door_support import PREFIX, RESIDENT, SUSPENDED, UNKNOWN, counter, events
 from tests.fault_nodes import DeskNode, contiguous, count_kind, seqs
@@ -27,17 +27,11 @@ from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
 # Long fault runs (broker kills during a busy hour): CI runs them, `-m "not slow"` does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_collectors")]
 
 OUTAGES = soak(3, 12)
 CARDS_PER_ROUND = soak(6, 30)
 DESKS = soak(6, 12)  # seat switches on GPIO: 12 free pins; 48 desks run in bench_presence (radars)
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
 
 
 # The broker as deploy/ configures it: Mosquitto saves sessions and queued messages only every

@@ -8,7 +8,6 @@ quarantined as `too_large`; a 2 MiB one never reaches it at all: the broker drop
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from tests.collector_support import (
     Publisher,
     collector_yaml,
     desk_event,
-    kill_leftovers,
     store_ids,
     store_value,
     wire,
@@ -31,6 +29,8 @@ from tests.fault_support import bad_payloads
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
+
+pytestmark = pytest.mark.usefixtures("no_leftover_collectors")  # a collector a failed test left running
 
 # Every event topic a node publishes on (the collector subscribes to all of P/#).
 EVENT_TOPICS = {
@@ -41,12 +41,6 @@ EVENT_TOPICS = {
     Kind.DESK_OCCUPANCY: TOPICS.for_kind(Kind.DESK_OCCUPANCY, "d1"),
     Kind.ZONE_OCCUPANCY: TOPICS.for_kind(Kind.ZONE_OCCUPANCY, "z1"),
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
 
 
 def counters(port: int) -> dict[str, int]:

@@ -5,7 +5,6 @@ its export API). EDGE_SOAK=1 makes the outage and the backlog ten times larger."
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from tests.collector_support import (
     collector_yaml,
     desk_event,
     desk_timestamps,
-    kill_leftovers,
     samples,
     store_ids,
     wire,
@@ -26,16 +24,10 @@ from tests.rig.servers import Mosquitto, VictoriaMetrics
 from tests.rig.waiting import wait_until
 
 # Long fault runs (a long outage with a backlog of 20,000 events): CI runs them, `-m "not slow"` does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_collectors")]
 
 BACKLOG = soak(20_000, 200_000)  # events published while VictoriaMetrics is down
 RSS_LIMIT_MB = 150  # a Pi 4 runs door, presence and the broker beside the collector
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
 
 
 def rss_mb(pid: int) -> float:

@@ -11,13 +11,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers
+from tests.collector_support import CollectorProcess, collector_yaml
 from tests.door_site import Site
 from tests.door_support import PREFIX, RESIDENT, UNKNOWN
 from tests.fault_nodes import DeskNode, badge_node, seqs
@@ -28,30 +27,10 @@ from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
 # Long fault runs (kill -9 of every daemon at random points under load): CI runs them, `-m "not slow"` does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_collectors")]
 
 KILLS = soak(8, 40)
 DAEMONS = ("door", "presence", "badge", "collector")
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
-
-
-@pytest.fixture
-def door_reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
-
-
-@pytest.fixture
-def desk_reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
 
 
 class BadgeDaemon:

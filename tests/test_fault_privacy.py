@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge.contract import Kind
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.collector_support import CollectorProcess, collector_yaml, kill_leftovers
+from tests.collector_support import CollectorProcess, collector_yaml
 from tests.door_site import Site
 from tests.door_support import EXPIRED, NEVER, RESIDENT, STAFF, SUSPENDED, UNKNOWN, events
 from tests.fault_nodes import badge_node, count_kind
@@ -24,29 +23,9 @@ from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
 # Long fault runs (a busy run of a door, a badge desk and the collector): CI runs them, `-m "not slow"` does not.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_collectors")]
 
 STRANGERS = soak(40, 400)
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_collectors() -> Iterator[None]:
-    yield
-    kill_leftovers()
-
-
-@pytest.fixture
-def door_reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
-
-
-@pytest.fixture
-def desk_reader() -> Iterator[Rdm6300Sim]:
-    sim = Rdm6300Sim()
-    yield sim
-    sim.close()
 
 
 def spellings(uid: str) -> list[bytes]:

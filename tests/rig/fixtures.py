@@ -78,3 +78,19 @@ def run_edge(
         cwd=REPO,
         input=input_text,
     )
+
+
+@pytest.fixture
+def door_reader() -> Iterator[Rdm6300Sim]:
+    """An RDM6300 on a pty, for a door's reader."""
+    sim = Rdm6300Sim()
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
+def desk_reader() -> Iterator[Rdm6300Sim]:
+    """An RDM6300 on a pty, for a reception (standalone) reader."""
+    sim = Rdm6300Sim()
+    yield sim
+    sim.close()
