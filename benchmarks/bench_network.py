@@ -50,6 +50,14 @@ def derived_to_now(network: SimulatedNetwork) -> bool:
     )
 
 
+def within(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Whether `predicate` holds within `timeout` s (a benchmark reports what did not happen rather than failing)."""
+    try:
+        return wait_until(predicate, timeout=timeout)
+    except AssertionError:
+        return False
+
+
 def catch_up(sites: int, hours: float, folder: Path) -> dict[str, float]:
     """Sites collect `hours` of data while the central store is away; then it returns and they catch up."""
     network = SimulatedNetwork(folder, sites, settle_s=1.0, derive_step_s=STEP_S)
@@ -198,11 +206,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def within(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Whether `predicate` holds within `timeout` s (a benchmark reports what did not happen rather than failing)."""
-    try:
-        return wait_until(predicate, timeout=timeout)
-    except AssertionError:
-        return False
