@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from edge.bus import Bus
@@ -15,6 +16,9 @@ from edge.metrics import Counters
 from edge.timesync import clock_synchronised
 
 log = logging.getLogger(__name__)
+
+READY_S = 5.0
+"""How long `start` waits for the readers' ports to open before the node connects and says it is online."""
 
 
 class BadgeService:
@@ -64,10 +68,19 @@ class BadgeService:
         return {"clock_synced": clock_synchronised(), "counters": counters}
 
     def start(self) -> None:
-        """Connect (in the background) and start every reader."""
-        self.bus.start()
+        """Start every reader, give their ports a moment to open, then connect (in the background).
+
+        The node says `online` once its readers read: a card presented after that is not lost to a port still
+        opening. A reader that does not open within READY_S (unplugged) does not hold the node back: it keeps
+        retrying and reports a fault; scans before the broker connects wait in the outbox.
+        """
         for reader in self.readers:
             reader.start()
+        deadline = time.monotonic() + READY_S
+        for reader in self.readers:
+            if not reader.wait_ready(max(0.0, deadline - time.monotonic())):
+                log.warning("reader %s is not open yet; starting without it", reader.name)
+        self.bus.start()
 
     def alive(self) -> bool:
         """Every reader thread and the bus run."""

@@ -176,9 +176,7 @@ class DoorService:
         open is reported as a fault and retried in the background; start goes on)."""
         deadline = time.monotonic() + timeout
         for reader in self.readers:
-            wait = getattr(reader, "wait_connected", None)
-            if callable(wait):
-                wait(max(0.0, deadline - time.monotonic()))
+            reader.wait_ready(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """Lock every door, stop readers and threads, store what is queued, flush the bus. Never raises; idempotent."""

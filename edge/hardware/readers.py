@@ -150,6 +150,11 @@ class BadgeReader(ABC):
         self._thread = threading.Thread(target=self._guarded_run, name=f"{self.kind}-{self.name}", daemon=True)
         self._thread.start()
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the device is open and read (or `timeout` passes); whether it is. Readers with nothing to
+        open (GPIO lines) are ready once started."""
+        return self.running
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread and wait for it (at most `timeout` seconds)."""
         self._stopping.set()

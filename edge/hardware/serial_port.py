@@ -69,6 +69,10 @@ class SerialReader(BadgeReader):
         """True while the port is open."""
         return self._connected.is_set()
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the port is open (or `timeout` passes): bytes a card sends before that are lost."""
+        return self._connected.wait(timeout)
+
     def wait_connected(self, timeout: float) -> bool:
         """Block until the port is open (or `timeout` passes); return whether it is."""
         return self._connected.wait(timeout)

@@ -22,9 +22,11 @@ class EdgeProcess:
         self.log = log
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
+        self._terminated = False  # SIGTERM sent to this run: a second one would land after the daemon's handler
 
     def start(self) -> EdgeProcess:
         """Start it (again, after a stop or a kill: the log is appended to)."""
+        self._terminated = False
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 edge_command(*self.args), stdout=out, stderr=subprocess.STDOUT, env=edge_env(**self.env), cwd=REPO
@@ -63,9 +65,10 @@ class EdgeProcess:
         self.wait_output("ready in", runs, timeout)
 
     def terminate(self) -> None:
-        """Send SIGTERM, as systemd does to stop it, without waiting."""
+        """Send SIGTERM, as systemd does to stop it, without waiting; once per run, as systemd does."""
         assert self.proc is not None, "not started"
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and not self._terminated:
+            self._terminated = True
             self.proc.send_signal(signal.SIGTERM)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int:
