@@ -1,18 +1,23 @@
-"""The edge_central role on the real VictoriaMetrics and vmauth, and a site that joins the network by its inventory.
+"""deploy/network.yml on the real VictoriaMetrics and vmauth, and a site that joins the network by its inventory.
 
-The role runs against this machine (local connection) with its paths pointed into a temp directory; VictoriaMetrics
-and vmauth then run with exactly the arguments, environment and files it wrote (parsed from the defaults file and the
-unit). A site's inventory with `edge_network_central_url` is rendered with the edge_node role (its checks, its
-network secrets task and its node.yaml template), and the real `edge collector` runs that config against them.
+The play runs against this machine (local connection) with the role's paths pointed into a temp directory and an
+empty secrets directory: its first play generates the network's secrets on the controller (edge_secrets, tasks_from
+central), the edge_central role installs them. VictoriaMetrics and vmauth then run with exactly the arguments,
+environment and files it wrote (parsed from the defaults file and the unit), and clients trust the CA the play made.
+A site's inventory with `edge_network_central_url` and `edge_network_secrets_dir` is rendered with the edge_secrets
+role's network task and the edge_node role (its checks, its network secrets task and its node.yaml template), and
+the real `edge collector` runs that config against them.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
-import secrets
 import shlex
+import shutil
+import signal
 import ssl
 import stat
 import subprocess
@@ -27,28 +32,34 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from edge.contract import DeskOccupancy, DeskState, Envelope, Event, Topics, encode
 from tests.collector_support import CollectorProcess, Publisher, kill_leftovers
-from tests.deploy_support import DEPLOY, PlaybookRun, ansible_env, ansible_tool, free_port
-from tests.rig.central import make_tls
+from tests.deploy_support import DEPLOY, PlaybookRun, ansible_env, ansible_tool, free_port, openssl
 from tests.rig.servers import Mosquitto, wait_port
 from tests.rig.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 SITES = ["la-ruche", "le-hangar"]
-CENTRAL_PLAY = """\
-- name: Set up the network's central store
-  hosts: central
-  roles:
-    - edge_central
-"""
+NETWORK_FILES = sorted(
+    ["ca.crt", "ca.key", "central.crt", "central.key", "network", "network/internal.key",
+     *(f"network/{user}.password" for user in [*SITES, "portfolio"])]
+)  # fmt: skip
 SITE_PLAY = """\
 - name: Install the hub collector's network secrets and render its config with the edge_node role
   hosts: hub
   gather_facts: false
   tasks:
+    - name: Copy the site's network password and CA from the network's secrets, as the site's secrets play does
+      ansible.builtin.include_role:
+        name: edge_secrets
+        tasks_from: network
+      vars:
+        edge_secrets_path: "{{{{ edge_secrets_dir }}}}"
+      when: edge_network_secrets_dir is defined
     - name: Run the role's variable checks (and load its defaults)
       ansible.builtin.include_role:
         name: edge_node
@@ -69,11 +80,15 @@ SITE_PLAY = """\
 """
 
 
-def play(tmp: Path, inventory: dict[str, object], playbook: str) -> PlaybookRun:
+def play(tmp: Path, inventory: dict[str, object], playbook: str | None = None, *args: str) -> PlaybookRun:
+    """Run a playbook text, or deploy/network.yml when none is given, on an inventory."""
     (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    (tmp / "play.yml").write_text(playbook)
+    path = DEPLOY / "network.yml"
+    if playbook is not None:
+        path = tmp / "play.yml"
+        path.write_text(playbook)
     result = subprocess.run(
-        [str(ansible_tool("ansible-playbook")), "-i", str(tmp / "inventory.yml"), str(tmp / "play.yml")],
+        [str(ansible_tool("ansible-playbook")), "-i", str(tmp / "inventory.yml"), str(path), *args],
         cwd=DEPLOY,
         env=ansible_env(tmp) | {"ANSIBLE_ROLES_PATH": str(DEPLOY / "roles")},
         capture_output=True,
@@ -99,7 +114,9 @@ class Network:
     tmp: Path
     secrets: Path
     ca: Path
+    inventory: dict[str, object]
     runs: tuple[PlaybookRun, PlaybookRun]
+    files: tuple[dict[str, str], dict[str, str]]
     url: str
     victoria_port: int
     processes: list[subprocess.Popen[bytes]]
@@ -135,16 +152,51 @@ class Network:
         return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
 
 
-def network_secrets(folder: Path) -> tuple[Path, Path]:
-    """The central store's secrets directory as the role's README describes it, and its CA."""
-    ca, cert, key = make_tls(folder / "pki")
-    (folder / "network").mkdir(parents=True)
-    (folder / "central.crt").write_text(cert.read_text())
-    (folder / "central.key").write_text(key.read_text())
-    for user in [*SITES, "portfolio"]:
-        (folder / "network" / f"{user}.password").write_text(secrets.token_urlsafe(24) + "\n")
-    (folder / "network" / "internal.key").write_text(secrets.token_hex(16) + "\n")
-    return folder, ca
+def digests(folder: Path) -> dict[str, str]:
+    """Every file of a folder (backups excluded) by path, with a digest of its content."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.endswith("~")
+    }
+
+
+def certificate(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    key = ca.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    try:
+        key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))  # type: ignore[arg-type]
+    except Exception:
+        return False
+    return cert.issuer == ca.subject
+
+
+def central_host(tmp: Path, secrets_dir: Path, **values: object) -> dict[str, object]:
+    """The central store's host: this machine, every path of the role in tmp, no package, user or service."""
+    return (
+        local(
+            edge_secrets_dir=str(secrets_dir),
+            edge_central_sites=SITES,
+            edge_central_names=["127.0.0.1"],
+            edge_central_manage_package=False,
+            edge_central_manage_service=False,
+            edge_central_manage_user=False,
+            edge_central_vmauth_user="root",
+            edge_central_config_dir=str(tmp / "etc"),
+            edge_central_defaults_file=str(tmp / "victoria-metrics.default"),
+            edge_central_vmauth_unit_file=str(tmp / "edge-vmauth.service"),
+            edge_central_data_dir=str(tmp / "data"),
+        )
+        | values
+    )
+
+
+def central_inventory(host: dict[str, object]) -> dict[str, object]:
+    return {"all": {"children": {"edge_central": {"hosts": {"central": host}}}}}
 
 
 def unit_command(unit: Path) -> list[str]:
@@ -165,26 +217,19 @@ def victoria_args(defaults: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     tmp = tmp_path_factory.mktemp("central")
-    secrets_dir, ca = network_secrets(tmp / "secrets")
+    secrets_dir = tmp / "secrets"
     victoria_port, vmauth_port = free_port(), free_port()
-    host = local(
-        edge_secrets_dir=str(secrets_dir),
-        edge_central_sites=SITES,
-        edge_central_manage_package=False,
-        edge_central_manage_service=False,
-        edge_central_manage_user=False,
-        edge_central_vmauth_user="root",
-        edge_central_config_dir=str(tmp / "etc"),
-        edge_central_defaults_file=str(tmp / "victoria-metrics.default"),
-        edge_central_vmauth_unit_file=str(tmp / "edge-vmauth.service"),
-        edge_central_data_dir=str(tmp / "data"),
+    host = central_host(
+        tmp,
+        secrets_dir,
         edge_central_victoria_listen=f"127.0.0.1:{victoria_port}",
         edge_central_listen=f"127.0.0.1:{vmauth_port}",
     )
-    inventory = {"all": {"children": {"edge_central": {"hosts": {"central": host}}}}}
-    first = play(tmp, inventory, CENTRAL_PLAY)
-    assert first.returncode == 0, first.output[-5000:]
-    second = play(tmp, inventory, CENTRAL_PLAY)
+    inventory = central_inventory(host)
+    first = play(tmp, inventory)
+    assert first.returncode == 0, first.failures()
+    made = digests(secrets_dir)
+    second = play(tmp, inventory)
     processes = []
     try:
         logs = open(tmp / "servers.log", "ab")  # noqa: SIM115 - closed below
@@ -203,8 +248,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         )
         wait_port(vmauth_port, timeout=30)
         logs.close()
-        yield Network(tmp, secrets_dir, ca, (first, second), f"https://127.0.0.1:{vmauth_port}", victoria_port,
-                      processes)  # fmt: skip
+        files = (made, digests(secrets_dir))
+        yield Network(tmp, secrets_dir, secrets_dir / "ca.crt", inventory, (first, second), files,
+                      f"https://127.0.0.1:{vmauth_port}", victoria_port, processes)  # fmt: skip
     finally:
         kill_leftovers()
         for process in processes:
@@ -224,6 +270,26 @@ def test_role_converges_and_a_second_run_changes_nothing(network: Network) -> No
     assert first.recap("central")["changed"] >= 5
     assert second.returncode == 0, second.output[-3000:]
     assert second.recap("central")["changed"] == 0, second.changed_tasks()
+    assert network.files[1] == network.files[0]
+
+
+def test_the_play_makes_every_secret_of_the_network_readable_by_its_owner_only(network: Network) -> None:
+    made = network.secrets
+    assert sorted(str(p.relative_to(made)) for p in made.rglob("*") if not p.name.endswith("~")) == NETWORK_FILES
+    assert {p.stat().st_mode & 0o777 for p in [made, made / "network"]} == {0o700}
+    assert {p.stat().st_mode & 0o777 for p in made.rglob("*") if p.is_file()} == {0o600}
+    passwords = {network.password(user) for user in [*SITES, "portfolio"]}
+    assert len(passwords) == 3 and {len(p) for p in passwords} == {32}
+    assert len(bytes.fromhex((made / "network" / "internal.key").read_text().strip())) == 32
+
+
+def test_the_central_certificate_names_its_address_and_is_signed_by_the_network_ca(network: Network) -> None:
+    ca, cert = certificate(network.ca), certificate(network.secrets / "central.crt")
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert signed_by(cert, ca)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(a) for a in san.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert (network.etc / "central.crt").read_text() == (network.secrets / "central.crt").read_text()
 
 
 def test_victoria_metrics_listens_on_loopback_keeps_one_sample_per_millisecond_and_a_century(network: Network) -> None:
@@ -275,6 +341,60 @@ def test_vmauth_own_endpoints_need_the_internal_key(network: Network) -> None:
     assert key not in " ".join(unit_command(network.tmp / "edge-vmauth.service"))
 
 
+def test_replacing_one_sites_password_locks_out_only_that_sites_old_password(network: Network) -> None:
+    before, old = digests(network.secrets), network.password("le-hangar")
+    done = play(network.tmp, network.inventory, None, "-e", "edge_rotate=network/le-hangar")
+    assert done.returncode == 0, done.failures()
+    after = digests(network.secrets)
+    assert {name for name in before if before[name] != after[name]} == {"network/le-hangar.password"}
+    assert [p.name.split(".")[0] for p in (network.secrets / "network").glob("*~")] == ["le-hangar"]
+    assert "Reload vmauth" in done.output
+    network.processes[1].send_signal(signal.SIGHUP)  # what the handler's systemctl reload does (ExecReload)
+    t = now_ns() - 2 * 10**9
+    wait_until(lambda: network.write("le-hangar", LINE.format(site="x", t=t)) == 204, 30, "the new password works")
+    assert network.write("le-hangar", LINE.format(site="x", t=t), old) in {400, 401, 403}
+    assert network.write("la-ruche", LINE.format(site="x", t=t)) == 204
+
+
+def test_a_rotation_of_a_name_the_network_does_not_have_is_refused(network: Network, tmp_path: Path) -> None:
+    secrets_dir = tmp_path / "secrets"
+    shutil.copytree(network.secrets, secrets_dir)
+    before = digests(secrets_dir)
+    inventory = central_inventory(central_host(tmp_path, secrets_dir))
+    done = play(tmp_path, inventory, None, "--tags", "secrets", "-e", "edge_rotate=network/intruder")
+    assert done.returncode != 0 and "edge_rotate (network/intruder) may name" in done.output
+    assert digests(secrets_dir) == before
+
+
+def hand_made(folder: Path, users: list[str]) -> Path:
+    """A network's secrets directory as earlier versions of deploy/README.md had installers make it with openssl."""
+    (folder / "network").mkdir(parents=True)
+    ec_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec_key, "-days", "3650", "-keyout", "ca.key", "-out", "ca.crt", "-subj",
+            "/CN=edge network CA", cwd=folder)  # fmt: skip
+    openssl("req", "-new", *ec_key, "-keyout", "central.key", "-out", "central.csr", "-subj", "/CN=central.example.org",
+            cwd=folder)  # fmt: skip
+    (folder / "san.ext").write_text("subjectAltName=DNS:central.example.org\n")
+    openssl("x509", "-req", "-in", "central.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days",
+            "825", "-extfile", "san.ext", "-out", "central.crt", cwd=folder)  # fmt: skip
+    for user in users:
+        openssl("rand", "-base64", "-out", f"network/{user}.password", "32", cwd=folder)
+    openssl("rand", "-hex", "-out", "network/internal.key", "32", cwd=folder)
+    return folder
+
+
+def test_a_directory_made_by_hand_is_kept_and_completed(tmp_path: Path) -> None:
+    secrets_dir = hand_made(tmp_path / "secrets", ["la-ruche", "portfolio"])
+    before = digests(secrets_dir)
+    inventory = central_inventory(central_host(tmp_path, secrets_dir, edge_central_names=["central.example.org"]))
+    done = play(tmp_path, inventory, None, "--tags", "secrets")
+    assert done.returncode == 0, done.failures()
+    after = digests(secrets_dir)
+    assert {name: after[name] for name in before} == before
+    assert set(after) - set(before) == {"network/le-hangar.password"}
+    assert {p.stat().st_mode & 0o777 for p in secrets_dir.rglob("*") if p.is_file()} == {0o600}
+
+
 def test_keys_and_passwords_are_not_world_readable(network: Network) -> None:
     for name, mode in [("central.key", 0o640), ("vmauth.yml", 0o640), ("vmauth.env", 0o600), ("central.crt", 0o644)]:
         assert stat.S_IMODE((network.etc / name).stat().st_mode) == mode, name
@@ -308,8 +428,6 @@ def test_a_site_joins_the_network_by_its_inventory_and_its_collector_reaches_the
 ) -> None:
     site_secrets = tmp_path / "site-secrets"
     site_secrets.mkdir()
-    (site_secrets / "network.password").write_text(network.password("la-ruche") + "\n")  # copied from the central's
-    (site_secrets / "network-ca.crt").write_text(network.ca.read_text())
     broker = Mosquitto(tmp_path / "mosquitto")
     broker.start()
     try:
@@ -318,6 +436,7 @@ def test_a_site_joins_the_network_by_its_inventory_and_its_collector_reaches_the
             edge_site="la-ruche",
             edge_secrets_dir=str(site_secrets),
             edge_network_central_url=network.url,
+            edge_network_secrets_dir=str(network.secrets),
             edge_node_daemons=["collector"],
             edge_node_package_file="edge.whl",
             edge_node_config_dir=str(etc),
@@ -344,6 +463,8 @@ def test_a_site_joins_the_network_by_its_inventory_and_its_collector_reaches_the
             "settle_s": 0,
         }
         assert stat.S_IMODE((etc / "secrets" / "network.password").stat().st_mode) == 0o640
+        assert (site_secrets / "network.password").read_text().strip() == network.password("la-ruche")
+        assert (site_secrets / "network-ca.crt").read_text() == network.ca.read_text()
         checked = subprocess.run(
             [sys.executable, "-m", "edge", "check-config", str(etc / "node.yaml")], capture_output=True, text=True,
             timeout=120, check=False,

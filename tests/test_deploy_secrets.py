@@ -3,7 +3,8 @@
 The play runs its first play only (the secrets are made on the controller; no host is contacted) with an empty
 secrets directory, then again; edge's own loaders and `edge check-config` read what it made; certificates are
 checked with `cryptography`; rotations replace exactly what they name; a directory made by hand with `openssl`
-(as the deployment README used to show) is kept.
+(as the deployment README used to show) is kept. The site belongs to the network of inventory/network-example,
+whose secrets `network.yml --tags secrets` makes first (edge_network_secrets_dir points the site at them).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tests.deploy_support import DEPLOY, REPO, PlaybookRun, ansible_env, ansible
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 EXAMPLE = DEPLOY / "inventory/example/hosts.yml"
+NETWORK_EXAMPLE = DEPLOY / "inventory/network-example/hosts.yml"
 USERS = ["console", "desks-east", "desks-west", "door-back", "door-front", "hub", "staff"]
 FILES = sorted(
     [
@@ -46,6 +48,8 @@ FILES = sorted(
         "grafana-admin.password",
         "mqtt",
         *(f"mqtt/{user}.password" for user in USERS),
+        "network-ca.crt",
+        "network.password",
         "snapshot-signing.key",
         "snapshot-signing.pub",
     ]
@@ -65,6 +69,25 @@ def secrets_play(tmp: Path, secrets: Path, *args: str) -> PlaybookRun:
         check=False,
     )
     return PlaybookRun(result.returncode, result.stdout + result.stderr)
+
+
+def network_play(tmp: Path, secrets: Path) -> PlaybookRun:
+    """`ansible-playbook -i inventory/network-example/hosts.yml network.yml --tags secrets` into `secrets`."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [str(ansible_tool("ansible-playbook")), "-i", str(NETWORK_EXAMPLE), "network.yml", "--tags", "secrets"],
+        cwd=DEPLOY,
+        env=ansible_env(tmp) | {"EDGE_SECRETS_DIR": str(secrets)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    return PlaybookRun(result.returncode, result.stdout + result.stderr)
+
+
+def in_network(network: Path) -> list[str]:
+    return ["-e", json.dumps({"edge_network_secrets_dir": str(network)})]
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -98,9 +121,17 @@ def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def network(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("network")
+    done = network_play(tmp / "run", tmp / "network")
+    assert done.returncode == 0, done.failures()
+    return tmp / "network"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory, network: Path) -> Path:
     tmp = tmp_path_factory.mktemp("secrets")
-    done = secrets_play(tmp / "run", tmp / "site")
+    done = secrets_play(tmp / "run", tmp / "site", *in_network(network))
     assert done.returncode == 0, done.failures()
     assert done.recap("hub")["changed"] > 0
     return tmp / "site"
@@ -170,9 +201,17 @@ def test_the_ca_signs_the_broker_and_console_certificates_for_the_hubs_name(made
         assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(days=825)
 
 
-def test_a_second_run_changes_nothing(tmp_path: Path, made: Path) -> None:
+def test_the_site_holds_its_password_at_the_central_store_and_the_network_ca(made: Path, network: Path) -> None:
+    assert (made / "network.password").read_bytes() == (network / "network/lyon-croix-rousse.password").read_bytes()
+    assert (made / "network-ca.crt").read_bytes() == (network / "ca.crt").read_bytes()
+    central = certificate(network / "central.crt")
+    assert names(central) == ["DNS:central.example.org"]
+    assert signed_by(central, certificate(made / "network-ca.crt"))
+
+
+def test_a_second_run_changes_nothing(tmp_path: Path, made: Path, network: Path) -> None:
     before = digests(made)
-    again = secrets_play(tmp_path, made)
+    again = secrets_play(tmp_path, made, *in_network(network))
     assert again.returncode == 0, again.failures()
     assert again.recap("hub")["changed"] == 0, again.changed_tasks()
     assert digests(made) == before
@@ -239,3 +278,32 @@ def test_a_certificate_that_needs_the_ca_key_kept_elsewhere_stops_the_play(tmp_p
     assert done.returncode != 0
     assert "broker.crt must be issued" in done.output and "the CA's key is not here" in done.output
     assert not (site / "ca.key").exists() and not (site / "broker.crt").exists()
+
+
+def test_a_password_the_network_replaced_reaches_the_site_at_its_next_run(
+    tmp_path: Path, made: Path, network: Path
+) -> None:
+    site, other = copy_of(made, tmp_path), tmp_path / "network"
+    shutil.copytree(network, other)
+    (other / "network/lyon-croix-rousse.password").write_text("replaced by network.yml -e edge_rotate=network/...\n")
+    before = digests(site)
+    done = secrets_play(tmp_path / "run", site, *in_network(other))
+    assert done.returncode == 0, done.failures()
+    after = digests(site)
+    assert {name for name in before if before[name] != after[name]} == {"network.password"}
+    assert (site / "network.password").read_text().startswith("replaced by network.yml")
+    assert [p.name.split(".")[0] for p in site.glob("network.password*~")] == ["network"]
+
+
+def test_a_site_the_network_has_no_password_for_stops_the_play_naming_the_file(
+    tmp_path: Path, made: Path, network: Path
+) -> None:
+    site, other = copy_of(made, tmp_path), tmp_path / "network"
+    shutil.copytree(network, other)
+    (other / "network/lyon-croix-rousse.password").unlink()
+    before = digests(site)
+    done = secrets_play(tmp_path / "run", site, *in_network(other))
+    assert done.returncode != 0
+    missing = f"{other}/network/lyon-croix-rousse.password is missing: add lyon-croix-rousse to edge_central_sites"
+    assert missing in done.output
+    assert digests(site) == before
