@@ -194,6 +194,7 @@ class Collector:
             counters=self.counters,
             session_expiry_s=self.settings.session_expiry_s,
             receive_maximum=self.settings.receive_maximum,
+            batch_max=self.settings.ingest_batch,  # a batch is one store transaction: the inbox never splits one
             will=(self.topics.node_status(config.node), self.status_payload("offline")),
         )
         self._store_thread = threading.Thread(target=self._store_loop, name="collector-store", daemon=True)
