@@ -20,18 +20,23 @@ PARIS = ZoneInfo("Europe/Paris")
 BADGE_KEY = b"test-badge-key-0123456789abcdef"
 CREATED = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
-SITE_YAML = """\
+# The start of a member file: the site and three of its plans (the tests add their own plans and members)
+PLANS_HEAD = """\
 site: lyon
 timezone: Europe/Paris
 plans:
   resident: {schedule: always}
   flex:
     schedule:
-      - {days: mon-fri, from: 08:00, to: 19:00}
+      - {days: mon-fri, from: "08:00", to: "19:00"}
+  staff: {schedule: always}
+"""
+SITE_YAML = (
+    PLANS_HEAD
+    + """\
   night:
     schedule:
       - {days: [fri, sat], from: 22:00, to: 02:00}
-  staff: {schedule: always}
 closures:
   - {name: Christmas, date: 2026-12-25, open_to: [resident, staff]}
 accounts:
@@ -52,6 +57,7 @@ members:
   - {id: acme-3, plan: flex, badges: ["B3"], account: acme}
   - {id: two-cards, plan: resident, badges: ["C1", "C2"]}
 """
+)
 
 
 def paris(text: str, fold: int = 0) -> dt.datetime:

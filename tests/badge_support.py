@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.rig.fixtures import mqtt_section
+
 KEY = b"0123456789abcdef0123456789abcdef"
 
 
@@ -17,12 +19,7 @@ node: reception
 state_dir: {tmp_path / "state"}
 badge_key_file: badge.key
 status_interval_s: 0.5
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-readers:
+{mqtt_section(port)}readers:
   - name: reception
     type: rdm6300
     port: {reader_port}

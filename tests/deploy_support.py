@@ -210,6 +210,27 @@ def make_bookworm_root(base: Path) -> Path:
 # --- Secrets -----------------------------------------------------------------------------------------------------
 
 
+def local_broker_vars(folder: Path, tls_port: int, **values: object) -> dict[str, object]:
+    """A broker host for the broker role on this machine: its files in `folder` (with `data/` for persistence), no
+    package or service, run as root (the tests run as root in a 0700 temp dir), TLS on 127.0.0.1:`tls_port`."""
+    return {
+        "ansible_connection": "local",
+        "ansible_become": False,
+        "ansible_python_interpreter": sys.executable,
+        "edge_broker_manage_package": False,
+        "edge_broker_manage_service": False,
+        "edge_broker_run_user": "root",
+        "edge_broker_run_group": "root",
+        "edge_broker_config_file": str(folder / "mosquitto.conf"),
+        "edge_broker_config_dir": str(folder / "edge"),
+        "edge_broker_persistence_dir": f"{folder / 'data'}/",
+        "edge_broker_pid_file": str(folder / "mosquitto.pid"),
+        "edge_broker_log_dest": f"file {folder / 'mosquitto.log'}",
+        "edge_broker_tls_port": tls_port,
+        "edge_broker_tls_address": "127.0.0.1",
+    } | values
+
+
 def openssl(*args: str, cwd: Path) -> None:
     """Run openssl quietly; raise with its message when it fails."""
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.contract import Kind, decode
+from tests.rig.fixtures import mqtt_section
 from tests.rig.mqtt import Received, Recorder
 from tests.rig.process import EdgeProcess
 
@@ -99,12 +100,7 @@ def write_config(tmp_path: Path, port: int, presence: str) -> Path:
 node: {NODE}
 state_dir: {tmp_path / "state"}
 status_interval_s: 0.5
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-presence:
+{mqtt_section(port)}presence:
 {presence}"""
     )
     return config

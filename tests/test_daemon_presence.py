@@ -30,6 +30,7 @@ from tests.presence_support import (
     zone_counts,
     zone_topic,
 )
+from tests.rig.fixtures import mqtt_section
 from tests.rig.mqtt import Recorder, wait_counter
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
@@ -43,12 +44,7 @@ def node_config(tmp_path: Path, port: int, *, heartbeat_s: float = 3600, extra: 
 node: {NODE}
 state_dir: {tmp_path / "state"}
 status_interval_s: 0.3
-mqtt:
-  host: 127.0.0.1
-  port: {port}
-  reconnect_min_s: 0.2
-  reconnect_max_s: 1
-presence:
+{mqtt_section(port)}presence:
   heartbeat_s: {heartbeat_s}
 {extra}  hysteresis:
     seat: {{enter_s: 0.3, release_s: 0.6}}

@@ -28,7 +28,7 @@ import yaml
 from edge.contract import Kind, decode
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.deploy_roots import build_edge_wheel, chroot_mounts, remove_root, root_tarball, unpack_root
-from tests.deploy_support import Client, Mosquitto, PlaybookRun, free_port, run_playbook
+from tests.deploy_support import Client, Mosquitto, PlaybookRun, free_port, local_broker_vars, run_playbook
 from tests.door_support import RESIDENT, UNKNOWN
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -72,24 +72,12 @@ class Site:
         self.broker = tmp / "broker"
         (self.broker / "data").mkdir(parents=True)
         self.port, local_port = free_port(), free_port()
-        broker_vars = {
-            "ansible_connection": "local",
-            "ansible_become": False,
-            "ansible_python_interpreter": sys.executable,
-            "edge_broker_manage_package": False,
-            "edge_broker_manage_service": False,
-            "edge_broker_run_user": "root",  # this test runs as root in a 0700 temp dir
-            "edge_broker_run_group": "root",
-            "edge_broker_config_file": str(self.broker / "mosquitto.conf"),
-            "edge_broker_config_dir": str(self.broker / "edge"),
-            "edge_broker_persistence_dir": f"{self.broker / 'data'}/",
-            "edge_broker_pid_file": str(self.broker / "mosquitto.pid"),
-            "edge_broker_log_dest": f"file {self.broker / 'mosquitto.log'}",
-            "edge_broker_tls_port": self.port,
-            "edge_broker_tls_address": "127.0.0.1",
-            "edge_broker_local_port": local_port,
-            "edge_broker_staff_users": ["staff", "staff-watch"],  # the test watches while `edge members push` runs
-        }
+        broker_vars = local_broker_vars(
+            self.broker,
+            self.port,
+            edge_broker_local_port=local_port,
+            edge_broker_staff_users=["staff", "staff-watch"],  # the test watches while `edge members push` runs
+        )
         door_vars = {
             "ansible_host": str(root),
             "ansible_connection": "community.general.chroot",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy_support import Client, Mosquitto, free_port, make_secrets, password, run_playbook
+from tests.deploy_support import Client, Mosquitto, free_port, local_broker_vars, make_secrets, password, run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -64,21 +63,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     (tmp / "data").mkdir()
     secrets_dir = make_secrets(tmp / "secrets", ["door-front", "staff"])
     site_port, central_port = free_port(), free_port()
-    broker = {
-        "ansible_connection": "local",
-        "ansible_become": False,
-        "ansible_python_interpreter": sys.executable,
-        "edge_broker_manage_package": False,
-        "edge_broker_manage_service": False,
-        "edge_broker_run_user": "root",
-        "edge_broker_run_group": "root",
-        "edge_broker_config_file": str(tmp / "mosquitto.conf"),
-        "edge_broker_config_dir": str(tmp / "edge"),
-        "edge_broker_persistence_dir": f"{tmp / 'data'}/",
-        "edge_broker_pid_file": str(tmp / "mosquitto.pid"),
-        "edge_broker_log_dest": f"file {tmp / 'mosquitto.log'}",
-        "edge_broker_tls_port": site_port,
-        "edge_broker_tls_address": "127.0.0.1",
+    broker = local_broker_vars(tmp, site_port) | {
         "edge_broker_local_listener": False,
         "edge_broker_bridge": {
             "enabled": True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,17 @@ from edge.contract.limits import LARGE_PACKET_BYTES, default_max_packet_size, la
 from edge.staff.members import MemberFile
 from edge.staff.signing import public_key_of
 from edge.staff.snapshot import build_snapshot, sign_snapshot
-from tests.deploy_support import WAIT, Client, Mosquitto, PlaybookRun, free_port, make_secrets, password, run_playbook
+from tests.deploy_support import (
+    WAIT,
+    Client,
+    Mosquitto,
+    PlaybookRun,
+    free_port,
+    local_broker_vars,
+    make_secrets,
+    password,
+    run_playbook,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -50,23 +59,7 @@ class Broker:
 
 
 def inventory(tmp: Path, secrets_dir: Path, port: int, local_port: int) -> Path:
-    broker_vars = {
-        "ansible_connection": "local",
-        "ansible_become": False,
-        "ansible_python_interpreter": sys.executable,
-        "edge_broker_manage_package": False,
-        "edge_broker_manage_service": False,
-        "edge_broker_run_user": "root",  # this test runs as root in a 0700 temp dir
-        "edge_broker_run_group": "root",
-        "edge_broker_config_file": str(tmp / "mosquitto.conf"),
-        "edge_broker_config_dir": str(tmp / "edge"),
-        "edge_broker_persistence_dir": f"{tmp / 'data'}/",
-        "edge_broker_pid_file": str(tmp / "mosquitto.pid"),
-        "edge_broker_log_dest": f"file {tmp / 'mosquitto.log'}",
-        "edge_broker_tls_port": port,
-        "edge_broker_tls_address": "127.0.0.1",
-        "edge_broker_local_port": local_port,
-    }
+    broker_vars = local_broker_vars(tmp, port, edge_broker_local_port=local_port)
     site_vars = {"edge_site": SITE, "edge_secrets_dir": str(secrets_dir)}  # users staff and console by default
     doc = {
         "all": {

@@ -12,7 +12,6 @@ the real `edge collector` runs that config against them.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shlex
@@ -33,13 +32,13 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from edge.contract import DeskOccupancy, DeskState, Envelope, Event, Topics, encode
 from tests.collector_support import CollectorProcess, Publisher, kill_leftovers
 from tests.deploy_support import DEPLOY, PlaybookRun, ansible_env, ansible_tool, free_port, openssl
 from tests.rig.servers import Mosquitto, wait_port
 from tests.rig.waiting import wait_until
+from tests.secrets_support import certificate, digests, signed_by
 
 pytestmark = pytest.mark.slow
 
@@ -150,29 +149,6 @@ class Network:
         status, body = self.request("/api/v1/export?" + urllib.parse.urlencode({"match[]": match}), "portfolio")
         assert status == 200, body
         return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
-
-
-def digests(folder: Path) -> dict[str, str]:
-    """Every file of a folder (backups excluded) by path, with a digest of its content."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.endswith("~")
-    }
-
-
-def certificate(path: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(path.read_bytes())
-
-
-def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    key = ca.public_key()
-    assert isinstance(key, ec.EllipticCurvePublicKey)
-    try:
-        key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))  # type: ignore[arg-type]
-    except Exception:
-        return False
-    return cert.issuer == ca.subject
 
 
 def central_host(tmp: Path, secrets_dir: Path, **values: object) -> dict[str, object]:

@@ -10,7 +10,6 @@ whose secrets `network.yml --tags secrets` makes first (edge_network_secrets_dir
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import subprocess
@@ -20,87 +19,38 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from edge.config.keyfiles import load_public_key, read_badge_key
 from edge.staff.keys import load_signing_key
 from edge.staff.signing import public_key_of
-from tests.deploy_support import DEPLOY, REPO, PlaybookRun, ansible_env, ansible_tool, make_secrets
+from tests.deploy_support import DEPLOY, REPO, PlaybookRun, make_secrets, run_playbook
+from tests.secrets_support import certificate, digests, signed_by, site_secret_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 EXAMPLE = DEPLOY / "inventory/example/hosts.yml"
 NETWORK_EXAMPLE = DEPLOY / "inventory/network-example/hosts.yml"
 USERS = ["console", "desks-east", "desks-west", "door-back", "door-front", "hub", "staff"]
-FILES = sorted(
-    [
-        "badge.key",
-        "broker.crt",
-        "broker.key",
-        "ca.crt",
-        "ca.key",
-        "command-signing.key",
-        "command-signing.pub",
-        "console-manager.password",
-        "console.crt",
-        "console.key",
-        "grafana-admin.password",
-        "mqtt",
-        *(f"mqtt/{user}.password" for user in USERS),
-        "network-ca.crt",
-        "network.password",
-        "snapshot-signing.key",
-        "snapshot-signing.pub",
-    ]
-)
+FILES = site_secret_files(USERS, "network-ca.crt", "network.password")
 
 
 def secrets_play(tmp: Path, secrets: Path, *args: str) -> PlaybookRun:
     """`ansible-playbook -i inventory/example/hosts.yml site.yml --tags secrets` with EDGE_SECRETS_DIR=secrets."""
     tmp.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [str(ansible_tool("ansible-playbook")), "-i", str(EXAMPLE), "site.yml", "--tags", "secrets", *args],
-        cwd=DEPLOY,
-        env=ansible_env(tmp) | {"EDGE_SECRETS_DIR": str(secrets)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    return PlaybookRun(result.returncode, result.stdout + result.stderr)
+    return run_playbook(tmp, EXAMPLE, "site.yml", "--tags", "secrets", *args, env={"EDGE_SECRETS_DIR": str(secrets)})
 
 
 def network_play(tmp: Path, secrets: Path) -> PlaybookRun:
     """`ansible-playbook -i inventory/network-example/hosts.yml network.yml --tags secrets` into `secrets`."""
     tmp.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [str(ansible_tool("ansible-playbook")), "-i", str(NETWORK_EXAMPLE), "network.yml", "--tags", "secrets"],
-        cwd=DEPLOY,
-        env=ansible_env(tmp) | {"EDGE_SECRETS_DIR": str(secrets)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    return run_playbook(
+        tmp, NETWORK_EXAMPLE, "network.yml", "--tags", "secrets", env={"EDGE_SECRETS_DIR": str(secrets)}
     )
-    return PlaybookRun(result.returncode, result.stdout + result.stderr)
 
 
 def in_network(network: Path) -> list[str]:
     return ["-e", json.dumps({"edge_network_secrets_dir": str(network)})]
-
-
-def digests(folder: Path) -> dict[str, str]:
-    """Every file of a folder (backups excluded) by path, with a digest of its content."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.endswith("~")
-    }
-
-
-def certificate(path: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(path.read_bytes())
 
 
 def names(cert: x509.Certificate) -> list[str]:
@@ -108,16 +58,6 @@ def names(cert: x509.Certificate) -> list[str]:
     return [f"DNS:{n}" for n in san.get_values_for_type(x509.DNSName)] + [
         f"IP:{a}" for a in san.get_values_for_type(x509.IPAddress)
     ]
-
-
-def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    key = ca.public_key()
-    assert isinstance(key, ec.EllipticCurvePublicKey)
-    try:
-        key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))  # type: ignore[arg-type]
-    except Exception:
-        return False
-    return cert.issuer == ca.subject
 
 
 @pytest.fixture(scope="module")

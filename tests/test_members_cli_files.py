@@ -12,23 +12,19 @@ from edge.config.keyfiles import load_public_key
 from edge.staff.keys import load_signing_key
 from edge.staff.memberfile import load_member_file
 from edge.staff.signing import public_key_of
+from tests.access_support import PLANS_HEAD
 from tests.rig.fixtures import run_edge
 
-MEMBER_FILE = """\
-site: lyon
-timezone: Europe/Paris
-plans:
-  resident: {schedule: always}
-  flex:
-    schedule:
-      - {days: mon-fri, from: "08:00", to: "19:00"}
-  staff: {schedule: always}
+MEMBER_FILE = (
+    PLANS_HEAD
+    + """\
 members:
   - {id: M-1, name: Ann Resident, plan: resident, badges: ["04:A2:3B:11:9C:80:00"]}
   - {id: M-2, name: Ben Flex, plan: flex, badges: ["5B00A1C2D3"]}
   - {id: M-3, name: Cat Suspended, plan: resident, badges: ["0A1B2C3D"], suspended: true}
   - {id: S-1, name: Front desk, plan: staff, staff: true, badges: ["DEADBEEF01"]}
 """
+)
 RAW_UIDS = ("04A23B119C8000", "04:A2:3B:11:9C:80:00", "5B00A1C2D3", "0A1B2C3D", "DEADBEEF01", "04AABBCC")
 
 DOOR_NODE = """\

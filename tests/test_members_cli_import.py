@@ -7,21 +7,17 @@ from pathlib import Path
 import pytest
 
 from edge.staff.memberfile import load_member_file
+from tests.access_support import PLANS_HEAD
 from tests.rig.fixtures import run_edge
 
-MEMBER_FILE = """\
-site: lyon
-timezone: Europe/Paris
-plans:
-  resident: {schedule: always}
-  flex:
-    schedule:
-      - {days: mon-fri, from: "08:00", to: "19:00"}
-  staff: {schedule: always}
+MEMBER_FILE = (
+    PLANS_HEAD
+    + """\
 members:
   - {id: M-1, name: Ann Resident, plan: resident, badges: ["04:A2:3B:11:9C:80:00"]}
   - {id: S-1, name: Front desk, plan: staff, staff: true, badges: ["DEADBEEF01"]}
 """
+)
 PLAN_MAP = "plan_names: {Resident Desk: resident, Flex Monthly: flex}\n"
 NEXUDUS_HEAD = "Coworker Id,Full Name,Email,Tariff,Access Card Id,Company Name,Start Date,End Date,Active\n"
 FIVE = [

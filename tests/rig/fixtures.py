@@ -51,6 +51,11 @@ def reader() -> Iterator[Rdm6300Sim]:
     sim.close()
 
 
+def mqtt_section(port: int) -> str:
+    """A node config's `mqtt:` section for a test broker on this machine, reconnecting quickly after an outage."""
+    return f"mqtt:\n  host: 127.0.0.1\n  port: {port}\n  reconnect_min_s: 0.2\n  reconnect_max_s: 1\n"
+
+
 def edge_env(**extra: str) -> dict[str, str]:
     """Environment for running `python -m edge` from this source tree (installed or not)."""
     env = dict(os.environ)
