@@ -125,8 +125,8 @@ class NetworkLoop:
     * `reconnect=True` (daemons): connecting never ends until `stop()`. Every attempt after the first waits
       `Backoff`: the first delay after a session (a broker that drops each new connection, or a second client with
       our id, is not hammered), doubling while attempts fail. Any exception leads to another attempt.
-    * `reconnect=False` (short-lived tools, `make_client(..., reconnect=False)`): the thread ends when the first
-      connection ends; whatever waits on the client learns it from `on_disconnect`.
+    * `reconnect=False` (short-lived tools, `make_client(..., reconnect=False)`): the thread ends with the first
+      connection (or the first failed attempt); whatever waits on the client learns it from `on_disconnect`.
 
     `read(sock)` reads what the socket has (default: one `loop_read`, as paho's own loop does) and returns False when
     the connection was lost; the collector's link reads several packets per wake-up (edge/collector/link.py).

@@ -114,7 +114,7 @@ def _check_login(config: NodeConfig, timeout: float) -> Iterable[Result]:
     client.on_connect = on_connect
     loop = NetworkLoop(
         client,
-        config.mqtt.model_copy(update={"keepalive": 10}),
+        config.mqtt.model_copy(update={"keepalive": 10}),  # one CONNACK to wait for: no long keepalive needed
         name="doctor-mqtt",
         properties=connect_properties(config.mqtt, "doctor"),
         reconnect=False,
