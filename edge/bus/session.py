@@ -1,11 +1,21 @@
-"""Building a configured paho client: protocol, TLS, credentials, reconnect policy. Used by every MQTT user."""
+"""Building a configured paho client (protocol, TLS, credentials) and `NetworkLoop`, the one thread that drives it.
+
+Every MQTT user in edge goes through here: daemons (the bus), the collector's link, the console, staff tools, the
+doctor and the demo.
+"""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
+import select
+import socket
 import ssl
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -16,6 +26,7 @@ from edge.backoff import Backoff
 from edge.config import MqttConfig, TlsConfig, read_secret
 from edge.contract.limits import default_max_packet_size
 from edge.errors import ConfigError
+from edge.metrics import Counters
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +34,9 @@ log = logging.getLogger(__name__)
 def make_client(config: MqttConfig, client_id: str, *, clean: bool = True, reconnect: bool = True) -> mqtt.Client:
     """A paho 2.x client configured from the node's MQTT section (not yet connected).
 
-    `reconnect=False` is for short-lived tools: paho's loop then ends when the connection is lost, rather than log
-    in again (and, as the broker gives each user one connection, take it back from whoever took it over).
+    `reconnect=False` is for short-lived tools, driven by `NetworkLoop(..., reconnect=False)`: once the connection is
+    lost it is not taken again (as the broker gives each user one connection, that would take it back from whoever
+    took it over); paho itself then never retries a refused CONNECT with another protocol version or client id.
     """
     v5 = config.protocol == "5"
     client = mqtt.Client(
@@ -42,7 +54,6 @@ def make_client(config: MqttConfig, client_id: str, *, clean: bool = True, recon
         client.tls_insecure_set(config.tls.insecure_skip_verify)
     client.max_inflight_messages_set(config.max_inflight)
     client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=max(1, round(config.reconnect_min_s)), max_delay=round(config.reconnect_max_s))
     return client
 
 
@@ -101,10 +112,24 @@ def connect_properties(config: MqttConfig, client: str) -> Properties | None:
 
 
 class NetworkLoop:
-    """Runs paho's network loop in a thread that reconnects forever.
+    """The one way edge drives a paho client: one I/O thread owns its socket and reconnects (or not) by policy.
 
-    paho's own loop gives up when connecting raises anything but OSError; this loop catches everything, logs it,
-    waits (backoff) and starts again, until `stop()`.
+    The thread runs paho's external-loop API (`loop_read`/`loop_write`/`loop_misc` around our own `select` on the
+    client's socket and a wake socket pair), never `loop_forever`/`loop_start`, and no private paho attribute:
+
+    * Other threads' `publish()`, `subscribe()`, `ack()` and `disconnect()` only queue packets. paho writes a queued
+      packet from the caller's thread unless a network thread runs or `on_socket_register_write` is set; we set that
+      hook, and it wakes the select, so the packet leaves at once, written by this thread (two threads writing one
+      socket, or one TLS session, corrupt it).
+    * Work that must run on this thread (an acknowledgement that depends on the connection) goes through `call_soon`.
+    * `reconnect=True` (daemons): connecting never ends until `stop()`. Every attempt after the first waits
+      `Backoff`: the first delay after a session (a broker that drops each new connection, or a second client with
+      our id, is not hammered), doubling while attempts fail. Any exception leads to another attempt.
+    * `reconnect=False` (short-lived tools, `make_client(..., reconnect=False)`): the thread ends with the first
+      connection (or the first failed attempt); whatever waits on the client learns it from `on_disconnect`.
+
+    `read(sock)` reads what the socket has (default: one `loop_read`, as paho's own loop does) and returns False when
+    the connection was lost; the collector's link reads several packets per wake-up (edge/collector/link.py).
     """
 
     def __init__(
@@ -115,61 +140,174 @@ class NetworkLoop:
         clean: bool = True,
         name: str = "mqtt",
         properties: Properties | None = None,
+        reconnect: bool = True,
+        read: Callable[[Any], bool] | None = None,
+        counters: Counters | None = None,
+        tick_s: float = 1.0,
     ) -> None:
+        self.heartbeat = 0.0
+        """When the thread last passed its loop (time.monotonic()), for a watchdog; it passes at least every tick."""
         self._client = client
         self._config = config
         self._clean = clean
         self._properties = properties
+        self._reconnect = reconnect
+        self._read = read or self._read_once
+        self._counters = counters
+        self._tick_s = tick_s  # the longest select: keepalive pings are checked after it (a test makes it long)
         self._stopping = threading.Event()
+        self._calls: collections.deque[Callable[[mqtt.Client], None]] = collections.deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
+        self._attempts = 0  # connections attempted
+        self._session = False  # whether the latest attempt reached a session (CONNACK accepted)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        client.on_socket_register_write = self._wake_for_write
+
+    # -- other threads ---------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin connecting in the background."""
+        """Begin connecting in the background (the broker may be down)."""
         if self._config.protocol == "5":
-            self._client.connect_async(
-                self._config.host,
-                self._config.port,
-                self._config.keepalive,
-                clean_start=self._clean,
-                properties=self._properties,
-            )
+            self._client.connect_async(*self._where(), clean_start=self._clean, properties=self._properties)
         else:
-            self._client.connect_async(self._config.host, self._config.port, self._config.keepalive)
+            self._client.connect_async(*self._where())
         self._thread.start()
+
+    def connect(self) -> None:
+        """Connect in the caller's thread (paho's OSError or ValueError propagate), then run the loop."""
+        self._attempts = 1
+        if self._config.protocol == "5":
+            self._client.connect(*self._where(), clean_start=self._clean, properties=self._properties)
+        else:
+            self._client.connect(*self._where())
+        self._thread.start()  # the CONNECT packet waits for it: the hook woke a select that is not running yet
 
     @property
     def alive(self) -> bool:
-        """Whether the loop thread runs."""
+        """Whether the I/O thread runs (connected or trying to)."""
         return self._thread.is_alive()
 
-    def _run(self) -> None:
-        # Tell paho it runs in a network thread (as loop_start would): otherwise publish() and ack() called from
-        # other threads write to the socket themselves, concurrently with this loop.
-        self._client._thread = threading.current_thread()
-        # loop_start also creates the socket pair through which a publish() from another thread wakes this loop's
-        # select(); loop() creates it when missing (and returns at once: not connected yet). Without it, a
-        # message published by the outbox pump waits for the select timeout: up to a second.
-        self._client.loop(timeout=0.0)
-        backoff = Backoff(self._config.reconnect_min_s, self._config.reconnect_max_s)
-        while not self._stopping.is_set():
-            try:
-                self._client.loop_forever(retry_first_connection=True)
-            except Exception as exc:  # any failure must lead to another attempt, never to a dead client
-                delay = backoff.failed()
-                log.warning("MQTT network loop failed (%s: %s); retrying in %.1f s", type(exc).__name__, exc, delay)
-                if self._stopping.wait(delay):
-                    break
-                with contextlib.suppress(Exception):
-                    self._client.reconnect()
-            else:
-                if self._stopping.is_set():
-                    break
-                backoff.succeeded()
-                self._stopping.wait(self._config.reconnect_min_s)
+    def call_soon(self, call: Callable[[mqtt.Client], None]) -> None:
+        """Run `call(client)` on the I/O thread, after the socket's input of the current wake-up."""
+        self._calls.append(call)
+        self._wake()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Disconnect and wait for the loop thread to end."""
+        """Disconnect cleanly (no last will), let the DISCONNECT out and end the I/O thread."""
         self._stopping.set()
+        self.call_soon(_disconnect)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _where(self) -> tuple[str, int, int]:
+        return self._config.host, self._config.port, self._config.keepalive
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # BlockingIOError: a wake-up is pending already; closed: stopped
+            self._wake_w.send(b"\0")
+
+    def _wake_for_write(self, _client: mqtt.Client, _userdata: Any, _sock: Any) -> None:
+        # paho's on_socket_register_write: a packet was queued while none was waiting. From another thread, wake the
+        # select so this thread writes it now; on this thread, the end of the current turn writes it anyway.
+        if threading.get_ident() != self._thread.ident:
+            self._wake()
+
+    # -- the I/O thread --------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self.heartbeat = time.monotonic()
+            try:
+                if self._stopping.is_set():
+                    self._run_calls()
+                    self._flush()
+                    return
+                if self._client.socket() is not None:
+                    self._turn()
+                elif self._attempts and not self._reconnect:
+                    return  # a short-lived tool's connection ended: nothing more to do
+                else:
+                    self._attempt()
+            except Exception:  # a failure must lead to another attempt, never to a dead client
+                self._count("mqtt_loop_errors")
+                log.exception("MQTT I/O failed; reconnecting")
+                with contextlib.suppress(Exception):
+                    self._client.disconnect()
+                self._pause(self._backoff.current)
+
+    def _attempt(self) -> None:
+        if self._attempts:
+            self._pause(self._backoff.failed())
+            if self._stopping.is_set():
+                return
+        self._attempts += 1
+        self._session = False
+        try:
+            self._client.reconnect()
+        except Exception as exc:
+            retry = f"; retrying in {self._backoff.current:.1f} s" if self._reconnect else ""
+            log.warning("cannot reach the broker %s:%s (%s)%s", self._config.host, self._config.port, exc, retry)
+
+    def _pause(self, seconds: float) -> None:
+        # in slices, so the heartbeat shows a waiting loop, not a hung one
+        end = time.monotonic() + seconds
+        while not self._stopping.is_set() and time.monotonic() < end:
+            self.heartbeat = time.monotonic()
+            self._stopping.wait(min(1.0, end - time.monotonic()))
+
+    def _turn(self) -> None:
+        sock = self._client.socket()
+        if sock is None:
+            return
+        buffered = _buffered(sock)  # TLS: bytes already decrypted, which select cannot see
+        wlist = [sock] if self._client.want_write() else []
+        readable, _writable, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if buffered else self._tick_s)
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                self._wake_r.recv(65536)
+        if (sock in readable or buffered) and not self._read(sock):
+            return  # the connection was lost (paho called on_disconnect): the next pass reconnects
+        self._run_calls()
+        if self._client.want_write():
+            self._client.loop_write()
+        self._client.loop_misc()
+        if not self._session and self._client.is_connected():
+            self._session = True
+            self._backoff.succeeded()
+
+    def _read_once(self, _sock: Any) -> bool:
+        return self._client.loop_read() == mqtt.MQTT_ERR_SUCCESS
+
+    def _run_calls(self) -> None:
+        while self._calls:
+            call = self._calls.popleft()
+            try:
+                call(self._client)
+            except Exception:
+                self._count("mqtt_call_errors")
+                log.exception("MQTT call failed")
+
+    def _flush(self) -> None:
+        # Let the DISCONNECT (and any last acknowledgements) reach the socket before the thread ends.
         with contextlib.suppress(Exception):
-            self._client.disconnect()
-        self._thread.join(timeout)
+            while self._client.socket() is not None and self._client.want_write():
+                if self._client.loop_write() != mqtt.MQTT_ERR_SUCCESS:
+                    break
+
+    def _count(self, name: str) -> None:
+        if self._counters is not None:
+            self._counters.inc(name)
+
+
+def _disconnect(client: mqtt.Client) -> None:
+    client.disconnect()
+
+
+def _buffered(sock: Any) -> bool:
+    pending = getattr(sock, "pending", None)
+    return bool(pending and pending())

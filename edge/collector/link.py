@@ -1,16 +1,14 @@
-"""The collector's MQTT link: a persistent QoS 1 session with manual acknowledgement, on one I/O thread.
+"""The collector's MQTT link: a persistent QoS 1 session with manual acknowledgement, on `edge.bus.NetworkLoop`.
 
-Why not `edge.bus.NetworkLoop`: the collector acknowledges from its store thread after each commit, and a paho
-client driven by `loop_forever` writes to the socket from whichever thread calls `ack()`/`publish()` — two
-threads writing one socket (worse, one TLS session) at once. Here one thread runs paho's external-loop API
-(`loop_read`/`loop_write`/`loop_misc` around our own `select`), and other threads hand it work through
-`call_soon`, which wakes the select through a socket pair. Reconnection is the same policy as the bus: forever,
-with exponential backoff. Messages are handed over in batches of at most `batch_max`, so the store thread takes
-each batch in one queue operation instead of one per message. The bound is counted in messages, not in
-`loop_read` calls: paho parses one packet per call only while none of our own QoS 1 publishes awaits its PUBACK,
-and one more per publish waiting. While a backlog streams in, the PUBACKs of our retained statuses queue behind
-it, and a wake-up bounded by calls read tens of thousands of messages into one batch (measured: 23,000 messages,
-~20 MB of the daemon's heap, in bench_collector's backlog run).
+The collector acknowledges from its store thread after each commit; like every edge client, the link lets only
+the loop's I/O thread touch the socket (paho's external-loop API around our own `select`, see
+`edge.bus.session.NetworkLoop`), and other threads hand it work through `call_soon`. Reconnection is the bus's
+policy: forever, with exponential backoff. What the link adds is how it reads. Messages are handed over in batches
+of at most `batch_max`, so the store thread takes each batch in one queue operation instead of one per message.
+The bound is counted in messages, not in `loop_read` calls: paho parses one packet per call only while none of our
+own QoS 1 publishes awaits its PUBACK, and one more per publish waiting. While a backlog streams in, the PUBACKs
+of our retained statuses queue behind it, and a wake-up bounded by calls read tens of thousands of messages into
+one batch (measured: 23,000 messages, ~20 MB of the daemon's heap, in bench_collector's backlog run).
 
 Acknowledgements carry the connection generation they were received on. After a reconnect the broker resends
 every unacknowledged message (same packet ids), so an acknowledgement left over from an earlier connection is
@@ -20,13 +18,9 @@ resent copy is stored as a duplicate (by event id) and acknowledged on the new c
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import logging
 import select
-import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -36,8 +30,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge.backoff import Backoff
-from edge.bus.session import make_client, max_packet_size
+from edge.bus.session import NetworkLoop, make_client, max_packet_size
 from edge.config import MqttConfig
 from edge.metrics import Counters
 
@@ -76,7 +69,6 @@ class Link:
         self.batch_max = batch_max
         self.counters = counters
         self.generation = 0
-        self.heartbeat = 0.0
         self._deliver = deliver  # takes a batch, in the order received
         self._received: list[Inbound] = []  # read in this wake-up, not yet handed over
         self._read_in_turn = 0  # messages read since the wake-up began
@@ -85,24 +77,26 @@ class Link:
         self._v5 = config.protocol == "5"
         self._connected = threading.Event()
         self._stopping = threading.Event()
-        self._calls: collections.deque[Callable[[mqtt.Client], None]] = collections.deque()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._backoff = Backoff(config.reconnect_min_s, config.reconnect_max_s)
-        self._attempted_generation = -1  # generation when the last connection attempt was made
         self._client = make_client(config, client_id, clean=False)
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._properties: Properties | None = None
+        properties: Properties | None = None
         if self._v5:
-            self._properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            self._properties.MaximumPacketSize = max_packet_size(config, "collector")
-            self._properties.SessionExpiryInterval = session_expiry_s
-            self._properties.ReceiveMaximum = receive_maximum
-        self._thread = threading.Thread(target=self._run, name="collector-mqtt", daemon=True)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.MaximumPacketSize = max_packet_size(config, "collector")
+            properties.SessionExpiryInterval = session_expiry_s
+            properties.ReceiveMaximum = receive_maximum
+        self._loop = NetworkLoop(
+            self._client,
+            config,
+            clean=False,
+            name="collector-mqtt",
+            properties=properties,
+            read=self._read,
+            counters=counters,
+        )
 
     # -- other threads ---------------------------------------------------------------------------------------
 
@@ -110,17 +104,12 @@ class Link:
         """Begin connecting in the background."""
         if self._will is not None:
             self._client.will_set(self._will[0], self._will[1], qos=1, retain=True)
-        if self._v5:
-            self._client.connect_async(
-                self.config.host,
-                self.config.port,
-                self.config.keepalive,
-                clean_start=False,
-                properties=self._properties,
-            )
-        else:
-            self._client.connect_async(self.config.host, self.config.port, self.config.keepalive)
-        self._thread.start()
+        self._loop.start()
+
+    @property
+    def heartbeat(self) -> float:
+        """When the I/O thread last passed its loop (time.monotonic()), for the watchdog."""
+        return self._loop.heartbeat
 
     @property
     def connected(self) -> bool:
@@ -133,9 +122,7 @@ class Link:
 
     def call_soon(self, call: Callable[[mqtt.Client], None]) -> None:
         """Run `call(client)` on the I/O thread."""
-        self._calls.append(call)
-        with contextlib.suppress(BlockingIOError, OSError):
-            self._wake_w.send(b"\0")
+        self._loop.call_soon(call)
 
     def ack(self, generation: int, mids: Sequence[int]) -> None:
         """Acknowledge QoS 1 messages received on connection `generation`, in order."""
@@ -164,107 +151,29 @@ class Link:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Disconnect cleanly (no last will) and end the I/O thread."""
-        self._stopping.set()
-        self.call_soon(_disconnect)
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
-        if self._thread.ident is not None:
-            self._thread.join(timeout)
-        self._wake_r.close()
-        self._wake_w.close()
+        self._stopping.set()  # the disconnection that follows is ours: nothing to warn about
+        self._loop.stop(timeout)
 
     # -- the I/O thread --------------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            self.heartbeat = time.monotonic()
-            try:
-                if self._stopping.is_set():
-                    self._run_calls()
-                    self._flush()
-                    return
-                if self._client.socket() is None:
-                    self._reconnect()
-                else:
-                    self._turn()
-            except Exception:  # a failure must lead to another attempt, never to a dead link
-                self.counters.inc("mqtt_loop_errors")
-                log.exception("MQTT I/O failed; reconnecting")
-                with contextlib.suppress(Exception):
-                    self._client.disconnect()
-                self._pause(self._backoff.current)
-
-    def _reconnect(self) -> None:
-        if self._attempted_generation == self.generation:
-            # the previous attempt reached the broker but never got a session (refused, or dropped at once):
-            # back off as for an unreachable broker instead of hammering it
-            self._pause(self._backoff.failed())
-        self._attempted_generation = self.generation
+    def _read(self, sock: Any) -> bool:
+        # Read several packets per wake-up (a call without input costs one failed recv) while bytes are waiting,
+        # until a batch is full, so that queued calls (acks) are served between batches.
+        self._read_in_turn = 0
         try:
-            self._client.reconnect()
-        except Exception as exc:
-            delay = self._backoff.failed()
-            log.warning(
-                "cannot reach the broker %s:%s (%s); retrying in %.1f s", self.config.host, self.config.port, exc, delay
-            )
-            self._attempted_generation = -1  # waited already
-            self._pause(delay)
-
-    def _pause(self, seconds: float) -> None:
-        # in slices, so the heartbeat shows a waiting loop, not a hung one
-        end = time.monotonic() + seconds
-        while not self._stopping.is_set() and time.monotonic() < end:
-            self.heartbeat = time.monotonic()
-            self._stopping.wait(min(1.0, end - time.monotonic()))
-
-    def _turn(self) -> None:
-        sock = self._client.socket()
-        if sock is None:
-            return
-        pending = getattr(sock, "pending", None)
-        buffered = bool(pending and pending())
-        wlist = [sock] if self._client.want_write() else []
-        readable, _writable, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if buffered else 1.0)
-        if self._wake_r in readable:
-            with contextlib.suppress(BlockingIOError):
-                self._wake_r.recv(65536)
-        if sock in readable or buffered:
-            # Read several packets per wake-up (a call without input costs one failed recv) while bytes are
-            # waiting, until a batch is full, so that queued calls (acks) are served between batches.
-            self._read_in_turn = 0
-            try:
-                for turn in range(READS_PER_TURN):
-                    if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
-                        return
-                    if self._read_in_turn >= self.batch_max or (turn % 8 == 7 and not _has_input(sock)):
-                        break
-            finally:
-                self._hand_over()  # also what was read before a failure: it is stored, the broker resends it
-        self._run_calls()
-        if self._client.want_write():
-            self._client.loop_write()
-        self._client.loop_misc()
+            for turn in range(READS_PER_TURN):
+                if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+                    return False
+                if self._read_in_turn >= self.batch_max or (turn % 8 == 7 and not _has_input(sock)):
+                    break
+        finally:
+            self._hand_over()  # also what was read before a failure: it is stored, the broker resends it
+        return True
 
     def _hand_over(self) -> None:
         if self._received:
             batch, self._received = self._received, []
             self._deliver(batch)
-
-    def _run_calls(self) -> None:
-        while self._calls:
-            call = self._calls.popleft()
-            try:
-                call(self._client)
-            except Exception:
-                self.counters.inc("mqtt_call_errors")
-                log.exception("MQTT call failed")
-
-    def _flush(self) -> None:
-        # Let the DISCONNECT (and any last acknowledgements) reach the socket before the thread ends.
-        with contextlib.suppress(Exception):
-            while self._client.socket() is not None and self._client.want_write():
-                if self._client.loop_write() != mqtt.MQTT_ERR_SUCCESS:
-                    break
 
     # -- paho callbacks (on the I/O thread) ------------------------------------------------------------------
 
@@ -274,7 +183,6 @@ class Link:
             log.warning("broker refused the connection: %s", reason)
             return
         self.generation += 1
-        self._backoff.succeeded()
         self.counters.inc("connects")
         log.info(
             "connected to %s:%s (session %s)",
@@ -301,10 +209,6 @@ class Link:
         self._read_in_turn += 1
         if len(self._received) >= self.batch_max:
             self._hand_over()  # one `loop_read` may parse many packets (see the module docstring)
-
-
-def _disconnect(client: mqtt.Client) -> None:
-    client.disconnect()
 
 
 def _has_input(sock: Any) -> bool:

@@ -13,6 +13,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.bus.session import NetworkLoop
+from edge.config import MqttConfig
 from edge.contract import (
     DeskOccupancy,
     DoorAccess,
@@ -73,17 +75,16 @@ class Observer:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 2)
         # A persistent session: what the doors send while this observer reconnects is queued for it.
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = 3600
-        self.client.connect_async("127.0.0.1", port, 30, clean_start=False, properties=properties)
-        self.client.loop_start()
+        broker = MqttConfig(host="127.0.0.1", port=port, keepalive=30, reconnect_min_s=1, reconnect_max_s=2)
+        self._loop = NetworkLoop(self.client, broker, clean=False, name="demo-observer", properties=properties)
+        self._loop.start()
 
     def close(self) -> None:
         """Disconnect."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._loop.stop()
 
     def _on_connect(self, client: mqtt.Client, *_args: object) -> None:
         client.subscribe(self.topics.everything(), qos=1)

@@ -9,14 +9,13 @@ certificate verifies against the node's CA) and says why it went no further.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import ssl
 import threading
 from collections.abc import Iterable
 
-from edge.bus.session import connect_properties, make_client
+from edge.bus.session import NetworkLoop, connect_properties, make_client
 from edge.config import NodeConfig
 from edge.doctor.checks import Context
 from edge.doctor.report import Result, Status
@@ -113,17 +112,21 @@ def _check_login(config: NodeConfig, timeout: float) -> Iterable[Result]:
         done.set()
 
     client.on_connect = on_connect
+    loop = NetworkLoop(
+        client,
+        config.mqtt.model_copy(update={"keepalive": 10}),  # one CONNACK to wait for: no long keepalive needed
+        name="doctor-mqtt",
+        properties=connect_properties(config.mqtt, "doctor"),
+        reconnect=False,
+    )
     try:
-        client.connect(config.mqtt.host, config.mqtt.port, 10, properties=connect_properties(config.mqtt, "doctor"))
-        client.loop_start()
+        loop.connect()
         done.wait(timeout)
     except OSError as exc:
         yield _unreachable(where, exc)
         return
     finally:
-        client.loop_stop()
-        with contextlib.suppress(Exception):
-            client.disconnect()
+        loop.stop()
     if not outcome:
         yield Result("broker", Status.FAIL, f"no answer from the broker at {where} within {timeout:.0f} s")
     elif outcome[0] == "Success":

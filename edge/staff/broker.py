@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
-from edge.bus.session import connect_properties, make_client
+from edge.bus.session import NetworkLoop, connect_properties, make_client
 from edge.config import NodeConfig
 from edge.contract.limits import largest_payload, publish_packet_size
 from edge.errors import BrokerError
@@ -86,6 +86,13 @@ class BrokerSession:
         self._client.on_subscribe = self._on_subscribe
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
+        self._loop = NetworkLoop(
+            self._client,
+            config.mqtt,
+            name=f"{purpose}-mqtt",
+            properties=connect_properties(config.mqtt, "staff"),
+            reconnect=False,
+        )
 
     @property
     def where(self) -> str:
@@ -105,15 +112,9 @@ class BrokerSession:
         """Connect and wait for the broker's CONNACK; raise BrokerError when refused or unreachable."""
         self._client.connect_timeout = self.timeout
         try:
-            self._client.connect(
-                self.config.mqtt.host,
-                self.config.mqtt.port,
-                self.config.mqtt.keepalive,
-                properties=connect_properties(self.config.mqtt, "staff"),
-            )
+            self._loop.connect()
         except (OSError, ValueError) as exc:
             raise BrokerError(f"cannot connect to the broker at {self.where}: {exc}") from None
-        self._client.loop_start()
         with self._cond:
             if not self._cond.wait_for(lambda: self._connected is not None, self.timeout):
                 self.close()
@@ -126,8 +127,7 @@ class BrokerSession:
     def close(self) -> None:
         """Disconnect and stop the network thread."""
         self._closing = True
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._loop.stop()
 
     def read_retained(self, filters: Sequence[str]) -> list[Message]:
         """Subscribe to `filters` and return every retained message the broker holds for them."""

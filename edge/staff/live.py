@@ -5,7 +5,7 @@ so a second connection with the console's credentials would take the first one o
 whole site (`P/#`) and feeds a `SiteView`; it is "synced" once the broker has sent every retained message
 (the same SUBACK barrier as `BrokerSession`). It implements `BrokerLink`, so `push_snapshot` and `send_command`
 publish through it exactly as the CLI's short sessions do: read what is retained, publish at QoS 1, wait for the
-broker's acknowledgement. paho reconnects on its own (NetworkLoop keeps it trying); the subscription is renewed
+broker's acknowledgement. `NetworkLoop` reconnects forever (with backoff); the subscription is renewed
 on every connection.
 """
 
