@@ -264,7 +264,7 @@ class NetworkLoop:
         sock = self._client.socket()
         if sock is None:
             return
-        buffered = _buffered(sock)  # TLS: bytes already decrypted, which select cannot see
+        buffered = tls_buffered(sock)  # TLS: bytes already decrypted, which select cannot see
         wlist = [sock] if self._client.want_write() else []
         readable, _writable, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if buffered else self._tick_s)
         if self._wake_r in readable:
@@ -308,6 +308,7 @@ def _disconnect(client: mqtt.Client) -> None:
     client.disconnect()
 
 
-def _buffered(sock: Any) -> bool:
+def tls_buffered(sock: Any) -> bool:
+    """Whether a TLS socket holds bytes already decrypted, which `select` cannot see."""
     pending = getattr(sock, "pending", None)
     return bool(pending and pending())

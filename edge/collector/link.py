@@ -30,7 +30,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge.bus.session import NetworkLoop, make_client, max_packet_size
+from edge.bus.session import NetworkLoop, make_client, max_packet_size, tls_buffered
 from edge.config import MqttConfig
 from edge.metrics import Counters
 
@@ -212,8 +212,4 @@ class Link:
 
 
 def _has_input(sock: Any) -> bool:
-    pending = getattr(sock, "pending", None)
-    if pending is not None and pending():
-        return True
-    readable, _, _ = select.select([sock], [], [], 0.0)
-    return bool(readable)
+    return tls_buffered(sock) or bool(select.select([sock], [], [], 0.0)[0])
