@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,8 +32,8 @@ from edge.contract import (
     ZoneOccupancy,
     encode,
 )
-from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import InfluxDB16, VictoriaMetrics
 
 SITE = "testsite"
@@ -151,37 +148,30 @@ def collector_yaml(
     return "\n".join(lines) + "\n" + extra
 
 
-RUNNING: list[subprocess.Popen[bytes]] = []  # every collector process started, for cleanup after a failed test
+RUNNING: list[EdgeProcess] = []  # every collector process started, for cleanup after a failed test
 
 
 def kill_leftovers() -> None:
     """SIGKILL collector processes a failed test left running."""
     while RUNNING:
-        proc = RUNNING.pop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        RUNNING.pop().kill9()
 
 
-class CollectorProcess:
-    """`edge collector -c FILE` as a real subprocess."""
+class CollectorProcess(EdgeProcess):
+    """`edge collector -c FILE` as a real process, its log beside its config."""
 
     def __init__(self, config: Path, mqtt_port: int, node: str = "col", site: str = SITE) -> None:
+        super().__init__("collector", "-c", str(config), log=config.with_suffix(".log"))
         self.topics = Topics(site)
         self.config = config
         self.mqtt_port = mqtt_port
         self.node = node
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = config.with_suffix(".log")
 
     def start(self, wait_online: bool = True) -> CollectorProcess:
         """Start it and (by default) wait until its status says online, i.e. it has subscribed."""
         recorder = Recorder(self.mqtt_port, self.topics.node_status(self.node)) if wait_online else None
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                edge_command("collector", "-c", str(self.config)), stdout=out, stderr=out, env=edge_env(), cwd=REPO
-            )
-        RUNNING.append(self.proc)
+        super().start()
+        RUNNING.append(self)
         if recorder is not None:
             online = recorder.wait_for(
                 lambda ms: any(json.loads(m.payload).get("state") == "online" for m in ms), timeout=20
@@ -189,22 +179,6 @@ class CollectorProcess:
             recorder.close()
             assert online, self.output()
         return self
-
-    def output(self) -> str:
-        """What it logged."""
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def kill9(self) -> None:
-        """SIGKILL: no cleanup of any kind."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def terminate(self) -> int:
-        """SIGTERM and wait for a clean exit; returns the exit code."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(20)
 
 
 def store_ids(path: Path) -> list[str]:

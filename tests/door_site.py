@@ -4,7 +4,6 @@ pin bridge."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from edge.hardware.sim.pinbridge import PinBridgeClient
 from edge.hardware.sim.serial_devices import Rdm6300Sim
 from edge.hardware.wiegand import encode_wiegand
 from tests.door_support import MEMBER_FILE, door_config
-from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
+from tests.rig.fixtures import run_edge
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -44,8 +44,8 @@ class Site:
         )
         self.config = door_config(folder, broker.port, readers=readers, door=door, status_interval_s=0.3)
         self.sim_dir = folder / "sim"
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log = folder / "door.log"
+        self.daemon = EdgeProcess("door", "-c", str(self.config), "--simulate", str(self.sim_dir), log=self.log)
         self.pins: PinBridgeClient | None = None
 
     # -- staff -----------------------------------------------------------------------------------------------
@@ -72,16 +72,12 @@ class Site:
     # -- the door --------------------------------------------------------------------------------------------
 
     def start_door(self) -> None:
-        readies = self.log.read_text().count("ready in") if self.log.exists() else 0
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                edge_command("door", "-c", str(self.config), "--simulate", str(self.sim_dir)),
-                stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
-            )  # fmt: skip
+        """Start `edge door --simulate` and wait until its pin bridge answers and it says it is ready."""
+        readies = self.daemon.output().count("ready in")
+        self.daemon.start()
         bridge = self.sim_dir / "door-1.pins"
-        wait_until(lambda: bridge.exists() and self.proc is not None, timeout=30, what="the pin bridge")
         wait_until(lambda: self._connect_pins(bridge), timeout=30, what="the pin bridge to answer")
-        wait_until(lambda: self.log.read_text().count("ready in") > readies, timeout=30, what="the door to be ready")
+        self.daemon.wait_ready(runs=readies + 1, timeout=30)
 
     def _connect_pins(self, bridge: Path) -> bool:
         try:
@@ -90,15 +86,22 @@ class Site:
         except OSError:
             return False
 
-    def stop_door(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = self.proc.wait(15)
-        self.proc = None
+    def stop_door(self) -> int:
+        """Stop the door as systemd does (SIGTERM); its exit code."""
+        code = self.daemon.stop()
+        self._close_pins()
+        return code
+
+    def kill_door(self) -> int:
+        """Kill the door as a crash or a power cut would (SIGKILL); its exit code."""
+        code = self.daemon.kill9()
+        self._close_pins()
+        return code
+
+    def _close_pins(self) -> None:
         if self.pins is not None:
             self.pins.close()
             self.pins = None
-        return code
 
     def relay_locked(self) -> bool:
         assert self.pins is not None
@@ -113,8 +116,7 @@ class Site:
             self.pins.drive(pin, 1)
 
     def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if self.pins is not None:
-            self.pins.close()
+        """Kill whatever a failed test left running."""
+        if self.daemon.alive():
+            self.daemon.kill9()
+        self._close_pins()

@@ -3,14 +3,12 @@ pin bridge, and reading what a collector store holds per node."""
 
 from __future__ import annotations
 
-import signal
 import sqlite3
-import subprocess
 from pathlib import Path
 
 from edge.hardware.sim.pinbridge import PinBridgeClient
 from edge.hardware.sim.serial_devices import Rdm6300Sim
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.process import EdgeProcess
 from tests.rig.waiting import wait_until
 
 SEAT_PINS = (6, 12, 13, 16, 17, 19, 22, 23, 24, 25, 26, 4)  # one seat switch per desk, pressed = LOW
@@ -60,17 +58,13 @@ presence:
         )
         self.sim_dir = folder / "sim"
         self.log = folder / f"{node}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.daemon = EdgeProcess("presence", "-c", str(self.config), "--simulate", str(self.sim_dir), log=self.log)
         self.pins: PinBridgeClient | None = None
         self.pressed: dict[int, bool] = {}
 
     def start(self) -> None:
         """Start the daemon and wait until every seat pin answers on the bridge."""
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                edge_command("presence", "-c", str(self.config), "--simulate", str(self.sim_dir)),
-                stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
-            )  # fmt: skip
+        self.daemon.start()
         bridge = self.sim_dir / f"{self.node}.pins"
         wait_until(lambda: self._connect(bridge), timeout=30, what="the presence pin bridge")
         for pin, down in self.pressed.items():  # a restarted node reads the seats as they are
@@ -96,24 +90,26 @@ presence:
         for pin in self.pins_used:
             self.press(pin, not self.pressed.get(pin, False))
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        """Stop with `sig`; the exit code."""
-        assert self.proc is not None
-        if self.pins is not None:
-            self.pins.close()
-            self.pins = None
-        self.proc.send_signal(sig)
-        code = self.proc.wait(15)
-        self.proc = None
-        return code
+    def stop(self) -> int:
+        """Stop it as systemd does (SIGTERM); its exit code."""
+        self._close_pins()
+        return self.daemon.stop()
+
+    def kill9(self) -> int:
+        """Kill it as a crash or a power cut would (SIGKILL); its exit code."""
+        self._close_pins()
+        return self.daemon.kill9()
 
     def close(self) -> None:
         """Kill whatever is left after a failed test."""
+        self._close_pins()
+        if self.daemon.alive():
+            self.daemon.kill9()
+
+    def _close_pins(self) -> None:
         if self.pins is not None:
             self.pins.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            self.pins = None
 
 
 def seqs(store: Path, node: str) -> list[int]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +20,9 @@ from edge.errors import StoreError
 from edge.metrics import Counters
 from tests.rig.fixtures import REPO, edge_env
 from tests.rig.mqtt import Recorder, publish
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
+from tests.rig.waiting import wait_until
 
 
 def node_yaml(port: int, state: Path, **extra: str) -> str:
@@ -104,27 +104,25 @@ def test_events_stored_while_broker_is_down_arrive_once_in_order_after_restart(
     assert [by_id[i]["token"] for i in unique] == [token(i) for i in range(120)]
 
 
+def stored_lines(publisher: EdgeProcess) -> int:
+    """How many "stored N" lines the rig's publisher printed: scans durably in its outbox."""
+    return sum(line.startswith("stored ") for line in publisher.output().splitlines())
+
+
 def test_killed_publisher_loses_nothing_after_restart(mosquitto: Mosquitto, tmp_path: Path) -> None:
     config = tmp_path / "node.yaml"
     config.write_text(node_yaml(mosquitto.port, tmp_path / "state"))
     recorder = Recorder(mosquitto.port, "edge/testsite/badge/#")
     mosquitto.stop()  # nothing can be published: everything must survive in the outbox
-    cmd = [sys.executable, "-m", "tests.rig.publisher", str(config), "300"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=edge_env(), cwd=REPO)
-    stored = 0
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("stored"):
-            stored += 1
-        if stored == 150:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    stored += proc.stdout.read().count("stored")  # lines already written before the kill
-    proc.wait()
+    with EdgeProcess(str(config), "300", log=tmp_path / "publisher.log", module="tests.rig.publisher") as publisher:
+        wait_until(lambda: stored_lines(publisher) >= 150, 60, "150 scans stored", publisher.tail)
+        publisher.kill9()
+    stored = stored_lines(publisher)  # with the lines written before the kill landed
     mosquitto.start()
     recorder.close()
     recorder = Recorder(mosquitto.port, "edge/testsite/badge/#")
     # A restarted publisher delivers the 150 survivors before its own new 300.
+    cmd = [sys.executable, "-m", "tests.rig.publisher", str(config), "300"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=edge_env(), cwd=REPO, timeout=120)
     assert "drained" in proc.stdout, proc.stderr
     recorder.wait_events(stored + 300, timeout=30)
@@ -142,11 +140,9 @@ def test_node_status_is_online_while_running_and_offline_after_a_crash(mosquitto
     config = tmp_path / "node.yaml"
     config.write_text(node_yaml(mosquitto.port, tmp_path / "state"))
     recorder = Recorder(mosquitto.port, "edge/testsite/node/#")
-    cmd = [sys.executable, "-m", "tests.rig.publisher", str(config), "1000000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=edge_env(), cwd=REPO)
-    assert recorder.wait_for(lambda ms: any(json.loads(m.payload)["state"] == "online" for m in ms))
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    with EdgeProcess(str(config), "1000000", log=tmp_path / "publisher.log", module="tests.rig.publisher") as publisher:
+        assert recorder.wait_for(lambda ms: any(json.loads(m.payload)["state"] == "online" for m in ms))
+        publisher.kill9()
     # keepalive 30 s is too long to wait for; closing the socket makes the broker send the will at once
     assert recorder.wait_for(lambda ms: json.loads(ms[-1].payload)["state"] == "offline", timeout=20)
     status = json.loads(recorder.messages[-1].payload)

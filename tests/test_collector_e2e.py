@@ -95,7 +95,7 @@ def test_every_event_reaches_influx_exactly_once_across_an_outage_under_load(
     time.sleep(1)  # anything sent twice would show up now
     assert timestamps(victoria) == desk_timestamps(3000)
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 @pytest.mark.slow  # 4,000 events through a kill -9
@@ -128,7 +128,7 @@ def test_a_killed_collector_loses_nothing_and_stores_nothing_twice(
     written_twice = {t for t, n in Counter(timestamps(victoria)).items() if n > 1}
     assert written_twice <= {ts_of[i] for i in in_flight if i in ts_of}, sorted(written_twice)[:10]
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 def test_a_broker_restart_loses_nothing_and_duplicates_nothing(
@@ -162,7 +162,7 @@ def test_a_broker_restart_loses_nothing_and_duplicates_nothing(
         )
         == 2000
     )
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 def test_malformed_payloads_are_quarantined_and_counted_and_the_rest_flows(
@@ -188,7 +188,7 @@ def test_malformed_payloads_are_quarantined_and_counted_and_the_rest_flows(
     for reason in ("not_utf8", "not_json", "invalid", "topic_mismatch", "unknown_topic"):
         assert counters[f"quarantined_{reason}"] == 1
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquitto, tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_without_influx_the_local_store_is_the_whole_pipeline(mosquitto: Mosquit
     wait_until(lambda: len(store_ids(store)) == 200, 20)
     wait_until(lambda: store_value(store, "SELECT COUNT(*) FROM derived") != 0, 10)
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 @pytest.mark.slow  # two collectors, 4,000 events, a kill -9
@@ -242,7 +242,7 @@ def test_shared_subscription_members_split_the_load_and_a_killed_member_loses_no
     written_twice = {t for t, n in Counter(timestamps(victoria)).items() if n > 1}
     assert written_twice <= {ts_of[i] for i in in_flight if i in ts_of}, sorted(written_twice)[:10]
     publisher.close()
-    assert all(member.terminate() == 0 for member in members.values())
+    assert all(member.stop() == 0 for member in members.values())
 
 
 @pytest.mark.slow  # two brokers bridged through an outage
@@ -277,7 +277,7 @@ def test_events_bridged_from_a_site_broker_arrive_after_the_central_broker_was_d
         assert sorted(store_ids(store)) == sorted(desk_event(i).envelope.id for i in range(1000))
         wait_until(lambda: timestamps(victoria) == desk_timestamps(1000), 20)
         publisher.close()
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
     finally:
         site.kill()
         central.kill()
@@ -306,7 +306,7 @@ def test_after_its_connection_drops_the_collector_says_online_again_at_once(
         assert watcher.wait_for(lambda ms: states(ms)[-1] == "online", timeout=10), states(watcher.messages)
     finally:
         watcher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
 
 
 def desk_points(victoria: VictoriaMetrics, field: str) -> dict[str, list[tuple[int, float]]]:
@@ -345,7 +345,7 @@ def test_an_event_dated_years_ahead_is_written_at_its_receipt_time_and_expires_w
     wait_until(lambda: status_counters(mosquitto.port).get("clock_ahead") == 1, 10)
     assert "node pi-ahead: 1 event(s) dated up to" in collector.output()
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
     # The store the process wrote, purged 90 days (the default retention) and a minute after the receipt: the
     # anonymous desk events stay for raw_retention_days, so purge as if that were 90 days too.
     config = parse_config(
@@ -382,4 +382,4 @@ def test_heartbeats_reach_influx_as_points_that_are_not_transitions(
     store = tmp_path / "state" / "collector.sqlite3"
     assert store_value(store, "SELECT COUNT(*) FROM desk_transitions") == 2
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0

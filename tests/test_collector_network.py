@@ -352,7 +352,7 @@ def test_a_collector_sends_everything_once_through_a_central_outage_and_a_kill_9
         "the rows made while away to be sent",
         lambda: (derived_rows(store), collector.output()[-3000:]),
     )
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
     publisher.close()
 
     sent = sent_by_site(store)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,8 @@ from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.console_support import PASSWORD, console_config
 from tests.door_site import Site
 from tests.door_support import RESIDENT, UNKNOWN
-from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
+from tests.rig.fixtures import REPO, run_edge
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -132,19 +131,6 @@ collector: {{store_path: {folder / "collector.sqlite3"}}}
     return path
 
 
-def _start(folder: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
-    log = folder / f"{name}.log"
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            edge_command(*args), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
-        )  # fmt: skip
-
-
-def _ready(folder: Path, name: str) -> bool:
-    log = folder / f"{name}.log"
-    return log.exists() and "ready in" in log.read_text(errors="replace")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One site for the whole module: broker, door, desks, collector and the console over HTTPS."""
@@ -161,18 +147,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         created = run_edge("console", "-c", str(config), "create-user", user, "--role", role, "--password-stdin",
                            input_text=PASSWORD + "\n")  # fmt: skip
         assert created.returncode == 0, created.stderr
-    procs: list[subprocess.Popen[bytes]] = []
+    daemons = [
+        EdgeProcess("collector", "-c", str(_collector_config(folder, broker.port)), log=folder / "collector.log"),
+        EdgeProcess(
+            "presence",
+            "-c",
+            str(_presence_config(folder, broker.port)),
+            "--simulate",
+            str(folder / "sim"),
+            log=folder / "desks.log",
+        ),
+        EdgeProcess("console", "-c", str(config), log=folder / "console.log"),
+    ]
     desks: PinBridgeClient | None = None
     try:
         site.start_door()
         assert site.pins is not None
         site.pins.drive(27, 0)  # the door contact: the door is shut
-        procs.append(_start(folder, "collector", "collector", "-c", str(_collector_config(folder, broker.port))))
-        procs.append(_start(folder, "desks", "presence", "-c", str(_presence_config(folder, broker.port)),
-                            "--simulate", str(folder / "sim")))  # fmt: skip
-        procs.append(_start(folder, "console", "console", "-c", str(config)))
-        for name in ("collector", "desks", "console"):
-            wait_until(lambda name=name: _ready(folder, name), timeout=90, what=f"{name} to be ready")
+        for daemon in daemons:
+            daemon.start()
+        for daemon in daemons:
+            daemon.wait_ready(timeout=90)
         bridge = folder / "sim" / "pi-desks.pins"
         wait_until(bridge.exists, timeout=30, what="the desks' pin bridge")
         desks = PinBridgeClient(bridge)
@@ -182,17 +177,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         if desks is not None:
             desks.close()
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        site.close()
-        reader.close()
-        broker.kill()
+        started = [daemon for daemon in daemons if daemon.proc is not None]
+        for daemon in started:
+            daemon.terminate()  # all at once, then each awaited: the stack stops in one SIGTERM's time
+        try:
+            for daemon in started:
+                daemon.stop(15)  # fails the module if one does not stop: a unit would be killed by systemd
+        finally:
+            site.close()
+            reader.close()
+            broker.kill()
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ the door obeys; the doors page shows both."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from edge.hardware.sim.serial_devices import Rdm6300Sim
 from tests.console_support import console_config, field_value, logged_in
 from tests.door_site import Site
 from tests.door_support import RESIDENT, UNKNOWN
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -123,7 +121,7 @@ def test_publishing_without_the_broker_says_so_and_records_nothing(stack: Site, 
     assert not AuditEntry.objects.filter(action="publish").exists()
 
 
-def start_reception(folder: Path, port: int, reader: Rdm6300Sim) -> subprocess.Popen[bytes]:
+def start_reception(folder: Path, port: int, reader: Rdm6300Sim) -> EdgeProcess:
     """`edge badge` for a reception reader on its own pty, with the site's badge key."""
     config = folder / "reception.yaml"
     config.write_text(
@@ -137,13 +135,9 @@ readers:
   - {{name: reception, type: rdm6300, port: {reader.path}, rearm_s: 0.3}}
 """
     )
-    log = folder / "reception.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            edge_command("badge", "-c", str(config)), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
-        )
-    wait_until(lambda: "ready in" in log.read_text(), timeout=60, what="the reception reader to be ready")
-    return proc
+    reception = EdgeProcess("badge", "-c", str(config), log=folder / "reception.log").start()
+    reception.wait_ready()
+    return reception
 
 
 def offered(client: object) -> list[dict[str, object]]:
@@ -155,7 +149,7 @@ def test_a_card_tapped_at_reception_is_enrolled_published_and_granted_at_the_doo
     stack: Site, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     reception = Rdm6300Sim()
-    proc = start_reception(tmp_path, mosquitto.port, reception)
+    badge = start_reception(tmp_path, mosquitto.port, reception)
     try:
         client = logged_in("alice", "manager")
         publish(client)
@@ -179,6 +173,5 @@ def test_a_card_tapped_at_reception_is_enrolled_published_and_granted_at_the_doo
         stack.reader.send_card(UNKNOWN)
         wait_until(lambda: decisions() == ["unknown_badge", "granted"], timeout=30, what="the door to grant it")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(15)
+        badge.stop()
         reception.close()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import signal
 import socket
 import ssl
 import subprocess
@@ -12,8 +11,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.console_support import console_config
-from tests.rig.fixtures import REPO, edge_command, edge_env, run_edge
-from tests.rig.waiting import wait_until
+from tests.rig.fixtures import run_edge
+from tests.rig.process import EdgeProcess
 
 
 def free_port() -> int:
@@ -42,13 +41,8 @@ def test_the_console_serves_the_french_login_page_over_https_and_stops_on_sigter
                        input_text="correct horse battery\n")  # fmt: skip
     assert created.returncode == 0, created.stderr
     assert "created manager alice" in created.stdout
-    log = tmp_path / "console.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            edge_command("console", "-c", str(config)), stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO
-        )
-    try:
-        wait_until(lambda: "ready in" in log.read_text(), timeout=60, what="the console to be ready")
+    with EdgeProcess("console", "-c", str(config), log=tmp_path / "console.log") as console:
+        console.wait_ready()
         context = ssl.create_default_context(cafile=str(folder / "cert.pem"))
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/login/", context=context, timeout=30) as response:
             page = response.read().decode()
@@ -58,13 +52,8 @@ def test_the_console_serves_the_french_login_page_over_https_and_stops_on_sigter
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/members/", context=context, timeout=30) as response:
             assert response.url.endswith("/login/?next=/members/")  # redirected: no session
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
+        assert console.stop(15) == 0
         assert time.monotonic() - started < 10
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def test_a_console_without_its_signing_key_refuses_to_start_naming_the_file(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ import os
 import re
 import signal
 import ssl
-import subprocess
-import threading
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -20,7 +18,7 @@ import pytest
 from edge.demo.scenario import Arrive, at, day, expected_decisions
 from edge.demo.site import desks, people
 from tests.collector_support import samples
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import VictoriaMetrics
 from tests.rig.waiting import wait_until
 
@@ -56,20 +54,15 @@ class Console:
 @pytest.mark.slow
 def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path, victoria: VictoriaMetrics) -> None:
     workdir = tmp_path / "demo"
-    proc = subprocess.Popen(
-        edge_command("demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir),
-                     "--influx-url", victoria.url, "--influx-bucket", "demo"),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=edge_env(), cwd=REPO,
-    )  # fmt: skip
-    lines: list[str] = []
-    reading = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
-    reading.start()
-    try:
+    with EdgeProcess(
+        "demo", "--speed", "600", "--no-live", "--no-install", "--workdir", str(workdir),
+        "--influx-url", victoria.url, "--influx-bucket", "demo", log=tmp_path / "demo.log",
+    ) as demo:  # fmt: skip
         # While the day plays, the console answers over HTTPS: its login page, then the Today page's live data.
-        wait_until(lambda: any(BANNER.search(line) for line in lines) or proc.poll() is not None, timeout=300,
+        wait_until(lambda: BANNER.search(demo.output()) is not None or not demo.alive(), timeout=300,
                    what="the demo to print the console's address")  # fmt: skip
-        found = next((m for m in map(BANNER.search, lines) if m), None)
-        assert found is not None, "".join(lines)[-3000:]
+        found = BANNER.search(demo.output())
+        assert found is not None, demo.tail()
         url, user, password = found.groups()
         console = Console(url, workdir / "console" / "cert.pem")
         wait_until(lambda: _answers(console), timeout=120, what="the console to answer")
@@ -77,12 +70,7 @@ def test_a_simulated_day_runs_end_to_end_and_matches_its_script(tmp_path: Path, 
         assert status == 200 and "Connexion à la console" in login_page
         assert "Aujourd’hui" in console.log_in(user, password)
         wait_until(lambda: "front" in _doors(console), timeout=120, what="the Today data to show the door")
-        assert proc.wait(600) == 0, "".join(lines)[-3000:]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
-        reading.join(10)
+        assert demo.wait(600) == 0, demo.tail()
     summary = json.loads((workdir / "summary.json").read_text())
     site_people = people(desks(workdir))
     actions = day(site_people)
@@ -134,22 +122,19 @@ def _doors(console: Console) -> list[str]:
 
 def test_a_demo_ended_with_sigterm_stops_its_broker_daemons_and_console(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
-    proc = subprocess.Popen(
-        edge_command("demo", "--speed", "60", "--no-live", "--no-install", "--workdir", str(workdir)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=edge_env(), cwd=REPO, start_new_session=True,
-    )  # fmt: skip
-    group = proc.pid  # the demo leads its own process group; every process it starts is in it
-    try:
-        door_log = workdir / "logs" / "door-front.log"
-        wait_until(lambda: door_log.exists() and "ready in" in door_log.read_text(errors="replace"), timeout=300,
-                   what="the demo's door to be running")  # fmt: skip
-        os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(120) == 130
-        wait_until(lambda: not _group_alive(group), timeout=60, what="every process of the demo to exit")
-    finally:
-        if _group_alive(group):
-            os.killpg(group, signal.SIGKILL)
-        proc.wait(30)
+    demo = EdgeProcess("demo", "--speed", "60", "--no-live", "--no-install", "--workdir", str(workdir),
+                       log=tmp_path / "demo.log", own_group=True)  # fmt: skip
+    with demo:
+        group = demo.pid  # the demo leads its own process group; every process it starts is in it
+        try:
+            door_log = workdir / "logs" / "door-front.log"
+            wait_until(lambda: door_log.exists() and "ready in" in door_log.read_text(errors="replace"), timeout=300,
+                       what="the demo's door to be running")  # fmt: skip
+            assert demo.stop(120) == 130
+            wait_until(lambda: not _group_alive(group), timeout=60, what="every process of the demo to exit")
+        finally:
+            if _group_alive(group):
+                os.killpg(group, signal.SIGKILL)
 
 
 def _group_alive(group: int) -> bool:

@@ -452,7 +452,7 @@ def test_a_site_joins_the_network_by_its_inventory_and_its_collector_reaches_the
         publisher.close()
         arrived = wait_until(lambda: bool(network.export('{__name__="zone_occupancy_occupied",zone="open"}')), 60)
         assert arrived, collector.output()[-3000:]
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
         sites = {s["metric"]["site"] for s in network.export('{__name__=~"zone_occupancy_.+|data_completeness_.+"}')}
         assert sites == {"la-ruche"}
     finally:

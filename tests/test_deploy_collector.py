@@ -5,10 +5,7 @@ adds the long-term policy to a database made by an earlier version."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -20,6 +17,7 @@ import pytest
 import yaml
 
 from tests.deploy_support import PlaybookRun, run_playbook
+from tests.rig.servers import InfluxDB16
 
 pytestmark = pytest.mark.slow
 
@@ -39,35 +37,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("influxdb")
-    http, rpc = free_port(), free_port()
-    (tmp / "influxdb.conf").write_text(
-        f'bind-address = "127.0.0.1:{rpc}"\n'
-        f'[meta]\n  dir = "{tmp}/meta"\n'
-        f'[data]\n  dir = "{tmp}/data"\n  wal-dir = "{tmp}/wal"\n'
-        f'[http]\n  bind-address = "127.0.0.1:{http}"\n  log-enabled = false\n'
-        "[ifql]\n  enabled = false\n"
-        "[monitor]\n  store-enabled = false\n"
-        "[reporting]\n  reporting-disabled = true\n"
-    )
-    process = subprocess.Popen(
-        ["influxd", "-config", str(tmp / "influxdb.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{http}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/ping", timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("influxd did not start") from None
-            time.sleep(0.05)
+    """One real InfluxDB 1.6.7 for the module: the engine the deployed collector writes to; its URL."""
+    server = InfluxDB16(tmp_path_factory.mktemp("influxdb"))
+    server.start()
     try:
-        yield url
+        yield server.url
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        server.stop(20)
 
 
 def policies(url: str, database: str) -> list[list[object]]:

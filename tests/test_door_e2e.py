@@ -292,7 +292,7 @@ def test_sigterm_during_an_unlock_exits_cleanly_and_reports_the_door_locked(site
     wait_until(lambda: counter(recorder, "members_version") > 0, what="the snapshot")
     site.reader.send_card(RESIDENT)
     wait_until(lambda: not site.relay_locked(), what="unlock")
-    assert site.stop_door(signal.SIGTERM) == 0
+    assert site.stop_door() == 0
     delivered = recorder.wait_for(lambda ms: events(recorder, Kind.DOOR_STATE)[-1].locked, timeout=10)
     # The grant's own "unlocked" state may be superseded by the final one when SIGTERM races it; its access
     # event never is.
@@ -321,7 +321,7 @@ def test_kill_9_loses_no_stored_event_and_the_door_restarts_locked(
     site.reader.send_card(RESIDENT)
     wait_until(lambda: not site.relay_locked(), what="unlock")
     time.sleep(0.2)  # the access event is stored right after the relay moved
-    assert site.stop_door(signal.SIGKILL) == -signal.SIGKILL
+    assert site.kill_door() == -signal.SIGKILL
     site.start_door()
     assert site.relay_locked()  # the first level a restarted door drives is the locked one
     mosquitto.start()

@@ -123,7 +123,7 @@ def test_repeated_broker_kills_during_a_busy_hour_lose_nothing_and_never_stop_th
         assert count_kind(store, desks.node, "desk_occupancy") >= expected_desk_events
         assert site.stop_door() == 0
         assert desks.stop() == 0
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
     finally:
         recorder.close()
         site.close()
@@ -156,7 +156,7 @@ def test_events_a_killed_broker_acknowledged_but_never_saved_are_replayed_by_the
         wait_until(
             lambda: len(seqs(store, "desks")) == 10, 30, "10 desk events stored", lambda: collector.output()[-2000:]
         )
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
         publish(50)  # 11..60: acknowledged, queued in the broker's memory for the collector's session
         broker.kill()  # SIGKILL: the queue was never saved
         broker.start()
@@ -171,7 +171,7 @@ def test_events_a_killed_broker_acknowledged_but_never_saved_are_replayed_by_the
         assert contiguous(seqs(store, "desks"))
         assert bus.counters.get("events_replayed") >= 50
         assert "asked desks to replay seq 11..60" in collector.output()
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
     finally:
         bus.stop()
         broker.kill()

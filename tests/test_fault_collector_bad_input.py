@@ -74,11 +74,11 @@ def test_bad_payloads_on_every_event_topic_are_quarantined_counted_and_the_rest_
     with_reason = store_value(store, "SELECT COUNT(DISTINCT topic) FROM quarantine")
     assert with_reason == len(EVENT_TOPICS)  # every topic's garbage was seen and kept for inspection
     wait_until(lambda: counters(mosquitto.port).get("quarantined") == len(bad), 15)
-    assert collector.proc is not None and collector.proc.poll() is None
+    assert collector.alive()
     # Still working afterwards.
     later = [desk_event(i) for i in range(200, 250)]
     publisher.send([wire(e) for e in later])
     wait_until(lambda: len(store_ids(store)) >= len(good) + len(later), 20)
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0
     assert "Traceback" not in collector.output()

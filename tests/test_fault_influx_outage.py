@@ -44,21 +44,21 @@ def test_a_long_influx_outage_under_load_loses_nothing_keeps_memory_bounded_and_
     config = tmp_path / "collector.yaml"
     config.write_text(collector_yaml(mosquitto.port, tmp_path / "state", victoria=victoria))
     collector = CollectorProcess(config, mosquitto.port).start()
-    assert collector.proc is not None
+    assert collector.alive()
     store = tmp_path / "state" / "collector.sqlite3"
     publisher = Publisher(mosquitto.port)
     first = [wire(desk_event(i)) for i in range(500)]
     publisher.send(first)
     wait_until(lambda: len(samples(victoria, "desk_state_occupied")) >= 1, 30)
     victoria.stop()
-    peak: list[float] = [rss_mb(collector.proc.pid)]
+    peak: list[float] = [rss_mb(collector.pid)]
     done = threading.Event()
 
     def watch(pid: int) -> None:
         while not done.wait(0.2):
             peak.append(rss_mb(pid))
 
-    watcher = threading.Thread(target=watch, args=(collector.proc.pid,), daemon=True)
+    watcher = threading.Thread(target=watch, args=(collector.pid,), daemon=True)
     watcher.start()
     backlog = [wire(desk_event(i)) for i in range(500, 500 + BACKLOG)]
     for start in range(0, len(backlog), 2000):
@@ -80,4 +80,4 @@ def test_a_long_influx_outage_under_load_loses_nothing_keeps_memory_bounded_and_
     assert max(peak) < RSS_LIMIT_MB, f"collector RSS peaked at {max(peak):.0f} MB"
     print(f"backlog {BACKLOG} events, collector RSS peak {max(peak):.0f} MB")
     publisher.close()
-    assert collector.terminate() == 0
+    assert collector.stop() == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,8 +20,8 @@ from tests.door_site import Site
 from tests.door_support import PREFIX, RESIDENT, UNKNOWN
 from tests.fault_nodes import DeskNode, badge_node, seqs
 from tests.fault_support import soak
-from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -31,28 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_leftover_collectors"
 
 KILLS = soak(8, 40)
 DAEMONS = ("door", "presence", "badge", "collector")
-
-
-class BadgeDaemon:
-    """`edge badge` as a subprocess."""
-
-    def __init__(self, config: Path, log: Path) -> None:
-        self.config, self.log = config, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                edge_command("badge", "-c", str(self.config)),
-                stdout=out, stderr=subprocess.STDOUT, env=edge_env(), cwd=REPO,
-            )  # fmt: skip
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = self.proc.wait(15)
-        self.proc = None
-        return code
 
 
 def last_seq(recorder: Recorder, node: str) -> int | None:
@@ -76,7 +53,9 @@ def test_kill_9_of_each_daemon_at_random_points_under_load_loses_nothing_and_the
     rng = random.Random(seed)
     site = Site(tmp_path, mosquitto, door_reader)
     desks = DeskNode(tmp_path, mosquitto.port, 4)
-    badge = BadgeDaemon(badge_node(tmp_path, mosquitto.port, desk_reader), tmp_path / "reception.log")
+    badge = EdgeProcess(
+        "badge", "-c", str(badge_node(tmp_path, mosquitto.port, desk_reader)), log=tmp_path / "reception.log"
+    )
     config = tmp_path / "collector.yaml"
     config.write_text(collector_yaml(mosquitto.port, tmp_path / "collector", site="lyon"))
     collector = CollectorProcess(config, mosquitto.port, site="lyon")
@@ -118,15 +97,15 @@ def test_kill_9_of_each_daemon_at_random_points_under_load_loses_nothing_and_the
             if victim == "door":
                 door_quiet.set()
                 time.sleep(0.3)  # a card already sent is read by this process, not left for the next one
-                assert site.stop_door(signal.SIGKILL) == -signal.SIGKILL
+                assert site.kill_door() == -signal.SIGKILL
                 site.start_door()
                 assert site.relay_locked()  # the first level a restarted door drives, even if killed unlocked
                 door_quiet.clear()
             elif victim == "presence":
-                assert desks.stop(signal.SIGKILL) == -signal.SIGKILL
+                assert desks.kill9() == -signal.SIGKILL
                 desks.start()
             elif victim == "badge":
-                assert badge.stop(signal.SIGKILL) == -signal.SIGKILL
+                assert badge.kill9() == -signal.SIGKILL
                 badge.start()
             else:
                 collector.kill9()
@@ -145,12 +124,11 @@ def test_kill_9_of_each_daemon_at_random_points_under_load_loses_nothing_and_the
         assert site.stop_door() == 0
         assert desks.stop() == 0
         assert badge.stop() == 0
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
     finally:
         stop.set()
         recorder.close()
         site.close()
         desks.close()
-        if badge.proc is not None and badge.proc.poll() is None:
-            badge.proc.kill()
-            badge.proc.wait()
+        if badge.alive():
+            badge.kill9()

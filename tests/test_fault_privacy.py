@@ -68,7 +68,7 @@ def test_no_raw_uid_in_any_payload_log_or_store_after_a_busy_run(
         wait_until(lambda: count_kind(store, "reception", "badge_scan") >= len(cards), 30, "every scan stored")
         assert site.stop_door() == 0
         assert badge.stop() == 0
-        assert collector.terminate() == 0
+        assert collector.stop() == 0
     finally:
         site.close()
         if badge.alive():

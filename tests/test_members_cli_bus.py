@@ -19,8 +19,9 @@ from edge.contract.limits import largest_payload
 from edge.errors import PayloadError
 from edge.staff.keygen import generate_site_keys
 from edge.staff.keys import load_badge_key
-from tests.rig.fixtures import edge_command, edge_env, run_edge
+from tests.rig.fixtures import run_edge
 from tests.rig.mqtt import Recorder, publish
+from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto, free_port
 
 TOPICS = Topics("lyon")
@@ -256,27 +257,16 @@ def test_status_shows_each_doors_version_and_marks_the_doors_behind(staff: Path,
     assert "door back: node pi-back has refused snapshots since it started: unknown_key (2)" in text.stdout
 
 
-def test_status_waits_for_the_doors_to_catch_up(staff: Path, mosquitto: Mosquitto) -> None:
+def test_status_waits_for_the_doors_to_catch_up(staff: Path, mosquitto: Mosquitto, tmp_path: Path) -> None:
     version = pushed_version(push(staff))
     publish(mosquitto.port, TOPICS.door_state("front"), door_state("front", version, "pi-front"), retain=True)
     publish(mosquitto.port, TOPICS.door_state("back"), door_state("back", version - 1, "pi-back"), retain=True)
-    watcher = subprocess.Popen(
-        edge_command("members", "status", "-c", str(staff / "staff.yaml"), "--wait", "60"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=edge_env(),
-    )
-    try:
+    command = ("members", "status", "-c", str(staff / "staff.yaml"), "--wait", "60")
+    with EdgeProcess(*command, log=tmp_path / "status.log") as watcher:
         # Whether the watcher sees the old state first or only the new one, it must end once both are current.
         publish(mosquitto.port, TOPICS.door_state("back"), door_state("back", version, "pi-back"), retain=True)
-        out, err = watcher.communicate(timeout=60)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait()
-    assert watcher.returncode == 0, err
-    assert "all 2 doors applied the last pushed snapshot" in out
+        assert watcher.wait(60) == 0, watcher.tail()
+    assert "all 2 doors applied the last pushed snapshot" in watcher.output()
 
 
 def test_status_without_any_push_says_so(staff: Path) -> None:

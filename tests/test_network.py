@@ -94,7 +94,7 @@ def test_five_sites_reach_the_central_store_once_through_its_outage_and_it_holds
     network.central.start()
     wait_until(lambda: network.sent_up_to(made_during_outage), 120, "the outage's records sent", network.latest_rids)
     for site in network.sites:
-        assert site.collector is not None and site.collector.terminate() == 0
+        assert site.collector is not None and site.collector.stop() == 0
     desks.stop()
 
     counts, values = central_samples(network.central)

@@ -49,3 +49,47 @@ def test_no_module_of_the_suite_imports_a_test_module() -> None:
         if (imported := test_module_imports(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}, "move what they share into tests/*_support.py or tests/rig/"
+
+
+# Where a test may start a process with its own subprocess.Popen, and why; everything else uses the rig's EdgeProcess
+# (an edge CLI or rig program) or a server of tests/rig/servers.py, stopped by its own PID even when the test fails.
+OWN_POPEN = {
+    "rig/process.py": "EdgeProcess itself",
+    "rig/servers.py": "the real servers (Mosquitto, VictoriaMetrics, InfluxDB)",
+    "test_daemon_runtime.py": "a ready/stopped handshake over a pipe, a thousand signals in one run",
+    "deploy_support.py": "the broker as deployed, run inside a Debian root",
+    "test_deploy_ansible.py": "influxd as deployed, run inside a Debian root",
+    "test_deploy_arm64.py": "the door inside the arm64 root under qemu",
+    "test_deploy_central.py": "VictoriaMetrics and vmauth run from the units the play wrote",
+}
+
+
+def popen_calls(source: str) -> int:
+    """How many `subprocess.Popen(...)` / `Popen(...)` calls a Python source makes."""
+    count = 0
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            count += name == "Popen"
+    return count
+
+
+def test_the_popen_checker_counts_calls_not_annotations() -> None:
+    source = """
+import subprocess
+from subprocess import Popen
+proc: subprocess.Popen[bytes] | None = None
+a = subprocess.Popen(["true"])
+b = Popen(["true"])
+"""
+    assert popen_calls(source) == 2
+
+
+def test_processes_are_started_through_the_rig() -> None:
+    offenders = [
+        str(path.relative_to(TESTS))
+        for path in sorted(TESTS.rglob("*.py"))
+        if str(path.relative_to(TESTS)) not in OWN_POPEN and popen_calls(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "start edge processes with tests/rig/process.EdgeProcess"

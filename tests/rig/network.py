@@ -184,7 +184,7 @@ class SimulatedNetwork:
             if site.publisher is not None:
                 site.publisher.close()
                 site.publisher = None
-            if site.collector is not None and site.collector.proc is not None and site.collector.proc.poll() is None:
-                site.collector.terminate()
+            if site.collector is not None and site.collector.alive():
+                site.collector.stop()
             site.broker.kill()
         self.central.kill()

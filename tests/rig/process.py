@@ -1,25 +1,29 @@
-"""An edge CLI as a real process: started from this source tree with its output in a log file, stopped the way
-systemd stops it (SIGTERM), or killed (SIGKILL) — always by its own PID, never by name."""
+"""An edge CLI (or a test rig program) as a real process: started from this source tree with its output in a log
+file, stopped the way systemd stops it (SIGTERM), or killed (SIGKILL) — always by its own PID, never by name."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from types import TracebackType
 
-from tests.rig.fixtures import REPO, edge_command, edge_env
+from tests.rig.fixtures import REPO, edge_env
 from tests.rig.waiting import wait_until
 
 STOP_TIMEOUT_S = 30.0
 
 
 class EdgeProcess:
-    """`python -m edge ARGS...` logging stdout and stderr to `log`; a context manager that never leaves it running."""
+    """`python -m edge ARGS...` (or another `module` of this tree, e.g. a test rig program) logging stdout and
+    stderr to `log`; a context manager that never leaves it running."""
 
-    def __init__(self, *args: str, log: Path, **env: str) -> None:
+    def __init__(self, *args: str, log: Path, module: str = "edge", own_group: bool = False, **env: str) -> None:
         self.args = args
         self.log = log
+        self.module = module
+        self.own_group = own_group  # leads a new process group (and session): its children can be found by it
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
         self._terminated = False  # SIGTERM sent to this run: a second one would land after the daemon's handler
@@ -29,7 +33,12 @@ class EdgeProcess:
         self._terminated = False
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                edge_command(*self.args), stdout=out, stderr=subprocess.STDOUT, env=edge_env(**self.env), cwd=REPO
+                [sys.executable, "-m", self.module, *self.args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=edge_env(**self.env),
+                cwd=REPO,
+                start_new_session=self.own_group,
             )
         return self
 
@@ -81,6 +90,14 @@ class EdgeProcess:
             self.kill9()
             raise AssertionError(f"{self.name} did not stop within {timeout:g} s of SIGTERM: {self.tail()}") from None
 
+    def wait(self, timeout: float) -> int:
+        """Wait for it to end by itself (a command that finishes); its exit code. Fails naming its log's tail."""
+        assert self.proc is not None, "not started"
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not end within {timeout:g} s: {self.tail()}") from None
+
     def kill9(self) -> int:
         """SIGKILL, as a crash or a power cut would end it; its exit code (-9)."""
         assert self.proc is not None, "not started"
@@ -99,7 +116,7 @@ class EdgeProcess:
     @property
     def name(self) -> str:
         """`edge COMMAND`, for messages."""
-        return f"edge {self.args[0]}" if self.args else "edge"
+        return f"{self.module} {self.args[0]}" if self.args else self.module
 
     def __enter__(self) -> EdgeProcess:
         return self if self.proc is not None else self.start()
