@@ -43,10 +43,12 @@ class Refused:
 
 
 class ForwardQueue:
-    """Reads pending rows and advances the cursors; its own connection, safe to use from several threads."""
+    """Reads pending rows and advances the cursors; its own connection, safe to use from several threads. Its
+    writes take `writer`, the store's writer lock, so that they queue behind the store's instead of colliding."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, writer: threading.Lock | None = None) -> None:
         self._lock = threading.Lock()
+        self._writer = writer or threading.Lock()
         try:
             self._db = connect(path)
         except sqlite3.Error as exc:
@@ -96,7 +98,7 @@ class ForwardQueue:
     ) -> None:
         """Mark every row up to `upto_rid` forwarded, quarantining the refused ones and holding `held` rows
         (rid, release time) for later, atomically."""
-        with self._lock:
+        with self._lock, self._writer:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany("INSERT OR REPLACE INTO network_held (rid, release_ms) VALUES (?, ?)", held)
@@ -128,7 +130,7 @@ class ForwardQueue:
     def held_due(self, now_ms: int, limit: int) -> list[Pending]:
         """Held rows whose release time has come, oldest first; rows replaced since they were held are dropped
         (their new version is examined in its turn)."""
-        with self._lock:
+        with self._lock, self._writer:
             try:
                 self._db.execute("DELETE FROM network_held WHERE rid NOT IN (SELECT rid FROM derived)")
                 rows = self._db.execute(
@@ -142,7 +144,7 @@ class ForwardQueue:
 
     def release(self, rids: Sequence[int]) -> None:
         """Held rows that were sent: no longer held."""
-        with self._lock:
+        with self._lock, self._writer:
             try:
                 self._db.executemany("DELETE FROM network_held WHERE rid = ?", [(rid,) for rid in rids])
             except sqlite3.Error as exc:

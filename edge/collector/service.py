@@ -120,7 +120,7 @@ class Collector:
         self.topics = Topics(site=config.site, prefix=config.mqtt.prefix)
         path = self.settings.store_path or config.state_dir / "collector.sqlite3"
         self.store = Store(path)
-        self.out = ForwardQueue(path)
+        self.out = ForwardQueue(path, self.store.writer)
         # Batches as the link read them, bounded by the messages they hold: when the store falls behind, the link
         # stops reading and TCP holds the broker back (Mosquitto 2.0 was seen sending a persistent session's backlog
         # far beyond our Receive Maximum, so this bound, not the broker, keeps memory flat).
