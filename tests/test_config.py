@@ -61,6 +61,9 @@ def test_config_is_immutable() -> None:
         (BASE + "mqtt:\n  hots: x\n", "mqtt.hots: unknown key"),
         (BASE + "mqtt:\n  port: 70000\n", "mqtt.port: Input should be less than or equal to 65535"),
         (BASE + "mqtt:\n  password: hunter2\n", "mqtt.password: secrets are never written inline"),
+        (BASE + "badge_key: 00ff\n", "badge_key: secrets are never written inline: put it in a file and use badge_key"),
+        (BASE + "mqtt:\n  keys: 3\n", "mqtt.keys: unknown key"),  # no keys_file to point to: a typo, not a secret
+        (BASE + "snapshot_key: /k\n", "snapshot_key: unknown key"),
         (BASE + "mqtt:\n  password_file: /x\n", "mqtt: password_file needs a username"),
         (BASE + "timezone: Mars/Olympus\n", "timezone: unknown time zone 'Mars/Olympus'"),
         ("site: Demo Site\nnode: pi-1\n", "site: must be 1-48 characters"),

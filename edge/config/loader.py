@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +21,31 @@ from edge.config.yaml_io import Scalars, YamlSyntaxError, key_path, parse_yaml
 from edge.errors import ConfigError
 
 _SECRET_WORDS = ("password", "secret", "key", "token")
+
+
+def _file_keys(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    """Every key ending in `_file` that `model` or a model inside it accepts (e.g. password_file, tls_key_file)."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if name.endswith("_file"):
+            keys.add(name)
+        for inner in _models_in(field.annotation):
+            keys |= _file_keys(inner, seen)
+    return keys
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+# An unknown key gets the "secrets are never written inline" answer only where its `_file` form is a real key.
+_SECRET_FILE_KEYS = frozenset(_file_keys(NodeConfig) | _file_keys(NetworkReportConfig))
 
 
 def load_config(path: str | Path, *, check_secrets: bool = True) -> NodeConfig:
@@ -107,7 +132,7 @@ def issue_from_error(err: Any, data: Any) -> Issue:
     path = key_path(loc)
     if kind == "extra_forbidden":
         name = str(loc[-1]) if loc else ""
-        if any(word in name.lower() for word in _SECRET_WORDS) and not name.endswith("_file"):
+        if any(word in name.lower() for word in _SECRET_WORDS) and f"{name}_file" in _SECRET_FILE_KEYS:
             return Issue(path, f"secrets are never written inline: put it in a file and use {name}_file")
         return Issue(path, "unknown key")
     if kind == "missing":
