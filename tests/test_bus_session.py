@@ -13,7 +13,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge.bus.session import NetworkLoop, make_client
+from edge.bus.session import NetworkLoop, acknowledged, make_client
 from edge.config import MqttConfig
 from tests.rig.fixtures import REPO
 from tests.rig.mqtt import Recorder
@@ -102,6 +102,32 @@ def test_the_loop_reconnects_after_the_broker_restarts(mosquitto: Mosquitto) -> 
     finally:
         watched.loop.stop()
     assert not watched.loop.alive
+
+
+def test_a_publish_made_while_disconnected_counts_as_acknowledged_once_paho_sent_it(
+    mosquitto: Mosquitto, recorder: Recorder
+) -> None:
+    # What killed a door's outbox pump under load: paho's is_published() raises on such a message for ever.
+    watched = Watched(mosquitto.port)
+    mosquitto.stop()
+    watched.loop.start()
+    try:
+        info = watched.client.publish("seam/offline", b"kept", qos=1)
+        assert info.rc == mqtt.MQTT_ERR_NO_CONN
+        assert not acknowledged(info)
+        mosquitto.start()
+        wait_until(lambda: acknowledged(info), what="the message paho kept to be sent and acknowledged")
+    finally:
+        watched.loop.stop()
+
+
+def test_a_publish_paho_refused_is_never_acknowledged() -> None:
+    client = make_client(MqttConfig(host="127.0.0.1", port=free_port()), "seam-refused")
+    client.max_queued_messages_set(1)
+    client.publish("seam/a", b"1", qos=1)
+    refused = client.publish("seam/b", b"2", qos=1)  # the queue holds one message
+    assert refused.rc == mqtt.MQTT_ERR_QUEUE_SIZE
+    assert not acknowledged(refused)
 
 
 def test_a_short_lived_client_stops_once_its_connection_is_lost(mosquitto: Mosquitto) -> None:

@@ -23,7 +23,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import __version__
 from edge.bus.outbox import Outbox, Row
-from edge.bus.session import NetworkLoop, connect_properties, make_client
+from edge.bus.session import NetworkLoop, acknowledged, connect_properties, make_client
 from edge.clock import Clock, SystemClock
 from edge.config import NodeConfig
 from edge.contract import Body, Envelope, Event, NodeStatus, Topics, encode
@@ -328,39 +328,45 @@ class Bus:
     # -- pump ------------------------------------------------------------------------------------------------
 
     def _pump_loop(self) -> None:
-        window = self.config.mqtt.max_inflight
         while True:
             self._pump_beat = time.monotonic()
-            with self._cond:
-                self._cond.wait_for(self._has_work, timeout=1.0)
-                if self._stopping:
-                    return
-                acked = self._take_acks()
-                connected = self._connected
-                free = window - len(self._inflight)
-                skip = set(self._inflight)
             try:
-                self._flush_spill()
-                self.outbox.acknowledge(acked, int(time.time() * 1000))
-                if acked:
-                    with self._cond:
-                        self._cond.notify_all()
-                    if self._reported_depth and self.outbox.depth == 0 and not self._spill:
-                        # The last status said events were waiting: say soon (at most once a second) that they
-                        # are all delivered, rather than at the next status interval.
-                        self._next_status = min(self._next_status, self._last_status_at + 1.0)
-                if connected and free > 0:
-                    self._send(self.outbox.pending(free, skip))
-                self._status_if_due(connected)
+                if not self._pump_once():
+                    return
             except StoreError as exc:
                 self.counters.inc("store_errors")
                 log.error("%s", exc)
-                self._status_if_due(connected)  # a node whose disk is full must still say so
+                self._status_if_due(self._connected)  # a node whose disk is full must still say so
                 time.sleep(1.0)
-            except Exception:
+            except Exception:  # the pump never dies: its events stay in the outbox and are sent on the next pass
                 self.counters.inc("pump_errors")
                 log.exception("outbox pump failed; retrying")
                 time.sleep(1.0)
+
+    def _pump_once(self) -> bool:
+        """One pass: take acknowledgements, send what the window allows, publish a status when due; False once
+        stopping."""
+        with self._cond:
+            self._cond.wait_for(self._has_work, timeout=1.0)
+            if self._stopping:
+                return False
+            acked = self._take_acks()
+            connected = self._connected
+            free = self.config.mqtt.max_inflight - len(self._inflight)
+            skip = set(self._inflight)
+        self._flush_spill()
+        self.outbox.acknowledge(acked, int(time.time() * 1000))
+        if acked:
+            with self._cond:
+                self._cond.notify_all()
+            if self._reported_depth and self.outbox.depth == 0 and not self._spill:
+                # The last status said events were waiting: say soon (at most once a second) that they
+                # are all delivered, rather than at the next status interval.
+                self._next_status = min(self._next_status, self._last_status_at + 1.0)
+        if connected and free > 0:
+            self._send(self.outbox.pending(free, skip))
+        self._status_if_due(connected)
+        return True
 
     def _status_if_due(self, connected: bool) -> None:
         if connected and time.monotonic() >= self._next_status:
@@ -378,7 +384,7 @@ class Bus:
 
     def _take_acks(self) -> list[int]:
         self._ack_signal = False
-        acked = [seq for seq, info in self._inflight.items() if info.is_published()]
+        acked = [seq for seq, info in self._inflight.items() if acknowledged(info)]
         for seq in acked:
             del self._inflight[seq]
         return acked

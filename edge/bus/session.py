@@ -312,3 +312,18 @@ def tls_buffered(sock: Any) -> bool:
     """Whether a TLS socket holds bytes already decrypted, which `select` cannot see."""
     pending = getattr(sock, "pending", None)
     return bool(pending and pending())
+
+
+def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+    """Whether the broker acknowledged a QoS 1 publish, never raising for one published while disconnected.
+
+    A publish made while paho is not connected returns rc NO_CONN; paho keeps the message, sends it after it
+    reconnects and marks the same `MQTTMessageInfo` published on its PUBACK, but leaves rc as it was, and
+    `is_published()` raises RuntimeError on any such rc instead of answering (paho 2.1). Any other failure rc is
+    not in flight at all: never acknowledged.
+    """
+    if info.rc == mqtt.MQTT_ERR_NO_CONN:
+        info.rc = mqtt.MQTT_ERR_SUCCESS  # queued by paho: from now on only its acknowledgement matters
+    if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN):
+        return False
+    return info.is_published()
