@@ -145,6 +145,29 @@ def iter_secrets(model: BaseModel, path: str = "") -> Iterator[tuple[str, Path]]
                 yield (f"{section_path}.{name}" if section_path else name), value
 
 
+def secret_keys(model: type[BaseModel]) -> set[str]:
+    """The names of the secret-file keys `model` or any model type inside it accepts (password_file, ...)."""
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    todo = [model]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name, field in current.model_fields.items():
+            if find_marker(field.annotation, field.metadata, Secret) is not None:
+                keys.add(name)
+            todo += _model_types(field.annotation)
+    return keys
+
+
+def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _model_types(arg)]
+
+
 def find_marker(annotation: Any, metadata: list[Any], kind: type[T]) -> T | None:
     """The first `kind` marker on a field: in its metadata or inside Optional/Union/tuple/Annotated arguments."""
     for item in metadata:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from edge.config.base import Issue, iter_secrets
+from edge.config.base import Issue, iter_secrets, secret_keys
 from edge.config.network import NetworkFile, NetworkReportConfig
 from edge.config.node import NodeConfig, cross_check
 from edge.config.yaml_io import Scalars, YamlSyntaxError, key_path, parse_yaml
@@ -23,29 +23,8 @@ from edge.errors import ConfigError
 _SECRET_WORDS = ("password", "secret", "key", "token")
 
 
-def _file_keys(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
-    """Every key ending in `_file` that `model` or a model inside it accepts (e.g. password_file, tls_key_file)."""
-    seen = set() if seen is None else seen
-    if model in seen:
-        return set()
-    seen.add(model)
-    keys: set[str] = set()
-    for name, field in model.model_fields.items():
-        if name.endswith("_file"):
-            keys.add(name)
-        for inner in _models_in(field.annotation):
-            keys |= _file_keys(inner, seen)
-    return keys
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
-
-
 # An unknown key gets the "secrets are never written inline" answer only where its `_file` form is a real key.
-_SECRET_FILE_KEYS = frozenset(_file_keys(NodeConfig) | _file_keys(NetworkReportConfig))
+_SECRET_FILE_KEYS = frozenset(secret_keys(NodeConfig) | secret_keys(NetworkReportConfig))
 
 
 def load_config(path: str | Path, *, check_secrets: bool = True) -> NodeConfig:
