@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +16,6 @@ from edge.contract import BadgeScan, Kind, decode
 from edge.contract.limits import LARGE_PACKET_BYTES, SMALL_PACKET_BYTES, largest_payload
 from edge.errors import StoreError
 from edge.metrics import Counters
-from tests.rig.fixtures import REPO, edge_env
 from tests.rig.mqtt import Recorder, publish
 from tests.rig.process import EdgeProcess
 from tests.rig.servers import Mosquitto
@@ -122,9 +119,9 @@ def test_killed_publisher_loses_nothing_after_restart(mosquitto: Mosquitto, tmp_
     recorder.close()
     recorder = Recorder(mosquitto.port, "edge/testsite/badge/#")
     # A restarted publisher delivers the 150 survivors before its own new 300.
-    cmd = [sys.executable, "-m", "tests.rig.publisher", str(config), "300"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=edge_env(), cwd=REPO, timeout=120)
-    assert "drained" in proc.stdout, proc.stderr
+    with EdgeProcess(str(config), "300", log=tmp_path / "again.log", module="tests.rig.publisher") as again:
+        assert again.wait(120) == 0, again.tail()
+    assert "drained" in again.output()
     recorder.wait_events(stored + 300, timeout=30)
     recorder.close()
     got = list({g["id"]: g for g in scans(recorder)}.values())
