@@ -89,7 +89,7 @@ def test_rows_a_real_influxdb_refuses_are_quarantined_and_the_rest_is_written(
     store = filled_store(tmp_path, 4)
     door = access_event(100, desk_event(0).envelope.ts)
     store.commit([classify(TOPICS, *wire(door))], 0)
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     counters = Counters()
     writer = InfluxV1Writer(InfluxConfig(url=influxdb.url, api="v1", bucket="edge"))
     forwarder = Forwarder(queue, writer, {Bucket.RAW: "edge"}, clock=SystemClock(), counters=counters)
@@ -107,7 +107,7 @@ def test_nothing_is_marked_forwarded_while_the_server_is_down_and_everything_arr
     victoria: VictoriaMetrics, tmp_path: Path
 ) -> None:
     store = filled_store(tmp_path, 300)
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     counters = Counters()
     writer = InfluxV2Writer(InfluxConfig(url=victoria.url, bucket="edge", timeout_s=2))
     forwarder = Forwarder(

@@ -190,7 +190,7 @@ def test_only_allowed_rows_leave_each_once_and_the_rest_is_counted_as_withheld(
     central: Central, tmp_path: Path
 ) -> None:
     store = Store(tmp_path / "collector.sqlite3")
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     counters = Counters()
     points = derived_points()
     store.save_derived(points, DirtyMarks())
@@ -214,7 +214,7 @@ def test_a_row_waits_until_it_settled_and_a_row_corrected_before_that_leaves_onc
     central: Central, tmp_path: Path
 ) -> None:
     store = Store(tmp_path / "collector.sqlite3")
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     clock = ManualClock()
     forwarder = network_forwarder(
         settings(central, tmp_path, settle_s=60), SITE, queue, clock=clock, counters=Counters(), tz=PARIS
@@ -242,7 +242,7 @@ def test_a_row_waits_until_it_settled_and_a_row_corrected_before_that_leaves_onc
 
 def test_a_row_corrected_after_it_left_is_sent_again_and_counted(central: Central, tmp_path: Path) -> None:
     store = Store(tmp_path / "collector.sqlite3")
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     forwarder = network_forwarder(
         settings(central, tmp_path), SITE, queue, clock=ManualClock(), counters=Counters(), tz=PARIS
     )
@@ -270,7 +270,7 @@ def test_a_days_member_count_leaves_once_the_day_is_over_and_settled_in_its_last
     central: Central, tmp_path: Path
 ) -> None:
     store = Store(tmp_path / "collector.sqlite3")
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     clock = ManualClock()  # 5 December 2026, 10:16:40 UTC
     counters = Counters()
     forwarder = network_forwarder(

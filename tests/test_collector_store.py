@@ -140,7 +140,7 @@ def test_a_second_collector_cannot_open_the_same_store(store: Store) -> None:
 
 def test_forward_queue_reads_in_order_and_the_cursor_only_moves_forward(store: Store) -> None:
     ingest(store, *(wire(desk_event(i)) for i in range(5)))
-    queue = ForwardQueue(store.path)
+    queue = ForwardQueue(store.path, store.writer)
     rows = queue.pending(Bucket.RAW, 3)
     assert [r.rid for r in rows] == [1, 2, 3]
     queue.advance(Bucket.RAW, 3)

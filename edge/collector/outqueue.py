@@ -46,9 +46,9 @@ class ForwardQueue:
     """Reads pending rows and advances the cursors; its own connection, safe to use from several threads. Its
     writes take `writer`, the store's writer lock, so that they queue behind the store's instead of colliding."""
 
-    def __init__(self, path: Path, writer: threading.Lock | None = None) -> None:
+    def __init__(self, path: Path, writer: threading.Lock) -> None:
         self._lock = threading.Lock()
-        self._writer = writer or threading.Lock()
+        self._writer = writer
         try:
             self._db = connect(path)
         except sqlite3.Error as exc:
