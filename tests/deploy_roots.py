@@ -9,6 +9,7 @@ root shares this machine's network, so a daemon inside reaches a broker on 127.0
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import re
 import shutil
@@ -68,6 +69,16 @@ def root_tarball(arch: str, include: tuple[str, ...] = ()) -> Path:
     if tarball.exists():
         return tarball
     CACHE.mkdir(parents=True, exist_ok=True)
+    # Two test workers (pytest -n 2) may need the same root at once: the second waits for the first's tarball
+    # instead of bootstrapping it again beside it.
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not tarball.exists():
+            _bootstrap(arch, include, name, tarball)
+    return tarball
+
+
+def _bootstrap(arch: str, include: tuple[str, ...], name: str, tarball: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=CACHE))
     try:
         options = [f"--arch={arch}", "--variant=minbase", *([f"--include={','.join(include)}"] if include else [])]
@@ -81,7 +92,6 @@ def root_tarball(arch: str, include: tuple[str, ...] = ()) -> Path:
     for old in CACHE.glob(f"{name}-*.tar"):
         if old != tarball:
             old.unlink(missing_ok=True)
-    return tarball
 
 
 def unpack_root(tarball: Path, root: Path) -> Path:
