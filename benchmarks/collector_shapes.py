@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import pickle
+import queue
 import tempfile
 import threading
 import time
@@ -29,6 +30,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 BATCH = 250  # messages per hand-over, the collector's store batch
+DRAIN_S = 300  # a drain that takes longer lost messages: fail rather than wait forever
 
 # benchmarks.bench_collector and the rig are imported inside functions: the spawned child re-imports this module
 # and must stay a bare paho receiver.
@@ -45,14 +47,20 @@ def _client(port: int, name: str, on_message) -> mqtt.Client:  # type: ignore[no
     return client
 
 
-def subscribe_once(port: int, name: str, topic: str) -> None:
-    """Create the persistent session `name` subscribed to `topic`, then leave it to queue."""
+def queue_drain(port: int, name: str, n: int) -> None:
+    """Create the persistent session `name` subscribed to every edge topic, leave it, and queue n desk events."""
+    from benchmarks.bench_collector import TOPICS, desk_stream, publish_all
+
+    subscribed = threading.Event()
     client = _client(port, name, lambda *a: None)
+    client.on_subscribe = lambda *a: subscribed.set()
     client.loop_start()
-    client.subscribe(topic, 1)
-    time.sleep(0.5)
+    client.subscribe(TOPICS.everything(), 1)
+    if not subscribed.wait(30):
+        raise RuntimeError(f"{name}: the broker did not acknowledge the subscription")
     client.disconnect()
     client.loop_stop()
+    publish_all(port, desk_stream(n, datetime.now(UTC) - timedelta(hours=1)))
 
 
 def child(port: int, name: str, out, back) -> None:  # type: ignore[no-untyped-def]
@@ -72,18 +80,13 @@ def child(port: int, name: str, out, back) -> None:  # type: ignore[no-untyped-d
     client = _client(port, name, on_message)
 
     def acker() -> None:
-        while True:
-            mids = back.recv()
-            if mids is None:
-                return
-            for mid in mids:
+        while True:  # until the parent kills this process
+            for mid in back.recv():
                 client.ack(mid, 1)
 
     threading.Thread(target=acker, daemon=True).start()
     while True:
         client.loop(0.005)
-        if not pending:
-            continue
         flush()  # a partial batch once no more input is waiting
 
 
@@ -96,18 +99,18 @@ def burn(us: float) -> None:
 
 def split_rate(port: int, n: int, work_us: float) -> float:
     """Messages acknowledged per second with paho in a child process and the work in this one."""
-    from benchmarks.bench_collector import desk_stream, publish_all
-
     name = "probe-split"
-    subscribe_once(port, name, "edge/#")
-    publish_all(port, desk_stream(n, datetime.now(UTC) - timedelta(hours=1)))
+    queue_drain(port, name, n)
     ctx = mp.get_context("spawn")
     out_r, out_w = ctx.Pipe(duplex=False)
     back_r, back_w = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=child, args=(port, name, out_w, back_r), daemon=True)
     proc.start()
-    got, first = 0, 0.0
+    got, first, deadline = 0, 0.0, time.monotonic() + DRAIN_S
     while got < n:
+        if not out_r.poll(max(0.0, deadline - time.monotonic())):
+            proc.kill()
+            raise RuntimeError(f"split: {got} of {n} messages in {DRAIN_S} s")
         batch = pickle.loads(out_r.recv_bytes())
         if not first:
             first = time.perf_counter()
@@ -122,13 +125,8 @@ def split_rate(port: int, n: int, work_us: float) -> float:
 
 def thread_rate(port: int, n: int, work_us: float) -> float:
     """Today's shape: paho's thread receives, a worker thread does the work, acks go back to paho's thread."""
-    import queue
-
-    from benchmarks.bench_collector import desk_stream, publish_all
-
     name = "probe-thread"
-    subscribe_once(port, name, "edge/#")
-    publish_all(port, desk_stream(n, datetime.now(UTC) - timedelta(hours=1)))
+    queue_drain(port, name, n)
     inbox: queue.Queue[list[int]] = queue.Queue()
     pending: list[int] = []
 
@@ -151,7 +149,10 @@ def thread_rate(port: int, n: int, work_us: float) -> float:
     threading.Thread(target=loop, daemon=True).start()
     got, first = 0, 0.0
     while got < n:
-        mids = inbox.get()
+        try:
+            mids = inbox.get(timeout=DRAIN_S)
+        except queue.Empty:
+            raise RuntimeError(f"threads: {got} of {n} messages, then none for {DRAIN_S} s") from None
         if not first:
             first = time.perf_counter()
         for mid in mids:
