@@ -31,15 +31,23 @@ from edge.metrics import Counters
 log = logging.getLogger(__name__)
 
 
-def make_client(config: MqttConfig, client_id: str, *, clean: bool = True, reconnect: bool = True) -> mqtt.Client:
+def make_client(
+    config: MqttConfig,
+    client_id: str,
+    *,
+    clean: bool = True,
+    reconnect: bool = True,
+    wrap_socket: Callable[[Any], Any] | None = None,
+) -> mqtt.Client:
     """A paho 2.x client configured from the node's MQTT section (not yet connected).
 
     `reconnect=False` is for short-lived tools, driven by `NetworkLoop(..., reconnect=False)`: once the connection is
     lost it is not taken again (as the broker gives each user one connection, that would take it back from whoever
     took it over); paho itself then never retries a refused CONNECT with another protocol version or client id.
+    `wrap_socket` puts an object between paho and each new connection's socket (TLS done): the collector's tap.
     """
     v5 = config.protocol == "5"
-    client = mqtt.Client(
+    client = (mqtt.Client if wrap_socket is None else _WrappingClient)(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -54,7 +62,20 @@ def make_client(config: MqttConfig, client_id: str, *, clean: bool = True, recon
         client.tls_insecure_set(config.tls.insecure_skip_verify)
     client.max_inflight_messages_set(config.max_inflight)
     client.max_queued_messages_set(0)
+    if isinstance(client, _WrappingClient) and wrap_socket is not None:
+        client.wrap_socket = wrap_socket
     return client
+
+
+class _WrappingClient(mqtt.Client):
+    """A paho client whose connections go through `wrap_socket` (see `make_client`)."""
+
+    wrap_socket: Callable[[Any], Any]
+
+    def _create_socket(self) -> Any:
+        # paho 2.x's one place that makes a connection's socket (TCP, then TLS and its handshake); paho has no
+        # public hook to replace the socket it reads. tests/test_bus_tap.py fails if this stops being called.
+        return self.wrap_socket(super()._create_socket())
 
 
 def tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -265,8 +286,10 @@ class NetworkLoop:
         if sock is None:
             return
         buffered = tls_buffered(sock)  # TLS: bytes already decrypted, which select cannot see
-        wlist = [sock] if self._client.want_write() else []
-        readable, _writable, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if buffered else self._tick_s)
+        wlist = [sock] if self._client.want_write() or _unsent(sock) else []
+        readable, writable, _ = select.select([sock, self._wake_r], wlist, [], 0.0 if buffered else self._tick_s)
+        if writable and _unsent(sock):
+            sock.flush()  # type: ignore[attr-defined]  # a wrapped socket's own queue (the collector's tap)
         if self._wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 self._wake_r.recv(65536)
@@ -306,6 +329,11 @@ class NetworkLoop:
 
 def _disconnect(client: mqtt.Client) -> None:
     client.disconnect()
+
+
+def _unsent(sock: Any) -> int:
+    unsent = getattr(sock, "unsent", None)
+    return int(unsent()) if unsent is not None else 0
 
 
 def tls_buffered(sock: Any) -> bool:

@@ -3,12 +3,12 @@
 The collector acknowledges from its store thread after each commit; like every edge client, the link lets only
 the loop's I/O thread touch the socket (paho's external-loop API around our own `select`, see
 `edge.bus.session.NetworkLoop`), and other threads hand it work through `call_soon`. Reconnection is the bus's
-policy: forever, with exponential backoff. What the link adds is how it reads. Messages are handed over in batches
-of at most `batch_max`, so the store thread takes each batch in one queue operation instead of one per message.
-The bound is counted in messages, not in `loop_read` calls: paho parses one packet per call only while none of our
-own QoS 1 publishes awaits its PUBACK, and one more per publish waiting. While a backlog streams in, the PUBACKs
-of our retained statuses queue behind it, and a wake-up bounded by calls read tens of thousands of messages into
-one batch (measured: 23,000 messages, ~20 MB of the daemon's heap, in bench_collector's backlog run).
+policy: forever, with exponential backoff. What the link adds is how it reads and acknowledges: through the tap
+(`edge.bus.tap`), paho's socket, which takes the broker's PUBLISH packets a chunk of the stream at a time and
+writes a batch's acknowledgements in one packet train, while paho keeps everything else (connecting, subscribing,
+pings, our status publishes). Messages are handed over in batches of at most `batch_max`, so the store thread
+takes each batch in one queue operation instead of one per message; a wake-up reads at most one chunk, so the
+memory a backlog takes here is bounded by the chunk and the store's inbox, not by the backlog.
 
 Acknowledgements carry the connection generation they were received on. After a reconnect the broker resends
 every unacknowledged message (same packet ids), so an acknowledgement left over from an earlier connection is
@@ -19,7 +19,6 @@ resent copy is stored as a duplicate (by event id) and acknowledged on the new c
 from __future__ import annotations
 
 import logging
-import select
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -30,13 +29,12 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge.bus.session import NetworkLoop, make_client, max_packet_size, tls_buffered
+from edge.bus.session import NetworkLoop, make_client, max_packet_size
+from edge.bus.tap import PublishTap
 from edge.config import MqttConfig
 from edge.metrics import Counters
 
 log = logging.getLogger(__name__)
-
-READS_PER_TURN = 256  # `loop_read` calls per wake-up at most, input or not, before queued calls are served
 
 
 class Inbound(NamedTuple):
@@ -71,13 +69,13 @@ class Link:
         self.generation = 0
         self._deliver = deliver  # takes a batch, in the order received
         self._received: list[Inbound] = []  # read in this wake-up, not yet handed over
-        self._read_in_turn = 0  # messages read since the wake-up began
+        self._tap: PublishTap | None = None  # the current connection's (set when the broker accepts it)
         self._subscriptions = list(subscriptions)
         self._will = will
         self._v5 = config.protocol == "5"
         self._connected = threading.Event()
         self._stopping = threading.Event()
-        self._client = make_client(config, client_id, clean=False)
+        self._client = make_client(config, client_id, clean=False, wrap_socket=self._new_tap)
         self._client.manual_ack_set(True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -128,11 +126,12 @@ class Link:
         """Acknowledge QoS 1 messages received on connection `generation`, in order."""
 
         def send(client: mqtt.Client) -> None:
-            if generation != self.generation:
+            tap = self._tap
+            current = tap is not None and client.socket() is tap and generation == self.generation
+            if not current or tap is None:
                 self.counters.inc("acks_skipped_reconnected", len(mids))
                 return
-            for mid in mids:
-                client.ack(mid, 1)
+            tap.ack(mids)
             self.counters.inc("acked", len(mids))
 
         self.call_soon(send)
@@ -156,19 +155,34 @@ class Link:
 
     # -- the I/O thread --------------------------------------------------------------------------------------
 
+    def _new_tap(self, sock: Any) -> PublishTap:
+        return PublishTap(sock, v5=self._v5)
+
     def _read(self, sock: Any) -> bool:
-        # Read several packets per wake-up (a call without input costs one failed recv) while bytes are waiting,
-        # until a batch is full, so that queued calls (acks) are served between batches.
-        self._read_in_turn = 0
+        # One chunk per wake-up, so that queued calls (acks) are served between chunks. paho reads each packet that
+        # is not a message before the tap takes the next one: after a CONNACK, messages count as the new session's.
+        tap: PublishTap = sock
+        open_ = tap.fill()
+        generation = self.generation
         try:
-            for turn in range(READS_PER_TURN):
-                if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
-                    return False
-                if self._read_in_turn >= self.batch_max or (turn % 8 == 7 and not _has_input(sock)):
+            while True:
+                publishes, for_paho = tap.take(self.batch_max - len(self._received))
+                self._received += [Inbound(p.topic, p.payload, p.mid, p.qos, generation) for p in publishes]
+                if len(self._received) >= self.batch_max:
+                    self._hand_over()
+                if for_paho:
+                    while tap.for_paho() and self._client.socket() is tap:
+                        if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+                            return False
+                    if self._client.socket() is not tap:
+                        return False
+                    generation = self.generation
+                elif not publishes:
                     break
         finally:
             self._hand_over()  # also what was read before a failure: it is stored, the broker resends it
-        return True
+        # The broker closed the connection or it failed: paho learns it from the tap and reports it.
+        return open_ or self._client.loop_read() == mqtt.MQTT_ERR_SUCCESS
 
     def _hand_over(self) -> None:
         if self._received:
@@ -183,6 +197,7 @@ class Link:
             log.warning("broker refused the connection: %s", reason)
             return
         self.generation += 1
+        self._tap = client.socket()  # type: ignore[assignment]  # made by _new_tap
         self.counters.inc("connects")
         log.info(
             "connected to %s:%s (session %s)",
@@ -205,11 +220,5 @@ class Link:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        # The tap takes QoS 0 and 1 messages; paho sees only a QoS 2 one, which the subscriptions never ask for.
         self._received.append(Inbound(message.topic, bytes(message.payload), message.mid, message.qos, self.generation))
-        self._read_in_turn += 1
-        if len(self._received) >= self.batch_max:
-            self._hand_over()  # one `loop_read` may parse many packets (see the module docstring)
-
-
-def _has_input(sock: Any) -> bool:
-    return tls_buffered(sock) or bool(select.select([sock], [], [], 0.0)[0])
