@@ -161,7 +161,7 @@ class PublishTap:
                     break
                 body_start, end = bounds
                 command = buf[start]
-                if command >> 4 == PUBLISH and (command >> 1) & 0x03 < 2:
+                if command >> 4 == PUBLISH and (command >> 1) & 0x03 != 2:  # QoS 0, 1 (or 3: refused)
                     taken.append(parse_publish(command, bytes(buf[body_start:end]), v5=v5))
                     self._start = end
                     continue
