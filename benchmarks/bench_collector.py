@@ -6,12 +6,14 @@ Targets (issue 6): >= 5,000 events/s written to VictoriaMetrics (and the ratio t
 run); a 1-hour backlog drained well under a minute; resident memory < 60 MB whatever the backlog.
 
 1. Ceiling and throughput: N desk events are queued by Mosquitto for a persistent session, then drained
-   (a) by a bare paho QoS 1 subscriber (auto-acknowledge, nothing else: what Python can receive), and
-   (b) by `edge collector` (validate, commit, acknowledge, forward to VictoriaMetrics), then (a) again. Draining
+   (a) by a bare paho QoS 1 subscriber (auto-acknowledge, nothing else: what paho can receive; issue 17's
+   ceiling), (b) by the collector's own receive path alone, its link through the tap (edge/bus/tap.py),
+   acknowledging each batch as it arrives: the peer that moved the ceiling, measured side by side, and
+   (c) by `edge collector` (validate, commit, acknowledge, forward to VictoriaMetrics), then (a) again. Draining
    a queue is the sustained capacity: the broker keeps the subscriber busy the whole time. Rates run from the
    first message stored to the last one stored / written to VictoriaMetrics (process start-up excluded). The
-   ratio is taken against the higher of the two ceilings, so a machine that got busier during the collector's
-   run does not flatter it.
+   ratio is taken against the higher of the two paho ceilings, so a machine that got busier during the
+   collector's run does not flatter it; the ratio to (b) says how much of its own receive path the store leaves.
 2. One hour of a realistic site (200 desks in 10 zones changing every ~5 minutes, 2 doors with 150 decisions an
    hour each, 5 nodes' statuses every minute) collected while VictoriaMetrics is down, then the time to drain it
    (raw events and derived series) once it is back.
@@ -33,6 +35,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +47,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from benchmarks.common import Measure, report, sized, terminate
+from edge.collector.link import Inbound, Link
+from edge.config import MqttConfig
 from edge.contract import (
     Body,
     DeskOccupancy,
@@ -56,6 +61,7 @@ from edge.contract import (
     Topics,
     encode,
 )
+from edge.metrics import Counters
 from tests.rig.fixtures import REPO, edge_command, edge_env
 from tests.rig.mqtt import Recorder
 from tests.rig.servers import Mosquitto, VictoriaMetrics
@@ -187,6 +193,48 @@ def bare_subscriber_rate(port: int, n: int) -> float:
     return (n - 1) / (last[0] - first[0])
 
 
+def tap_subscriber_rate(port: int, n: int) -> float:
+    """Messages per second the collector's link alone drains from a queued persistent session, acknowledging each
+    batch as soon as it is handed over (the tap's ceiling: what the collector's receive path can take)."""
+    config = MqttConfig(host="127.0.0.1", port=port)
+    got, first, last = [0, 0], [0.0], [0.0]  # messages, messages in the first batch
+    done = threading.Event()
+    links: list[Link] = []  # the current one last (retained statuses may arrive while the first one subscribes)
+
+    def deliver(batch: list[Inbound]) -> None:
+        now = time.perf_counter()
+        if not got[0]:
+            first[0], got[1] = now, len(batch)
+        got[0] += len(batch)
+        last[0] = now
+        links[-1].ack(batch[0].generation, [m.mid for m in batch if m.qos])
+        if got[0] >= n:
+            done.set()
+
+    def connect() -> Link:
+        made = Link(
+            config, "bench-tap", subscriptions=[TOPICS.everything()], deliver=deliver, counters=Counters(),
+            session_expiry_s=3600, receive_maximum=500,
+        )  # fmt: skip
+        links.append(made)
+        made.start()
+        if not made.wait_connected(30):
+            raise RuntimeError("the tap subscriber did not connect")
+        return made
+
+    link = connect()
+    time.sleep(0.5)  # the subscription is made on connect; its SUBACK comes right after
+    link.stop()
+    publish_all(port, desk_stream(n, datetime.now(UTC) - timedelta(hours=2)))
+    got[0] = 0
+    link = connect()
+    finished = done.wait(300)
+    link.stop()
+    if not finished:
+        raise RuntimeError(f"the tap subscriber received {got[0]} of {n} messages")
+    return (got[0] - got[1]) / (last[0] - first[0])
+
+
 # -- the collector process ------------------------------------------------------------------------------------
 
 
@@ -294,6 +342,7 @@ def throughput(tmp: Path, n: int) -> dict[str, float]:
     victoria.start()
     try:
         ceiling_before = bare_subscriber_rate(broker.port, n)
+        tap = tap_subscriber_rate(broker.port, n)
         collector = Collector(tmp, broker.port, victoria, name="col-throughput")
         collector.start()
         collector.stop()
@@ -315,6 +364,7 @@ def throughput(tmp: Path, n: int) -> dict[str, float]:
             "ceiling_before": ceiling_before,
             "ceiling_after": ceiling_after,
             "ceiling": max(ceiling_before, ceiling_after),
+            "tap": tap,
             "stored": n / (stored - first),
             "forwarded": n / (forwarded - first),
             "in_vm": in_vm,
@@ -502,12 +552,14 @@ def throughput_measures(t: dict[str, float], events: int) -> list[Measure]:
     return [
         Measure("collector", "bare paho QoS 1 subscriber (ceiling) before", t["ceiling_before"], "msg/s"),
         Measure("collector", "bare paho QoS 1 subscriber (ceiling) after", t["ceiling_after"], "msg/s"),
+        Measure("collector", "collector's link alone, through the tap (the moved ceiling)", t["tap"], "msg/s"),
         Measure("collector", "collector: stored and acknowledged", t["stored"], "ev/s"),
         Measure(
             "collector", "collector: written to VictoriaMetrics", t["forwarded"], "ev/s", ">= 5000 ev/s",
             t["forwarded"] >= 5000,
         ),
         Measure("collector", "ratio written to VM / higher ceiling", ratio, "x", ">= 0.7 x", ratio >= 0.7),
+        Measure("collector", "ratio written to VM / the link alone", t["forwarded"] / t["tap"], "x"),
         Measure("collector", f"points read back from VM (of {events:,})", t["in_vm"], "points"),
     ]  # fmt: skip
 
