@@ -569,8 +569,8 @@ def memory_measures(m: dict[str, float]) -> list[Measure]:
     backlog = f"{m['backlog']:,.0f}-event backlog"
     return [
         Measure("collector", "RSS idle, store only", m["idle_store_only"], "MB"),
-        Measure("collector", "RSS idle, api v1 (stdlib HTTP)", m["idle_v1"], "MB", "< 60 MB", m["idle_v1"] < 60),
-        Measure("collector", "RSS idle, api v2 (influxdb-client)", m["idle"], "MB", "< 60 MB", m["idle"] < 60),
+        Measure("collector", "RSS idle, api v1 (/write)", m["idle_v1"], "MB", "< 60 MB", m["idle_v1"] < 60),
+        Measure("collector", "RSS idle, api v2 (the default)", m["idle"], "MB", "< 60 MB", m["idle"] < 60),
         *(
             Measure("collector", f"RSS peak {doing} {backlog}, api {api}", mb, "MB", "< 60 MB", mb < 60)
             for api, suffix in (("v1", "_v1"), ("v2", ""))

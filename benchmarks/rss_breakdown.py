@@ -41,8 +41,8 @@ DAEMONS = {
         ("edge.daemons.presence (occupancy, sensors, the rest)", ["edge.daemons.presence"]),
     ],
     "collector": [
-        ("influxdb-client (api v2 only)", ["influxdb_client"]),
-        ("edge.collector (the rest)", ["edge.collector"]),
+        ("http.client (the InfluxDB and central store writers)", ["http.client"]),
+        ("edge.collector.service (store, link, tap, the rest)", ["edge.collector.service"]),
     ],
 }
 

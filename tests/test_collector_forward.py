@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import threading
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -128,3 +132,73 @@ def test_nothing_is_marked_forwarded_while_the_server_is_down_and_everything_arr
     writer.close()
     queue.close()
     store.close()
+
+
+class Recorded(http.server.BaseHTTPRequestHandler):
+    """A real HTTP server's handler that keeps each request and answers with the status it is told to."""
+
+    requests: ClassVar[list[tuple[str, str, dict[str, str], bytes]]] = []
+    status: ClassVar[int] = 204
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Recorded.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        answer = b'{"code":"invalid","message":"unable to parse"}' if self.status >= 300 else b""
+        self.send_response(self.status)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[str]:
+    Recorded.requests, Recorded.status = [], 204
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorded)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_v2_writer_sends_what_influxdb_client_sends(recorder: str, tmp_path: Path) -> None:
+    from influxdb_client import InfluxDBClient  # the reference only: the collector does not import it
+    from influxdb_client.client.write_api import SYNCHRONOUS
+
+    token = tmp_path / "token"
+    token.write_text("s3cret-token\n")
+    body = "desk_state,site=s occupied=1i 1700000000000000000\ndesk_state,site=s occupied=0i 1700000001000000000"
+    ours = InfluxV2Writer(InfluxConfig(url=recorder + "/", org="coop", bucket="edge", token_file=token))
+    ours.write("edge/autogen", body)
+    ours.write("edge/autogen", body)  # the same kept-alive connection
+    ours.close()
+    client = InfluxDBClient(url=recorder, token="s3cret-token", org="coop")
+    client.write_api(write_options=SYNCHRONOUS).write(
+        bucket="edge/autogen", org="coop", record=body, write_precision="ns"
+    )
+    client.close()
+    (_, our_path, our_headers, our_body), _, (_, their_path, their_headers, their_body) = Recorded.requests
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(our_path).query) == urllib.parse.parse_qs(
+        urllib.parse.urlsplit(their_path).query
+    )
+    assert urllib.parse.urlsplit(our_path).path == urllib.parse.urlsplit(their_path).path == "/api/v2/write"
+    assert our_body == their_body == body.encode()
+    for header in ("authorization", "content-type"):
+        assert our_headers[header].split(";")[0] == their_headers[header].split(";")[0]
+
+
+def test_a_v2_refusal_of_the_rows_is_told_apart_from_a_failure_with_the_server_s_reason(recorder: str) -> None:
+    writer = InfluxV2Writer(InfluxConfig(url=recorder, bucket="edge"))
+    Recorded.status = 400
+    with pytest.raises(WriteRefused, match="unable to parse") as refused:
+        writer.write("edge", "bad line")
+    assert refused.value.reason == "influx_400"
+    Recorded.status = 503
+    with pytest.raises(WriteFailed, match="HTTP 503"):
+        writer.write("edge", "m f=1i 1")
+    writer.close()
+    with pytest.raises(WriteFailed):  # nothing listens there any more: retried later, never refused
+        InfluxV2Writer(InfluxConfig(url="http://127.0.0.1:9", bucket="edge", timeout_s=1)).write("edge", "m f=1i 1")

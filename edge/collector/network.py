@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import http.client
 import ssl
-import threading
-import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +36,7 @@ from edge.collector.egress import EgressFilter
 from edge.collector.forward import CounterNames, Forwarder, write_rows
 from edge.collector.outqueue import NETWORK, ForwardQueue, Pending
 from edge.collector.schema import ms_of
-from edge.collector.writers import WriteFailed, Writer
+from edge.collector.writers import KeptAlive, WriteFailed, Writer
 from edge.config import read_secret
 from edge.config.collector import NetworkConfig
 from edge.metrics import Counters
@@ -59,68 +56,21 @@ class NetworkWriter:
     """POSTs line protocol to the central store over one kept-alive HTTPS connection, with basic auth."""
 
     def __init__(self, url: str, username: str, password: str, *, ca_file: str | None, timeout_s: float) -> None:
-        parts = urllib.parse.urlsplit(url)
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname or ""
-        self._port = parts.port or (443 if self._https else 80)
-        self._path = parts.path.rstrip("/") + WRITE_PATH + "?precision=ns"
-        self._timeout = timeout_s
-        self._auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-        self._context = ssl.create_default_context(cafile=ca_file) if self._https else None
-        self._conn: http.client.HTTPConnection | None = None
-        self._lock = threading.Lock()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        if self._conn is None:
-            if self._https:
-                self._conn = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=self._timeout, context=self._context
-                )
-            else:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        return self._conn
+        context = ssl.create_default_context(cafile=ca_file) if url.startswith("https:") else None
+        self._http = KeptAlive(url, timeout_s=timeout_s, context=context)
+        self._path = self._http.base_path + WRITE_PATH + "?precision=ns"
+        auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._headers = {"Authorization": auth, "Content-Type": "text/plain; charset=utf-8"}
 
     def write(self, bucket: str, body: str) -> None:
-        """POST the body; any answer but a 2xx raises WriteFailed (the forwarder retries it).
-
-        A kept-alive connection the server closed while idle fails on its next request: that request is sent
-        once more on a new connection (at worst the server gets it twice, which the central store dedupes).
-        """
-        with self._lock:
-            reused = self._conn is not None
-            try:
-                status, detail = self._post(body.encode())
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop()
-                if not reused:
-                    raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
-                try:
-                    status, detail = self._post(body.encode())
-                except (OSError, http.client.HTTPException) as again:
-                    self._drop()
-                    raise WriteFailed(f"{type(again).__name__}: {again}") from None
+        """POST the body; any answer but a 2xx raises WriteFailed (the forwarder retries it)."""
+        status, detail = self._http.post(self._path, body.encode(), self._headers)
         if not 200 <= status < 300:
             raise WriteFailed(f"HTTP {status}: {detail}")
 
-    def _post(self, body: bytes) -> tuple[int, str]:
-        headers = {"Authorization": self._auth, "Content-Type": "text/plain; charset=utf-8"}
-        conn = self._connection()
-        conn.request("POST", self._path, body=body, headers=headers)
-        response = conn.getresponse()
-        detail = response.read()[:500].decode(errors="replace").strip()
-        if response.will_close:
-            self._drop()
-        return response.status, detail
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     def close(self) -> None:
         """Close the connection."""
-        with self._lock:
-            self._drop()
+        self._http.close()
 
 
 class Settling:

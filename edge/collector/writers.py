@@ -1,8 +1,10 @@
 """Writers: send a body of line protocol to one bucket, and say whether a failure is worth retrying.
 
-`InfluxV2Writer` goes through influxdb-client's synchronous write API (`POST /api/v2/write`: InfluxDB 1.8+,
-2.x, 3.x, VictoriaMetrics) — never its batching writer, which drops data after its retries. `InfluxV1Writer`
-posts to `/write` for InfluxDB 1.x servers older than 1.8, which have no `/api/v2/write`.
+`InfluxV2Writer` posts to `/api/v2/write` (InfluxDB 1.8+, 2.x, 3.x, VictoriaMetrics) over one kept-alive
+connection, `InfluxV1Writer` to `/write` for InfluxDB 1.x servers older than 1.8, which have no `/api/v2/write`.
+Both with the standard library: influxdb-client's synchronous write API sends the same request
+(tests/test_collector_forward.py compares them on the wire), but importing it costs the daemon 15 MB of its
+60 MB (it loads all 319 generated models and 42 services of the InfluxDB API, docs/benchmarks.md).
 
 A status that will never succeed for these rows (400 bad line or field type conflict, 413 too large, 422 outside
 retention) raises `WriteRefused`, and the forwarder bisects the batch to quarantine the culprits. Every other
@@ -13,9 +15,13 @@ or time fixes) raises `WriteFailed`, and the forwarder retries the same batch wi
 from __future__ import annotations
 
 import base64
+import http.client
+import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from edge.config import read_secret
@@ -59,34 +65,85 @@ class Writer(Protocol):
         ...
 
 
+class KeptAlive:
+    """POSTs to one server over one kept-alive HTTP or HTTPS connection, a request at a time (any thread)."""
+
+    def __init__(self, url: str, *, timeout_s: float, context: ssl.SSLContext | None = None) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if self._https else 80)
+        self.base_path = parts.path.rstrip("/")
+        self._timeout = timeout_s
+        self._context = context if context is not None or not self._https else ssl.create_default_context()
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        """The answer's status and the start of its body; WriteFailed when no answer came.
+
+        A kept-alive connection the server closed while idle fails on its next request: that request is sent
+        once more on a new connection (at worst the server gets it twice; a rewritten point is a no-op).
+        """
+        with self._lock:
+            reused = self._conn is not None
+            try:
+                return self._post(path, body, headers)
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                if not reused:
+                    raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
+            try:
+                return self._post(path, body, headers)
+            except (OSError, http.client.HTTPException) as again:
+                self._drop()
+                raise WriteFailed(f"{type(again).__name__}: {again}") from None
+
+    def _post(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        if self._conn is None:
+            if self._https:
+                self._conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self._timeout, context=self._context
+                )
+            else:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        self._conn.request("POST", path, body=body, headers=dict(headers))
+        response = self._conn.getresponse()
+        detail = _text(response.read()[:500]).strip()
+        if response.will_close:
+            self._drop()
+        return response.status, detail
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._drop()
+
+
 class InfluxV2Writer:
-    """influxdb-client's synchronous write API (`/api/v2/write`, nanosecond precision)."""
+    """`POST /api/v2/write?org=&bucket=&precision=ns`, with the token (if any) as `Authorization: Token ...`."""
 
     def __init__(self, config: InfluxConfig) -> None:
-        from influxdb_client.client.influxdb_client import InfluxDBClient
-        from influxdb_client.client.write_api import SYNCHRONOUS
-        from influxdb_client.domain.write_precision import WritePrecision
-
-        token = read_secret(config.token_file).decode() if config.token_file else ""
+        self._http = KeptAlive(config.url, timeout_s=config.timeout_s)
+        self._headers = {"Content-Type": "text/plain; charset=utf-8", "Accept": "application/json"}
+        if config.token_file is not None:
+            self._headers["Authorization"] = "Token " + read_secret(config.token_file).decode().strip()
         self._org = config.org
-        self._precision = WritePrecision.NS
-        self._client = InfluxDBClient(url=config.url, token=token, org=config.org, timeout=int(config.timeout_s * 1000))
-        self._api = self._client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, bucket: str, body: str) -> None:
         """POST the body; classify any failure."""
-        from influxdb_client.rest import ApiException
-
-        try:
-            self._api.write(bucket=bucket, org=self._org, record=body, write_precision=self._precision)  # type: ignore[arg-type]  # its constants are str
-        except ApiException as exc:
-            raise_for_status(int(exc.status or 0), _text(exc.body) or str(exc.reason))
-        except Exception as exc:  # connection refused, reset, timeout: all worth retrying
-            raise WriteFailed(f"{type(exc).__name__}: {exc}") from None
+        query = urllib.parse.urlencode({"org": self._org, "bucket": bucket, "precision": "ns"})
+        status, detail = self._http.post(f"{self._http.base_path}/api/v2/write?{query}", body.encode(), self._headers)
+        raise_for_status(status, detail)
 
     def close(self) -> None:
-        """Close the HTTP pool."""
-        self._client.close()  # type: ignore[no-untyped-call]
+        """Close the connection."""
+        self._http.close()
 
 
 class InfluxV1Writer:
