@@ -380,3 +380,31 @@ def test_the_collector_link_drains_a_queued_session_over_tls_through_the_tap(
     config = MqttConfig(host="127.0.0.1", port=tls_broker.port, tls=tls, reconnect_min_s=0.2, reconnect_max_s=1)
     publisher_tls = {"ca_certs": str(tmp_path / "ca.crt"), "certfile": str(cert), "keyfile": str(key)}
     exchange(config, tls_broker.port, tls=publisher_tls)  # the tap over an SSLSocket: `pending()` counts its bytes
+
+
+def test_a_broker_whose_stream_breaks_the_framing_is_left_and_connected_to_again() -> None:
+    # A hostile or broken peer on the broker's port: it accepts the session, then sends a packet that is not MQTT.
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            conn.recv(65536)  # CONNECT
+            conn.sendall(CONNACK + publish_packet(b"edge/testsite/x", b"ok", qos=1, mid=1, props=b""))
+            conn.sendall(b"\x32\xff\xff\xff\xff\x01")  # a remaining length of five bytes
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    config = MqttConfig(host="127.0.0.1", port=listener.getsockname()[1], reconnect_min_s=0.2, reconnect_max_s=1)
+    collected = Collected(config)
+    collected.link.start()
+    try:
+        wait_until(lambda: len(accepted) == 2, timeout=15, what="the link to connect again")
+        wait_until(lambda: collected.payloads() == [b"ok", b"ok"], timeout=5, info=collected.payloads)
+    finally:
+        collected.link.stop()
+        listener.close()
+        for conn in accepted:
+            conn.close()

@@ -173,6 +173,11 @@ class PublishTap:
             return taken, True
         return taken, False
 
+    @property
+    def broken(self) -> bool:
+        """The connection ended or failed (or its stream broke MQTT's framing): paho's `recv` will say so."""
+        return self._error is not None or self._ended
+
     def for_paho(self) -> int:
         """Bytes of packets paho has yet to read (run its `loop_read` until this is 0)."""
         return len(self._for_paho)

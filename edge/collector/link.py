@@ -181,8 +181,11 @@ class Link:
                     break
         finally:
             self._hand_over()  # also what was read before a failure: it is stored, the broker resends it
-        # The broker closed the connection or it failed: paho learns it from the tap and reports it.
-        return open_ or self._client.loop_read() == mqtt.MQTT_ERR_SUCCESS
+        if open_ and not tap.broken:
+            return True
+        # The broker closed the connection, it failed or its stream broke the framing: paho learns it from the tap
+        # (its `recv` raises or returns the end) and reports the connection lost; the next pass reconnects.
+        return self._client.loop_read() == mqtt.MQTT_ERR_SUCCESS
 
     def _hand_over(self) -> None:
         if self._received:
