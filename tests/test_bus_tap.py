@@ -25,7 +25,7 @@ from edge.bus.tap import OUT_LIMIT, Publish, PublishTap
 from edge.collector.link import Inbound, Link
 from edge.config import MqttConfig, TlsConfig
 from edge.metrics import Counters
-from tests.node_files_support import ca_pem, client_pair
+from tests.node_files_support import client_pair
 from tests.rig.servers import Mosquitto
 from tests.rig.waiting import wait_until
 
@@ -65,6 +65,11 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     broker.close()
 
 
+def tapped(pair: tuple[socket.socket, socket.socket], *, v5: bool) -> tuple[PublishTap, socket.socket]:
+    """The tap on our end of the pair, and the broker's end."""
+    return PublishTap(pair[0], v5=v5), pair[1]
+
+
 def drain(tap: PublishTap) -> list[Publish | bytes]:
     """What the I/O thread sees: publishes from `take`, and the bytes paho reads when `take` says so."""
     seen: list[Publish | bytes] = []
@@ -102,8 +107,7 @@ streams = st.lists(st.one_of(messages, st.sampled_from([PINGRESP, SUBACK])), max
 def test_messages_cut_anywhere_in_the_stream_come_out_whole_in_order_and_other_packets_go_to_paho(
     pair: tuple[socket.socket, socket.socket], stream: list[Any], v5: bool, cuts: list[int]
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=v5)
+    tap, broker = tapped(pair, v5=v5)
     wire = b""
     expected: list[Publish | bytes] = []
     for item in stream:
@@ -130,8 +134,7 @@ def test_messages_cut_anywhere_in_the_stream_come_out_whole_in_order_and_other_p
 def test_reading_stops_at_a_packet_for_paho_so_paho_handles_it_before_the_messages_after_it(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=True)
+    tap, broker = tapped(pair, v5=True)
     first = publish_packet(b"edge/s/desk/d1/occupancy", b"{}", qos=1, mid=1, props=b"")
     after = publish_packet(b"edge/s/desk/d2/occupancy", b"{}", qos=1, mid=1, props=b"")
     broker.sendall(first + CONNACK + after)
@@ -147,8 +150,7 @@ def test_reading_stops_at_a_packet_for_paho_so_paho_handles_it_before_the_messag
 
 
 def test_a_qos_2_message_is_left_to_paho(pair: tuple[socket.socket, socket.socket]) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=False)
+    tap, broker = tapped(pair, v5=False)
     packet = publish_packet(b"a/b", b"x", qos=2, mid=9, props=None)
     broker.sendall(packet)
     assert tap.fill()
@@ -159,8 +161,7 @@ def test_a_qos_2_message_is_left_to_paho(pair: tuple[socket.socket, socket.socke
 def test_a_topic_that_is_not_utf8_is_delivered_for_quarantine_instead_of_ending_the_connection(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=True)
+    tap, broker = tapped(pair, v5=True)
     broker.sendall(publish_packet(b"edge/\xff/x", b"p", qos=1, mid=3, props=b""))
     assert tap.fill()
     (message,), _ = tap.take(10)
@@ -180,8 +181,7 @@ def test_a_topic_that_is_not_utf8_is_delivered_for_quarantine_instead_of_ending_
 def test_a_stream_that_breaks_the_framing_ends_the_connection_through_paho(
     pair: tuple[socket.socket, socket.socket], wire: bytes
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=False)
+    tap, broker = tapped(pair, v5=False)
     broker.sendall(wire)
     tap.fill()
     assert tap.take(10) == ([], False)
@@ -196,8 +196,7 @@ def test_a_stream_that_breaks_the_framing_ends_the_connection_through_paho(
 def test_any_bytes_from_the_broker_give_messages_or_end_the_connection_and_never_raise_elsewhere(
     pair: tuple[socket.socket, socket.socket], wire: bytes, v5: bool
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=v5)
+    tap, broker = tapped(pair, v5=v5)
     broker.sendall(wire)
     tap.fill()
     for _ in range(len(wire) + 1):
@@ -214,8 +213,7 @@ def test_any_bytes_from_the_broker_give_messages_or_end_the_connection_and_never
 def test_acknowledgements_are_pubacks_written_after_what_paho_wrote_before(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=True)
+    tap, broker = tapped(pair, v5=True)
     assert tap.send(b"\xc0\x00") == 2  # a PINGREQ of paho's
     tap.ack([1, 258, 65535])
     assert broker.recv(100) == b"\xc0\x00" + b"\x40\x02\x00\x01" + b"\x40\x02\x01\x02" + b"\x40\x02\xff\xff"
@@ -225,8 +223,7 @@ def test_acknowledgements_are_pubacks_written_after_what_paho_wrote_before(
 def test_a_broker_that_stops_reading_makes_paho_wait_instead_of_growing_memory(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=True)
+    tap, broker = tapped(pair, v5=True)
     packet = b"\x30" + varint(65_000) + b"\x00\x01a" + b"x" * 64_997
     written = 0
     with pytest.raises(BlockingIOError):
@@ -246,8 +243,7 @@ def test_a_broker_that_stops_reading_makes_paho_wait_instead_of_growing_memory(
 def test_the_end_of_the_connection_reaches_paho_after_the_packets_before_it(
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
-    ours, broker = pair
-    tap = PublishTap(ours, v5=True)
+    tap, broker = tapped(pair, v5=True)
     broker.sendall(PINGRESP)
     broker.shutdown(socket.SHUT_WR)
     assert tap.fill()
@@ -358,18 +354,6 @@ def test_the_collector_link_drains_a_queued_session_through_the_tap_once_and_ack
     mosquitto: Mosquitto,
 ) -> None:
     exchange(MqttConfig(host="127.0.0.1", port=mosquitto.port, reconnect_min_s=0.2, reconnect_max_s=1), mosquitto.port)
-
-
-@pytest.fixture
-def tls_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """Mosquitto whose only listener is TLS with a certificate for 127.0.0.1, requiring a client certificate."""
-    (tmp_path / "ca.crt").write_bytes(ca_pem())
-    cert, key = client_pair(tmp_path, name="broker", ip="127.0.0.1")
-    extra = f"cafile {tmp_path / 'ca.crt'}\ncertfile {cert}\nkeyfile {key}\nrequire_certificate true\n"
-    broker = Mosquitto(tmp_path / "mosquitto", extra=extra)
-    broker.start()
-    yield broker
-    broker.kill()
 
 
 def test_the_collector_link_drains_a_queued_session_over_tls_through_the_tap(

@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge.bus.session import make_client
 from edge.config import MqttConfig, TlsConfig
-from tests.node_files_support import ca_pem, client_pair
+from tests.node_files_support import client_pair
 from tests.rig.servers import Mosquitto
-
-
-@pytest.fixture
-def tls_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """Mosquitto whose only listener is TLS with a certificate for 127.0.0.1, requiring a client certificate."""
-    (tmp_path / "ca.crt").write_bytes(ca_pem())
-    cert, key = client_pair(tmp_path, name="broker", ip="127.0.0.1")
-    extra = f"cafile {tmp_path / 'ca.crt'}\ncertfile {cert}\nkeyfile {key}\nrequire_certificate true\n"
-    broker = Mosquitto(tmp_path / "mosquitto", extra=extra)
-    broker.start()
-    yield broker
-    broker.kill()
 
 
 def connack(config: MqttConfig) -> str:

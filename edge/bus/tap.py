@@ -48,21 +48,27 @@ class FrameError(ValueError):
     """The broker's byte stream is not MQTT: the connection must end."""
 
 
+def variable_int(buf: bytes | bytearray, pos: int) -> tuple[int, int] | None:
+    """MQTT's Variable Byte Integer at `pos` and the position after it; None if `buf` ends inside it."""
+    value = 0
+    for i in range(4):
+        if pos + i >= len(buf):
+            return None
+        byte = buf[pos + i]
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            return value, pos + i + 1
+    raise FrameError("variable byte integer longer than four bytes")
+
+
 def packet_bounds(buf: bytes | bytearray, start: int) -> tuple[int, int] | None:
     """(where the packet starting at `start` has its variable header, where it ends), or None if incomplete."""
-    length, multiplier, pos, end = 0, 1, start + 1, len(buf)
-    while True:
-        if pos >= end:
-            return None
-        byte = buf[pos]
-        pos += 1
-        length += (byte & 0x7F) * multiplier
-        if not byte & 0x80:
-            break
-        multiplier *= 128
-        if multiplier > 128**3:
-            raise FrameError("remaining length longer than four bytes")
-    return (pos, pos + length) if pos + length <= end else None
+    length = variable_int(buf, start + 1)
+    if length is None:
+        return None
+    body_start = length[1]
+    end = body_start + length[0]
+    return (body_start, end) if end <= len(buf) else None
 
 
 def parse_publish(command: int, body: bytes, *, v5: bool) -> Publish:
@@ -79,19 +85,10 @@ def parse_publish(command: int, body: bytes, *, v5: bool) -> Publish:
         mid = (body[pos] << 8) | body[pos + 1] if pos + 2 <= len(body) else -1
         pos += 2
     if v5:
-        props, multiplier = 0, 1
-        while True:
-            if pos >= len(body):
-                raise FrameError("PUBLISH shorter than its properties")
-            byte = body[pos]
-            pos += 1
-            props += (byte & 0x7F) * multiplier
-            if not byte & 0x80:
-                break
-            multiplier *= 128
-            if multiplier > 128**3:
-                raise FrameError("property length longer than four bytes")
-        pos += props
+        props = variable_int(body, pos)
+        if props is None:
+            raise FrameError("PUBLISH shorter than its properties")
+        pos = props[1] + props[0]
     if pos > len(body) or mid < 0 or (qos and mid == 0):
         raise FrameError("PUBLISH shorter than its fields or without a packet id")
     # Mosquitto refuses a topic that is not UTF-8; should one come anyway, it is stored as an unknown topic (and
@@ -122,7 +119,6 @@ class PublishTap:
         self._out = bytearray()  # bytes written by paho or acknowledgements, not yet accepted by the kernel
         self._error: OSError | None = None  # the connection failed: paho learns it from `recv`
         self._ended = False  # the broker closed the connection
-        self.bytes_read = 0
 
     # -- the reader's side ---------------------------------------------------------------------------------------
 
@@ -140,7 +136,6 @@ class PublishTap:
         if not data:
             self._ended = True
             return False
-        self.bytes_read += len(data)
         if self._start:
             del self._in[: self._start]
             self._start = 0
@@ -172,6 +167,10 @@ class PublishTap:
             self._start = end
             return taken, True
         return taken, False
+
+    def serves(self, client: Any) -> bool:
+        """Whether this is the paho client's socket now (a reconnection makes another)."""
+        return client.socket() is self
 
     @property
     def broken(self) -> bool:

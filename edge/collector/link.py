@@ -127,8 +127,7 @@ class Link:
 
         def send(client: mqtt.Client) -> None:
             tap = self._tap
-            current = tap is not None and client.socket() is tap and generation == self.generation
-            if not current or tap is None:
+            if tap is None or generation != self.generation or not tap.serves(client):
                 self.counters.inc("acks_skipped_reconnected", len(mids))
                 return
             tap.ack(mids)
@@ -171,10 +170,10 @@ class Link:
                 if len(self._received) >= self.batch_max:
                     self._hand_over()
                 if for_paho:
-                    while tap.for_paho() and self._client.socket() is tap:
+                    while tap.for_paho() and tap.serves(self._client):
                         if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
                             return False
-                    if self._client.socket() is not tap:
+                    if not tap.serves(self._client):
                         return False
                     generation = self.generation
                 elif not publishes:

@@ -26,6 +26,21 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 @pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """Mosquitto whose only listener is TLS with a certificate for 127.0.0.1 (signed by `tmp_path/ca.crt`, the
+    site CA of tests.node_files_support), requiring a client certificate."""
+    from tests.node_files_support import ca_pem, client_pair
+
+    (tmp_path / "ca.crt").write_bytes(ca_pem())
+    cert, key = client_pair(tmp_path, name="broker", ip="127.0.0.1")
+    extra = f"cafile {tmp_path / 'ca.crt'}\ncertfile {cert}\nkeyfile {key}\nrequire_certificate true\n"
+    broker = Mosquitto(tmp_path / "mosquitto", extra=extra)
+    broker.start()
+    yield broker
+    broker.kill()
+
+
+@pytest.fixture
 def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
     """A fresh real VictoriaMetrics for one test."""
     server = VictoriaMetrics(tmp_path / "vm")
